@@ -1,0 +1,39 @@
+#pragma once
+// Wiring between the command line and the library: one setup function per verb.
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace bcvk {
+
+class SignalCatcher;
+
+// Options that every verb sees, and the status the chosen verb reports.
+struct Context {
+  std::string connect_uri; // empty: let libvirt resolve its default
+  std::string log_level = "warn";
+  int exit_status = 0;
+  SignalCatcher *signals = nullptr; // termination signals, blocked process-wide and polled here
+};
+
+// Runs bcvk with the given arguments and returns the process exit status. Never throws.
+int run(int argc, char **argv);
+
+void setup_ephemeral_run(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_run_ssh(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_ssh(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_ps(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_stop(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_start(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_rm(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_inspect(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_logs(CLI::App &ephemeral, Context &ctx);
+void setup_ephemeral_supervise(CLI::App &ephemeral, Context &ctx);
+void setup_images_list(CLI::App &images, Context &ctx);
+
+// Throws the "not implemented yet" error for a verb or option whose machinery does not exist yet.
+[[noreturn]] void not_implemented(const std::string &what);
+
+} // namespace bcvk

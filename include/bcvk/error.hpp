@@ -1,0 +1,47 @@
+#pragma once
+// Exceptions that travel up to the single place that prints them, and the exit codes they map to.
+#include <stdexcept>
+#include <string>
+
+namespace bcvk {
+
+// Exit codes follow podman's convention; a guest command's own status passes through unchanged.
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_bcvk_error = 125;
+inline constexpr int k_exit_cannot_run = 126;
+inline constexpr int k_exit_not_found = 127;
+
+// A failure of bcvk itself or of something it drives.
+class Error : public std::runtime_error {
+public:
+  explicit Error(const std::string &message) : std::runtime_error(message) {}
+};
+
+// The user asked for something invalid; the message names the option, the value and the fix.
+class UsageError : public Error {
+public:
+  explicit UsageError(const std::string &message) : Error(message) {}
+};
+
+// A libvirt call failed; carries libvirt's error code for callers that must tell cases apart.
+class LibvirtError : public Error {
+public:
+  LibvirtError(int code, const std::string &message) : Error(message), m_code(code) {}
+  int code() const { return m_code; }
+
+private:
+  int m_code;
+};
+
+// Ends the program with a given status without printing anything (the status was already reported).
+class ExitRequest : public std::exception {
+public:
+  explicit ExitRequest(int status) : m_status(status) {}
+  int status() const { return m_status; }
+  const char *what() const noexcept override { return "exit requested"; }
+
+private:
+  int m_status;
+};
+
+} // namespace bcvk

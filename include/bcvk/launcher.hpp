@@ -1,0 +1,33 @@
+#pragma once
+// Turning a validated RunConfig into a prepared instance and a running domain.
+#include <memory>
+#include <string>
+
+#include "bcvk/hypervisor.hpp"
+#include "bcvk/image_store.hpp"
+#include "bcvk/instance_owner.hpp"
+#include "bcvk/run_options.hpp"
+#include "bcvk/signals.hpp"
+
+namespace bcvk {
+
+// Throws UsageError for options whose machinery this version does not have yet.
+void reject_unsupported(const RunConfig &config);
+
+struct PreparedInstance {
+  std::unique_ptr<InstanceOwner> owner;
+  std::string domain_xml;
+};
+
+// Claims the name, mounts the image, finds its kernel, builds the copy-on-write root and renders
+// the domain XML (also saved in the instance directory). Everything taken is owned by `owner`.
+PreparedInstance prepare_instance(const RunConfig &config, const Connection &conn, ImageStore &store,
+                                  SignalCatcher &signals);
+
+// Mounts the image and the overlay of a kept, stopped instance again (for `ephemeral start`).
+void remount_instance(InstanceOwner &owner, ImageStore &store);
+
+// Starts a detached process that owns the instance (its lock is handed down) until the VM stops.
+void spawn_supervisor(InstanceDir &dir, const std::string &uri);
+
+} // namespace bcvk

@@ -1,0 +1,23 @@
+#pragma once
+// Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root.
+#include <string>
+#include <vector>
+
+namespace bcvk {
+
+// Mounts an overlay of read-only `lower` and writable `upper` (with `work`) at `target`.
+void mount_overlay(const std::string &lower, const std::string &upper, const std::string &work,
+                   const std::string &target);
+
+// Unmounts `target`, retrying while a just-stopped virtiofsd still holds it, then detaching lazily.
+void unmount(const std::string &target);
+
+bool is_mountpoint(const std::string &path);
+
+// Mount points at or below `dir`, deepest first (from /proc/self/mountinfo).
+std::vector<std::string> mounts_below(const std::string &dir);
+
+// Decodes the octal escapes (\040 etc.) used in /proc/self/mountinfo (pure).
+std::string unescape_mountinfo(const std::string &field);
+
+} // namespace bcvk

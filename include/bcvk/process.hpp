@@ -1,0 +1,34 @@
+#pragma once
+// Running host programs (podman, qemu-img, a --debug-entrypoint command).
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bcvk {
+
+struct ProcessResult {
+  int status = 0; // exit status, or 128+signal when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs a program to completion, capturing its output; behind an interface so tests can fake it.
+class ProcessRunner {
+public:
+  virtual ~ProcessRunner() = default;
+  virtual ProcessResult run(const std::vector<std::string> &argv) = 0;
+};
+
+// The real thing: posix_spawn with the signal mask reset, stdin from /dev/null.
+class SystemProcessRunner : public ProcessRunner {
+public:
+  ProcessResult run(const std::vector<std::string> &argv) override;
+};
+
+// Runs a program with the terminal attached (inherits stdin/stdout/stderr) and extra environment.
+int run_attached(const std::vector<std::string> &argv, const std::map<std::string, std::string> &extra_env);
+
+// A one-line rendering of a command for messages.
+std::string quote_command(const std::vector<std::string> &argv);
+
+} // namespace bcvk

@@ -1,0 +1,38 @@
+#pragma once
+// RunConfig + what the host resolved -> VmSpec. Pure: no clock, no randomness, no I/O.
+#include <string>
+#include <vector>
+
+#include "bcvk/run_options.hpp"
+#include "bcvk/vm_spec.hpp"
+
+namespace bcvk {
+
+// Values that the launcher resolved on the host.
+struct HostFacts {
+  std::string name;
+  std::string virt_type = "kvm";
+  NetworkBackend backend = NetworkBackend::qemu_user;
+  unsigned ssh_port = 0;
+  std::string image_id;
+  std::string created;
+  std::string instance_dir;
+  std::string kernel;
+  std::string initrd;
+  std::string root_dir;
+  std::string console_log;
+  std::vector<Credential> credentials;
+  std::vector<FsShare> shares;
+  std::vector<DiskAttachment> disks;
+  std::vector<ChannelOutput> channels;
+};
+
+// The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
+inline constexpr const char *k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
+
+// Base arguments followed by each extra argument in order; one with white space gets quoted.
+std::string kernel_cmdline(const std::vector<std::string> &extra);
+
+VmSpec build_vm_spec(const RunConfig &config, const HostFacts &facts);
+
+} // namespace bcvk

@@ -1,0 +1,26 @@
+// `bcvk ephemeral logs NAME`: the guest journal, serial console or virtiofsd logs of a VM.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "bcvk/error.hpp"
+#include "bcvk/runtime.hpp"
+
+namespace bcvk {
+
+void setup_ephemeral_logs(CLI::App &ephemeral, Context &ctx) {
+  auto o = std::make_shared<LogsOptions>();
+  CLI::App *cmd = ephemeral.add_subcommand("logs", "Show the logs of an ephemeral VM");
+  cmd->add_option("NAME", o->name, "VM whose logs to show")->required();
+  cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines until the VM stops");
+  cmd->add_flag("--console", o->console, "Show the serial console log instead of the journal");
+  cmd->add_flag("--virtiofsd", o->virtiofsd, "Show the virtiofsd logs instead of the journal");
+  cmd->callback([o, &ctx] {
+    if (o->console && o->virtiofsd) {
+      throw UsageError("--console and --virtiofsd exclude each other: pick one log");
+    }
+    ctx.exit_status = show_logs(*o, ctx);
+  });
+}
+
+} // namespace bcvk

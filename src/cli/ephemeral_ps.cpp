@@ -1,0 +1,21 @@
+// `bcvk ephemeral ps`: list ephemeral VMs.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "bcvk/runtime.hpp"
+
+namespace bcvk {
+
+void setup_ephemeral_ps(CLI::App &ephemeral, Context &ctx) {
+  auto o = std::make_shared<PsOptions>();
+  CLI::App *cmd = ephemeral.add_subcommand("ps", "List ephemeral VMs (running ones unless -a)");
+  cmd->alias("list");
+  cmd->add_flag("-a,--all", o->all, "Also show stopped VMs that were kept");
+  cmd->add_flag("-q,--quiet", o->quiet, "Print names only");
+  cmd->add_option("--format", o->format, "table or json")->capture_default_str();
+  cmd->add_option("--filter", o->filters, "Only VMs matching, e.g. label=KEY=VALUE or label=KEY")->type_name("FILTER");
+  cmd->callback([o, &ctx] { ctx.exit_status = list_instances(*o, ctx); });
+}
+
+} // namespace bcvk

@@ -1,0 +1,72 @@
+// `bcvk ephemeral run IMAGE`: option wiring only; the work happens in run_ephemeral().
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <thread>
+
+#include "bcvk/cli.hpp"
+#include "bcvk/run_options.hpp"
+#include "bcvk/runtime.hpp"
+
+namespace bcvk {
+
+// Declares every option of `ephemeral run`; shared with `run-ssh`, which takes the same ones.
+namespace {
+
+// Repeatable options take one value per occurrence, so a following IMAGE is never swallowed.
+CLI::Option *repeatable(CLI::Option *opt) {
+  return opt->allow_extra_args(false);
+}
+
+} // namespace
+
+void add_run_options(CLI::App &cmd, RunOptions &o) {
+  cmd.add_option("IMAGE", o.image, "Container image to run as ephemeral VM")->required();
+  cmd.add_option("--itype", o.itype, "Instance type (e.g. u1.nano, u1.small, u1.medium); overrides --vcpus/--memory");
+  cmd.add_option("--memory", o.memory, "Memory size (e.g. 4G, 2048M, or a plain number of MiB)")->capture_default_str();
+  cmd.add_option("--vcpus", o.vcpus, "Number of vCPUs (default: the host's CPU count)");
+  cmd.add_flag("--console", o.console, "Show the serial console on the terminal");
+  cmd.add_flag("--debug", o.debug, "Prepare everything, print the domain XML and paths, start nothing");
+  repeatable(
+      cmd.add_option("--virtio-serial-out", o.virtio_serial_out, "Add a virtio-serial port writing to a host file"))
+      ->type_name("NAME:FILE");
+  repeatable(cmd.add_option("--execute", o.execute, "Run a command inside the VM and show its output"));
+  cmd.add_flag("-K,--ssh-keygen", o.ssh_keygen, "Generate an SSH key pair and inject it via systemd credentials");
+  cmd.add_flag("-t,--tty", o.tty, "Attach the terminal to the VM's console");
+  cmd.add_flag("-i,--interactive", o.interactive, "Keep standard input connected to the console");
+  cmd.add_flag("-d,--detach", o.detach, "Run the VM in the background");
+  cmd.add_flag("--rm", o.rm, "Remove the VM and all its state when it stops");
+  cmd.add_option("--name", o.name, "Name of the VM (libvirt domain name)");
+  cmd.add_option("--network", o.network, "isolated (default), none, user, bridge=BRIDGE or a libvirt network");
+  repeatable(cmd.add_option("--label", o.labels, "Add metadata in key=value form"))->type_name("KEY=VALUE");
+  repeatable(cmd.add_option("-e,--env", o.env, "Environment for --execute commands (key=value)"))
+      ->type_name("KEY=VALUE");
+  cmd.add_option("--debug-entrypoint", o.debug_entrypoint,
+                 "Prepare everything, then run this host command instead of starting the VM");
+  repeatable(cmd.add_option("--bind", o.binds, "Bind mount a host directory read-write at /run/virtiofs-mnt-NAME"))
+      ->type_name("HOST_PATH[:NAME]");
+  repeatable(cmd.add_option("--ro-bind", o.ro_binds, "Bind mount a host directory read-only at /run/virtiofs-mnt-NAME"))
+      ->type_name("HOST_PATH[:NAME]");
+  cmd.add_option("--systemd-units", o.systemd_units, "Directory of systemd units to inject (expects system/)")
+      ->type_name("SYSTEMD_UNITS_DIR");
+  cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,
+               "Mount host container storage read-only at /run/virtiofs-mnt-hoststorage");
+  cmd.add_option("--add-swap", o.add_swap, "Attach a swap device of this size")->type_name("SIZE");
+  cmd.add_option("--mount-disk-file", o.mount_disk_files, "Attach a disk file as /dev/disk/by-id/virtio-NAME")
+      ->type_name("FILE[:NAME]");
+  repeatable(cmd.add_option("--karg", o.kargs, "Additional kernel command line argument (repeatable)"))
+      ->type_name("KERNEL_ARG");
+  cmd.add_option("--ssh-timeout", o.ssh_timeout_seconds, "Seconds to wait for SSH to come up")->capture_default_str();
+}
+
+void setup_ephemeral_run(CLI::App &ephemeral, Context &ctx) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App *cmd = ephemeral.add_subcommand("run", "Run a bootc container image as an ephemeral VM");
+  add_run_options(*cmd, *options);
+  cmd->callback([options, &ctx] {
+    const RunConfig config = validate_run_options(*options, std::thread::hardware_concurrency());
+    ctx.exit_status = run_ephemeral(config, ctx);
+  });
+}
+
+} // namespace bcvk

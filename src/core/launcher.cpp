@@ -1,0 +1,251 @@
+#include "bcvk/launcher.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/bootc_layout.hpp"
+#include "bcvk/domain_xml.hpp"
+#include "bcvk/error.hpp"
+#include "bcvk/mounts.hpp"
+#include "bcvk/names.hpp"
+#include "bcvk/vm_builder.hpp"
+
+namespace fs = std::filesystem;
+
+extern char **environ;
+
+namespace bcvk {
+namespace {
+
+constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
+
+void make_private_dir(const std::string &path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    throw Error("cannot create " + path + ": " + std::strerror(errno));
+  }
+}
+
+std::string pick_name(const RunConfig &config, const Connection &conn) {
+  if (!config.name.empty()) {
+    if (conn.find(config.name)) {
+      throw UsageError("--name: libvirt already has a domain named '" + config.name +
+                       "' (see 'virsh list --all'): pick another name");
+    }
+    return config.name;
+  }
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::string name = generate_vm_name([&rd] { return static_cast<std::uint32_t>(rd()); });
+    if (!InstanceDir::open(name) && !conn.find(name)) {
+      return name;
+    }
+  }
+  throw Error("cannot find a free VM name; pass one with --name");
+}
+
+ImageInfo resolve_image(const std::string &image, ImageStore &store) {
+  if (!store.exists(image)) {
+    store.pull(image);
+  }
+  ImageInfo info = store.inspect(image);
+  const auto label = info.labels.find("containers.bootc");
+  if (label == info.labels.end() || label->second != "1") {
+    spdlog::warn("{} has no containers.bootc=1 label; booting it anyway", image);
+  }
+  return info;
+}
+
+NetworkBackend pick_backend(const Connection &conn) {
+  std::error_code ec;
+  const bool have_passt = fs::exists("/usr/bin/passt", ec);
+  return conn.library_version() >= k_libvirt_with_passt_forwards && have_passt ? NetworkBackend::passt
+                                                                               : NetworkBackend::qemu_user;
+}
+
+// libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
+// rather than letting it chown files of the overlay.
+void stage_kernel(const std::string &image_root, const std::string &image, const std::string &boot_dir,
+                  InstanceState &state) {
+  const BootArtifacts boot = find_boot_artifacts(image_root, image);
+  state.kernel_version = boot.kernel_version;
+  make_private_dir(boot_dir, 0755);
+  const std::string kernel = boot_dir + "/vmlinuz";
+  const std::string initrd = boot_dir + "/initramfs.img";
+  if (!boot.uki.empty()) {
+    extract_uki(boot.uki, kernel, initrd);
+  } else {
+    fs::copy_file(boot.kernel, kernel, fs::copy_options::overwrite_existing);
+    fs::copy_file(boot.initrd, initrd, fs::copy_options::overwrite_existing);
+  }
+  ::chmod(kernel.c_str(), 0644);
+  ::chmod(initrd.c_str(), 0644);
+}
+
+void mount_root(InstanceDir &dir, const std::string &image_root) {
+  make_private_dir(dir.upper_dir(), 0755);
+  make_private_dir(dir.work_dir(), 0700);
+  make_private_dir(dir.root_dir(), 0755);
+  mount_overlay(image_root, dir.upper_dir(), dir.work_dir(), dir.root_dir());
+}
+
+} // namespace
+
+void reject_unsupported(const RunConfig &config) {
+  const auto unsupported = [](const std::string &option) {
+    throw UsageError(option + " is not implemented yet in this version of bcvk: run without it");
+  };
+  if (!config.execute.empty()) {
+    unsupported("--execute");
+  }
+  if (config.ssh_keygen) {
+    unsupported("--ssh-keygen");
+  }
+  if (!config.env.empty()) {
+    unsupported("--env");
+  }
+  if (!config.binds.empty()) {
+    unsupported(config.binds.front().read_only ? "--ro-bind" : "--bind");
+  }
+  if (!config.systemd_units.empty()) {
+    unsupported("--systemd-units");
+  }
+  if (config.bind_storage_ro) {
+    unsupported("--bind-storage-ro");
+  }
+  if (config.swap_bytes) {
+    unsupported("--add-swap");
+  }
+  if (!config.disks.empty()) {
+    unsupported("--mount-disk-file");
+  }
+  if (!config.serial_outputs.empty()) {
+    unsupported("--virtio-serial-out");
+  }
+}
+
+PreparedInstance prepare_instance(const RunConfig &config, const Connection &conn, ImageStore &store,
+                                  SignalCatcher &signals) {
+  const ImageInfo image = resolve_image(config.image, store);
+  signals.checkpoint();
+  const std::string name = pick_name(config, conn);
+
+  InstanceState state;
+  state.name = name;
+  state.image = config.image;
+  state.image_id = image.id;
+  state.created = now_rfc3339();
+  state.uri = conn.uri();
+  state.auto_remove = config.rm;
+  state.detached = config.detach;
+  state.memory_bytes = config.memory_bytes;
+  state.vcpus = config.vcpus;
+  state.labels = config.labels;
+  auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), state, store);
+  InstanceDir &dir = owner->dir();
+  owner->save();
+
+  const std::string image_root = store.mount(image.id);
+  owner->state().image_mounted = true;
+  owner->save();
+  signals.checkpoint();
+
+  stage_kernel(image_root, config.image, dir.boot_dir(), owner->state());
+  owner->state().systemd_version = guest_systemd_version(image_root).value_or(0);
+  mount_root(dir, image_root);
+  owner->save();
+  signals.checkpoint();
+
+  HostFacts facts;
+  facts.name = name;
+  facts.virt_type = conn.best_virt_type();
+  facts.backend = pick_backend(conn);
+  facts.image_id = image.id;
+  facts.created = owner->state().created;
+  facts.instance_dir = dir.path();
+  facts.kernel = dir.boot_dir() + "/vmlinuz";
+  facts.initrd = dir.boot_dir() + "/initramfs.img";
+  facts.root_dir = dir.root_dir();
+  facts.console_log = dir.console_log();
+  PreparedInstance prepared;
+  prepared.domain_xml = render_domain_xml(build_vm_spec(config, facts));
+  write_file_atomic(dir.domain_xml_file(), prepared.domain_xml);
+  prepared.owner = std::move(owner);
+  return prepared;
+}
+
+void remount_instance(InstanceOwner &owner, ImageStore &store) {
+  InstanceState &state = owner.state();
+  if (!store.exists(state.image_id)) {
+    throw Error("the image of " + state.name + " (" + state.image + ", " + state.image_id.substr(0, 12) +
+                ") is gone from local storage: the VM cannot boot again; remove it with 'bcvk ephemeral rm " +
+                state.name + "'");
+  }
+  const std::string image_root = store.mount(state.image_id);
+  state.image_mounted = true;
+  owner.save();
+  mount_root(owner.dir(), image_root);
+}
+
+void spawn_supervisor(InstanceDir &dir, const std::string &uri) {
+  const int lock_fd = dir.lock_fd();
+  // Everything the child needs is built before fork: other threads may hold allocator locks.
+  std::vector<std::string> args{"bcvk", "--log-level", "info"};
+  if (!uri.empty()) {
+    args.insert(args.end(), {"--connect", uri});
+  }
+  args.insert(args.end(), {"ephemeral", "supervise", dir.name()});
+  std::vector<char *> argv;
+  for (auto &a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings{"BCVK_LOCK_FD=" + std::to_string(lock_fd)};
+  for (char **e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("BCVK_LOCK_FD=", 0) != 0) {
+      env_strings.emplace_back(*e);
+    }
+  }
+  std::vector<char *> envp;
+  for (auto &e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  const std::string log = dir.supervisor_log();
+  sigset_t none;
+  sigemptyset(&none);
+
+  const pid_t child = ::fork();
+  if (child < 0) {
+    throw Error(std::string("fork failed: ") + std::strerror(errno));
+  }
+  if (child == 0) {
+    // Double fork: the supervisor is re-parented to init and never becomes our zombie.
+    ::setsid();
+    if (::fork() != 0) {
+      ::_exit(0);
+    }
+    // Only the supervisor inherits the lock; other children of ours must not hold it.
+    ::fcntl(lock_fd, F_SETFD, 0);
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ::dup2(null_fd, 0);
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    ::execve("/proc/self/exe", argv.data(), envp.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+}
+
+} // namespace bcvk

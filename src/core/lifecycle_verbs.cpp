@@ -1,0 +1,177 @@
+// stop, start, rm and the supervisor: the verbs that change an existing instance's life.
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/error.hpp"
+#include "bcvk/gc.hpp"
+#include "bcvk/instance_owner.hpp"
+#include "bcvk/launcher.hpp"
+#include "bcvk/runtime.hpp"
+#include "bcvk/watcher.hpp"
+
+namespace bcvk {
+namespace {
+
+// How long to wait for a supervisor to finish its cleanup once its VM is gone.
+constexpr int k_cleanup_wait_ms = 30000;
+
+InstanceDir open_instance(const std::string &name) {
+  auto dir = InstanceDir::open(name);
+  if (!dir) {
+    throw Error("no ephemeral VM named '" + name + "' (see 'bcvk ephemeral ps -a')");
+  }
+  return std::move(*dir);
+}
+
+// Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
+void power_off(const Connection &conn, const std::string &name, unsigned timeout_s, bool force) {
+  const auto domain = conn.find(name);
+  if (!domain || !domain->is_active()) {
+    return;
+  }
+  if (!force) {
+    try {
+      domain->shutdown();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+      while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } catch (const LibvirtError &e) {
+      spdlog::warn("{}; powering off instead", e.what());
+    }
+  }
+  if (domain->is_active()) {
+    if (!force) {
+      spdlog::warn("{} did not shut down within {} s; powering it off", name, timeout_s);
+    }
+    domain->destroy();
+  }
+}
+
+struct Services {
+  Connection conn;
+  SystemProcessRunner runner;
+  PodmanImageStore store{runner};
+  explicit Services(const Context &ctx) : conn(Connection::open(ctx.connect_uri)) { collect_garbage(conn, store); }
+};
+
+} // namespace
+
+int stop_instances(const StopOptions &options, const Context &ctx) {
+  Services s(ctx);
+  int status = k_exit_ok;
+  for (const auto &name : options.names) {
+    try {
+      InstanceDir dir = open_instance(name);
+      power_off(s.conn, name, options.timeout_seconds, options.force);
+      // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
+      if (!dir.wait_lock(k_cleanup_wait_ms)) {
+        throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
+      }
+      std::cout << name << std::endl;
+    } catch (const Error &e) {
+      std::cerr << "bcvk: error: " << e.what() << "\n";
+      status = k_exit_bcvk_error;
+    }
+  }
+  return status;
+}
+
+int start_instance(const std::string &name, const Context &ctx) {
+  Services s(ctx);
+  InstanceDir dir = open_instance(name);
+  if (!dir.try_lock()) {
+    throw Error("VM " + name + " is running (or being changed by another bcvk); stop it first");
+  }
+  InstanceOwner owner(std::move(dir), InstanceState{}, s.store);
+  owner.state() = owner.dir().load();
+  if (owner.state().phase != Phase::stopped) {
+    throw Error("VM " + name + " is not a stopped, kept VM");
+  }
+  remount_instance(owner, s.store);
+  const std::string xml = read_text_file(owner.dir().domain_xml_file());
+  ctx.signals->checkpoint();
+  const Domain domain = s.conn.create(xml, StartMode{.autodestroy = false});
+  owner.state().phase = Phase::running;
+  owner.state().detached = true;
+  owner.save();
+  spawn_supervisor(owner.dir(), s.conn.uri());
+  owner.hand_over();
+  std::cout << domain.name() << std::endl;
+  return k_exit_ok;
+}
+
+int remove_instances(const RmOptions &options, const Context &ctx) {
+  if (options.all == !options.names.empty()) {
+    throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"
+                                 : "rm: name the VMs to remove, or use --all");
+  }
+  Services s(ctx);
+  const auto names = options.all ? InstanceDir::list_names() : options.names;
+  int status = k_exit_ok;
+  for (const auto &name : names) {
+    try {
+      InstanceDir dir = open_instance(name);
+      const auto domain = s.conn.find(name);
+      if (domain && domain->is_active()) {
+        if (!options.force) {
+          throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");
+        }
+        domain->destroy();
+      }
+      if (!dir.wait_lock(k_cleanup_wait_ms)) {
+        throw Error("VM " + name + " is busy (another bcvk holds it)");
+      }
+      InstanceState state = dir.load();
+      release_instance(dir, state, s.store, Disposition::remove);
+      std::cout << name << std::endl;
+    } catch (const Error &e) {
+      std::cerr << "bcvk: error: " << e.what() << "\n";
+      status = k_exit_bcvk_error;
+    }
+  }
+  return status;
+}
+
+int supervise_instance(const std::string &name, const Context &ctx) {
+  InstanceDir dir = open_instance(name);
+  if (const char *fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
+    dir.adopt_lock(std::atoi(fd));
+    ::unsetenv("BCVK_LOCK_FD");
+  } else if (!dir.try_lock()) {
+    throw Error("VM " + name + " already has an owner");
+  }
+  init_libvirt_events();
+  SystemProcessRunner runner;
+  PodmanImageStore store(runner);
+  InstanceOwner owner(std::move(dir), InstanceState{}, store);
+  owner.state() = owner.dir().load();
+  spdlog::info("supervising {}", name);
+  while (true) {
+    const Connection conn = Connection::open(ctx.connect_uri);
+    const auto domain = conn.find(name);
+    if (!domain) {
+      break;
+    }
+    const StopResult result = wait_for_stop(conn, *domain, ctx.signals);
+    if (result.reason == StopReason::connection_lost) {
+      spdlog::warn("lost the connection to libvirt; reconnecting");
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    if (result.reason == StopReason::signalled) {
+      spdlog::info("supervisor got signal {}: powering {} off", result.signal, name);
+      domain->destroy();
+    }
+    break;
+  }
+  const bool remove = owner.state().auto_remove;
+  spdlog::info("{} stopped; {}", name, remove ? "removing it" : "keeping it");
+  owner.release(remove ? Disposition::remove : Disposition::keep);
+  return k_exit_ok;
+}
+
+} // namespace bcvk

@@ -1,0 +1,122 @@
+// The `ephemeral run` verb: prepare, start, then either hand over to a supervisor or wait.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/console.hpp"
+#include "bcvk/gc.hpp"
+#include "bcvk/handle.hpp"
+#include "bcvk/launcher.hpp"
+#include "bcvk/process.hpp"
+#include "bcvk/runtime.hpp"
+#include "bcvk/watcher.hpp"
+
+namespace bcvk {
+namespace {
+
+int run_debug_entrypoint(const RunConfig &config, InstanceOwner &owner) {
+  InstanceDir &dir = owner.dir();
+  const std::map<std::string, std::string> env{{"BCVK_NAME", dir.name()},
+                                               {"BCVK_INSTANCE_DIR", dir.path()},
+                                               {"BCVK_ROOTFS", dir.root_dir()},
+                                               {"BCVK_DOMAIN_XML", dir.domain_xml_file()},
+                                               {"BCVK_KERNEL", dir.boot_dir() + "/vmlinuz"},
+                                               {"BCVK_INITRD", dir.boot_dir() + "/initramfs.img"}};
+  spdlog::info("running {} instead of starting the VM", config.debug_entrypoint);
+  return run_attached({"/bin/sh", "-c", config.debug_entrypoint}, env);
+}
+
+int wait_in_foreground(const RunConfig &config, const Connection &conn, const Domain &domain, InstanceOwner &owner,
+                       SignalCatcher &signals) {
+  const bool interactive_console = config.tty || config.interactive;
+  std::optional<FileFollower> follower;
+  if (config.console && !interactive_console) {
+    follower.emplace(owner.dir().console_log(), STDOUT_FILENO);
+  }
+  std::optional<RawTerminal> raw;
+  std::optional<ConsoleSession> console;
+  InputWatch input;
+  if (interactive_console) {
+    if (config.tty) {
+      raw.emplace();
+    }
+    console.emplace(conn, domain, config.interactive);
+    input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
+  }
+  const TickFn tick = follower ? TickFn([&follower] { follower->pump(); }) : TickFn();
+  const StopResult result = wait_for_stop(conn, domain, &signals, tick, follower ? 100 : 1000, input);
+  console.reset();
+  raw.reset();
+  if (result.reason != StopReason::powered_off && result.reason != StopReason::crashed) {
+    domain.destroy();
+  }
+  owner.release(config.rm ? Disposition::remove : Disposition::keep);
+  if (!config.rm) {
+    spdlog::warn("VM {} stopped and was kept: 'bcvk ephemeral start {}' boots it again, 'bcvk ephemeral rm {}' "
+                 "removes it",
+                 domain.name(), domain.name(), domain.name());
+  }
+  switch (result.reason) {
+  case StopReason::signalled:
+    throw Interrupted(result.signal);
+  case StopReason::crashed:
+    throw Error("the VM crashed; see its console log" +
+                (config.rm ? std::string() : " with 'bcvk ephemeral logs --console " + domain.name() + "'"));
+  case StopReason::connection_lost:
+    throw Error("lost the connection to libvirt; the VM was powered off");
+  default:
+    return k_exit_ok;
+  }
+}
+
+} // namespace
+
+int run_ephemeral(const RunConfig &config, const Context &ctx) {
+  reject_unsupported(config);
+  SignalCatcher &signals = *ctx.signals;
+  const Connection conn = Connection::open(ctx.connect_uri);
+  SystemProcessRunner runner;
+  PodmanImageStore store(runner);
+  collect_garbage(conn, store);
+
+  PreparedInstance prepared = prepare_instance(config, conn, store, signals);
+  InstanceOwner &owner = *prepared.owner;
+  if (config.debug) {
+    std::cout << prepared.domain_xml << std::flush;
+    std::cerr << "instance directory: " << owner.dir().path() << "\nroot file system:   " << owner.dir().root_dir()
+              << "\nkernel:             " << owner.dir().boot_dir() << "/vmlinuz\n"
+              << "(--debug: nothing was started; everything is removed again)\n";
+    owner.release(Disposition::remove);
+    return k_exit_ok;
+  }
+  if (!config.debug_entrypoint.empty()) {
+    const int status = run_debug_entrypoint(config, owner);
+    owner.release(Disposition::remove);
+    return status;
+  }
+  signals.checkpoint();
+  const Domain domain = conn.create(prepared.domain_xml, StartMode{.autodestroy = !config.detach});
+  // Until someone watches it, a failure here must not leave the VM running on released mounts.
+  ScopeExit power_off_on_error([&domain] {
+    try {
+      domain.destroy();
+    } catch (const std::exception &e) {
+      spdlog::error("{}", e.what());
+    }
+  });
+  owner.state().phase = Phase::running;
+  owner.save();
+  spdlog::info("started VM {} ({})", domain.name(), conn.uri());
+  if (config.detach) {
+    spawn_supervisor(owner.dir(), conn.uri());
+    owner.hand_over();
+    power_off_on_error.dismiss();
+    std::cout << domain.name() << std::endl;
+    return k_exit_ok;
+  }
+  return wait_in_foreground(config, conn, domain, owner, signals);
+}
+
+} // namespace bcvk

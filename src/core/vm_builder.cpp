@@ -1,0 +1,69 @@
+#include "bcvk/vm_builder.hpp"
+
+namespace bcvk {
+namespace {
+
+// The kernel splits its command line on spaces unless a value is in double quotes.
+std::string quote_karg(const std::string &arg) {
+  if (arg.find_first_of(" \t") == std::string::npos || arg.find('"') != std::string::npos) {
+    return arg;
+  }
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos) {
+    return "\"" + arg + "\"";
+  }
+  return arg.substr(0, eq + 1) + "\"" + arg.substr(eq + 1) + "\"";
+}
+
+std::string describe(const RunConfig &config, const HostFacts &facts) {
+  std::string text = "Ephemeral VM of " + config.image + " created by bcvk at " + facts.created + ". ";
+  text += config.rm ? "It is removed with all its state when it stops."
+                    : "It is kept when it stops: 'bcvk ephemeral start " + facts.name +
+                          "' boots it again, "
+                          "'bcvk ephemeral rm " +
+                          facts.name + "' removes it.";
+  return text;
+}
+
+} // namespace
+
+std::string kernel_cmdline(const std::vector<std::string> &extra) {
+  std::string cmdline = k_base_kargs;
+  for (const auto &arg : extra) {
+    cmdline += " " + quote_karg(arg);
+  }
+  return cmdline;
+}
+
+VmSpec build_vm_spec(const RunConfig &config, const HostFacts &facts) {
+  VmSpec spec;
+  spec.name = facts.name;
+  spec.title = "bcvk: " + config.image;
+  spec.description = describe(config, facts);
+  spec.virt_type = facts.virt_type;
+  spec.memory_bytes = config.memory_bytes;
+  spec.vcpus = config.vcpus;
+  spec.kernel = facts.kernel;
+  spec.initrd = facts.initrd;
+  spec.cmdline = kernel_cmdline(config.kargs);
+  spec.root_dir = facts.root_dir;
+  spec.shares = facts.shares;
+  spec.disks = facts.disks;
+  spec.credentials = facts.credentials;
+  spec.console_log = facts.console_log;
+  spec.channels = facts.channels;
+  spec.network.choice = config.network;
+  spec.network.backend = facts.backend;
+  spec.network.ssh_port = facts.ssh_port;
+  spec.metadata.image = config.image;
+  spec.metadata.image_id = facts.image_id;
+  spec.metadata.created = facts.created;
+  spec.metadata.instance_dir = facts.instance_dir;
+  spec.metadata.auto_remove = config.rm;
+  spec.metadata.detached = config.detach;
+  spec.metadata.labels = config.labels;
+  spec.metadata.mounts = facts.shares;
+  return spec;
+}
+
+} // namespace bcvk

@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "../common/golden_specs.hpp"
+#include "bcvk/domain_xml.hpp"
+#include "bcvk/xml.hpp"
+
+using namespace bcvk;
+
+namespace {
+
+constexpr const char *k_schema = "/usr/share/libvirt/schemas/domain.rng";
+
+std::string golden_path(const std::string &name) {
+  return std::string(BCVK_GOLDEN_DIR) + "/" + name + ".xml";
+}
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class GoldenXml : public ::testing::TestWithParam<golden::NamedSpec> {};
+
+} // namespace
+
+// Regenerate with BCVK_REGENERATE_GOLDEN=1, then review the diff by hand.
+TEST_P(GoldenXml, MatchesGoldenFile) {
+  const auto &[name, spec] = GetParam();
+  const std::string xml = render_domain_xml(spec);
+  if (std::getenv("BCVK_REGENERATE_GOLDEN") != nullptr) {
+    std::ofstream(golden_path(name)) << xml;
+  }
+  ASSERT_TRUE(std::filesystem::exists(golden_path(name))) << "missing golden file; regenerate it";
+  EXPECT_EQ(xml, slurp(golden_path(name)));
+}
+
+TEST_P(GoldenXml, GoldenFileIsValidAgainstLibvirtSchema) {
+  const auto &name = GetParam().name;
+  const xml::Doc doc = xml::parse(slurp(golden_path(name)), name);
+  EXPECT_EQ(xml::relaxng_errors(doc.get(), k_schema), "") << name;
+}
+
+TEST_P(GoldenXml, MetadataRoundTrips) {
+  const auto &spec = GetParam().spec;
+  const auto meta = parse_instance_metadata(render_domain_xml(spec));
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_EQ(meta->image, spec.metadata.image);
+  EXPECT_EQ(meta->image_id, spec.metadata.image_id);
+  EXPECT_EQ(meta->created, spec.metadata.created);
+  EXPECT_EQ(meta->auto_remove, spec.metadata.auto_remove);
+  EXPECT_EQ(meta->detached, spec.metadata.detached);
+  EXPECT_EQ(meta->labels, spec.metadata.labels);
+  ASSERT_EQ(meta->mounts.size(), spec.metadata.mounts.size());
+  for (std::size_t i = 0; i < meta->mounts.size(); ++i) {
+    EXPECT_EQ(meta->mounts[i].tag, spec.metadata.mounts[i].tag);
+    EXPECT_EQ(meta->mounts[i].read_only, spec.metadata.mounts[i].read_only);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Specs, GoldenXml, ::testing::ValuesIn(golden::golden_specs()),
+                         golden::test_name<::testing::TestParamInfo<golden::NamedSpec>>);
+
+TEST(DomainXml, IsDeterministic) {
+  const auto spec = golden::golden_specs().back().spec;
+  EXPECT_EQ(render_domain_xml(spec), render_domain_xml(spec));
+}
+
+TEST(DomainXml, EscapesEverySpecialCharacter) {
+  const auto specs = golden::golden_specs();
+  const auto &esc = specs.back().spec;
+  const std::string xml = render_domain_xml(esc);
+  EXPECT_NE(xml.find("<title>bcvk: localhost/ünïcode-image:&lt;tag&gt;&amp;\"'</title>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("&lt;angle&gt; &amp; 'quotes'"), std::string::npos);
+  EXPECT_NE(xml.find("Zoë &lt;zoe@example.org&gt;"), std::string::npos);
+  EXPECT_EQ(xml.find("<angle>"), std::string::npos);
+  // Parsing gives back exactly what went in.
+  const xml::Doc doc = xml::parse(xml, "rendered");
+  xmlNode *root = xmlDocGetRootElement(doc.get());
+  EXPECT_EQ(xml::text_of(xml::child(root, "title")), esc.title);
+  EXPECT_EQ(xml::text_of(xml::child(root, "description")), esc.description);
+}
+
+TEST(DomainXml, ShapeOfTheMinimalDomain) {
+  const std::string xml = render_domain_xml(golden::minimal_spec("vm"));
+  for (const char *needle : {" type=\"kvm\"", "machine=\"q35\"", "<source type=\"memfd\"/>",
+                             "<access mode=\"shared\"/>", "<driver type=\"virtiofs\"", "<target dir=\"rootfs\"/>",
+                             "<memballoon model=\"none\"/>", "<memory unit=\"KiB\">4194304</memory>", "restrict=on",
+                             "<log file=\"/var/lib/bcvk/instances/vm/console.log\""}) {
+    EXPECT_NE(xml.find(needle), std::string::npos) << needle;
+  }
+  for (const char *absent : {"<graphics", "<video", "<input", "usb", "hostfwd", "<sysinfo"}) {
+    EXPECT_EQ(xml.find(absent), std::string::npos) << absent;
+  }
+}
+
+TEST(DomainXml, SshForwardListensOnLoopbackOnly) {
+  const auto specs = golden::golden_specs();
+  const std::string xml = render_domain_xml(specs[1].spec);
+  EXPECT_NE(xml.find("hostfwd=tcp:127.0.0.1:40022-:22"), std::string::npos);
+  EXPECT_NE(xml.find("io.systemd.credential.binary:ssh.authorized_keys.root="), std::string::npos);
+  EXPECT_NE(xml.find("<smbios mode=\"sysinfo\"/>"), std::string::npos);
+}
+
+TEST(DomainXml, ForeignDomainHasNoBcvkMetadata) {
+  EXPECT_FALSE(parse_instance_metadata("<domain type='kvm'><name>x</name></domain>").has_value());
+}
+
+TEST(DomainXml, RelaxNgRejectsInvalidDomains) {
+  const xml::Doc doc = xml::parse("<domain type='kvm'><memory>1</memory></domain>", "bad");
+  EXPECT_NE(xml::relaxng_errors(doc.get(), k_schema), "");
+}

@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include "bcvk/error.hpp"
+#include "bcvk/run_options.hpp"
+#include "bcvk/size.hpp"
+
+using namespace bcvk;
+
+namespace {
+
+RunOptions base() {
+  RunOptions o;
+  o.image = "localhost/test";
+  return o;
+}
+
+// Asserts that validation fails with a message containing `fragment`.
+void expect_usage_error(const RunOptions &o, const std::string &fragment) {
+  try {
+    validate_run_options(o, 4);
+    ADD_FAILURE() << "expected an error containing: " << fragment;
+  } catch (const UsageError &e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+
+TEST(ValidateRunOptions, Defaults) {
+  const RunConfig c = validate_run_options(base(), 6);
+  EXPECT_EQ(c.image, "localhost/test");
+  EXPECT_EQ(c.memory_bytes, 4 * k_gib);
+  EXPECT_EQ(c.vcpus, 6U);
+  EXPECT_TRUE(c.name.empty());
+  EXPECT_EQ(c.network.mode, NetworkMode::isolated);
+  EXPECT_EQ(c.ssh_timeout_seconds, 240U);
+}
+
+TEST(ValidateRunOptions, HostCpuCountIsClampedToTheLimit) {
+  EXPECT_EQ(validate_run_options(base(), 0).vcpus, 1U);
+  EXPECT_EQ(validate_run_options(base(), 1000).vcpus, 256U);
+}
+
+TEST(ValidateRunOptions, MemoryAndVcpus) {
+  auto o = base();
+  o.memory = "1.5G";
+  o.vcpus = "3";
+  const auto c = validate_run_options(o, 4);
+  EXPECT_EQ(c.memory_bytes, 1536 * k_mib);
+  EXPECT_EQ(c.vcpus, 3U);
+}
+
+TEST(ValidateRunOptions, ItypeOverridesMemoryAndVcpus) {
+  auto o = base();
+  o.memory = "8G";
+  o.vcpus = "4";
+  o.itype = "u1.micro";
+  const auto c = validate_run_options(o, 4);
+  EXPECT_EQ(c.memory_bytes, k_gib);
+  EXPECT_EQ(c.vcpus, 1U);
+}
+
+TEST(ValidateRunOptions, BadValues) {
+  auto o = base();
+  o.memory = "64M";
+  expect_usage_error(o, "--memory: size '64M' is out of range: use 128 MiB to 1 TiB");
+  o = base();
+  o.memory = "2TB";
+  expect_usage_error(o, "--memory: size '2TB' is out of range");
+  o = base();
+  o.vcpus = "0";
+  expect_usage_error(o, "--vcpus: invalid count '0': use a whole number from 1 to 256");
+  o.vcpus = "257";
+  expect_usage_error(o, "--vcpus: invalid count '257'");
+  o.vcpus = "two";
+  expect_usage_error(o, "--vcpus: invalid count 'two'");
+  o = base();
+  o.itype = "x1.big";
+  expect_usage_error(o, "--itype: unknown instance type 'x1.big'");
+  o = base();
+  o.name = "no spaces";
+  expect_usage_error(o, "--name: invalid VM name 'no spaces'");
+  o = base();
+  o.image = "";
+  expect_usage_error(o, "IMAGE: no image given");
+  o = base();
+  o.add_swap = "lots";
+  expect_usage_error(o, "--add-swap: invalid size 'lots'");
+  o = base();
+  o.ssh_timeout_seconds = 0;
+  expect_usage_error(o, "--ssh-timeout");
+}
+
+TEST(ValidateRunOptions, ConflictingModes) {
+  auto o = base();
+  o.detach = true;
+  o.tty = true;
+  expect_usage_error(o, "--detach cannot be combined with --tty/--interactive");
+  o = base();
+  o.debug = true;
+  o.detach = true;
+  expect_usage_error(o, "--debug cannot be combined with --detach");
+}
+
+TEST(ParseBind, NameDefaultsToBasename) {
+  EXPECT_EQ(parse_bind("--bind", "/home/user/project", false), (BindSpec{"/home/user/project", "project", false}));
+  EXPECT_EQ(parse_bind("--bind", "/home/user/project/", false), (BindSpec{"/home/user/project/", "project", false}));
+  EXPECT_EQ(parse_bind("--ro-bind", "/etc/myconfig:config", true), (BindSpec{"/etc/myconfig", "config", true}));
+}
+
+TEST(ParseBind, Errors) {
+  EXPECT_THROW(parse_bind("--bind", "", false), UsageError);
+  EXPECT_THROW(parse_bind("--bind", ":name", false), UsageError);
+  EXPECT_THROW(parse_bind("--bind", "/x:bad name", false), UsageError);
+  EXPECT_THROW(parse_bind("--bind", "/", false), UsageError);
+  try {
+    parse_bind("--ro-bind", "/srv/a b", true);
+    FAIL();
+  } catch (const UsageError &e) {
+    EXPECT_NE(std::string(e.what()).find("--ro-bind: invalid mount name 'a b'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("HOST_PATH:NAME"), std::string::npos);
+  }
+}
+
+TEST(ValidateRunOptions, DuplicateMountNames) {
+  auto o = base();
+  o.binds = {"/a/src", "/b/src"};
+  expect_usage_error(o, "--bind: mount name 'src' is used twice");
+  o = base();
+  o.binds = {"/a/x:data"};
+  o.ro_binds = {"/b/y:data"};
+  expect_usage_error(o, "--ro-bind: mount name 'data' is used twice");
+  o = base();
+  o.bind_storage_ro = true;
+  o.binds = {"/a:hoststorage"};
+  expect_usage_error(o, "taken by --bind-storage-ro");
+}
+
+TEST(ParseDiskFile, NameDefaultsToStem) {
+  EXPECT_EQ(parse_disk_file("/tmp/testdisk.raw"), (DiskFileSpec{"/tmp/testdisk.raw", "testdisk"}));
+  EXPECT_EQ(parse_disk_file("/tmp/d.qcow2:data"), (DiskFileSpec{"/tmp/d.qcow2", "data"}));
+  EXPECT_THROW(parse_disk_file("/tmp/x:" + std::string(21, 'a')), UsageError);
+  EXPECT_THROW(parse_disk_file(":x"), UsageError);
+}
+
+TEST(ParseSerialOut, NameAndFile) {
+  EXPECT_EQ(parse_serial_out("log:/tmp/out.txt"), (SerialOutSpec{"log", "/tmp/out.txt"}));
+  EXPECT_THROW(parse_serial_out("nofile"), UsageError);
+  EXPECT_THROW(parse_serial_out(":/tmp/x"), UsageError);
+  EXPECT_THROW(parse_serial_out("name:"), UsageError);
+}
+
+TEST(ParseKeyValue, LabelsAndEnv) {
+  EXPECT_EQ(parse_key_value("--label", "k=v=w"), (KeyValue{"k", "v=w"}));
+  EXPECT_EQ(parse_key_value("--label", "k="), (KeyValue{"k", ""}));
+  EXPECT_THROW(parse_key_value("--label", "novalue"), UsageError);
+  EXPECT_THROW(parse_key_value("--label", "=v"), UsageError);
+  EXPECT_EQ(parse_key_value("--env", "FOO_1=bar baz"), (KeyValue{"FOO_1", "bar baz"}));
+  EXPECT_THROW(parse_key_value("--env", "1FOO=x"), UsageError);
+  EXPECT_THROW(parse_key_value("--env", "FO-O=x"), UsageError);
+}
+
+TEST(ParseNetwork, Modes) {
+  EXPECT_EQ(parse_network(""), (NetworkChoice{NetworkMode::isolated, ""}));
+  EXPECT_EQ(parse_network("none"), (NetworkChoice{NetworkMode::none, ""}));
+  EXPECT_EQ(parse_network("user"), (NetworkChoice{NetworkMode::user, ""}));
+  EXPECT_EQ(parse_network("bridge=br0"), (NetworkChoice{NetworkMode::bridge, "br0"}));
+  EXPECT_EQ(parse_network("mynet"), (NetworkChoice{NetworkMode::libvirt_network, "mynet"}));
+  EXPECT_EQ(parse_network("network=mynet"), (NetworkChoice{NetworkMode::libvirt_network, "mynet"}));
+  EXPECT_THROW(parse_network("slirp4netns:port_handler=slirp4netns"), UsageError);
+  EXPECT_THROW(parse_network("bridge="), UsageError);
+}
+
+TEST(ValidateRunOptions, KeepsKargsInOrder) {
+  auto o = base();
+  o.kargs = {"b=2", "a=1", "quiet"};
+  EXPECT_EQ(validate_run_options(o, 1).kargs, (std::vector<std::string>{"b=2", "a=1", "quiet"}));
+  o.kargs = {""};
+  expect_usage_error(o, "--karg: invalid kernel argument ''");
+}
