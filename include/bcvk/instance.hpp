@@ -60,10 +60,12 @@ public:
   std::string domain_xml_file() const { return file("domain.xml"); }
   std::string supervisor_log() const { return file("supervisor.log"); }
 
-  // Takes the owner lock without waiting; false when a live process owns the instance.
-  bool try_lock();
-  // Waits up to `timeout_ms` for the owner to let go; false on timeout.
-  bool wait_lock(int timeout_ms);
+  enum class LockResult { locked, busy, gone };
+  // Takes the owner lock without waiting. `busy`: a live process owns the instance; `gone`: the
+  // instance was removed meanwhile (its lock file no longer exists).
+  LockResult try_lock();
+  // Waits up to `timeout_ms` for the owner to let go; `busy` on timeout.
+  LockResult wait_lock(int timeout_ms);
   bool locked() const { return static_cast<bool>(m_lock); }
   // The lock's descriptor (close-on-exec), for handing down to a supervisor process.
   int lock_fd() const { return m_lock.get(); }

@@ -2,6 +2,8 @@
 // Turning a validated RunConfig into a prepared instance and a running domain.
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bcvk/hypervisor.hpp"
 #include "bcvk/image_store.hpp"
@@ -10,6 +12,9 @@
 #include "bcvk/signals.hpp"
 
 namespace bcvk {
+
+// The --execute ports and the host files they write to, in stdout, stderr, status order.
+std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir &dir);
 
 // Throws UsageError for options whose machinery this version does not have yet.
 void reject_unsupported(const RunConfig &config);

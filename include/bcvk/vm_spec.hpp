@@ -32,6 +32,7 @@ struct Credential {
 struct ChannelOutput {
   std::string name;
   std::string path;
+  bool append = true; // false: the file starts empty at every boot
 };
 
 enum class NetworkBackend { qemu_user, passt };

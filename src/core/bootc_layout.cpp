@@ -137,7 +137,7 @@ BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string
 
 std::optional<int> guest_systemd_version(const std::string &root_dir) {
   const fs::path root(root_dir);
-  static const std::regex k_pattern(R"(libsystemd-shared-(\d+)(\.\d+)*\.so)");
+  static const std::regex k_pattern(R"(libsystemd-shared-(\d+)[^/]*\.so)");
   std::vector<fs::path> dirs{root / "usr/lib/systemd"};
   for (const auto &d : list_dir(root / "usr/lib")) {
     dirs.push_back(d / "systemd");

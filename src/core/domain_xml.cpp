@@ -107,7 +107,7 @@ void add_channel(xmlNode *devices, const ChannelOutput &channel) {
   xml::set_attr(node, "type", "file");
   xmlNode *source = xml::add(node, "source");
   xml::set_attr(source, "path", channel.path);
-  xml::set_attr(source, "append", "on");
+  xml::set_attr(source, "append", channel.append ? "on" : "off");
   xmlNode *target = xml::add(node, "target");
   xml::set_attr(target, "type", "virtio");
   xml::set_attr(target, "name", channel.name);

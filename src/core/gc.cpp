@@ -10,7 +10,7 @@ namespace {
 
 void collect_one(const Connection &conn, ImageStore &store, const std::string &name) {
   auto dir = InstanceDir::open(name);
-  if (!dir || !dir->try_lock()) {
+  if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
     return; // gone meanwhile, or a live process owns it
   }
   InstanceState state;

@@ -135,9 +135,11 @@ InstanceDir InstanceDir::create(const std::string &name) {
   }
   ::chmod(path.c_str(), k_dir_mode);
   InstanceDir dir(name, path);
-  if (!dir.try_lock()) {
-    throw Error("cannot lock new instance directory " + path);
+  Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    throw Error("cannot lock new instance directory " + path + ": " + std::strerror(errno));
   }
+  dir.m_lock = std::move(lock);
   return dir;
 }
 
@@ -162,30 +164,36 @@ std::vector<std::string> InstanceDir::list_names() {
   return names;
 }
 
-bool InstanceDir::try_lock() {
+InstanceDir::LockResult InstanceDir::try_lock() {
   if (m_lock) {
-    return true;
+    return LockResult::locked;
   }
-  Fd fd(::open(file("lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  // Never created here: only create() makes the lock file, so a removed instance stays removed.
+  Fd fd(::open(file("lock").c_str(), O_RDWR | O_CLOEXEC));
   if (!fd) {
-    return false;
+    return errno == ENOENT ? LockResult::gone : LockResult::busy;
   }
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    return false;
+    return LockResult::busy;
+  }
+  // The owner may have deleted the instance while we waited for its lock.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) {
+    return LockResult::gone;
   }
   m_lock = std::move(fd);
-  return true;
+  return LockResult::locked;
 }
 
-bool InstanceDir::wait_lock(int timeout_ms) {
+InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!try_lock()) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
+  while (true) {
+    const LockResult result = try_lock();
+    if (result != LockResult::busy || std::chrono::steady_clock::now() >= deadline) {
+      return result;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return true;
 }
 
 void InstanceDir::adopt_lock(int fd) {
@@ -205,10 +213,19 @@ void InstanceDir::remove_tree() {
   for (const auto &mount : mounts_below(m_path)) {
     throw Error("refusing to delete " + m_path + ": " + mount + " is still mounted");
   }
+  // Everything but the lock first, then the lock: waiters see the instance as gone, never half-removed.
   std::error_code ec;
-  fs::remove_all(m_path, ec);
-  if (ec) {
-    throw Error("cannot delete " + m_path + ": " + ec.message());
+  for (fs::directory_iterator it(m_path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename() != "lock") {
+      fs::remove_all(it->path(), ec);
+      if (ec) {
+        throw Error("cannot delete " + it->path().string() + ": " + ec.message());
+      }
+    }
+  }
+  ::unlink(file("lock").c_str());
+  if (::rmdir(m_path.c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot delete " + m_path + ": " + std::strerror(errno));
   }
   m_lock.reset();
 }

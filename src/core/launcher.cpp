@@ -15,6 +15,7 @@
 #include "bcvk/bootc_layout.hpp"
 #include "bcvk/domain_xml.hpp"
 #include "bcvk/error.hpp"
+#include "bcvk/guest_files.hpp"
 #include "bcvk/mounts.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/vm_builder.hpp"
@@ -36,6 +37,12 @@ void make_private_dir(const std::string &path, mode_t mode) {
 
 std::string pick_name(const RunConfig &config, const Connection &conn) {
   if (!config.name.empty()) {
+    if (InstanceDir::open(config.name)) {
+      throw UsageError("--name: a VM named '" + config.name +
+                       "' already exists: pick another name or remove it with "
+                       "'bcvk ephemeral rm " +
+                       config.name + "'");
+    }
     if (conn.find(config.name)) {
       throw UsageError("--name: libvirt already has a domain named '" + config.name +
                        "' (see 'virsh list --all'): pick another name");
@@ -99,18 +106,18 @@ void mount_root(InstanceDir &dir, const std::string &image_root) {
 
 } // namespace
 
+std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir &dir) {
+  return {{k_execute_stdout_port, dir.file("execute.stdout")},
+          {k_execute_stderr_port, dir.file("execute.stderr")},
+          {k_execute_status_port, dir.file("execute.status")}};
+}
+
 void reject_unsupported(const RunConfig &config) {
   const auto unsupported = [](const std::string &option) {
     throw UsageError(option + " is not implemented yet in this version of bcvk: run without it");
   };
-  if (!config.execute.empty()) {
-    unsupported("--execute");
-  }
   if (config.ssh_keygen) {
     unsupported("--ssh-keygen");
-  }
-  if (!config.env.empty()) {
-    unsupported("--env");
   }
   if (!config.binds.empty()) {
     unsupported(config.binds.front().read_only ? "--ro-bind" : "--bind");
@@ -162,6 +169,9 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   owner->state().systemd_version = guest_systemd_version(image_root).value_or(0);
   mount_root(dir, image_root);
   owner->save();
+  if (!config.execute.empty()) {
+    install_guest_files(dir.root_dir(), execute_files(config.execute, config.env));
+  }
   signals.checkpoint();
 
   HostFacts facts;
@@ -175,6 +185,11 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   facts.initrd = dir.boot_dir() + "/initramfs.img";
   facts.root_dir = dir.root_dir();
   facts.console_log = dir.console_log();
+  if (!config.execute.empty()) {
+    for (const auto &port : execute_ports(dir)) {
+      facts.channels.push_back({port.first, port.second, false});
+    }
+  }
   PreparedInstance prepared;
   prepared.domain_xml = render_domain_xml(build_vm_spec(config, facts));
   write_file_atomic(dir.domain_xml_file(), prepared.domain_xml);

@@ -68,7 +68,7 @@ int stop_instances(const StopOptions &options, const Context &ctx) {
       InstanceDir dir = open_instance(name);
       power_off(s.conn, name, options.timeout_seconds, options.force);
       // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-      if (!dir.wait_lock(k_cleanup_wait_ms)) {
+      if (dir.wait_lock(k_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
         throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
       }
       std::cout << name << std::endl;
@@ -83,7 +83,7 @@ int stop_instances(const StopOptions &options, const Context &ctx) {
 int start_instance(const std::string &name, const Context &ctx) {
   Services s(ctx);
   InstanceDir dir = open_instance(name);
-  if (!dir.try_lock()) {
+  if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " is running (or being changed by another bcvk); stop it first");
   }
   InstanceOwner owner(std::move(dir), InstanceState{}, s.store);
@@ -122,11 +122,19 @@ int remove_instances(const RmOptions &options, const Context &ctx) {
         }
         domain->destroy();
       }
-      if (!dir.wait_lock(k_cleanup_wait_ms)) {
+      const auto lock = dir.wait_lock(k_cleanup_wait_ms);
+      if (lock == InstanceDir::LockResult::busy) {
         throw Error("VM " + name + " is busy (another bcvk holds it)");
       }
-      InstanceState state = dir.load();
-      release_instance(dir, state, s.store, Disposition::remove);
+      if (lock == InstanceDir::LockResult::locked) {
+        InstanceState state;
+        try {
+          state = dir.load();
+        } catch (const Error &) {
+          state.name = name; // never got as far as writing its state: it holds nothing
+        }
+        release_instance(dir, state, s.store, Disposition::remove);
+      }
       std::cout << name << std::endl;
     } catch (const Error &e) {
       std::cerr << "bcvk: error: " << e.what() << "\n";
@@ -141,7 +149,7 @@ int supervise_instance(const std::string &name, const Context &ctx) {
   if (const char *fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
     dir.adopt_lock(std::atoi(fd));
     ::unsetenv("BCVK_LOCK_FD");
-  } else if (!dir.try_lock()) {
+  } else if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " already has an owner");
   }
   init_libvirt_events();

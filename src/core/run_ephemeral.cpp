@@ -28,6 +28,18 @@ int run_debug_entrypoint(const RunConfig &config, InstanceOwner &owner) {
   return run_attached({"/bin/sh", "-c", config.debug_entrypoint}, env);
 }
 
+// The status the guest reported for --execute, or nullopt if it never got that far.
+std::optional<int> read_execute_status(const std::string &path) {
+  try {
+    const std::string text = read_text_file(path);
+    std::size_t used = 0;
+    const int status = std::stoi(text, &used);
+    return status >= 0 && status <= 255 ? std::optional<int>(status) : std::nullopt;
+  } catch (const std::exception &) {
+    return std::nullopt;
+  }
+}
+
 int wait_in_foreground(const RunConfig &config, const Connection &conn, const Domain &domain, InstanceOwner &owner,
                        SignalCatcher &signals) {
   const bool interactive_console = config.tty || config.interactive;
@@ -45,8 +57,26 @@ int wait_in_foreground(const RunConfig &config, const Connection &conn, const Do
     console.emplace(conn, domain, config.interactive);
     input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
   }
-  const TickFn tick = follower ? TickFn([&follower] { follower->pump(); }) : TickFn();
-  const StopResult result = wait_for_stop(conn, domain, &signals, tick, follower ? 100 : 1000, input);
+  std::vector<FileFollower> outputs;
+  if (!config.execute.empty()) {
+    const auto ports = execute_ports(owner.dir());
+    outputs.emplace_back(ports[0].second, STDOUT_FILENO);
+    outputs.emplace_back(ports[1].second, STDERR_FILENO);
+  }
+  const auto pump = [&follower, &outputs] {
+    if (follower) {
+      follower->pump();
+    }
+    for (auto &out : outputs) {
+      out.pump();
+    }
+  };
+  const bool streaming = follower || !outputs.empty();
+  const StopResult result =
+      wait_for_stop(conn, domain, &signals, streaming ? TickFn(pump) : TickFn(), streaming ? 100 : 1000, input);
+  pump();
+  const std::optional<int> command_status =
+      config.execute.empty() ? std::nullopt : read_execute_status(execute_ports(owner.dir())[2].second);
   console.reset();
   raw.reset();
   if (result.reason != StopReason::powered_off && result.reason != StopReason::crashed) {
@@ -67,8 +97,16 @@ int wait_in_foreground(const RunConfig &config, const Connection &conn, const Do
   case StopReason::connection_lost:
     throw Error("lost the connection to libvirt; the VM was powered off");
   default:
-    return k_exit_ok;
+    break;
   }
+  if (!config.execute.empty()) {
+    if (!command_status) {
+      throw Error("the VM powered off before the --execute commands finished; see its console log" +
+                  (config.rm ? std::string(" (run again with --console)") : " with 'bcvk ephemeral logs --console'"));
+    }
+    return *command_status;
+  }
+  return k_exit_ok;
 }
 
 } // namespace

@@ -192,6 +192,10 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
   if (config.debug && config.detach) {
     throw UsageError("--debug cannot be combined with --detach: --debug only prepares and prints the VM");
   }
+  if (!options.execute.empty() && config.detach) {
+    throw UsageError("--execute cannot be combined with --detach: the command's output and status come back "
+                     "to this terminal");
+  }
   if (!options.debug_entrypoint.empty() && (config.debug || config.detach)) {
     throw UsageError("--debug-entrypoint cannot be combined with --debug or --detach");
   }

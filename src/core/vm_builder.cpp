@@ -27,6 +27,19 @@ std::string describe(const RunConfig &config, const HostFacts &facts) {
 
 } // namespace
 
+std::vector<std::string> guest_kargs(const RunConfig &config) {
+  std::vector<std::string> kargs;
+  for (const auto &kv : config.env) {
+    // The kernel command line cannot carry double quotes or line breaks; such values reach only
+    // the --execute commands.
+    if (kv.value.find_first_of("\"\n") == std::string::npos) {
+      kargs.push_back("systemd.setenv=" + kv.key + "=" + kv.value);
+    }
+  }
+  kargs.insert(kargs.end(), config.kargs.begin(), config.kargs.end());
+  return kargs;
+}
+
 std::string kernel_cmdline(const std::vector<std::string> &extra) {
   std::string cmdline = k_base_kargs;
   for (const auto &arg : extra) {
@@ -45,7 +58,7 @@ VmSpec build_vm_spec(const RunConfig &config, const HostFacts &facts) {
   spec.vcpus = config.vcpus;
   spec.kernel = facts.kernel;
   spec.initrd = facts.initrd;
-  spec.cmdline = kernel_cmdline(config.kargs);
+  spec.cmdline = kernel_cmdline(guest_kargs(config));
   spec.root_dir = facts.root_dir;
   spec.shares = facts.shares;
   spec.disks = facts.disks;

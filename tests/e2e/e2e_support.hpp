@@ -1,0 +1,159 @@
+#pragma once
+// Helpers for end-to-end tests: run the real bcvk against qemu:///system and look at what a user
+// would look at afterwards (virsh, mounts, podman, the state directory).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bcvk/process.hpp"
+
+extern char **environ;
+
+namespace bcvk::e2e {
+
+inline const std::string k_image = "localhost/bcvk-test:latest";
+inline const std::string k_broken_image = "localhost/bcvk-test-broken:latest";
+
+// All e2e runs share one state directory, separate from a developer's own VMs.
+inline std::string state_dir() {
+  return "/var/tmp/bcvk-e2e-state";
+}
+
+inline void use_test_environment() {
+  ::setenv("BCVK_STATE_DIR", state_dir().c_str(), 1);
+  ::setenv("BCVK_CONNECT", "qemu:///system", 1);
+  ::setenv("NO_COLOR", "1", 1);
+}
+
+inline ProcessResult run(std::vector<std::string> argv) {
+  SystemProcessRunner runner;
+  return runner.run(argv);
+}
+
+inline ProcessResult bcvk_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), BCVK_BINARY);
+  return run(args);
+}
+
+// Runs bcvk with a deadline (a hung guest must fail the test, not stall the suite).
+inline ProcessResult bcvk_within(int seconds, std::vector<std::string> args) {
+  args.insert(args.begin(), {"timeout", "--signal=TERM", "--kill-after=30", std::to_string(seconds), BCVK_BINARY});
+  return run(args);
+}
+
+inline std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool contains(const std::string &haystack, const std::string &needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A bcvk process running in the background with its output in files.
+class Background {
+public:
+  explicit Background(std::vector<std::string> args) {
+    const std::string base = "/var/tmp/bcvk-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++);
+    m_out = base + ".out";
+    m_err = base + ".err";
+    args.insert(args.begin(), BCVK_BINARY);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<char *> argv;
+    for (auto &a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    if (posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+      m_pid = -1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Background() {
+    if (m_pid > 0 && !m_exited) {
+      ::kill(m_pid, SIGKILL);
+      wait_exit(std::chrono::seconds(30));
+    }
+    std::filesystem::remove(m_out);
+    std::filesystem::remove(m_err);
+  }
+  Background(const Background &) = delete;
+  Background &operator=(const Background &) = delete;
+
+  void signal(int signo) const { ::kill(m_pid, signo); }
+  // Exit status (128+N when killed by N), or -1 on timeout.
+  int wait_exit(std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+        m_exited = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+  std::string out() const { return slurp(m_out); }
+  std::string err() const { return slurp(m_err); }
+
+private:
+  static int &counter() {
+    static int n = 0;
+    return n;
+  }
+  pid_t m_pid = -1;
+  bool m_exited = false;
+  std::string m_out;
+  std::string m_err;
+};
+
+inline bool domain_exists(const std::string &name) {
+  return run({"virsh", "-c", "qemu:///system", "dominfo", name}).status == 0;
+}
+
+// Polls `predicate` every 200 ms until it holds or `timeout` passes.
+template <typename F> bool eventually(F predicate, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return predicate();
+}
+
+inline std::string run_podman_mounts() {
+  return run({"podman", "image", "mount"}).out;
+}
+
+// What a user would check after a VM is gone: no domain, no instance directory, no overlay mount
+// of it, and no podman image mount left behind.
+inline void expect_nothing_left(const std::string &name) {
+  EXPECT_FALSE(domain_exists(name)) << "domain " << name << " still exists";
+  EXPECT_FALSE(std::filesystem::exists(state_dir() + "/instances/" + name)) << "instance dir of " << name;
+  const std::string mounts = slurp("/proc/self/mountinfo");
+  EXPECT_FALSE(contains(mounts, "/instances/" + name + "/")) << "a mount of " << name << " is left";
+  EXPECT_EQ(run_podman_mounts(), "") << "podman image mounts are left";
+}
+
+} // namespace bcvk::e2e

@@ -1,0 +1,127 @@
+// Booting the test image for real and checking, from inside the guest, what a user would check.
+// Each boot costs a minute or more under software emulation, so each boot checks several things.
+#include "e2e_support.hpp"
+
+#include <regex>
+
+using namespace bcvk::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int k_boot_budget_s = 600;
+
+class Guest : public ::testing::Test {
+protected:
+  void SetUp() override { use_test_environment(); }
+};
+
+// The value after "KEY=" on its own line of `out`.
+std::string field(const std::string &out, const std::string &key) {
+  std::smatch m;
+  const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
+  return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
+}
+
+long mem_total_kib(const std::string &out) {
+  return std::stol("0" + field(out, "MEM"));
+}
+
+} // namespace
+
+TEST_F(Guest, ExecuteSeesTheRequestedMachineAndReportsStatus) {
+  const std::string probe = "echo CPUS=$(nproc); "
+                            "echo MEM=$(awk '/MemTotal/ {print $2}' /proc/meminfo); "
+                            "echo ROOTFS=$(findmnt -n -o FSTYPE /); "
+                            "echo CMDLINE=$(cat /proc/cmdline); "
+                            "echo written > /etc/bcvk-e2e-write && echo WRITABLE=$(cat /etc/bcvk-e2e-write); "
+                            "echo GREETING=\"$GREETING\"; "
+                            "printf 'QUOTED=%s\\n' \"it's a \\\"test\\\" — ✓\"; "
+                            "echo to-stderr >&2";
+  const auto r =
+      bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--rm", "--name", "e2e-exec", "--itype", "u1.micro", "--karg",
+                                    "foo=bar", "-e", "GREETING=héllo \"wörld\" & more", "--execute", probe, "--execute",
+                                    "exit 3", "--execute", "echo never", k_image});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(field(r.out, "CPUS"), "1") << r.out;
+  const long mem = mem_total_kib(r.out);
+  EXPECT_GT(mem, 1024L * 1024 * 9 / 10) << "u1.micro is 1 GiB";
+  EXPECT_LE(mem, 1024L * 1024) << "u1.micro is 1 GiB";
+  EXPECT_EQ(field(r.out, "ROOTFS"), "virtiofs");
+  EXPECT_TRUE(contains(field(r.out, "CMDLINE"), " foo=bar")) << r.out;
+  EXPECT_TRUE(contains(field(r.out, "CMDLINE"), "root=rootfs")) << r.out;
+  EXPECT_EQ(field(r.out, "WRITABLE"), "written");
+  EXPECT_EQ(field(r.out, "GREETING"), "héllo \"wörld\" & more");
+  EXPECT_EQ(field(r.out, "QUOTED"), "it's a \"test\" — ✓");
+  EXPECT_TRUE(contains(r.err, "to-stderr")) << "stderr goes to stderr: " << r.err;
+  EXPECT_FALSE(contains(r.out, "to-stderr"));
+  EXPECT_FALSE(contains(r.out, "never")) << "commands after a failing one do not run";
+  expect_nothing_left("e2e-exec");
+}
+
+TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
+  const std::string write = "echo CPUS=$(nproc); echo MEM=$(awk '/MemTotal/ {print $2}' /proc/meminfo); "
+                            "echo BEFORE=$(cat /var/lib/bcvk-e2e 2>/dev/null || echo first-boot); "
+                            "echo persisted > /var/lib/bcvk-e2e; echo leaked > /etc/bcvk-e2e-kept";
+  const auto first = bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--name", "e2e-keep", "--memory", "1536M",
+                                                   "--vcpus", "2", "--execute", write, k_image});
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(field(first.out, "CPUS"), "2");
+  const long mem = mem_total_kib(first.out);
+  EXPECT_GT(mem, 1536L * 1024 * 9 / 10);
+  EXPECT_LE(mem, 1536L * 1024);
+  EXPECT_EQ(field(first.out, "BEFORE"), "first-boot");
+
+  // Stopped and kept: the change is in the instance's own upper layer, nothing is mounted.
+  const std::string dir = state_dir() + "/instances/e2e-keep";
+  EXPECT_EQ(slurp(dir + "/upper/var/lib/bcvk-e2e"), "persisted\n");
+  EXPECT_TRUE(contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"));
+  EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), "/instances/e2e-keep/"));
+  EXPECT_EQ(run_podman_mounts(), "");
+
+  // Started again, the guest sees what it wrote before (the --execute commands run again).
+  const auto start = bcvk_cli({"ephemeral", "start", "e2e-keep"});
+  ASSERT_EQ(start.status, 0) << start.err;
+  EXPECT_TRUE(domain_exists("e2e-keep"));
+  EXPECT_TRUE(eventually([] { return !domain_exists("e2e-keep"); }, std::chrono::seconds(k_boot_budget_s)));
+  EXPECT_TRUE(eventually([&] { return contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"); }, 30s));
+  EXPECT_EQ(field(slurp(dir + "/execute.stdout"), "BEFORE"), "persisted");
+
+  // A fresh VM of the same image sees none of it.
+  const auto fresh =
+      bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--rm", "--memory", "1G", "--execute",
+                                    "echo KEPT=$(cat /etc/bcvk-e2e-kept 2>/dev/null || echo absent)", k_image});
+  EXPECT_EQ(fresh.status, 0) << fresh.err;
+  EXPECT_EQ(field(fresh.out, "KEPT"), "absent");
+
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "e2e-keep"}).status, 0);
+  expect_nothing_left("e2e-keep");
+}
+
+TEST_F(Guest, PoweroffTargetEndsAForegroundRunWithStatusZero) {
+  const auto r = bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--rm", "--name", "e2e-poweroff", "--memory", "1G",
+                                               "--karg", "systemd.unit=poweroff.target", k_image});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_nothing_left("e2e-poweroff");
+}
+
+TEST_F(Guest, InteractiveConsoleWorksInATerminal) {
+  const std::string session = "bcvk-e2e-tty";
+  const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
+  run({"tmux", "kill-session", "-t", session});
+  // The trailing sleep keeps the pane, and with it the exit status, readable after bcvk ends.
+  const std::string cmd = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY +
+                          " ephemeral run --rm -t -i --name e2e-tty --memory 1G " + k_image +
+                          "; echo EXIT=$?; sleep 600";
+  ASSERT_EQ(run({"tmux", "new-session", "-d", "-x", "200", "-y", "50", "-s", session, cmd}).status, 0);
+  ASSERT_TRUE(eventually([&] { return contains(capture(), "login:"); }, std::chrono::seconds(k_boot_budget_s)))
+      << capture();
+  run({"tmux", "send-keys", "-t", session, "root", "Enter"});
+  ASSERT_TRUE(eventually([&] { return contains(capture(), "root@"); }, 60s)) << capture();
+  run({"tmux", "send-keys", "-t", session, "echo answer-$((6*7))", "Enter"});
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "answer-42"); }, 30s)) << capture();
+  run({"tmux", "send-keys", "-t", session, "poweroff", "Enter"});
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "EXIT=0"); }, 180s)) << capture();
+  run({"tmux", "kill-session", "-t", session});
+  expect_nothing_left("e2e-tty");
+}

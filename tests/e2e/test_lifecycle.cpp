@@ -1,0 +1,144 @@
+// Lifecycle paths that do not need the guest to finish booting: errors, signals, crashes of bcvk
+// itself, detached VMs as virsh sees them, name collisions, --debug.
+#include "e2e_support.hpp"
+
+using namespace bcvk::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Lifecycle : public ::testing::Test {
+protected:
+  void SetUp() override { use_test_environment(); }
+};
+
+} // namespace
+
+TEST_F(Lifecycle, BrokenImageFailsFastWithOneLineAndLeavesNothing) {
+  const auto r = bcvk_cli({"ephemeral", "run", "--rm", "--name", "e2e-broken", k_broken_image});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_TRUE(contains(r.err, "bcvk: error: image " + k_broken_image + " has no kernel")) << r.err;
+  EXPECT_TRUE(contains(r.err, "/usr/lib/modules/<kver>/vmlinuz")) << r.err;
+  expect_nothing_left("e2e-broken");
+}
+
+TEST_F(Lifecycle, MissingImageIsAClearError) {
+  const auto r = bcvk_cli({"ephemeral", "run", "--rm", "--name", "e2e-missing", "localhost/no-such-image:latest"});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_TRUE(contains(r.err, "cannot pull image localhost/no-such-image:latest")) << r.err;
+  expect_nothing_left("e2e-missing");
+}
+
+TEST_F(Lifecycle, DebugPrintsTheDomainAndStartsNothing) {
+  const auto r = bcvk_cli({"ephemeral", "run", "--debug", "--name", "e2e-debug", "--label", "k=v", k_image});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "<name>e2e-debug</name>"));
+  EXPECT_TRUE(contains(r.out, "<bcvk:label key=\"k\">v</bcvk:label>"));
+  EXPECT_TRUE(contains(r.err, "instance directory: " + state_dir() + "/instances/e2e-debug"));
+  expect_nothing_left("e2e-debug");
+}
+
+TEST_F(Lifecycle, DebugEntrypointSeesThePreparedRoot) {
+  const auto r =
+      bcvk_cli({"ephemeral", "run", "--name", "e2e-entry", "--debug-entrypoint",
+                "test -x \"$BCVK_ROOTFS/usr/lib/systemd/systemd\" && grep -c '<domain' \"$BCVK_DOMAIN_XML\" && "
+                "touch \"$BCVK_ROOTFS/etc/written-by-entrypoint\" && exit 7",
+                k_image});
+  EXPECT_EQ(r.status, 7) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+  expect_nothing_left("e2e-entry");
+}
+
+TEST_F(Lifecycle, DetachedVmIsAnOrdinaryLibvirtDomain) {
+  const auto r = bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", "e2e-virsh", "--memory", "1G", "--label",
+                           "team=e2e", "--label", "purpose=virsh check", k_image});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "e2e-virsh\n");
+
+  const auto list = run({"virsh", "-c", "qemu:///system", "list", "--title"});
+  EXPECT_TRUE(contains(list.out, "e2e-virsh")) << list.out;
+  EXPECT_TRUE(contains(list.out, "bcvk: " + k_image)) << list.out;
+
+  const auto xml = run({"virsh", "-c", "qemu:///system", "dumpxml", "e2e-virsh"});
+  EXPECT_TRUE(contains(xml.out, "<bcvk:image>" + k_image + "</bcvk:image>")) << xml.out;
+  EXPECT_TRUE(contains(xml.out, "<bcvk:created>"));
+  EXPECT_TRUE(contains(xml.out, "<bcvk:label key=\"team\">e2e</bcvk:label>"));
+  EXPECT_TRUE(contains(xml.out, "<bcvk:label key=\"purpose\">virsh check</bcvk:label>"));
+
+  const auto ps = bcvk_cli({"ephemeral", "ps", "--format", "json", "--filter", "label=team=e2e"});
+  EXPECT_TRUE(contains(ps.out, "\"name\": \"e2e-virsh\"")) << ps.out;
+  EXPECT_TRUE(contains(ps.out, "\"status\": \"running\""));
+  const auto other = bcvk_cli({"ephemeral", "ps", "--format", "json", "--filter", "label=team=other"});
+  EXPECT_EQ(other.out, "[]\n");
+
+  // virsh console attaches to the same serial console bcvk logs.
+  // virsh console wants a terminal: give it one with script(1).
+  const auto console =
+      run({"timeout", "5", "script", "-qec", "virsh -c qemu:///system console --force e2e-virsh", "/dev/null"});
+  EXPECT_TRUE(contains(console.out, "Connected to domain")) << console.out << console.err;
+
+  const auto stop = bcvk_cli({"ephemeral", "stop", "--force", "e2e-virsh"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  expect_nothing_left("e2e-virsh");
+}
+
+TEST_F(Lifecycle, NameCollisionsAreRefused) {
+  ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", "e2e-dup", "--memory", "512M", k_image}).status, 0);
+  const auto again = bcvk_cli({"ephemeral", "run", "-d", "--name", "e2e-dup", k_image});
+  EXPECT_EQ(again.status, 125);
+  EXPECT_TRUE(contains(again.err, "already exists")) << again.err;
+  EXPECT_TRUE(domain_exists("e2e-dup")) << "the refused run must not touch the existing VM";
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", "e2e-dup"}).status, 0);
+  expect_nothing_left("e2e-dup");
+}
+
+TEST_F(Lifecycle, SigintPowersOffAndRemovesAnRmVm) {
+  Background run({"ephemeral", "run", "--rm", "--name", "e2e-sigint", "--memory", "512M", k_image});
+  ASSERT_TRUE(eventually([] { return domain_exists("e2e-sigint"); }, 60s)) << run.err();
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait_exit(60s), 128 + SIGINT) << run.err();
+  EXPECT_TRUE(contains(run.err(), "interrupted by")) << run.err();
+  expect_nothing_left("e2e-sigint");
+}
+
+TEST_F(Lifecycle, SigtermPowersOffAndKeepsAVmWithoutRm) {
+  Background run({"ephemeral", "run", "--name", "e2e-sigterm", "--memory", "512M", k_image});
+  ASSERT_TRUE(eventually([] { return domain_exists("e2e-sigterm"); }, 60s)) << run.err();
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait_exit(60s), 128 + SIGTERM) << run.err();
+  EXPECT_FALSE(domain_exists("e2e-sigterm"));
+  // Like a container without --rm: stopped and kept, holding no mounts.
+  const auto ps = bcvk_cli({"ephemeral", "ps", "-a", "--format", "json"});
+  EXPECT_TRUE(contains(ps.out, "\"status\": \"stopped\"")) << ps.out;
+  EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), "/instances/e2e-sigterm/"));
+  EXPECT_EQ(run_podman_mounts(), "");
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "e2e-sigterm"}).status, 0);
+  expect_nothing_left("e2e-sigterm");
+}
+
+TEST_F(Lifecycle, KilledForegroundBcvkIsCleanedUpByTheNextCommand) {
+  {
+    Background run({"ephemeral", "run", "--rm", "--name", "e2e-killed", "--memory", "512M", k_image});
+    ASSERT_TRUE(eventually([&] { return domain_exists("e2e-killed"); }, 60s)) << run.err();
+    run.signal(SIGKILL);
+    EXPECT_EQ(run.wait_exit(30s), 128 + SIGKILL);
+  }
+  // libvirt destroys an autodestroy domain when its connection goes away.
+  EXPECT_TRUE(eventually([] { return !domain_exists("e2e-killed"); }, 30s));
+  EXPECT_TRUE(std::filesystem::exists(state_dir() + "/instances/e2e-killed")) << "left for recovery";
+  const auto ps = bcvk_cli({"ephemeral", "ps", "-a"});
+  EXPECT_EQ(ps.status, 0) << ps.err;
+  EXPECT_FALSE(contains(ps.out, "e2e-killed")) << ps.out;
+  expect_nothing_left("e2e-killed");
+}
+
+TEST_F(Lifecycle, KilledSupervisorIsReplacedAndStillCleansUp) {
+  ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", "e2e-orphan", "--memory", "512M", k_image}).status,
+            0);
+  run({"pkill", "-KILL", "-f", "ephemeral supervise e2e-orphan"});
+  const auto ps = bcvk_cli({"ephemeral", "ps"});
+  EXPECT_TRUE(contains(ps.out, "e2e-orphan")) << "a running VM survives the loss of its supervisor";
+  EXPECT_TRUE(eventually([] { return run({"pgrep", "-f", "ephemeral supervise e2e-orphan"}).status == 0; }, 10s));
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", "e2e-orphan"}).status, 0);
+  expect_nothing_left("e2e-orphan");
+}

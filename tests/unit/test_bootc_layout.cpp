@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "bcvk/bootc_layout.hpp"
+#include "bcvk/error.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+class ImageTree : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_root = fs::temp_directory_path() / ("bcvk-layout-" + std::to_string(::getpid()) + "-" +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(m_root);
+  }
+  void TearDown() override { fs::remove_all(m_root); }
+  void write(const std::string &rel, const std::string &content = "x") {
+    fs::create_directories((m_root / rel).parent_path());
+    std::ofstream(m_root / rel, std::ios::binary) << content;
+  }
+  std::string root() const { return m_root.string(); }
+  fs::path m_root;
+};
+
+// A minimal PE file with the given sections (name, payload).
+std::string make_pe(const std::vector<std::pair<std::string, std::string>> &sections) {
+  const std::size_t pe_offset = 0x40;
+  const std::size_t optional_size = 0;
+  const std::size_t table = pe_offset + 24 + optional_size;
+  std::size_t data = table + sections.size() * 40;
+  std::string bytes(data, '\0');
+  bytes[0] = 'M';
+  bytes[1] = 'Z';
+  const auto put32 = [&](std::size_t off, std::uint32_t v) { std::memcpy(&bytes[off], &v, 4); };
+  const auto put16 = [&](std::size_t off, std::uint16_t v) { std::memcpy(&bytes[off], &v, 2); };
+  put32(0x3c, static_cast<std::uint32_t>(pe_offset));
+  std::memcpy(&bytes[pe_offset], "PE\0\0", 4);
+  put16(pe_offset + 6, static_cast<std::uint16_t>(sections.size()));
+  put16(pe_offset + 20, static_cast<std::uint16_t>(optional_size));
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const std::size_t entry = table + i * 40;
+    std::memcpy(&bytes[entry], sections[i].first.data(), std::min<std::size_t>(8, sections[i].first.size()));
+    const auto &payload = sections[i].second;
+    const std::size_t padded = (payload.size() + 511) / 512 * 512;
+    put32(entry + 8, static_cast<std::uint32_t>(payload.size()));
+    put32(entry + 16, static_cast<std::uint32_t>(padded));
+    put32(entry + 20, static_cast<std::uint32_t>(bytes.size()));
+    bytes += payload + std::string(padded - payload.size(), '\0');
+  }
+  return bytes;
+}
+
+} // namespace
+
+TEST_F(ImageTree, FindsTheKernelPair) {
+  write("usr/lib/modules/6.1.0-test/vmlinuz");
+  write("usr/lib/modules/6.1.0-test/initramfs.img");
+  write("usr/lib/modules/6.1.0-test/modules.dep");
+  const auto boot = find_boot_artifacts(root(), "img");
+  EXPECT_EQ(boot.kernel_version, "6.1.0-test");
+  EXPECT_EQ(boot.kernel, root() + "/usr/lib/modules/6.1.0-test/vmlinuz");
+  EXPECT_EQ(boot.initrd, root() + "/usr/lib/modules/6.1.0-test/initramfs.img");
+  EXPECT_TRUE(boot.uki.empty());
+}
+
+TEST_F(ImageTree, NoKernelNamesWhatWasExpected) {
+  write("usr/bin/true");
+  try {
+    find_boot_artifacts(root(), "localhost/x");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("image localhost/x has no kernel"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ImageTree, HalfAPairIsReported) {
+  write("usr/lib/modules/6.1/vmlinuz");
+  try {
+    find_boot_artifacts(root(), "img");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("/usr/lib/modules/6.1/vmlinuz (its initramfs.img is missing)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(ImageTree, SeveralKernelsAreAnErrorListingThem) {
+  for (const char *v : {"6.1", "6.2"}) {
+    write(std::string("usr/lib/modules/") + v + "/vmlinuz");
+    write(std::string("usr/lib/modules/") + v + "/initramfs.img");
+  }
+  try {
+    find_boot_artifacts(root(), "img");
+    FAIL();
+  } catch (const Error &e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("has 2 kernels"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("/usr/lib/modules/6.1/vmlinuz"), std::string::npos);
+    EXPECT_NE(msg.find("/usr/lib/modules/6.2/vmlinuz"), std::string::npos);
+  }
+}
+
+TEST_F(ImageTree, FallsBackToAUki) {
+  write("boot/EFI/Linux/fedora-6.8.efi", make_pe({{".linux", "KERNEL"}, {".initrd", "INITRD"}}));
+  const auto boot = find_boot_artifacts(root(), "img");
+  EXPECT_EQ(boot.uki, root() + "/boot/EFI/Linux/fedora-6.8.efi");
+  const std::string k = root() + "/k";
+  const std::string i = root() + "/i";
+  extract_uki(boot.uki, k, i);
+  std::ifstream kin(k), iin(i);
+  std::string kernel((std::istreambuf_iterator<char>(kin)), {});
+  std::string initrd((std::istreambuf_iterator<char>(iin)), {});
+  EXPECT_EQ(kernel, "KERNEL");
+  EXPECT_EQ(initrd, "INITRD");
+}
+
+TEST_F(ImageTree, UkiWithoutInitrdSectionIsAnError) {
+  write("usr/lib/modules/6.8/uki.efi", make_pe({{".linux", "KERNEL"}}));
+  const auto boot = find_boot_artifacts(root(), "img");
+  EXPECT_THROW(extract_uki(boot.uki, root() + "/k", root() + "/i"), Error);
+}
+
+TEST_F(ImageTree, GuestSystemdVersion) {
+  EXPECT_FALSE(guest_systemd_version(root()).has_value());
+  write("usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so");
+  EXPECT_EQ(guest_systemd_version(root()), 252);
+}
+
+TEST_F(ImageTree, GuestSystemdVersionFedoraLayout) {
+  write("usr/lib64/systemd/libsystemd-shared-256.11-1.fc41.so");
+  EXPECT_EQ(guest_systemd_version(root()), 256);
+}
+
+TEST(PeSections, RejectsNonPe) {
+  EXPECT_THROW(parse_pe_sections("not a pe file at all, certainly not one with enough bytes to look at"), Error);
+  EXPECT_THROW(parse_pe_sections(std::string(64, '\0')), Error);
+}
+
+TEST(PeSections, ListsSectionsWithTrueSizes) {
+  const auto sections = parse_pe_sections(make_pe({{".osrel", "ID=x"}, {".linux", std::string(1000, 'k')}}));
+  ASSERT_EQ(sections.size(), 2U);
+  EXPECT_EQ(sections[0].name, ".osrel");
+  EXPECT_EQ(sections[0].size, 4U);
+  EXPECT_EQ(sections[1].name, ".linux");
+  EXPECT_EQ(sections[1].size, 1000U);
+}

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include "bcvk/error.hpp"
+#include "bcvk/image_store.hpp"
+#include "bcvk/instance.hpp"
+#include "bcvk/mounts.hpp"
+#include "bcvk/table.hpp"
+
+using namespace bcvk;
+
+TEST(InstanceStateJson, RoundTrips) {
+  InstanceState s;
+  s.name = "vm";
+  s.image = "localhost/img";
+  s.image_id = "abc";
+  s.created = "2026-11-22T00:00:00Z";
+  s.phase = Phase::running;
+  s.auto_remove = true;
+  s.image_mounted = true;
+  s.memory_bytes = 1ULL << 30;
+  s.vcpus = 2;
+  s.systemd_version = 252;
+  s.labels = {{"team", "qa"}, {"note", "a \"b\"\n"}};
+  const InstanceState back = state_from_json(state_to_json(s));
+  EXPECT_EQ(back.name, s.name);
+  EXPECT_EQ(back.phase, Phase::running);
+  EXPECT_TRUE(back.auto_remove);
+  EXPECT_TRUE(back.image_mounted);
+  EXPECT_EQ(back.memory_bytes, s.memory_bytes);
+  EXPECT_EQ(back.systemd_version, 252);
+  EXPECT_EQ(back.labels.size(), 2U);
+}
+
+TEST(InstanceStateJson, CorruptStateIsAnError) {
+  EXPECT_THROW(state_from_json("{not json"), Error);
+}
+
+TEST(Mountinfo, UnescapesOctal) {
+  EXPECT_EQ(unescape_mountinfo("/a\\040b"), "/a b");
+  EXPECT_EQ(unescape_mountinfo("/tab\\011x"), "/tab\tx");
+  EXPECT_EQ(unescape_mountinfo("/plain"), "/plain");
+  EXPECT_EQ(unescape_mountinfo("/end\\"), "/end\\");
+}
+
+TEST(Mountinfo, FindsRootMountOnly) {
+  const auto below = mounts_below("/");
+  ASSERT_FALSE(below.empty());
+  EXPECT_EQ(below.back(), "/") << "deepest first, so / comes last";
+  EXPECT_TRUE(mounts_below("/nonexistent-bcvk-dir").empty());
+}
+
+TEST(PodmanInspect, ParsesIdsNamesAndLabels) {
+  const auto images = parse_image_inspect_json(R"([{"Id":"0bfa","Digest":"sha256:1","RepoTags":["localhost/a:latest"],
+    "Created":"2026-11-22T00:00:00Z","Size":123,"Labels":{"containers.bootc":"1"}}])");
+  ASSERT_EQ(images.size(), 1U);
+  EXPECT_EQ(images[0].id, "0bfa");
+  EXPECT_EQ(images[0].names, std::vector<std::string>{"localhost/a:latest"});
+  EXPECT_EQ(images[0].labels.at("containers.bootc"), "1");
+  EXPECT_EQ(images[0].size, 123U);
+  EXPECT_THROW(parse_image_inspect_json("oops"), Error);
+}
+
+TEST(Table, AlignsColumns) {
+  Table t({"NAME", "STATUS"});
+  t.add({"a-long-name", "running"});
+  t.add({"b", "stopped"});
+  EXPECT_EQ(t.render(), "NAME         STATUS\na-long-name  running\nb            stopped\n");
+}
