@@ -1,5 +1,5 @@
 #include "bcvk/cli.hpp"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   return bcvk::run(argc, argv);
 }

@@ -18,10 +18,10 @@ struct BootArtifacts {
 // Finds exactly one kernel under `root`: /usr/lib/modules/<kver>/{vmlinuz,initramfs.img} first,
 // else a UKI in /usr/lib/modules/<kver>/*.efi or /boot/EFI/Linux/*.efi. Throws Error naming what
 // was found when there is none or more than one.
-BootArtifacts find_boot_artifacts(const std::string &root, const std::string &image);
+BootArtifacts find_boot_artifacts(const std::string& root, const std::string& image);
 
 // The guest's systemd version from libsystemd-shared-NNN.so, or nullopt when not found.
-std::optional<int> guest_systemd_version(const std::string &root);
+std::optional<int> guest_systemd_version(const std::string& root);
 
 struct PeSection {
   std::string name;
@@ -33,6 +33,6 @@ struct PeSection {
 std::vector<PeSection> parse_pe_sections(std::string_view bytes);
 
 // Writes the .linux and .initrd sections of the UKI at `uki` to the two output paths.
-void extract_uki(const std::string &uki, const std::string &kernel_out, const std::string &initrd_out);
+void extract_uki(const std::string& uki, const std::string& kernel_out, const std::string& initrd_out);
 
 } // namespace bcvk

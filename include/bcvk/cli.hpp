@@ -15,25 +15,25 @@ struct Context {
   std::string connect_uri; // empty: let libvirt resolve its default
   std::string log_level = "warn";
   int exit_status = 0;
-  SignalCatcher *signals = nullptr; // termination signals, blocked process-wide and polled here
+  SignalCatcher* signals = nullptr; // termination signals, blocked process-wide and polled here
 };
 
 // Runs bcvk with the given arguments and returns the process exit status. Never throws.
-int run(int argc, char **argv);
+int run(int argc, char** argv);
 
-void setup_ephemeral_run(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_run_ssh(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_ssh(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_ps(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_stop(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_start(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_rm(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_inspect(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_logs(CLI::App &ephemeral, Context &ctx);
-void setup_ephemeral_supervise(CLI::App &ephemeral, Context &ctx);
-void setup_images_list(CLI::App &images, Context &ctx);
+void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_rm(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx);
+void setup_images_list(CLI::App& images, Context& ctx);
 
 // Throws the "not implemented yet" error for a verb or option whose machinery does not exist yet.
-[[noreturn]] void not_implemented(const std::string &what);
+[[noreturn]] void not_implemented(const std::string& what);
 
 } // namespace bcvk

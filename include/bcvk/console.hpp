@@ -17,8 +17,8 @@ class RawTerminal {
 public:
   RawTerminal();
   ~RawTerminal();
-  RawTerminal(const RawTerminal &) = delete;
-  RawTerminal &operator=(const RawTerminal &) = delete;
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
 
 private:
   bool m_active = false;
@@ -28,10 +28,10 @@ private:
 // Connects the domain's serial console to stdout and, when `forward_input`, stdin to the console.
 class ConsoleSession {
 public:
-  ConsoleSession(const Connection &conn, const Domain &domain, bool forward_input);
+  ConsoleSession(const Connection& conn, const Domain& domain, bool forward_input);
   ~ConsoleSession();
-  ConsoleSession(const ConsoleSession &) = delete;
-  ConsoleSession &operator=(const ConsoleSession &) = delete;
+  ConsoleSession(const ConsoleSession&) = delete;
+  ConsoleSession& operator=(const ConsoleSession&) = delete;
 
   // Forwards pending stdin bytes; false when the user typed the escape character or stdin closed.
   bool forward_input();

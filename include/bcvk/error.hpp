@@ -14,19 +14,19 @@ inline constexpr int k_exit_not_found = 127;
 // A failure of bcvk itself or of something it drives.
 class Error : public std::runtime_error {
 public:
-  explicit Error(const std::string &message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
 // The user asked for something invalid; the message names the option, the value and the fix.
 class UsageError : public Error {
 public:
-  explicit UsageError(const std::string &message) : Error(message) {}
+  explicit UsageError(const std::string& message) : Error(message) {}
 };
 
 // A libvirt call failed; carries libvirt's error code for callers that must tell cases apart.
 class LibvirtError : public Error {
 public:
-  LibvirtError(int code, const std::string &message) : Error(message), m_code(code) {}
+  LibvirtError(int code, const std::string& message) : Error(message), m_code(code) {}
   int code() const { return m_code; }
 
 private:
@@ -38,7 +38,7 @@ class ExitRequest : public std::exception {
 public:
   explicit ExitRequest(int status) : m_status(status) {}
   int status() const { return m_status; }
-  const char *what() const noexcept override { return "exit requested"; }
+  const char* what() const noexcept override { return "exit requested"; }
 
 private:
   int m_status;

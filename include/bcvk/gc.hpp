@@ -7,6 +7,6 @@ namespace bcvk {
 
 // For each instance whose owner process is gone: a still-running VM gets a new supervisor;
 // otherwise its mounts are released and the directory is removed (--rm, or never started) or kept.
-void collect_garbage(const Connection &conn, ImageStore &store);
+void collect_garbage(const Connection& conn, ImageStore& store);
 
 } // namespace bcvk

@@ -8,11 +8,11 @@ namespace bcvk {
 template <typename T, auto Free> class Handle {
 public:
   Handle() = default;
-  explicit Handle(T *ptr) : m_ptr(ptr) {}
-  Handle(const Handle &) = delete;
-  Handle &operator=(const Handle &) = delete;
-  Handle(Handle &&other) noexcept : m_ptr(std::exchange(other.m_ptr, nullptr)) {}
-  Handle &operator=(Handle &&other) noexcept {
+  explicit Handle(T* ptr) : m_ptr(ptr) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : m_ptr(std::exchange(other.m_ptr, nullptr)) {}
+  Handle& operator=(Handle&& other) noexcept {
     if (this != &other) {
       reset(std::exchange(other.m_ptr, nullptr));
     }
@@ -20,10 +20,10 @@ public:
   }
   ~Handle() { reset(); }
 
-  T *get() const { return m_ptr; }
-  T *release() { return std::exchange(m_ptr, nullptr); }
+  T* get() const { return m_ptr; }
+  T* release() { return std::exchange(m_ptr, nullptr); }
   explicit operator bool() const { return m_ptr != nullptr; }
-  void reset(T *ptr = nullptr) {
+  void reset(T* ptr = nullptr) {
     if (m_ptr != nullptr) {
       Free(m_ptr);
     }
@@ -31,7 +31,7 @@ public:
   }
 
 private:
-  T *m_ptr = nullptr;
+  T* m_ptr = nullptr;
 };
 
 // Owns a file descriptor.
@@ -39,10 +39,10 @@ class Fd {
 public:
   Fd() = default;
   explicit Fd(int fd) : m_fd(fd) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  Fd(Fd &&other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-  Fd &operator=(Fd &&other) noexcept {
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
     if (this != &other) {
       reset(std::exchange(other.m_fd, -1));
     }
@@ -63,8 +63,8 @@ private:
 template <typename F> class ScopeExit {
 public:
   explicit ScopeExit(F fn) : m_fn(std::move(fn)) {}
-  ScopeExit(const ScopeExit &) = delete;
-  ScopeExit &operator=(const ScopeExit &) = delete;
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
   ~ScopeExit() {
     if (m_active) {
       m_fn();

@@ -13,7 +13,7 @@ namespace bcvk {
 // Where the instance is in its life; "creating" instances are removed by garbage collection.
 enum class Phase { creating, running, stopped };
 std::string to_string(Phase phase);
-Phase phase_from_string(const std::string &text);
+Phase phase_from_string(const std::string& text);
 
 // Saved as state.json; written before and after each resource is taken or released.
 struct InstanceState {
@@ -32,11 +32,13 @@ struct InstanceState {
   unsigned vcpus = 0;
   unsigned ssh_port = 0;
   std::vector<KeyValue> labels;
+  // Host directories shared read-only: re-created as read-only bind mounts on every start.
+  std::vector<BindSpec> read_only_binds;
 };
 
 // Serialisation of the state file (pure).
-std::string state_to_json(const InstanceState &state);
-InstanceState state_from_json(const std::string &json);
+std::string state_to_json(const InstanceState& state);
+InstanceState state_from_json(const std::string& json);
 
 class InstanceDir {
 public:
@@ -44,14 +46,14 @@ public:
   static std::string state_root();
   static std::string instances_root();
   // Claims the name atomically; throws UsageError when an instance of that name exists.
-  static InstanceDir create(const std::string &name);
+  static InstanceDir create(const std::string& name);
   // nullopt when there is no instance of that name.
-  static std::optional<InstanceDir> open(const std::string &name);
+  static std::optional<InstanceDir> open(const std::string& name);
   static std::vector<std::string> list_names();
 
-  const std::string &name() const { return m_name; }
-  const std::string &path() const { return m_path; }
-  std::string file(const std::string &relative) const { return m_path + "/" + relative; }
+  const std::string& name() const { return m_name; }
+  const std::string& path() const { return m_path; }
+  std::string file(const std::string& relative) const { return m_path + "/" + relative; }
   std::string upper_dir() const { return file("upper"); }
   std::string work_dir() const { return file("work"); }
   std::string root_dir() const { return file("root"); }
@@ -73,7 +75,7 @@ public:
   void adopt_lock(int fd);
 
   InstanceState load() const;
-  void save(const InstanceState &state) const; // atomic replace
+  void save(const InstanceState& state) const; // atomic replace
   // Deletes the directory tree; refuses if anything is still mounted below it.
   void remove_tree();
 
@@ -85,8 +87,8 @@ private:
 };
 
 // Writes `data` to `path` atomically (temporary file + rename) with the given mode.
-void write_file_atomic(const std::string &path, const std::string &data, unsigned mode = 0644);
-std::string read_text_file(const std::string &path);
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+std::string read_text_file(const std::string& path);
 
 // RFC 3339 UTC timestamp of now.
 std::string now_rfc3339();

@@ -17,6 +17,6 @@ struct InstanceType {
 std::span<const InstanceType> instance_types();
 
 // Looks up `name`; throws UsageError listing the known names when it is not one of them.
-const InstanceType &find_instance_type(std::string_view name);
+const InstanceType& find_instance_type(std::string_view name);
 
 } // namespace bcvk

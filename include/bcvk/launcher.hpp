@@ -14,10 +14,10 @@
 namespace bcvk {
 
 // The --execute ports and the host files they write to, in stdout, stderr, status order.
-std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir &dir);
+std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir& dir);
 
 // Throws UsageError for options whose machinery this version does not have yet.
-void reject_unsupported(const RunConfig &config);
+void reject_unsupported(const RunConfig& config);
 
 struct PreparedInstance {
   std::unique_ptr<InstanceOwner> owner;
@@ -26,13 +26,13 @@ struct PreparedInstance {
 
 // Claims the name, mounts the image, finds its kernel, builds the copy-on-write root and renders
 // the domain XML (also saved in the instance directory). Everything taken is owned by `owner`.
-PreparedInstance prepare_instance(const RunConfig &config, const Connection &conn, ImageStore &store,
-                                  SignalCatcher &signals);
+PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
+                                  ProcessRunner& runner, SignalCatcher& signals);
 
 // Mounts the image and the overlay of a kept, stopped instance again (for `ephemeral start`).
-void remount_instance(InstanceOwner &owner, ImageStore &store);
+void remount_instance(InstanceOwner& owner, ImageStore& store);
 
 // Starts a detached process that owns the instance (its lock is handed down) until the VM stops.
-void spawn_supervisor(InstanceDir &dir, const std::string &uri);
+void spawn_supervisor(InstanceDir& dir, const std::string& uri);
 
 } // namespace bcvk

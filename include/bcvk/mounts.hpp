@@ -6,18 +6,22 @@
 namespace bcvk {
 
 // Mounts an overlay of read-only `lower` and writable `upper` (with `work`) at `target`.
-void mount_overlay(const std::string &lower, const std::string &upper, const std::string &work,
-                   const std::string &target);
+void mount_overlay(const std::string& lower, const std::string& upper, const std::string& work,
+                   const std::string& target);
+
+// Makes `source` visible read-only at `target` (a bind mount remounted read-only), so that writes
+// through it fail with EROFS whatever the guest does.
+void bind_mount_read_only(const std::string& source, const std::string& target);
 
 // Unmounts `target`, retrying while a just-stopped virtiofsd still holds it, then detaching lazily.
-void unmount(const std::string &target);
+void unmount(const std::string& target);
 
-bool is_mountpoint(const std::string &path);
+bool is_mountpoint(const std::string& path);
 
 // Mount points at or below `dir`, deepest first (from /proc/self/mountinfo).
-std::vector<std::string> mounts_below(const std::string &dir);
+std::vector<std::string> mounts_below(const std::string& dir);
 
 // Decodes the octal escapes (\040 etc.) used in /proc/self/mountinfo (pure).
-std::string unescape_mountinfo(const std::string &field);
+std::string unescape_mountinfo(const std::string& field);
 
 } // namespace bcvk

@@ -16,6 +16,6 @@ bool is_valid_name(std::string_view name, std::size_t max_length);
 void check_vm_name(std::string_view name);
 
 // A fresh VM name such as "bcvk-3fa9c2d1"; `random` supplies the entropy so tests stay deterministic.
-std::string generate_vm_name(const std::function<std::uint32_t()> &random);
+std::string generate_vm_name(const std::function<std::uint32_t()>& random);
 
 } // namespace bcvk

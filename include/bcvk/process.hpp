@@ -16,19 +16,19 @@ struct ProcessResult {
 class ProcessRunner {
 public:
   virtual ~ProcessRunner() = default;
-  virtual ProcessResult run(const std::vector<std::string> &argv) = 0;
+  virtual ProcessResult run(const std::vector<std::string>& argv) = 0;
 };
 
 // The real thing: posix_spawn with the signal mask reset, stdin from /dev/null.
 class SystemProcessRunner : public ProcessRunner {
 public:
-  ProcessResult run(const std::vector<std::string> &argv) override;
+  ProcessResult run(const std::vector<std::string>& argv) override;
 };
 
 // Runs a program with the terminal attached (inherits stdin/stdout/stderr) and extra environment.
-int run_attached(const std::vector<std::string> &argv, const std::map<std::string, std::string> &extra_env);
+int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env);
 
 // A one-line rendering of a command for messages.
-std::string quote_command(const std::vector<std::string> &argv);
+std::string quote_command(const std::vector<std::string>& argv);
 
 } // namespace bcvk

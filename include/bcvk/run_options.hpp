@@ -40,26 +40,26 @@ struct RunOptions {
 struct KeyValue {
   std::string key;
   std::string value;
-  bool operator==(const KeyValue &) const = default;
+  bool operator==(const KeyValue&) const = default;
 };
 
 struct BindSpec {
   std::string host_path;
   std::string name;
   bool read_only = false;
-  bool operator==(const BindSpec &) const = default;
+  bool operator==(const BindSpec&) const = default;
 };
 
 struct DiskFileSpec {
   std::string path;
   std::string name;
-  bool operator==(const DiskFileSpec &) const = default;
+  bool operator==(const DiskFileSpec&) const = default;
 };
 
 struct SerialOutSpec {
   std::string name;
   std::string path;
-  bool operator==(const SerialOutSpec &) const = default;
+  bool operator==(const SerialOutSpec&) const = default;
 };
 
 enum class NetworkMode { isolated, none, user, libvirt_network, bridge };
@@ -67,7 +67,7 @@ enum class NetworkMode { isolated, none, user, libvirt_network, bridge };
 struct NetworkChoice {
   NetworkMode mode = NetworkMode::isolated;
   std::string source; // libvirt network name or bridge name
-  bool operator==(const NetworkChoice &) const = default;
+  bool operator==(const NetworkChoice&) const = default;
 };
 
 // Syntactically valid options with every default applied; the file system is not consulted yet.
@@ -103,14 +103,14 @@ inline constexpr std::uint64_t k_max_memory = 1024ULL * 1024 * 1024 * 1024;
 inline constexpr unsigned k_max_vcpus = 256;
 
 // Checks every option and applies defaults; throws UsageError naming the first bad option.
-RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus);
+RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus);
 
 // Parsers for the individual value syntaxes; each throws UsageError naming `option`.
-KeyValue parse_key_value(const std::string &option, const std::string &text);
-BindSpec parse_bind(const std::string &option, const std::string &text, bool read_only);
-DiskFileSpec parse_disk_file(const std::string &text);
-SerialOutSpec parse_serial_out(const std::string &text);
-NetworkChoice parse_network(const std::string &text);
-unsigned parse_vcpus(const std::string &text);
+KeyValue parse_key_value(const std::string& option, const std::string& text);
+BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only);
+DiskFileSpec parse_disk_file(const std::string& text);
+SerialOutSpec parse_serial_out(const std::string& text);
+NetworkChoice parse_network(const std::string& text);
+unsigned parse_vcpus(const std::string& text);
 
 } // namespace bcvk

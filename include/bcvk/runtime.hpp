@@ -12,14 +12,14 @@ class App;
 
 namespace bcvk {
 
-void add_run_options(CLI::App &cmd, RunOptions &options);
+void add_run_options(CLI::App& cmd, RunOptions& options);
 
-int run_ephemeral(const RunConfig &config, const Context &ctx);
+int run_ephemeral(const RunConfig& config, const Context& ctx);
 
 enum class OutputFormat { table, json };
 
 // Parses --format; throws UsageError on anything but table or json.
-OutputFormat parse_output_format(const std::string &text);
+OutputFormat parse_output_format(const std::string& text);
 
 struct PsOptions {
   bool all = false;
@@ -27,25 +27,25 @@ struct PsOptions {
   std::string format = "table";
   std::vector<std::string> filters;
 };
-int list_instances(const PsOptions &options, const Context &ctx);
+int list_instances(const PsOptions& options, const Context& ctx);
 
 struct StopOptions {
   std::vector<std::string> names;
   unsigned timeout_seconds = 60;
   bool force = false;
 };
-int stop_instances(const StopOptions &options, const Context &ctx);
+int stop_instances(const StopOptions& options, const Context& ctx);
 
-int start_instance(const std::string &name, const Context &ctx);
+int start_instance(const std::string& name, const Context& ctx);
 
 struct RmOptions {
   std::vector<std::string> names;
   bool all = false;
   bool force = false;
 };
-int remove_instances(const RmOptions &options, const Context &ctx);
+int remove_instances(const RmOptions& options, const Context& ctx);
 
-int inspect_instance(const std::string &name, const Context &ctx);
+int inspect_instance(const std::string& name, const Context& ctx);
 
 struct LogsOptions {
   std::string name;
@@ -53,15 +53,15 @@ struct LogsOptions {
   bool console = false;
   bool virtiofsd = false;
 };
-int show_logs(const LogsOptions &options, const Context &ctx);
+int show_logs(const LogsOptions& options, const Context& ctx);
 
 // Watches a detached VM until it stops, then releases everything it holds. Runs in its own process.
-int supervise_instance(const std::string &name, const Context &ctx);
+int supervise_instance(const std::string& name, const Context& ctx);
 
 struct ImagesOptions {
   std::string format = "table";
   bool quiet = false;
 };
-int list_images(const ImagesOptions &options);
+int list_images(const ImagesOptions& options);
 
 } // namespace bcvk

@@ -23,8 +23,8 @@ class SignalCatcher {
 public:
   SignalCatcher();
   ~SignalCatcher();
-  SignalCatcher(const SignalCatcher &) = delete;
-  SignalCatcher &operator=(const SignalCatcher &) = delete;
+  SignalCatcher(const SignalCatcher&) = delete;
+  SignalCatcher& operator=(const SignalCatcher&) = delete;
 
   int fd() const { return m_fd.get(); }
   // The next pending termination signal, if any, without waiting.

@@ -28,14 +28,14 @@ struct HostFacts {
 };
 
 // The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
-inline constexpr const char *k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
+inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
 
 // Base arguments followed by each extra argument in order; one with white space gets quoted.
-std::string kernel_cmdline(const std::vector<std::string> &extra);
+std::string kernel_cmdline(const std::vector<std::string>& extra);
 
 // The extra kernel arguments for `config`: systemd.setenv= for each -e, then every --karg.
-std::vector<std::string> guest_kargs(const RunConfig &config);
+std::vector<std::string> guest_kargs(const RunConfig& config);
 
-VmSpec build_vm_spec(const RunConfig &config, const HostFacts &facts);
+VmSpec build_vm_spec(const RunConfig& config, const HostFacts& facts);
 
 } // namespace bcvk

@@ -30,8 +30,8 @@ struct InputWatch {
 
 // Blocks until `domain` stops, a termination signal arrives (when `signals` is given) or the input
 // handler asks to stop (StopReason::detached).
-StopResult wait_for_stop(const Connection &conn, const Domain &domain, SignalCatcher *signals,
-                         const TickFn &on_tick = {}, int tick_ms = 1000, const InputWatch &input = {});
+StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCatcher* signals,
+                         const TickFn& on_tick = {}, int tick_ms = 1000, const InputWatch& input = {});
 
 // Copies whatever was appended to a file since the last call to a file descriptor (tail -f).
 class FileFollower {

@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_inspect(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx) {
   auto name = std::make_shared<std::string>();
-  CLI::App *cmd = ephemeral.add_subcommand("inspect", "Show details of an ephemeral VM as JSON");
+  CLI::App* cmd = ephemeral.add_subcommand("inspect", "Show details of an ephemeral VM as JSON");
   cmd->add_option("NAME", *name, "VM to inspect")->required();
   cmd->callback([name, &ctx] { ctx.exit_status = inspect_instance(*name, ctx); });
 }

@@ -8,9 +8,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_logs(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx) {
   auto o = std::make_shared<LogsOptions>();
-  CLI::App *cmd = ephemeral.add_subcommand("logs", "Show the logs of an ephemeral VM");
+  CLI::App* cmd = ephemeral.add_subcommand("logs", "Show the logs of an ephemeral VM");
   cmd->add_option("NAME", o->name, "VM whose logs to show")->required();
   cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines until the VM stops");
   cmd->add_flag("--console", o->console, "Show the serial console log instead of the journal");

@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_ps(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx) {
   auto o = std::make_shared<PsOptions>();
-  CLI::App *cmd = ephemeral.add_subcommand("ps", "List ephemeral VMs (running ones unless -a)");
+  CLI::App* cmd = ephemeral.add_subcommand("ps", "List ephemeral VMs (running ones unless -a)");
   cmd->alias("list");
   cmd->add_flag("-a,--all", o->all, "Also show stopped VMs that were kept");
   cmd->add_flag("-q,--quiet", o->quiet, "Print names only");

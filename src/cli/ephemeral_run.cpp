@@ -14,13 +14,13 @@ namespace bcvk {
 namespace {
 
 // Repeatable options take one value per occurrence, so a following IMAGE is never swallowed.
-CLI::Option *repeatable(CLI::Option *opt) {
+CLI::Option* repeatable(CLI::Option* opt) {
   return opt->allow_extra_args(false);
 }
 
 } // namespace
 
-void add_run_options(CLI::App &cmd, RunOptions &o) {
+void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("IMAGE", o.image, "Container image to run as ephemeral VM")->required();
   cmd.add_option("--itype", o.itype, "Instance type (e.g. u1.nano, u1.small, u1.medium); overrides --vcpus/--memory");
   cmd.add_option("--memory", o.memory, "Memory size (e.g. 4G, 2048M, or a plain number of MiB)")->capture_default_str();
@@ -59,9 +59,9 @@ void add_run_options(CLI::App &cmd, RunOptions &o) {
   cmd.add_option("--ssh-timeout", o.ssh_timeout_seconds, "Seconds to wait for SSH to come up")->capture_default_str();
 }
 
-void setup_ephemeral_run(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx) {
   auto options = std::make_shared<RunOptions>();
-  CLI::App *cmd = ephemeral.add_subcommand("run", "Run a bootc container image as an ephemeral VM");
+  CLI::App* cmd = ephemeral.add_subcommand("run", "Run a bootc container image as an ephemeral VM");
   add_run_options(*cmd, *options);
   cmd->callback([options, &ctx] {
     const RunConfig config = validate_run_options(*options, std::thread::hardware_concurrency());

@@ -7,10 +7,10 @@
 
 namespace bcvk {
 
-void setup_ephemeral_run_ssh(CLI::App &ephemeral, Context & /*ctx*/) {
+void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& /*ctx*/) {
   auto options = std::make_shared<RunOptions>();
   auto command = std::make_shared<std::vector<std::string>>();
-  CLI::App *cmd = ephemeral.add_subcommand("run-ssh", "Run an image, SSH into it, and remove it afterwards");
+  CLI::App* cmd = ephemeral.add_subcommand("run-ssh", "Run an image, SSH into it, and remove it afterwards");
   add_run_options(*cmd, *options);
   cmd->add_option("COMMAND", *command, "Command to run over SSH (after --)");
   cmd->callback([] { not_implemented("bcvk ephemeral run-ssh"); });

@@ -17,9 +17,9 @@ struct SshOptions {
 
 } // namespace
 
-void setup_ephemeral_ssh(CLI::App &ephemeral, Context & /*ctx*/) {
+void setup_ephemeral_ssh(CLI::App& ephemeral, Context& /*ctx*/) {
   auto o = std::make_shared<SshOptions>();
-  CLI::App *cmd = ephemeral.add_subcommand("ssh", "Open a shell in, or run a command on, a running VM");
+  CLI::App* cmd = ephemeral.add_subcommand("ssh", "Open a shell in, or run a command on, a running VM");
   cmd->add_option("NAME", o->name, "VM to connect to")->required();
   cmd->add_option("COMMAND", o->command, "Command to run instead of a shell");
   cmd->add_option("-L", o->local_forwards, "Forward a local port, as in ssh -L")

@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_start(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx) {
   auto name = std::make_shared<std::string>();
-  CLI::App *cmd = ephemeral.add_subcommand("start", "Start a stopped ephemeral VM that was kept (no --rm)");
+  CLI::App* cmd = ephemeral.add_subcommand("start", "Start a stopped ephemeral VM that was kept (no --rm)");
   cmd->add_option("NAME", *name, "VM to start")->required();
   cmd->callback([name, &ctx] { ctx.exit_status = start_instance(*name, ctx); });
 }

@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_stop(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx) {
   auto o = std::make_shared<StopOptions>();
-  CLI::App *cmd = ephemeral.add_subcommand("stop", "Stop running ephemeral VMs");
+  CLI::App* cmd = ephemeral.add_subcommand("stop", "Stop running ephemeral VMs");
   cmd->add_option("NAME", o->names, "VMs to stop")->required();
   cmd->add_option("--timeout", o->timeout_seconds, "Seconds to wait for a clean shutdown before forcing it")
       ->capture_default_str();

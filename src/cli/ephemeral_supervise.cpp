@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_ephemeral_supervise(CLI::App &ephemeral, Context &ctx) {
+void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx) {
   auto name = std::make_shared<std::string>();
-  CLI::App *cmd = ephemeral.add_subcommand("supervise", "Internal: watch a detached VM and clean up after it");
+  CLI::App* cmd = ephemeral.add_subcommand("supervise", "Internal: watch a detached VM and clean up after it");
   cmd->group("");
   cmd->add_option("NAME", *name)->required();
   cmd->callback([name, &ctx] { ctx.exit_status = supervise_instance(*name, ctx); });

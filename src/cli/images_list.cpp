@@ -7,9 +7,9 @@
 
 namespace bcvk {
 
-void setup_images_list(CLI::App &images, Context &ctx) {
+void setup_images_list(CLI::App& images, Context& ctx) {
   auto o = std::make_shared<ImagesOptions>();
-  CLI::App *cmd = images.add_subcommand("list", "List bootc images (label containers.bootc=1)");
+  CLI::App* cmd = images.add_subcommand("list", "List bootc images (label containers.bootc=1)");
   cmd->alias("ls");
   cmd->add_option("--format", o->format, "table or json")->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "Print image names only");

@@ -15,9 +15,9 @@ namespace bcvk {
 namespace {
 
 // libvirt prints every error itself by default; we report each one once, through our exceptions.
-void ignore_libvirt_error(void * /*userdata*/, virErrorPtr /*error*/) {}
+void ignore_libvirt_error(void* /*userdata*/, virErrorPtr /*error*/) {}
 
-std::string command_path(const CLI::App *app) {
+std::string command_path(const CLI::App* app) {
   std::string path;
   for (; app != nullptr; app = app->get_parent()) {
     path = app->get_name() + (path.empty() ? "" : " " + path);
@@ -26,8 +26,8 @@ std::string command_path(const CLI::App *app) {
 }
 
 // The deepest subcommand the user reached, so the usage hint points at the right --help.
-const CLI::App *deepest_parsed(const CLI::App *app) {
-  for (const CLI::App *sub : app->get_subcommands()) {
+const CLI::App* deepest_parsed(const CLI::App* app) {
+  for (const CLI::App* sub : app->get_subcommands()) {
     return deepest_parsed(sub);
   }
   return app;
@@ -35,11 +35,11 @@ const CLI::App *deepest_parsed(const CLI::App *app) {
 
 } // namespace
 
-void not_implemented(const std::string &what) {
+void not_implemented(const std::string& what) {
   throw Error(what + " is not implemented yet in this version of bcvk");
 }
 
-int run(int argc, char **argv) {
+int run(int argc, char** argv) {
   virSetErrorFunc(nullptr, ignore_libvirt_error);
   // Blocked before any thread exists, so every thread inherits the mask and signals are only
   // ever seen through the signalfd, where cleanup code can act on them.
@@ -55,7 +55,7 @@ int run(int argc, char **argv) {
   app.add_option("--log-level", ctx.log_level, "trace, debug, info, warn, error or off")->envname("BCVK_LOG_LEVEL");
   app.parse_complete_callback([&ctx] { configure_logging(ctx.log_level); });
 
-  CLI::App *ephemeral = app.add_subcommand("ephemeral", "Run bootc images as ephemeral VMs");
+  CLI::App* ephemeral = app.add_subcommand("ephemeral", "Run bootc images as ephemeral VMs");
   ephemeral->require_subcommand(1);
   setup_ephemeral_run(*ephemeral, ctx);
   setup_ephemeral_run_ssh(*ephemeral, ctx);
@@ -68,31 +68,31 @@ int run(int argc, char **argv) {
   setup_ephemeral_logs(*ephemeral, ctx);
   setup_ephemeral_supervise(*ephemeral, ctx);
 
-  CLI::App *images = app.add_subcommand("images", "Work with bootc container images");
+  CLI::App* images = app.add_subcommand("images", "Work with bootc container images");
   images->require_subcommand(1);
   setup_images_list(*images, ctx);
 
   try {
     app.parse(argc, argv);
     return ctx.exit_status;
-  } catch (const CLI::CallForHelp &) {
+  } catch (const CLI::CallForHelp&) {
     std::cout << deepest_parsed(&app)->help();
     return k_exit_ok;
-  } catch (const CLI::CallForAllHelp &) {
+  } catch (const CLI::CallForAllHelp&) {
     std::cout << deepest_parsed(&app)->help("", CLI::AppFormatMode::All);
     return k_exit_ok;
-  } catch (const CLI::CallForVersion &e) {
+  } catch (const CLI::CallForVersion& e) {
     std::cout << e.what() << "\n";
     return k_exit_ok;
-  } catch (const CLI::ParseError &e) {
+  } catch (const CLI::ParseError& e) {
     std::cerr << "bcvk: error: " << e.what() << " (see '" << command_path(deepest_parsed(&app)) << " --help')\n";
     return k_exit_bcvk_error;
-  } catch (const ExitRequest &e) {
+  } catch (const ExitRequest& e) {
     return e.status();
-  } catch (const Interrupted &e) {
+  } catch (const Interrupted& e) {
     std::cerr << "bcvk: " << e.what() << "\n";
     return 128 + e.signal();
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::cerr << "bcvk: error: " << e.what() << "\n";
     return k_exit_bcvk_error;
   }

@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 namespace bcvk {
 namespace {
 
-std::vector<fs::path> list_dir(const fs::path &dir) {
+std::vector<fs::path> list_dir(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -24,14 +24,14 @@ std::vector<fs::path> list_dir(const fs::path &dir) {
   return out;
 }
 
-bool is_file(const fs::path &p) {
+bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
 }
 
-std::string join(const std::vector<std::string> &items) {
+std::string join(const std::vector<std::string>& items) {
   std::string out;
-  for (const auto &i : items) {
+  for (const auto& i : items) {
     out += out.empty() ? "" : ", ";
     out += i;
   }
@@ -39,7 +39,7 @@ std::string join(const std::vector<std::string> &items) {
 }
 
 // The image's path as the user would see it inside the image (without the mount prefix).
-std::string in_image(const fs::path &root, const fs::path &p) {
+std::string in_image(const fs::path& root, const fs::path& p) {
   return "/" + fs::relative(p, root).string();
 }
 
@@ -61,7 +61,7 @@ std::uint16_t le16(std::string_view b, std::size_t off) {
   return v;
 }
 
-std::string read_file(const std::string &path) {
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error("cannot read " + path);
@@ -71,7 +71,7 @@ std::string read_file(const std::string &path) {
   return ss.str();
 }
 
-void write_file(const std::string &path, std::string_view bytes) {
+void write_file(const std::string& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) {
@@ -81,12 +81,12 @@ void write_file(const std::string &path, std::string_view bytes) {
 
 } // namespace
 
-BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string &image) {
+BootArtifacts find_boot_artifacts(const std::string& root_dir, const std::string& image) {
   const fs::path root(root_dir);
   std::vector<BootArtifacts> pairs;
   std::vector<BootArtifacts> ukis;
   std::vector<std::string> partial;
-  for (const auto &dir : list_dir(root / "usr/lib/modules")) {
+  for (const auto& dir : list_dir(root / "usr/lib/modules")) {
     const std::string kver = dir.filename().string();
     const bool has_kernel = is_file(dir / "vmlinuz");
     const bool has_initrd = is_file(dir / "initramfs.img");
@@ -96,13 +96,13 @@ BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string
       partial.push_back(in_image(root, dir / (has_kernel ? "vmlinuz" : "initramfs.img")) + " (its " +
                         (has_kernel ? "initramfs.img" : "vmlinuz") + " is missing)");
     }
-    for (const auto &f : list_dir(dir)) {
+    for (const auto& f : list_dir(dir)) {
       if (f.extension() == ".efi" && is_file(f)) {
         ukis.push_back({kver, "", "", f.string()});
       }
     }
   }
-  for (const auto &f : list_dir(root / "boot/EFI/Linux")) {
+  for (const auto& f : list_dir(root / "boot/EFI/Linux")) {
     if (f.extension() == ".efi" && is_file(f)) {
       ukis.push_back({f.stem().string(), "", "", f.string()});
     }
@@ -112,7 +112,7 @@ BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string
   }
   if (pairs.size() > 1) {
     std::vector<std::string> found;
-    for (const auto &p : pairs) {
+    for (const auto& p : pairs) {
       found.push_back(in_image(root, p.kernel));
     }
     throw Error("image " + image + " has " + std::to_string(pairs.size()) + " kernels (" + join(found) +
@@ -123,7 +123,7 @@ BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string
   }
   if (ukis.size() > 1) {
     std::vector<std::string> found;
-    for (const auto &u : ukis) {
+    for (const auto& u : ukis) {
       found.push_back(in_image(root, u.uki));
     }
     throw Error("image " + image + " has " + std::to_string(ukis.size()) + " unified kernel images (" + join(found) +
@@ -135,16 +135,16 @@ BootArtifacts find_boot_artifacts(const std::string &root_dir, const std::string
               (partial.empty() ? std::string(" — is it a bootc image?") : "; found only " + join(partial)));
 }
 
-std::optional<int> guest_systemd_version(const std::string &root_dir) {
+std::optional<int> guest_systemd_version(const std::string& root_dir) {
   const fs::path root(root_dir);
   static const std::regex k_pattern(R"(libsystemd-shared-(\d+)[^/]*\.so)");
   std::vector<fs::path> dirs{root / "usr/lib/systemd"};
-  for (const auto &d : list_dir(root / "usr/lib")) {
+  for (const auto& d : list_dir(root / "usr/lib")) {
     dirs.push_back(d / "systemd");
   }
   dirs.push_back(root / "usr/lib64/systemd");
-  for (const auto &dir : dirs) {
-    for (const auto &f : list_dir(dir)) {
+  for (const auto& dir : dirs) {
+    for (const auto& f : list_dir(dir)) {
       std::smatch m;
       const std::string name = f.filename().string();
       if (std::regex_match(name, m, k_pattern)) {
@@ -187,19 +187,19 @@ std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
   return out;
 }
 
-void extract_uki(const std::string &uki, const std::string &kernel_out, const std::string &initrd_out) {
+void extract_uki(const std::string& uki, const std::string& kernel_out, const std::string& initrd_out) {
   const std::string bytes = read_file(uki);
   const auto sections = parse_pe_sections(bytes);
-  const auto find = [&](const char *name) -> const PeSection & {
-    for (const auto &s : sections) {
+  const auto find = [&](const char* name) -> const PeSection& {
+    for (const auto& s : sections) {
       if (s.name == name) {
         return s;
       }
     }
     throw Error("unified kernel image " + uki + " has no " + name + " section");
   };
-  const auto &linux_section = find(".linux");
-  const auto &initrd_section = find(".initrd");
+  const auto& linux_section = find(".linux");
+  const auto& initrd_section = find(".initrd");
   write_file(kernel_out, std::string_view(bytes).substr(linux_section.offset, linux_section.size));
   write_file(initrd_out, std::string_view(bytes).substr(initrd_section.offset, initrd_section.size));
 }

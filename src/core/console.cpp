@@ -21,7 +21,7 @@ RawTerminal::~RawTerminal() {
   }
 }
 
-ConsoleSession::ConsoleSession(const Connection &conn, const Domain &domain, bool forward)
+ConsoleSession::ConsoleSession(const Connection& conn, const Domain& domain, bool forward)
     : m_stream(virStreamNew(conn.get(), 0)), m_forward(forward) {
   if (!m_stream) {
     throw_libvirt_error("cannot create a console stream");
@@ -29,7 +29,7 @@ ConsoleSession::ConsoleSession(const Connection &conn, const Domain &domain, boo
   if (virDomainOpenConsole(domain.get(), nullptr, m_stream.get(), VIR_DOMAIN_CONSOLE_FORCE) < 0) {
     throw_libvirt_error("cannot open the console of " + domain.name());
   }
-  virStream *stream = m_stream.get();
+  virStream* stream = m_stream.get();
   m_reader = std::thread([stream] {
     char buf[4096];
     while (true) {

@@ -8,7 +8,7 @@
 namespace bcvk {
 namespace {
 
-void collect_one(const Connection &conn, ImageStore &store, const std::string &name) {
+void collect_one(const Connection& conn, ImageStore& store, const std::string& name) {
   auto dir = InstanceDir::open(name);
   if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
     return; // gone meanwhile, or a live process owns it
@@ -16,7 +16,7 @@ void collect_one(const Connection &conn, ImageStore &store, const std::string &n
   InstanceState state;
   try {
     state = dir->load();
-  } catch (const std::exception &) {
+  } catch (const std::exception&) {
     // Killed before its first state write: it holds nothing but its directory.
     spdlog::info("removing {}, left incomplete by an interrupted bcvk", name);
     state.name = name;
@@ -38,11 +38,11 @@ void collect_one(const Connection &conn, ImageStore &store, const std::string &n
 
 } // namespace
 
-void collect_garbage(const Connection &conn, ImageStore &store) {
-  for (const auto &name : InstanceDir::list_names()) {
+void collect_garbage(const Connection& conn, ImageStore& store) {
+  for (const auto& name : InstanceDir::list_names()) {
     try {
       collect_one(conn, store, name);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       spdlog::warn("cannot clean up {}: {}", name, e.what());
     }
   }

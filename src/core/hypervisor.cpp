@@ -15,12 +15,12 @@
 namespace bcvk {
 namespace {
 
-void free_string(char *s) {
+void free_string(char* s) {
   std::free(s);
 }
 using LibvirtString = Handle<char, free_string>;
 
-bool is_local_uri(const std::string &uri) {
+bool is_local_uri(const std::string& uri) {
   return uri.find("://") != std::string::npos && uri.find(":///") != std::string::npos;
 }
 
@@ -34,7 +34,7 @@ bool kvm_usable_by_qemu_user() {
   if ((st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH)) {
     return true;
   }
-  const group *kvm = ::getgrnam("kvm");
+  const group* kvm = ::getgrnam("kvm");
   return kvm != nullptr && st.st_gid == kvm->gr_gid && (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
 }
 
@@ -53,18 +53,18 @@ bool cpu_has_hardware_virtualization() {
 
 } // namespace
 
-void throw_libvirt_error(const std::string &what) {
-  const virError *err = virGetLastError();
+void throw_libvirt_error(const std::string& what) {
+  const virError* err = virGetLastError();
   const int code = err != nullptr ? err->code : VIR_ERR_INTERNAL_ERROR;
   const std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
   throw LibvirtError(code, what + ": " + message);
 }
 
-bool is_test_driver(const std::string &driver) {
+bool is_test_driver(const std::string& driver) {
   return driver == "TEST" || driver == "Test";
 }
 
-unsigned int domain_start_flags(const StartMode &mode, const std::string &driver) {
+unsigned int domain_start_flags(const StartMode& mode, const std::string& driver) {
   unsigned int flags = VIR_DOMAIN_START_VALIDATE;
   if (mode.autodestroy && !is_test_driver(driver)) {
     flags |= VIR_DOMAIN_START_AUTODESTROY;
@@ -73,7 +73,7 @@ unsigned int domain_start_flags(const StartMode &mode, const std::string &driver
 }
 
 std::string Domain::name() const {
-  const char *n = virDomainGetName(get());
+  const char* n = virDomainGetName(get());
   return n != nullptr ? n : "";
 }
 
@@ -122,7 +122,7 @@ void Domain::shutdown() const {
 
 void Domain::destroy() const {
   if (virDomainDestroy(get()) < 0) {
-    const virError *err = virGetLastError();
+    const virError* err = virGetLastError();
     if (err != nullptr && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID)) {
       return;
     }
@@ -130,12 +130,12 @@ void Domain::destroy() const {
   }
 }
 
-Connection Connection::open(const std::string &uri) {
+Connection Connection::open(const std::string& uri) {
   // Lifecycle events are only delivered on connections opened after the event loop exists.
   init_libvirt_events();
   ConnectionHandle handle(virConnectOpen(uri.empty() ? nullptr : uri.c_str()));
   if (!handle) {
-    const virError *err = virGetLastError();
+    const virError* err = virGetLastError();
     const std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
     throw LibvirtError(err != nullptr ? err->code : VIR_ERR_INTERNAL_ERROR,
                        "cannot connect to libvirt" + (uri.empty() ? std::string() : " at " + uri) + ": " + message +
@@ -150,7 +150,7 @@ std::string Connection::uri() const {
 }
 
 std::string Connection::driver() const {
-  const char *type = virConnectGetType(get());
+  const char* type = virConnectGetType(get());
   return type != nullptr ? type : "";
 }
 
@@ -161,7 +161,7 @@ unsigned long Connection::library_version() const {
 }
 
 std::string Connection::best_virt_type() const {
-  if (const char *forced = std::getenv("BCVK_VIRT_TYPE"); forced != nullptr && *forced != '\0') {
+  if (const char* forced = std::getenv("BCVK_VIRT_TYPE"); forced != nullptr && *forced != '\0') {
     return forced;
   }
   if (driver() != "QEMU") {
@@ -175,10 +175,10 @@ std::string Connection::best_virt_type() const {
   return "kvm";
 }
 
-std::optional<Domain> Connection::find(const std::string &name) const {
+std::optional<Domain> Connection::find(const std::string& name) const {
   DomainHandle handle(virDomainLookupByName(get(), name.c_str()));
   if (!handle) {
-    const virError *err = virGetLastError();
+    const virError* err = virGetLastError();
     if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) {
       return std::nullopt;
     }
@@ -187,7 +187,7 @@ std::optional<Domain> Connection::find(const std::string &name) const {
   return Domain(std::move(handle));
 }
 
-Domain Connection::create(const std::string &xml, const StartMode &mode) const {
+Domain Connection::create(const std::string& xml, const StartMode& mode) const {
   DomainHandle handle(virDomainCreateXML(get(), xml.c_str(), domain_start_flags(mode, driver())));
   if (!handle) {
     throw_libvirt_error("libvirt refused to start the VM");
@@ -196,7 +196,7 @@ Domain Connection::create(const std::string &xml, const StartMode &mode) const {
 }
 
 std::vector<Domain> Connection::active_domains() const {
-  virDomainPtr *list = nullptr;
+  virDomainPtr* list = nullptr;
   const int n = virConnectListAllDomains(get(), &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
   if (n < 0) {
     throw_libvirt_error("cannot list domains");

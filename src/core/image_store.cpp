@@ -8,7 +8,7 @@
 namespace bcvk {
 namespace {
 
-std::string first_line(const std::string &text) {
+std::string first_line(const std::string& text) {
   auto line = text.substr(0, text.find('\n'));
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
     line.pop_back();
@@ -16,25 +16,25 @@ std::string first_line(const std::string &text) {
   return line;
 }
 
-std::string podman_error(const ProcessResult &r) {
+std::string podman_error(const ProcessResult& r) {
   const std::string msg = first_line(r.err.empty() ? r.out : r.err);
   return msg.empty() ? "exit status " + std::to_string(r.status) : msg;
 }
 
 } // namespace
 
-ProcessResult PodmanImageStore::podman(const std::vector<std::string> &args) {
+ProcessResult PodmanImageStore::podman(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"podman"};
   argv.insert(argv.end(), args.begin(), args.end());
   spdlog::debug("running {}", quote_command(argv));
   return m_runner.run(argv);
 }
 
-bool PodmanImageStore::exists(const std::string &image) {
+bool PodmanImageStore::exists(const std::string& image) {
   return podman({"image", "exists", image}).status == 0;
 }
 
-void PodmanImageStore::pull(const std::string &image) {
+void PodmanImageStore::pull(const std::string& image) {
   spdlog::info("pulling {}", image);
   const auto r = podman({"pull", "-q", image});
   if (r.status != 0) {
@@ -43,7 +43,7 @@ void PodmanImageStore::pull(const std::string &image) {
   }
 }
 
-ImageInfo PodmanImageStore::inspect(const std::string &image) {
+ImageInfo PodmanImageStore::inspect(const std::string& image) {
   const auto r = podman({"image", "inspect", "--format", "json", image});
   if (r.status != 0) {
     throw Error("cannot inspect image " + image + ": " + podman_error(r));
@@ -55,7 +55,7 @@ ImageInfo PodmanImageStore::inspect(const std::string &image) {
   return infos.front();
 }
 
-std::string PodmanImageStore::mount(const std::string &image_id) {
+std::string PodmanImageStore::mount(const std::string& image_id) {
   const auto r = podman({"image", "mount", image_id});
   const std::string path = first_line(r.out);
   if (r.status != 0 || path.empty() || path.front() != '/') {
@@ -64,7 +64,7 @@ std::string PodmanImageStore::mount(const std::string &image_id) {
   return path;
 }
 
-void PodmanImageStore::unmount(const std::string &image_id) {
+void PodmanImageStore::unmount(const std::string& image_id) {
   const auto r = podman({"image", "umount", image_id});
   if (r.status != 0) {
     throw Error("cannot unmount image " + image_id + ": " + podman_error(r));
@@ -106,31 +106,31 @@ std::string PodmanImageStore::storage_root() {
   return first_line(r.out);
 }
 
-std::vector<ImageInfo> parse_image_inspect_json(const std::string &json) {
+std::vector<ImageInfo> parse_image_inspect_json(const std::string& json) {
   std::vector<ImageInfo> out;
   try {
     const auto doc = nlohmann::json::parse(json);
-    for (const auto &item : doc) {
+    for (const auto& item : doc) {
       ImageInfo info;
       info.id = item.value("Id", "");
       info.digest = item.value("Digest", "");
       info.created = item.value("Created", "");
       info.size = item.value("Size", std::uint64_t{0});
       if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
-        for (const auto &tag : item["RepoTags"]) {
+        for (const auto& tag : item["RepoTags"]) {
           info.names.push_back(tag.get<std::string>());
         }
       }
-      const auto &labels =
+      const auto& labels =
           item.contains("Labels") ? item["Labels"] : item.value("Config", nlohmann::json::object())["Labels"];
       if (labels.is_object()) {
-        for (const auto &[k, v] : labels.items()) {
+        for (const auto& [k, v] : labels.items()) {
           info.labels[k] = v.is_string() ? v.get<std::string>() : v.dump();
         }
       }
       out.push_back(std::move(info));
     }
-  } catch (const nlohmann::json::exception &e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("cannot parse podman output: ") + e.what());
   }
   return out;

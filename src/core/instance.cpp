@@ -30,7 +30,7 @@ namespace {
 // directory: directories are traversable (x) but not listable by others; secrets get 0700 subdirs.
 constexpr mode_t k_dir_mode = 0711;
 
-void make_dir(const std::string &path) {
+void make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), k_dir_mode) != 0 && errno != EEXIST) {
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
@@ -51,7 +51,7 @@ std::string to_string(Phase phase) {
   return "unknown";
 }
 
-Phase phase_from_string(const std::string &text) {
+Phase phase_from_string(const std::string& text) {
   if (text == "running") {
     return Phase::running;
   }
@@ -61,10 +61,14 @@ Phase phase_from_string(const std::string &text) {
   return Phase::creating;
 }
 
-std::string state_to_json(const InstanceState &s) {
+std::string state_to_json(const InstanceState& s) {
   nlohmann::json labels = nlohmann::json::object();
-  for (const auto &l : s.labels) {
+  for (const auto& l : s.labels) {
     labels[l.key] = l.value;
+  }
+  nlohmann::json ro_binds = nlohmann::json::array();
+  for (const auto& b : s.read_only_binds) {
+    ro_binds.push_back({{"name", b.name}, {"host_path", b.host_path}});
   }
   nlohmann::json j{{"name", s.name},
                    {"image", s.image},
@@ -80,11 +84,12 @@ std::string state_to_json(const InstanceState &s) {
                    {"memory_bytes", s.memory_bytes},
                    {"vcpus", s.vcpus},
                    {"ssh_port", s.ssh_port},
-                   {"labels", labels}};
+                   {"labels", labels},
+                   {"read_only_binds", ro_binds}};
   return j.dump(2) + "\n";
 }
 
-InstanceState state_from_json(const std::string &json) {
+InstanceState state_from_json(const std::string& json) {
   try {
     const auto j = nlohmann::json::parse(json);
     InstanceState s;
@@ -103,18 +108,23 @@ InstanceState state_from_json(const std::string &json) {
     s.vcpus = j.value("vcpus", 0U);
     s.ssh_port = j.value("ssh_port", 0U);
     if (j.contains("labels") && j["labels"].is_object()) {
-      for (const auto &[k, v] : j["labels"].items()) {
+      for (const auto& [k, v] : j["labels"].items()) {
         s.labels.push_back({k, v.get<std::string>()});
       }
     }
+    if (j.contains("read_only_binds") && j["read_only_binds"].is_array()) {
+      for (const auto& b : j["read_only_binds"]) {
+        s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true});
+      }
+    }
     return s;
-  } catch (const nlohmann::json::exception &e) {
+  } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("corrupt instance state: ") + e.what());
   }
 }
 
 std::string InstanceDir::state_root() {
-  const char *env = std::getenv("BCVK_STATE_DIR");
+  const char* env = std::getenv("BCVK_STATE_DIR");
   return env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
 }
 
@@ -122,7 +132,7 @@ std::string InstanceDir::instances_root() {
   return state_root() + "/instances";
 }
 
-InstanceDir InstanceDir::create(const std::string &name) {
+InstanceDir InstanceDir::create(const std::string& name) {
   make_dir(state_root());
   make_dir(instances_root());
   const std::string path = instances_root() + "/" + name;
@@ -143,7 +153,7 @@ InstanceDir InstanceDir::create(const std::string &name) {
   return dir;
 }
 
-std::optional<InstanceDir> InstanceDir::open(const std::string &name) {
+std::optional<InstanceDir> InstanceDir::open(const std::string& name) {
   const std::string path = instances_root() + "/" + name;
   std::error_code ec;
   if (!fs::is_directory(path, ec)) {
@@ -205,12 +215,12 @@ InstanceState InstanceDir::load() const {
   return state_from_json(read_text_file(file("state.json")));
 }
 
-void InstanceDir::save(const InstanceState &state) const {
+void InstanceDir::save(const InstanceState& state) const {
   write_file_atomic(file("state.json"), state_to_json(state));
 }
 
 void InstanceDir::remove_tree() {
-  for (const auto &mount : mounts_below(m_path)) {
+  for (const auto& mount : mounts_below(m_path)) {
     throw Error("refusing to delete " + m_path + ": " + mount + " is still mounted");
   }
   // Everything but the lock first, then the lock: waiters see the instance as gone, never half-removed.
@@ -230,7 +240,7 @@ void InstanceDir::remove_tree() {
   m_lock.reset();
 }
 
-void write_file_atomic(const std::string &path, const std::string &data, unsigned mode) {
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
   const std::string tmp = path + ".tmp";
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
@@ -254,7 +264,7 @@ void write_file_atomic(const std::string &path, const std::string &data, unsigne
   }
 }
 
-std::string read_text_file(const std::string &path) {
+std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error("cannot read " + path + ": " + std::strerror(errno));

@@ -6,9 +6,9 @@
 
 namespace bcvk {
 
-void release_instance(InstanceDir &dir, InstanceState &state, ImageStore &store, Disposition disposition) {
+void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition) {
   // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
-  for (const auto &mount : mounts_below(dir.path())) {
+  for (const auto& mount : mounts_below(dir.path())) {
     spdlog::debug("unmounting {}", mount);
     unmount(mount);
   }
@@ -34,7 +34,7 @@ InstanceOwner::~InstanceOwner() {
     // Reached on an error or interruption path: an instance that never ran is not worth keeping.
     const bool keep = m_state.phase == Phase::stopped || (m_state.phase == Phase::running && !m_state.auto_remove);
     release_instance(m_dir, m_state, m_store, keep ? Disposition::keep : Disposition::remove);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     spdlog::error("cleanup of {} failed: {}; 'bcvk ephemeral rm -f {}' retries it", m_dir.name(), e.what(),
                   m_dir.name());
   }

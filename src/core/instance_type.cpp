@@ -27,14 +27,14 @@ std::span<const InstanceType> instance_types() {
   return k_types;
 }
 
-const InstanceType &find_instance_type(std::string_view name) {
-  for (const auto &type : k_types) {
+const InstanceType& find_instance_type(std::string_view name) {
+  for (const auto& type : k_types) {
     if (type.name == name) {
       return type;
     }
   }
   std::string known;
-  for (const auto &type : k_types) {
+  for (const auto& type : k_types) {
     known += known.empty() ? "" : ", ";
     known += type.name;
   }

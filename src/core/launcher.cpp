@@ -16,26 +16,28 @@
 #include "bcvk/domain_xml.hpp"
 #include "bcvk/error.hpp"
 #include "bcvk/guest_files.hpp"
+#include "bcvk/guest_staging.hpp"
+#include "bcvk/host_inputs.hpp"
 #include "bcvk/mounts.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/vm_builder.hpp"
 
 namespace fs = std::filesystem;
 
-extern char **environ;
+extern char** environ;
 
 namespace bcvk {
 namespace {
 
 constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
 
-void make_private_dir(const std::string &path, mode_t mode) {
+void make_private_dir(const std::string& path, mode_t mode) {
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
 }
 
-std::string pick_name(const RunConfig &config, const Connection &conn) {
+std::string pick_name(const RunConfig& config, const Connection& conn) {
   if (!config.name.empty()) {
     if (InstanceDir::open(config.name)) {
       throw UsageError("--name: a VM named '" + config.name +
@@ -59,7 +61,7 @@ std::string pick_name(const RunConfig &config, const Connection &conn) {
   throw Error("cannot find a free VM name; pass one with --name");
 }
 
-ImageInfo resolve_image(const std::string &image, ImageStore &store) {
+ImageInfo resolve_image(const std::string& image, ImageStore& store) {
   if (!store.exists(image)) {
     store.pull(image);
   }
@@ -71,7 +73,7 @@ ImageInfo resolve_image(const std::string &image, ImageStore &store) {
   return info;
 }
 
-NetworkBackend pick_backend(const Connection &conn) {
+NetworkBackend pick_backend(const Connection& conn) {
   std::error_code ec;
   const bool have_passt = fs::exists("/usr/bin/passt", ec);
   return conn.library_version() >= k_libvirt_with_passt_forwards && have_passt ? NetworkBackend::passt
@@ -80,8 +82,8 @@ NetworkBackend pick_backend(const Connection &conn) {
 
 // libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
 // rather than letting it chown files of the overlay.
-void stage_kernel(const std::string &image_root, const std::string &image, const std::string &boot_dir,
-                  InstanceState &state) {
+void stage_kernel(const std::string& image_root, const std::string& image, const std::string& boot_dir,
+                  InstanceState& state) {
   const BootArtifacts boot = find_boot_artifacts(image_root, image);
   state.kernel_version = boot.kernel_version;
   make_private_dir(boot_dir, 0755);
@@ -97,7 +99,7 @@ void stage_kernel(const std::string &image_root, const std::string &image, const
   ::chmod(initrd.c_str(), 0644);
 }
 
-void mount_root(InstanceDir &dir, const std::string &image_root) {
+void mount_root(InstanceDir& dir, const std::string& image_root) {
   make_private_dir(dir.upper_dir(), 0755);
   make_private_dir(dir.work_dir(), 0700);
   make_private_dir(dir.root_dir(), 0755);
@@ -106,41 +108,21 @@ void mount_root(InstanceDir &dir, const std::string &image_root) {
 
 } // namespace
 
-std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir &dir) {
+std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir& dir) {
   return {{k_execute_stdout_port, dir.file("execute.stdout")},
           {k_execute_stderr_port, dir.file("execute.stderr")},
           {k_execute_status_port, dir.file("execute.status")}};
 }
 
-void reject_unsupported(const RunConfig &config) {
-  const auto unsupported = [](const std::string &option) {
-    throw UsageError(option + " is not implemented yet in this version of bcvk: run without it");
-  };
+void reject_unsupported(const RunConfig& config) {
   if (config.ssh_keygen) {
-    unsupported("--ssh-keygen");
-  }
-  if (!config.binds.empty()) {
-    unsupported(config.binds.front().read_only ? "--ro-bind" : "--bind");
-  }
-  if (!config.systemd_units.empty()) {
-    unsupported("--systemd-units");
-  }
-  if (config.bind_storage_ro) {
-    unsupported("--bind-storage-ro");
-  }
-  if (config.swap_bytes) {
-    unsupported("--add-swap");
-  }
-  if (!config.disks.empty()) {
-    unsupported("--mount-disk-file");
-  }
-  if (!config.serial_outputs.empty()) {
-    unsupported("--virtio-serial-out");
+    throw UsageError("--ssh-keygen is not implemented yet in this version of bcvk: run without it");
   }
 }
 
-PreparedInstance prepare_instance(const RunConfig &config, const Connection &conn, ImageStore &store,
-                                  SignalCatcher &signals) {
+PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
+                                  ProcessRunner& runner, SignalCatcher& signals) {
+  const HostInputs inputs = resolve_host_inputs(config, runner, store);
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
   const std::string name = pick_name(config, conn);
@@ -156,8 +138,13 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   state.memory_bytes = config.memory_bytes;
   state.vcpus = config.vcpus;
   state.labels = config.labels;
+  for (const auto& bind : inputs.binds) {
+    if (bind.read_only) {
+      state.read_only_binds.push_back(bind);
+    }
+  }
   auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), state, store);
-  InstanceDir &dir = owner->dir();
+  InstanceDir& dir = owner->dir();
   owner->save();
 
   const std::string image_root = store.mount(image.id);
@@ -168,9 +155,12 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   stage_kernel(image_root, config.image, dir.boot_dir(), owner->state());
   owner->state().systemd_version = guest_systemd_version(image_root).value_or(0);
   mount_root(dir, image_root);
+  mount_read_only_views(dir, inputs.binds);
   owner->save();
-  if (!config.execute.empty()) {
-    install_guest_files(dir.root_dir(), execute_files(config.execute, config.env));
+  stage_guest_files(dir, config, inputs);
+  std::vector<DiskAttachment> disks = inputs.disks;
+  if (config.swap_bytes) {
+    disks.push_back(create_swap(dir, *config.swap_bytes, runner));
   }
   signals.checkpoint();
 
@@ -185,8 +175,11 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   facts.initrd = dir.boot_dir() + "/initramfs.img";
   facts.root_dir = dir.root_dir();
   facts.console_log = dir.console_log();
+  facts.shares = shares_for(dir, inputs.binds);
+  facts.disks = disks;
+  facts.channels = standard_channels(dir, inputs);
   if (!config.execute.empty()) {
-    for (const auto &port : execute_ports(dir)) {
+    for (const auto& port : execute_ports(dir)) {
       facts.channels.push_back({port.first, port.second, false});
     }
   }
@@ -197,8 +190,8 @@ PreparedInstance prepare_instance(const RunConfig &config, const Connection &con
   return prepared;
 }
 
-void remount_instance(InstanceOwner &owner, ImageStore &store) {
-  InstanceState &state = owner.state();
+void remount_instance(InstanceOwner& owner, ImageStore& store) {
+  InstanceState& state = owner.state();
   if (!store.exists(state.image_id)) {
     throw Error("the image of " + state.name + " (" + state.image + ", " + state.image_id.substr(0, 12) +
                 ") is gone from local storage: the VM cannot boot again; remove it with 'bcvk ephemeral rm " +
@@ -208,9 +201,10 @@ void remount_instance(InstanceOwner &owner, ImageStore &store) {
   state.image_mounted = true;
   owner.save();
   mount_root(owner.dir(), image_root);
+  mount_read_only_views(owner.dir(), state.read_only_binds);
 }
 
-void spawn_supervisor(InstanceDir &dir, const std::string &uri) {
+void spawn_supervisor(InstanceDir& dir, const std::string& uri) {
   const int lock_fd = dir.lock_fd();
   // Everything the child needs is built before fork: other threads may hold allocator locks.
   std::vector<std::string> args{"bcvk", "--log-level", "info"};
@@ -218,19 +212,19 @@ void spawn_supervisor(InstanceDir &dir, const std::string &uri) {
     args.insert(args.end(), {"--connect", uri});
   }
   args.insert(args.end(), {"ephemeral", "supervise", dir.name()});
-  std::vector<char *> argv;
-  for (auto &a : args) {
+  std::vector<char*> argv;
+  for (auto& a : args) {
     argv.push_back(a.data());
   }
   argv.push_back(nullptr);
   std::vector<std::string> env_strings{"BCVK_LOCK_FD=" + std::to_string(lock_fd)};
-  for (char **e = environ; *e != nullptr; ++e) {
+  for (char** e = environ; *e != nullptr; ++e) {
     if (std::string_view(*e).rfind("BCVK_LOCK_FD=", 0) != 0) {
       env_strings.emplace_back(*e);
     }
   }
-  std::vector<char *> envp;
-  for (auto &e : env_strings) {
+  std::vector<char*> envp;
+  for (auto& e : env_strings) {
     envp.push_back(e.data());
   }
   envp.push_back(nullptr);

@@ -18,7 +18,7 @@ namespace {
 // How long to wait for a supervisor to finish its cleanup once its VM is gone.
 constexpr int k_cleanup_wait_ms = 30000;
 
-InstanceDir open_instance(const std::string &name) {
+InstanceDir open_instance(const std::string& name) {
   auto dir = InstanceDir::open(name);
   if (!dir) {
     throw Error("no ephemeral VM named '" + name + "' (see 'bcvk ephemeral ps -a')");
@@ -27,7 +27,7 @@ InstanceDir open_instance(const std::string &name) {
 }
 
 // Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
-void power_off(const Connection &conn, const std::string &name, unsigned timeout_s, bool force) {
+void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force) {
   const auto domain = conn.find(name);
   if (!domain || !domain->is_active()) {
     return;
@@ -39,7 +39,7 @@ void power_off(const Connection &conn, const std::string &name, unsigned timeout
       while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
-    } catch (const LibvirtError &e) {
+    } catch (const LibvirtError& e) {
       spdlog::warn("{}; powering off instead", e.what());
     }
   }
@@ -55,15 +55,15 @@ struct Services {
   Connection conn;
   SystemProcessRunner runner;
   PodmanImageStore store{runner};
-  explicit Services(const Context &ctx) : conn(Connection::open(ctx.connect_uri)) { collect_garbage(conn, store); }
+  explicit Services(const Context& ctx) : conn(Connection::open(ctx.connect_uri)) { collect_garbage(conn, store); }
 };
 
 } // namespace
 
-int stop_instances(const StopOptions &options, const Context &ctx) {
+int stop_instances(const StopOptions& options, const Context& ctx) {
   Services s(ctx);
   int status = k_exit_ok;
-  for (const auto &name : options.names) {
+  for (const auto& name : options.names) {
     try {
       InstanceDir dir = open_instance(name);
       power_off(s.conn, name, options.timeout_seconds, options.force);
@@ -72,7 +72,7 @@ int stop_instances(const StopOptions &options, const Context &ctx) {
         throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
       }
       std::cout << name << std::endl;
-    } catch (const Error &e) {
+    } catch (const Error& e) {
       std::cerr << "bcvk: error: " << e.what() << "\n";
       status = k_exit_bcvk_error;
     }
@@ -80,7 +80,7 @@ int stop_instances(const StopOptions &options, const Context &ctx) {
   return status;
 }
 
-int start_instance(const std::string &name, const Context &ctx) {
+int start_instance(const std::string& name, const Context& ctx) {
   Services s(ctx);
   InstanceDir dir = open_instance(name);
   if (dir.try_lock() != InstanceDir::LockResult::locked) {
@@ -104,7 +104,7 @@ int start_instance(const std::string &name, const Context &ctx) {
   return k_exit_ok;
 }
 
-int remove_instances(const RmOptions &options, const Context &ctx) {
+int remove_instances(const RmOptions& options, const Context& ctx) {
   if (options.all == !options.names.empty()) {
     throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"
                                  : "rm: name the VMs to remove, or use --all");
@@ -112,7 +112,7 @@ int remove_instances(const RmOptions &options, const Context &ctx) {
   Services s(ctx);
   const auto names = options.all ? InstanceDir::list_names() : options.names;
   int status = k_exit_ok;
-  for (const auto &name : names) {
+  for (const auto& name : names) {
     try {
       InstanceDir dir = open_instance(name);
       const auto domain = s.conn.find(name);
@@ -130,13 +130,13 @@ int remove_instances(const RmOptions &options, const Context &ctx) {
         InstanceState state;
         try {
           state = dir.load();
-        } catch (const Error &) {
+        } catch (const Error&) {
           state.name = name; // never got as far as writing its state: it holds nothing
         }
         release_instance(dir, state, s.store, Disposition::remove);
       }
       std::cout << name << std::endl;
-    } catch (const Error &e) {
+    } catch (const Error& e) {
       std::cerr << "bcvk: error: " << e.what() << "\n";
       status = k_exit_bcvk_error;
     }
@@ -144,9 +144,9 @@ int remove_instances(const RmOptions &options, const Context &ctx) {
   return status;
 }
 
-int supervise_instance(const std::string &name, const Context &ctx) {
+int supervise_instance(const std::string& name, const Context& ctx) {
   InstanceDir dir = open_instance(name);
-  if (const char *fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
+  if (const char* fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
     dir.adopt_lock(std::atoi(fd));
     ::unsetenv("BCVK_LOCK_FD");
   } else if (dir.try_lock() != InstanceDir::LockResult::locked) {

@@ -9,7 +9,7 @@
 
 namespace bcvk {
 
-void configure_logging(const std::string &level) {
+void configure_logging(const std::string& level) {
   const auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off") {
     throw UsageError("--log-level: unknown level '" + level + "': use trace, debug, info, warn, error or off");

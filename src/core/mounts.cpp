@@ -17,9 +17,9 @@
 
 namespace bcvk {
 
-void mount_overlay(const std::string &lower, const std::string &upper, const std::string &work,
-                   const std::string &target) {
-  for (const auto &p : {lower, upper, work}) {
+void mount_overlay(const std::string& lower, const std::string& upper, const std::string& work,
+                   const std::string& target) {
+  for (const auto& p : {lower, upper, work}) {
     if (p.find_first_of(",:") != std::string::npos) {
       throw Error("path " + p + " contains ',' or ':', which overlayfs options cannot express");
     }
@@ -31,7 +31,18 @@ void mount_overlay(const std::string &lower, const std::string &upper, const std
   }
 }
 
-void unmount(const std::string &target) {
+void bind_mount_read_only(const std::string& source, const std::string& target) {
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
+  }
+  if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    const int err = errno;
+    ::umount2(target.c_str(), MNT_DETACH);
+    throw Error("cannot make " + target + " read-only: " + std::strerror(err));
+  }
+}
+
+void unmount(const std::string& target) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     if (::umount2(target.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT) {
       return;
@@ -47,7 +58,7 @@ void unmount(const std::string &target) {
   }
 }
 
-std::string unescape_mountinfo(const std::string &field) {
+std::string unescape_mountinfo(const std::string& field) {
   std::string out;
   for (std::size_t i = 0; i < field.size(); ++i) {
     if (field[i] == '\\' && i + 3 < field.size() && std::isdigit(static_cast<unsigned char>(field[i + 1])) != 0) {
@@ -60,7 +71,7 @@ std::string unescape_mountinfo(const std::string &field) {
   return out;
 }
 
-std::vector<std::string> mounts_below(const std::string &dir) {
+std::vector<std::string> mounts_below(const std::string& dir) {
   std::ifstream in("/proc/self/mountinfo");
   std::vector<std::string> out;
   std::string line;
@@ -75,12 +86,12 @@ std::vector<std::string> mounts_below(const std::string &dir) {
     }
   }
   std::sort(out.begin(), out.end(),
-            [](const auto &a, const auto &b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+            [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-bool is_mountpoint(const std::string &path) {
+bool is_mountpoint(const std::string& path) {
   const auto below = mounts_below(path);
   return std::find(below.begin(), below.end(), path) != below.end();
 }

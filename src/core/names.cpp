@@ -28,7 +28,7 @@ void check_vm_name(std::string_view name) {
   }
 }
 
-std::string generate_vm_name(const std::function<std::uint32_t()> &random) {
+std::string generate_vm_name(const std::function<std::uint32_t()>& random) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", random());
   return std::string("bcvk-") + buf;

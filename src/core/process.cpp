@@ -13,15 +13,15 @@
 #include "bcvk/error.hpp"
 #include "bcvk/handle.hpp"
 
-extern char **environ;
+extern char** environ;
 
 namespace bcvk {
 namespace {
 
-void free_file_actions(posix_spawn_file_actions_t *a) {
+void free_file_actions(posix_spawn_file_actions_t* a) {
   posix_spawn_file_actions_destroy(a);
 }
-void free_spawn_attr(posix_spawnattr_t *a) {
+void free_spawn_attr(posix_spawnattr_t* a) {
   posix_spawnattr_destroy(a);
 }
 
@@ -43,7 +43,7 @@ int wait_child(pid_t pid) {
 }
 
 // Children get default signal handling and an empty mask even though bcvk blocks signals itself.
-void init_attr(posix_spawnattr_t &attr) {
+void init_attr(posix_spawnattr_t& attr) {
   posix_spawnattr_init(&attr);
   sigset_t none;
   sigemptyset(&none);
@@ -54,16 +54,16 @@ void init_attr(posix_spawnattr_t &attr) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
-std::vector<char *> c_argv(const std::vector<std::string> &argv) {
-  std::vector<char *> out;
-  for (const auto &a : argv) {
-    out.push_back(const_cast<char *>(a.c_str()));
+std::vector<char*> c_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (const auto& a : argv) {
+    out.push_back(const_cast<char*>(a.c_str()));
   }
   out.push_back(nullptr);
   return out;
 }
 
-[[noreturn]] void spawn_failed(const std::vector<std::string> &argv, int rc) {
+[[noreturn]] void spawn_failed(const std::vector<std::string>& argv, int rc) {
   throw Error("cannot run " + argv.at(0) + ": " + std::strerror(rc) +
               (rc == ENOENT ? " (is it installed and on PATH?)" : ""));
 }
@@ -77,7 +77,7 @@ void Fd::reset(int fd) {
   m_fd = fd;
 }
 
-ProcessResult SystemProcessRunner::run(const std::vector<std::string> &argv) {
+ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -103,7 +103,7 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string> &argv) {
   err_w.reset();
   ProcessResult result;
   pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
-  std::string *sinks[2] = {&result.out, &result.err};
+  std::string* sinks[2] = {&result.out, &result.err};
   int open_count = 2;
   while (open_count > 0) {
     if (poll(fds, 2, -1) < 0) {
@@ -129,16 +129,16 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string> &argv) {
   return result;
 }
 
-int run_attached(const std::vector<std::string> &argv, const std::map<std::string, std::string> &extra_env) {
+int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env) {
   std::vector<std::string> env_storage;
-  for (char **e = environ; *e != nullptr; ++e) {
+  for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
     const auto key = entry.substr(0, entry.find('='));
     if (extra_env.find(key) == extra_env.end()) {
       env_storage.push_back(entry);
     }
   }
-  for (const auto &[k, v] : extra_env) {
+  for (const auto& [k, v] : extra_env) {
     env_storage.push_back(k + "=" + v);
   }
   auto env = c_argv(env_storage);
@@ -154,9 +154,9 @@ int run_attached(const std::vector<std::string> &argv, const std::map<std::strin
   return wait_child(pid);
 }
 
-std::string quote_command(const std::vector<std::string> &argv) {
+std::string quote_command(const std::vector<std::string>& argv) {
   std::string out;
-  for (const auto &a : argv) {
+  for (const auto& a : argv) {
     out += out.empty() ? "" : " ";
     if (!a.empty() && a.find_first_of(" \t'\"\\$") == std::string::npos) {
       out += a;

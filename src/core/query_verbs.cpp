@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -27,7 +28,7 @@ struct InstanceView {
   std::string instance_dir;
 };
 
-std::string live_status(const Connection &conn, const InstanceState &state) {
+std::string live_status(const Connection& conn, const InstanceState& state) {
   const auto domain = conn.find(state.name);
   if (domain && domain->is_active()) {
     return "running";
@@ -35,9 +36,9 @@ std::string live_status(const Connection &conn, const InstanceState &state) {
   return state.phase == Phase::creating ? "creating" : "stopped";
 }
 
-std::vector<InstanceView> load_views(const Connection &conn) {
+std::vector<InstanceView> load_views(const Connection& conn) {
   std::vector<InstanceView> views;
-  for (const auto &name : InstanceDir::list_names()) {
+  for (const auto& name : InstanceDir::list_names()) {
     const auto dir = InstanceDir::open(name);
     if (!dir) {
       continue;
@@ -48,15 +49,15 @@ std::vector<InstanceView> load_views(const Connection &conn) {
       v.status = live_status(conn, v.state);
       v.instance_dir = dir->path();
       views.push_back(std::move(v));
-    } catch (const Error &) {
+    } catch (const Error&) {
       continue; // being created right now, state not written yet
     }
   }
   return views;
 }
 
-bool matches(const InstanceView &v, const std::vector<std::string> &filters) {
-  for (const auto &f : filters) {
+bool matches(const InstanceView& v, const std::vector<std::string>& filters) {
+  for (const auto& f : filters) {
     if (f.rfind("label=", 0) != 0) {
       throw UsageError("--filter: unsupported filter '" + f + "': use label=KEY or label=KEY=VALUE");
     }
@@ -64,7 +65,7 @@ bool matches(const InstanceView &v, const std::vector<std::string> &filters) {
     const auto eq = spec.find('=');
     const std::string key = spec.substr(0, eq);
     bool found = false;
-    for (const auto &l : v.state.labels) {
+    for (const auto& l : v.state.labels) {
       found = found || (l.key == key && (eq == std::string::npos || l.value == spec.substr(eq + 1)));
     }
     if (!found) {
@@ -74,9 +75,9 @@ bool matches(const InstanceView &v, const std::vector<std::string> &filters) {
   return true;
 }
 
-nlohmann::json to_json(const InstanceView &v) {
+nlohmann::json to_json(const InstanceView& v) {
   nlohmann::json labels = nlohmann::json::object();
-  for (const auto &l : v.state.labels) {
+  for (const auto& l : v.state.labels) {
     labels[l.key] = l.value;
   }
   return {{"name", v.state.name},
@@ -94,9 +95,30 @@ nlohmann::json to_json(const InstanceView &v) {
           {"labels", labels}};
 }
 
+// libvirt keeps one virtiofsd log per shared directory, named after the domain.
+int show_virtiofsd_logs(const std::string& name) {
+  const std::string log_dir = "/var/log/libvirt/qemu";
+  std::vector<std::string> logs;
+  std::error_code ec;
+  for (fs::directory_iterator it(log_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.starts_with(name + "-fs") && file.ends_with("-virtiofsd.log")) {
+      logs.push_back(it->path().string());
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  if (logs.empty()) {
+    throw Error("no virtiofsd logs for " + name + " in " + log_dir);
+  }
+  for (const auto& log : logs) {
+    std::cout << "==> " << log << " <==\n" << read_text_file(log) << std::flush;
+  }
+  return k_exit_ok;
+}
+
 } // namespace
 
-OutputFormat parse_output_format(const std::string &text) {
+OutputFormat parse_output_format(const std::string& text) {
   if (text == "table") {
     return OutputFormat::table;
   }
@@ -106,34 +128,34 @@ OutputFormat parse_output_format(const std::string &text) {
   throw UsageError("--format: unknown format '" + text + "': use table or json");
 }
 
-int list_instances(const PsOptions &options, const Context &ctx) {
+int list_instances(const PsOptions& options, const Context& ctx) {
   const OutputFormat format = parse_output_format(options.format);
   const Connection conn = Connection::open(ctx.connect_uri);
   SystemProcessRunner runner;
   PodmanImageStore store(runner);
   collect_garbage(conn, store);
   std::vector<InstanceView> shown;
-  for (auto &v : load_views(conn)) {
+  for (auto& v : load_views(conn)) {
     if ((options.all || v.status == "running") && matches(v, options.filters)) {
       shown.push_back(std::move(v));
     }
   }
   if (options.quiet) {
-    for (const auto &v : shown) {
+    for (const auto& v : shown) {
       std::cout << v.state.name << "\n";
     }
     return k_exit_ok;
   }
   if (format == OutputFormat::json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto &v : shown) {
+    for (const auto& v : shown) {
       out.push_back(to_json(v));
     }
     std::cout << out.dump(2) << "\n";
     return k_exit_ok;
   }
   Table table({"NAME", "IMAGE", "STATUS", "CREATED", "MEMORY", "VCPUS"});
-  for (const auto &v : shown) {
+  for (const auto& v : shown) {
     table.add({v.state.name, v.state.image, v.status, v.state.created, format_size(v.state.memory_bytes),
                std::to_string(v.state.vcpus)});
   }
@@ -141,7 +163,7 @@ int list_instances(const PsOptions &options, const Context &ctx) {
   return k_exit_ok;
 }
 
-int inspect_instance(const std::string &name, const Context &ctx) {
+int inspect_instance(const std::string& name, const Context& ctx) {
   const Connection conn = Connection::open(ctx.connect_uri);
   const auto dir = InstanceDir::open(name);
   if (!dir) {
@@ -157,15 +179,15 @@ int inspect_instance(const std::string &name, const Context &ctx) {
   return k_exit_ok;
 }
 
-int show_logs(const LogsOptions &options, const Context &ctx) {
+int show_logs(const LogsOptions& options, const Context& ctx) {
   const auto dir = InstanceDir::open(options.name);
   if (!dir) {
     throw Error("no ephemeral VM named '" + options.name + "' (see 'bcvk ephemeral ps -a')");
   }
-  if (!options.console) {
-    not_implemented(options.virtiofsd ? "bcvk ephemeral logs --virtiofsd" : "the guest journal (use --console)");
+  if (options.virtiofsd) {
+    return show_virtiofsd_logs(options.name);
   }
-  FileFollower follower(dir->console_log(), STDOUT_FILENO);
+  FileFollower follower(options.console ? dir->console_log() : dir->file("journal.log"), STDOUT_FILENO);
   follower.pump();
   if (!options.follow) {
     return k_exit_ok;
@@ -180,20 +202,20 @@ int show_logs(const LogsOptions &options, const Context &ctx) {
   return k_exit_ok;
 }
 
-int list_images(const ImagesOptions &options) {
+int list_images(const ImagesOptions& options) {
   const OutputFormat format = parse_output_format(options.format);
   SystemProcessRunner runner;
   PodmanImageStore store(runner);
   const auto images = store.list_bootc_images();
   if (options.quiet) {
-    for (const auto &img : images) {
+    for (const auto& img : images) {
       std::cout << (img.names.empty() ? img.id : img.names.front()) << "\n";
     }
     return k_exit_ok;
   }
   if (format == OutputFormat::json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto &img : images) {
+    for (const auto& img : images) {
       out.push_back(
           {{"id", img.id}, {"names", img.names}, {"digest", img.digest}, {"created", img.created}, {"size", img.size}});
     }
@@ -201,7 +223,7 @@ int list_images(const ImagesOptions &options) {
     return k_exit_ok;
   }
   Table table({"REPOSITORY", "ID", "CREATED", "SIZE"});
-  for (const auto &img : images) {
+  for (const auto& img : images) {
     table.add(
         {img.names.empty() ? "<none>" : img.names.front(), img.id.substr(0, 12), img.created, format_size(img.size)});
   }

@@ -16,8 +16,8 @@
 namespace bcvk {
 namespace {
 
-int run_debug_entrypoint(const RunConfig &config, InstanceOwner &owner) {
-  InstanceDir &dir = owner.dir();
+int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
+  InstanceDir& dir = owner.dir();
   const std::map<std::string, std::string> env{{"BCVK_NAME", dir.name()},
                                                {"BCVK_INSTANCE_DIR", dir.path()},
                                                {"BCVK_ROOTFS", dir.root_dir()},
@@ -29,19 +29,19 @@ int run_debug_entrypoint(const RunConfig &config, InstanceOwner &owner) {
 }
 
 // The status the guest reported for --execute, or nullopt if it never got that far.
-std::optional<int> read_execute_status(const std::string &path) {
+std::optional<int> read_execute_status(const std::string& path) {
   try {
     const std::string text = read_text_file(path);
     std::size_t used = 0;
     const int status = std::stoi(text, &used);
     return status >= 0 && status <= 255 ? std::optional<int>(status) : std::nullopt;
-  } catch (const std::exception &) {
+  } catch (const std::exception&) {
     return std::nullopt;
   }
 }
 
-int wait_in_foreground(const RunConfig &config, const Connection &conn, const Domain &domain, InstanceOwner &owner,
-                       SignalCatcher &signals) {
+int wait_in_foreground(const RunConfig& config, const Connection& conn, const Domain& domain, InstanceOwner& owner,
+                       SignalCatcher& signals) {
   const bool interactive_console = config.tty || config.interactive;
   std::optional<FileFollower> follower;
   if (config.console && !interactive_console) {
@@ -67,7 +67,7 @@ int wait_in_foreground(const RunConfig &config, const Connection &conn, const Do
     if (follower) {
       follower->pump();
     }
-    for (auto &out : outputs) {
+    for (auto& out : outputs) {
       out.pump();
     }
   };
@@ -111,16 +111,16 @@ int wait_in_foreground(const RunConfig &config, const Connection &conn, const Do
 
 } // namespace
 
-int run_ephemeral(const RunConfig &config, const Context &ctx) {
+int run_ephemeral(const RunConfig& config, const Context& ctx) {
   reject_unsupported(config);
-  SignalCatcher &signals = *ctx.signals;
+  SignalCatcher& signals = *ctx.signals;
   const Connection conn = Connection::open(ctx.connect_uri);
   SystemProcessRunner runner;
   PodmanImageStore store(runner);
   collect_garbage(conn, store);
 
-  PreparedInstance prepared = prepare_instance(config, conn, store, signals);
-  InstanceOwner &owner = *prepared.owner;
+  PreparedInstance prepared = prepare_instance(config, conn, store, runner, signals);
+  InstanceOwner& owner = *prepared.owner;
   if (config.debug) {
     std::cout << prepared.domain_xml << std::flush;
     std::cerr << "instance directory: " << owner.dir().path() << "\nroot file system:   " << owner.dir().root_dir()
@@ -140,7 +140,7 @@ int run_ephemeral(const RunConfig &config, const Context &ctx) {
   ScopeExit power_off_on_error([&domain] {
     try {
       domain.destroy();
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       spdlog::error("{}", e.what());
     }
   });

@@ -18,7 +18,7 @@ constexpr std::size_t k_max_mount_name = 32;
 constexpr std::size_t k_max_disk_name = 20;
 constexpr std::size_t k_max_port_name = 63;
 
-const char *const k_name_rule = "letters, digits, '_', '.' and '-', starting with a letter or digit";
+const char* const k_name_rule = "letters, digits, '_', '.' and '-', starting with a letter or digit";
 
 std::string basename_of(std::string_view path) {
   while (path.size() > 1 && path.back() == '/') {
@@ -36,13 +36,13 @@ bool is_env_key(std::string_view key) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
-std::uint64_t swap_size(const std::string &text) {
+std::uint64_t swap_size(const std::string& text) {
   return parse_size_in_range("--add-swap", text, 16 * k_mib, k_max_memory);
 }
 
 } // namespace
 
-KeyValue parse_key_value(const std::string &option, const std::string &text) {
+KeyValue parse_key_value(const std::string& option, const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw UsageError(option + ": invalid value '" + text + "': use KEY=VALUE");
@@ -58,7 +58,7 @@ KeyValue parse_key_value(const std::string &option, const std::string &text) {
   return kv;
 }
 
-BindSpec parse_bind(const std::string &option, const std::string &text, bool read_only) {
+BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only) {
   if (text.empty()) {
     throw UsageError(option + ": empty value: use HOST_PATH[:NAME]");
   }
@@ -83,7 +83,7 @@ BindSpec parse_bind(const std::string &option, const std::string &text, bool rea
   return spec;
 }
 
-DiskFileSpec parse_disk_file(const std::string &text) {
+DiskFileSpec parse_disk_file(const std::string& text) {
   const std::string option = "--mount-disk-file";
   if (text.empty()) {
     throw UsageError(option + ": empty value: use FILE[:NAME]");
@@ -111,7 +111,7 @@ DiskFileSpec parse_disk_file(const std::string &text) {
   return spec;
 }
 
-SerialOutSpec parse_serial_out(const std::string &text) {
+SerialOutSpec parse_serial_out(const std::string& text) {
   const auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     throw UsageError("--virtio-serial-out: invalid value '" + text + "': use NAME:/path/to/file");
@@ -123,7 +123,7 @@ SerialOutSpec parse_serial_out(const std::string &text) {
   return spec;
 }
 
-NetworkChoice parse_network(const std::string &text) {
+NetworkChoice parse_network(const std::string& text) {
   if (text.empty() || text == "isolated" || text == "default") {
     return {NetworkMode::isolated, ""};
   }
@@ -151,7 +151,7 @@ NetworkChoice parse_network(const std::string &text) {
                    "': use isolated (default), none, user, bridge=BRIDGE or a libvirt network name");
 }
 
-unsigned parse_vcpus(const std::string &text) {
+unsigned parse_vcpus(const std::string& text) {
   unsigned value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > k_max_vcpus) {
@@ -161,7 +161,7 @@ unsigned parse_vcpus(const std::string &text) {
   return value;
 }
 
-RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
+RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   RunConfig config;
   if (options.image.empty()) {
     throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
@@ -174,7 +174,7 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
   config.memory_bytes = parse_size_in_range("--memory", options.memory, k_min_memory, k_max_memory);
   config.vcpus = options.vcpus.empty() ? std::clamp(host_cpus, 1U, k_max_vcpus) : parse_vcpus(options.vcpus);
   if (!options.itype.empty()) {
-    const auto &type = find_instance_type(options.itype);
+    const auto& type = find_instance_type(options.itype);
     config.memory_bytes = type.memory_bytes;
     config.vcpus = type.vcpus;
   }
@@ -200,13 +200,13 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
     throw UsageError("--debug-entrypoint cannot be combined with --debug or --detach");
   }
   config.network = parse_network(options.network);
-  for (const auto &label : options.labels) {
+  for (const auto& label : options.labels) {
     config.labels.push_back(parse_key_value("--label", label));
   }
-  for (const auto &env : options.env) {
+  for (const auto& env : options.env) {
     config.env.push_back(parse_key_value("--env", env));
   }
-  for (const auto &command : options.execute) {
+  for (const auto& command : options.execute) {
     if (command.find_first_not_of(" \t") == std::string::npos) {
       throw UsageError("--execute: empty command: give a shell command, e.g. --execute 'uname -a'");
     }
@@ -214,7 +214,7 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
   }
   config.debug_entrypoint = options.debug_entrypoint;
   std::set<std::string> mount_names;
-  const auto add_bind = [&](const std::string &option, const std::string &text, bool read_only) {
+  const auto add_bind = [&](const std::string& option, const std::string& text, bool read_only) {
     auto spec = parse_bind(option, text, read_only);
     if (spec.name == "hoststorage" && options.bind_storage_ro) {
       throw UsageError(option + ": the mount name 'hoststorage' is taken by --bind-storage-ro: pick another NAME");
@@ -225,10 +225,10 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
     }
     config.binds.push_back(std::move(spec));
   };
-  for (const auto &bind : options.binds) {
+  for (const auto& bind : options.binds) {
     add_bind("--bind", bind, false);
   }
-  for (const auto &bind : options.ro_binds) {
+  for (const auto& bind : options.ro_binds) {
     add_bind("--ro-bind", bind, true);
   }
   config.systemd_units = options.systemd_units;
@@ -237,7 +237,7 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
     config.swap_bytes = swap_size(options.add_swap);
   }
   std::set<std::string> disk_names;
-  for (const auto &disk : options.mount_disk_files) {
+  for (const auto& disk : options.mount_disk_files) {
     auto spec = parse_disk_file(disk);
     if (!disk_names.insert(spec.name).second) {
       throw UsageError("--mount-disk-file: disk name '" + spec.name +
@@ -246,14 +246,14 @@ RunConfig validate_run_options(const RunOptions &options, unsigned host_cpus) {
     config.disks.push_back(std::move(spec));
   }
   std::set<std::string> port_names;
-  for (const auto &out : options.virtio_serial_out) {
+  for (const auto& out : options.virtio_serial_out) {
     auto spec = parse_serial_out(out);
     if (!port_names.insert(spec.name).second) {
       throw UsageError("--virtio-serial-out: port name '" + spec.name + "' is used twice");
     }
     config.serial_outputs.push_back(std::move(spec));
   }
-  for (const auto &karg : options.kargs) {
+  for (const auto& karg : options.kargs) {
     if (karg.empty() || karg.find_first_of("\n\r") != std::string::npos) {
       throw UsageError("--karg: invalid kernel argument '" + karg + "': give one non-empty argument per --karg");
     }

@@ -89,10 +89,10 @@ std::uint64_t parse_size_in_range(std::string_view option, std::string_view text
 std::string format_size(std::uint64_t bytes) {
   struct Unit {
     std::uint64_t size;
-    const char *name;
+    const char* name;
   };
   static constexpr Unit units[] = {{k_tib, "TiB"}, {k_gib, "GiB"}, {k_mib, "MiB"}, {1024, "KiB"}};
-  for (const auto &u : units) {
+  for (const auto& u : units) {
     if (bytes >= u.size) {
       if (bytes % u.size == 0) {
         return std::to_string(bytes / u.size) + " " + u.name;

@@ -6,14 +6,14 @@ namespace bcvk {
 
 std::string Table::render() const {
   std::vector<std::size_t> widths;
-  for (const auto &row : m_rows) {
+  for (const auto& row : m_rows) {
     widths.resize(std::max(widths.size(), row.size()));
     for (std::size_t i = 0; i < row.size(); ++i) {
       widths[i] = std::max(widths[i], row[i].size());
     }
   }
   std::string out;
-  for (const auto &row : m_rows) {
+  for (const auto& row : m_rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       line += row[i];

@@ -4,7 +4,7 @@ namespace bcvk {
 namespace {
 
 // The kernel splits its command line on spaces unless a value is in double quotes.
-std::string quote_karg(const std::string &arg) {
+std::string quote_karg(const std::string& arg) {
   if (arg.find_first_of(" \t") == std::string::npos || arg.find('"') != std::string::npos) {
     return arg;
   }
@@ -15,7 +15,7 @@ std::string quote_karg(const std::string &arg) {
   return arg.substr(0, eq + 1) + "\"" + arg.substr(eq + 1) + "\"";
 }
 
-std::string describe(const RunConfig &config, const HostFacts &facts) {
+std::string describe(const RunConfig& config, const HostFacts& facts) {
   std::string text = "Ephemeral VM of " + config.image + " created by bcvk at " + facts.created + ". ";
   text += config.rm ? "It is removed with all its state when it stops."
                     : "It is kept when it stops: 'bcvk ephemeral start " + facts.name +
@@ -27,9 +27,9 @@ std::string describe(const RunConfig &config, const HostFacts &facts) {
 
 } // namespace
 
-std::vector<std::string> guest_kargs(const RunConfig &config) {
+std::vector<std::string> guest_kargs(const RunConfig& config) {
   std::vector<std::string> kargs;
-  for (const auto &kv : config.env) {
+  for (const auto& kv : config.env) {
     // The kernel command line cannot carry double quotes or line breaks; such values reach only
     // the --execute commands.
     if (kv.value.find_first_of("\"\n") == std::string::npos) {
@@ -40,15 +40,15 @@ std::vector<std::string> guest_kargs(const RunConfig &config) {
   return kargs;
 }
 
-std::string kernel_cmdline(const std::vector<std::string> &extra) {
+std::string kernel_cmdline(const std::vector<std::string>& extra) {
   std::string cmdline = k_base_kargs;
-  for (const auto &arg : extra) {
+  for (const auto& arg : extra) {
     cmdline += " " + quote_karg(arg);
   }
   return cmdline;
 }
 
-VmSpec build_vm_spec(const RunConfig &config, const HostFacts &facts) {
+VmSpec build_vm_spec(const RunConfig& config, const HostFacts& facts) {
   VmSpec spec;
   spec.name = facts.name;
   spec.title = "bcvk: " + config.image;

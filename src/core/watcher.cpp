@@ -19,7 +19,7 @@ namespace {
 // One background thread drives libvirt's event loop for the whole process.
 class EventLoop {
 public:
-  static EventLoop &instance() {
+  static EventLoop& instance() {
     static EventLoop loop;
     return loop;
   }
@@ -28,7 +28,7 @@ public:
       virEventRegisterDefaultImpl();
       // A periodic no-op timer keeps the loop iterating so the thread never blocks forever.
       virEventAddTimeout(
-          250, [](int, void *) {}, nullptr, nullptr);
+          250, [](int, void*) {}, nullptr, nullptr);
       m_thread = std::thread([] {
         while (virEventRunDefaultImpl() == 0) {
         }
@@ -47,11 +47,11 @@ struct StopEvent {
   Fd write_end;
 };
 
-int lifecycle_callback(virConnectPtr, virDomainPtr, int event, int detail, void *opaque) {
+int lifecycle_callback(virConnectPtr, virDomainPtr, int event, int detail, void* opaque) {
   if (event == VIR_DOMAIN_EVENT_STOPPED) {
     const char code =
         detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED || detail == VIR_DOMAIN_EVENT_STOPPED_FAILED ? 'c' : 's';
-    auto *ev = static_cast<StopEvent *>(opaque);
+    auto* ev = static_cast<StopEvent*>(opaque);
     [[maybe_unused]] const auto n = ::write(ev->write_end.get(), &code, 1);
   }
   return 0;
@@ -60,7 +60,7 @@ int lifecycle_callback(virConnectPtr, virDomainPtr, int event, int detail, void 
 // Registers the lifecycle callback for one domain and removes it again on scope exit.
 class LifecycleSubscription {
 public:
-  LifecycleSubscription(const Connection &conn, const Domain &domain, StopEvent &ev) : m_conn(conn) {
+  LifecycleSubscription(const Connection& conn, const Domain& domain, StopEvent& ev) : m_conn(conn) {
     m_id = virConnectDomainEventRegisterAny(conn.get(), domain.get(), VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                             VIR_DOMAIN_EVENT_CALLBACK(lifecycle_callback), &ev, nullptr);
     if (m_id < 0) {
@@ -72,20 +72,20 @@ public:
       virConnectDomainEventDeregisterAny(m_conn.get(), m_id);
     }
   }
-  LifecycleSubscription(const LifecycleSubscription &) = delete;
-  LifecycleSubscription &operator=(const LifecycleSubscription &) = delete;
+  LifecycleSubscription(const LifecycleSubscription&) = delete;
+  LifecycleSubscription& operator=(const LifecycleSubscription&) = delete;
 
 private:
-  const Connection &m_conn;
+  const Connection& m_conn;
   int m_id = -1;
 };
 
 // nullopt: libvirt could not be asked (connection trouble), which is not the same as "stopped".
-std::optional<DomainState> probe(const Domain &domain) {
+std::optional<DomainState> probe(const Domain& domain) {
   int state = 0;
   int reason = 0;
   if (virDomainGetState(domain.get(), &state, &reason, 0) < 0) {
-    const virError *err = virGetLastError();
+    const virError* err = virGetLastError();
     if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) {
       return DomainState::stopped;
     }
@@ -104,8 +104,8 @@ void init_libvirt_events() {
   EventLoop::instance().start();
 }
 
-StopResult wait_for_stop(const Connection &conn, const Domain &domain, SignalCatcher *signals, const TickFn &on_tick,
-                         int tick_ms, const InputWatch &input) {
+StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCatcher* signals, const TickFn& on_tick,
+                         int tick_ms, const InputWatch& input) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw Error("pipe failed");

@@ -13,7 +13,7 @@ struct NamedSpec {
   VmSpec spec;
 };
 
-inline VmSpec minimal_spec(const std::string &name) {
+inline VmSpec minimal_spec(const std::string& name) {
   VmSpec s;
   s.name = name;
   s.title = "bcvk: localhost/bcvk-test:latest";
@@ -99,14 +99,14 @@ inline std::vector<NamedSpec> golden_specs() {
 }
 
 // Lets gtest print a parameter by its name instead of its bytes.
-inline void PrintTo(const NamedSpec &spec, std::ostream *os) {
+inline void PrintTo(const NamedSpec& spec, std::ostream* os) {
   *os << spec.name;
 }
 
 // A gtest-safe test name for a spec ("isolated-ssh" -> "isolated_ssh").
-template <typename Info> std::string test_name(const Info &param_info) {
+template <typename Info> std::string test_name(const Info& param_info) {
   std::string n = param_info.param.name;
-  for (auto &c : n) {
+  for (auto& c : n) {
     c = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
   }
   return n;

@@ -19,7 +19,7 @@
 
 #include "bcvk/process.hpp"
 
-extern char **environ;
+extern char** environ;
 
 namespace bcvk::e2e {
 
@@ -53,14 +53,14 @@ inline ProcessResult bcvk_within(int seconds, std::vector<std::string> args) {
   return run(args);
 }
 
-inline std::string slurp(const std::string &path) {
+inline std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-inline bool contains(const std::string &haystack, const std::string &needle) {
+inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
@@ -77,8 +77,8 @@ public:
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, 2, m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<char *> argv;
-    for (auto &a : args) {
+    std::vector<char*> argv;
+    for (auto& a : args) {
       argv.push_back(a.data());
     }
     argv.push_back(nullptr);
@@ -95,8 +95,8 @@ public:
     std::filesystem::remove(m_out);
     std::filesystem::remove(m_err);
   }
-  Background(const Background &) = delete;
-  Background &operator=(const Background &) = delete;
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
 
   void signal(int signo) const { ::kill(m_pid, signo); }
   // Exit status (128+N when killed by N), or -1 on timeout.
@@ -116,7 +116,7 @@ public:
   std::string err() const { return slurp(m_err); }
 
 private:
-  static int &counter() {
+  static int& counter() {
     static int n = 0;
     return n;
   }
@@ -126,7 +126,7 @@ private:
   std::string m_err;
 };
 
-inline bool domain_exists(const std::string &name) {
+inline bool domain_exists(const std::string& name) {
   return run({"virsh", "-c", "qemu:///system", "dominfo", name}).status == 0;
 }
 
@@ -148,7 +148,7 @@ inline std::string run_podman_mounts() {
 
 // What a user would check after a VM is gone: no domain, no instance directory, no overlay mount
 // of it, and no podman image mount left behind.
-inline void expect_nothing_left(const std::string &name) {
+inline void expect_nothing_left(const std::string& name) {
   EXPECT_FALSE(domain_exists(name)) << "domain " << name << " still exists";
   EXPECT_FALSE(std::filesystem::exists(state_dir() + "/instances/" + name)) << "instance dir of " << name;
   const std::string mounts = slurp("/proc/self/mountinfo");

@@ -17,13 +17,13 @@ protected:
 };
 
 // The value after "KEY=" on its own line of `out`.
-std::string field(const std::string &out, const std::string &key) {
+std::string field(const std::string& out, const std::string& key) {
   std::smatch m;
   const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
   return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
 }
 
-long mem_total_kib(const std::string &out) {
+long mem_total_kib(const std::string& out) {
   return std::stol("0" + field(out, "MEM"));
 }
 
@@ -87,12 +87,15 @@ TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
   EXPECT_TRUE(eventually([&] { return contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"); }, 30s));
   EXPECT_EQ(field(slurp(dir + "/execute.stdout"), "BEFORE"), "persisted");
 
-  // A fresh VM of the same image sees none of it.
+  // A fresh VM of the same image sees none of it (and, with --network none, has no network device).
   const auto fresh =
-      bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--rm", "--memory", "1G", "--execute",
-                                    "echo KEPT=$(cat /etc/bcvk-e2e-kept 2>/dev/null || echo absent)", k_image});
+      bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--rm", "--memory", "1G", "--network", "none", "--execute",
+                                    "echo KEPT=$(cat /etc/bcvk-e2e-kept 2>/dev/null || echo absent); "
+                                    "echo NICS=$(ls /sys/class/net | tr '\\n' ' ')",
+                                    k_image});
   EXPECT_EQ(fresh.status, 0) << fresh.err;
   EXPECT_EQ(field(fresh.out, "KEPT"), "absent");
+  EXPECT_EQ(field(fresh.out, "NICS"), "lo");
 
   EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "e2e-keep"}).status, 0);
   expect_nothing_left("e2e-keep");

@@ -142,3 +142,11 @@ TEST_F(Lifecycle, KilledSupervisorIsReplacedAndStillCleansUp) {
   EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", "e2e-orphan"}).status, 0);
   expect_nothing_left("e2e-orphan");
 }
+
+TEST_F(Lifecycle, LibvirtRefusalLeavesNothing) {
+  const auto r = bcvk_cli({"ephemeral", "run", "--rm", "--name", "e2e-refused", "--network", "bridge=nosuchbr0",
+                           "--memory", "512M", k_image});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_TRUE(contains(r.err, "bcvk: error: libvirt refused to start the VM")) << r.err;
+  expect_nothing_left("e2e-refused");
+}

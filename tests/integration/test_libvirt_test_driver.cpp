@@ -12,7 +12,7 @@ using namespace bcvk;
 
 namespace {
 
-void quiet_errors(void *, virErrorPtr) {}
+void quiet_errors(void*, virErrorPtr) {}
 
 class TestDriver : public ::testing::TestWithParam<golden::NamedSpec> {
 protected:
@@ -22,7 +22,7 @@ protected:
 } // namespace
 
 TEST_P(TestDriver, CreatesTransientDomainAndReadsMetadataBack) {
-  const auto &spec = GetParam().spec;
+  const auto& spec = GetParam().spec;
   const Connection conn = Connection::open("test:///default");
   ASSERT_TRUE(is_test_driver(conn.driver())) << conn.driver();
   if (spec.network.backend == NetworkBackend::passt && conn.library_version() < 9002000) {
@@ -44,11 +44,11 @@ TEST_P(TestDriver, CreatesTransientDomainAndReadsMetadataBack) {
   EXPECT_EQ(meta->labels, spec.metadata.labels);
 
   // The same element through libvirt's own metadata API, as `virsh metadata` would read it.
-  char *raw = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, k_metadata_ns, 0);
+  char* raw = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_ELEMENT, k_metadata_ns, 0);
   ASSERT_NE(raw, nullptr);
   EXPECT_NE(std::string(raw).find(spec.metadata.created), std::string::npos);
   std::free(raw);
-  char *title = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_TITLE, nullptr, 0);
+  char* title = virDomainGetMetadata(domain.get(), VIR_DOMAIN_METADATA_TITLE, nullptr, 0);
   ASSERT_NE(title, nullptr);
   EXPECT_EQ(std::string(title), spec.title);
   std::free(title);
@@ -81,7 +81,7 @@ TEST(TestDriverErrors, BadUriGivesAClearError) {
   try {
     Connection::open("nosuchdriver:///x");
     FAIL();
-  } catch (const LibvirtError &e) {
+  } catch (const LibvirtError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot connect to libvirt at nosuchdriver:///x"), std::string::npos);
   }
 }

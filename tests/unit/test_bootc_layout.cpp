@@ -20,7 +20,7 @@ protected:
     fs::create_directories(m_root);
   }
   void TearDown() override { fs::remove_all(m_root); }
-  void write(const std::string &rel, const std::string &content = "x") {
+  void write(const std::string& rel, const std::string& content = "x") {
     fs::create_directories((m_root / rel).parent_path());
     std::ofstream(m_root / rel, std::ios::binary) << content;
   }
@@ -29,7 +29,7 @@ protected:
 };
 
 // A minimal PE file with the given sections (name, payload).
-std::string make_pe(const std::vector<std::pair<std::string, std::string>> &sections) {
+std::string make_pe(const std::vector<std::pair<std::string, std::string>>& sections) {
   const std::size_t pe_offset = 0x40;
   const std::size_t optional_size = 0;
   const std::size_t table = pe_offset + 24 + optional_size;
@@ -46,7 +46,7 @@ std::string make_pe(const std::vector<std::pair<std::string, std::string>> &sect
   for (std::size_t i = 0; i < sections.size(); ++i) {
     const std::size_t entry = table + i * 40;
     std::memcpy(&bytes[entry], sections[i].first.data(), std::min<std::size_t>(8, sections[i].first.size()));
-    const auto &payload = sections[i].second;
+    const auto& payload = sections[i].second;
     const std::size_t padded = (payload.size() + 511) / 512 * 512;
     put32(entry + 8, static_cast<std::uint32_t>(payload.size()));
     put32(entry + 16, static_cast<std::uint32_t>(padded));
@@ -74,7 +74,7 @@ TEST_F(ImageTree, NoKernelNamesWhatWasExpected) {
   try {
     find_boot_artifacts(root(), "localhost/x");
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("image localhost/x has no kernel"), std::string::npos) << e.what();
   }
 }
@@ -84,7 +84,7 @@ TEST_F(ImageTree, HalfAPairIsReported) {
   try {
     find_boot_artifacts(root(), "img");
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/usr/lib/modules/6.1/vmlinuz (its initramfs.img is missing)"),
               std::string::npos)
         << e.what();
@@ -92,14 +92,14 @@ TEST_F(ImageTree, HalfAPairIsReported) {
 }
 
 TEST_F(ImageTree, SeveralKernelsAreAnErrorListingThem) {
-  for (const char *v : {"6.1", "6.2"}) {
+  for (const char* v : {"6.1", "6.2"}) {
     write(std::string("usr/lib/modules/") + v + "/vmlinuz");
     write(std::string("usr/lib/modules/") + v + "/initramfs.img");
   }
   try {
     find_boot_artifacts(root(), "img");
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("has 2 kernels"), std::string::npos) << msg;
     EXPECT_NE(msg.find("/usr/lib/modules/6.1/vmlinuz"), std::string::npos);

@@ -16,7 +16,7 @@ ProcessResult bcvk_cli(std::vector<std::string> args) {
   return runner.run(args);
 }
 
-std::size_t line_count(const std::string &s) {
+std::size_t line_count(const std::string& s) {
   std::size_t n = 0;
   for (const char c : s) {
     n += c == '\n' ? 1 : 0;
@@ -44,7 +44,7 @@ protected:
 } // namespace
 
 TEST_F(Cli, HelpExitsZeroEverywhere) {
-  for (const auto &args : std::vector<std::vector<std::string>>{{"--help"},
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
                                                                 {"ephemeral", "--help"},
                                                                 {"ephemeral", "run", "--help"},
                                                                 {"ephemeral", "ssh", "--help"},
@@ -119,7 +119,7 @@ TEST_F(Cli, EverySeedOptionIsAccepted) {
                                                       {"--mount-disk-file", "/tmp/d.raw:d"},
                                                       {"--karg", "foo=bar"},
                                                       {"--ssh-timeout", "30"}};
-  for (const auto &opt : options) {
+  for (const auto& opt : options) {
     std::vector<std::string> args{"ephemeral", "run"};
     args.insert(args.end(), opt.begin(), opt.end());
     const bool probe_vcpus = opt.front() == "--memory";
@@ -146,7 +146,7 @@ TEST_F(Cli, BadValuesExit125WithOneLineNamingTheOption) {
       {{"--network", "slirp4netns:x"}, "--network: unsupported value 'slirp4netns:x'"},
       {{"-d", "-t"}, "--detach cannot be combined with --tty/--interactive"},
   };
-  for (const auto &[opt, message] : cases) {
+  for (const auto& [opt, message] : cases) {
     std::vector<std::string> args{"ephemeral", "run"};
     args.insert(args.end(), opt.begin(), opt.end());
     args.push_back("img");
@@ -173,7 +173,7 @@ TEST_F(Cli, PsRejectsUnknownFormat) {
 }
 
 TEST_F(Cli, VerbsOnUnknownVmsFailClearly) {
-  for (const auto &verb : {"inspect", "start", "logs"}) {
+  for (const auto& verb : {"inspect", "start", "logs"}) {
     const auto r = bcvk_cli({"ephemeral", verb, "nope"});
     EXPECT_EQ(r.status, 125) << verb;
     EXPECT_NE(r.err.find("no ephemeral VM named 'nope'"), std::string::npos) << verb << ": " << r.err;

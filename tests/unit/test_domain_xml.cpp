@@ -13,13 +13,13 @@ using namespace bcvk;
 
 namespace {
 
-constexpr const char *k_schema = "/usr/share/libvirt/schemas/domain.rng";
+constexpr const char* k_schema = "/usr/share/libvirt/schemas/domain.rng";
 
-std::string golden_path(const std::string &name) {
+std::string golden_path(const std::string& name) {
   return std::string(BCVK_GOLDEN_DIR) + "/" + name + ".xml";
 }
 
-std::string slurp(const std::string &path) {
+std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::ostringstream ss;
   ss << in.rdbuf();
@@ -32,7 +32,7 @@ class GoldenXml : public ::testing::TestWithParam<golden::NamedSpec> {};
 
 // Regenerate with BCVK_REGENERATE_GOLDEN=1, then review the diff by hand.
 TEST_P(GoldenXml, MatchesGoldenFile) {
-  const auto &[name, spec] = GetParam();
+  const auto& [name, spec] = GetParam();
   const std::string xml = render_domain_xml(spec);
   if (std::getenv("BCVK_REGENERATE_GOLDEN") != nullptr) {
     std::ofstream(golden_path(name)) << xml;
@@ -42,13 +42,13 @@ TEST_P(GoldenXml, MatchesGoldenFile) {
 }
 
 TEST_P(GoldenXml, GoldenFileIsValidAgainstLibvirtSchema) {
-  const auto &name = GetParam().name;
+  const auto& name = GetParam().name;
   const xml::Doc doc = xml::parse(slurp(golden_path(name)), name);
   EXPECT_EQ(xml::relaxng_errors(doc.get(), k_schema), "") << name;
 }
 
 TEST_P(GoldenXml, MetadataRoundTrips) {
-  const auto &spec = GetParam().spec;
+  const auto& spec = GetParam().spec;
   const auto meta = parse_instance_metadata(render_domain_xml(spec));
   ASSERT_TRUE(meta.has_value());
   EXPECT_EQ(meta->image, spec.metadata.image);
@@ -74,7 +74,7 @@ TEST(DomainXml, IsDeterministic) {
 
 TEST(DomainXml, EscapesEverySpecialCharacter) {
   const auto specs = golden::golden_specs();
-  const auto &esc = specs.back().spec;
+  const auto& esc = specs.back().spec;
   const std::string xml = render_domain_xml(esc);
   EXPECT_NE(xml.find("<title>bcvk: localhost/ünïcode-image:&lt;tag&gt;&amp;\"'</title>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("&lt;angle&gt; &amp; 'quotes'"), std::string::npos);
@@ -82,20 +82,21 @@ TEST(DomainXml, EscapesEverySpecialCharacter) {
   EXPECT_EQ(xml.find("<angle>"), std::string::npos);
   // Parsing gives back exactly what went in.
   const xml::Doc doc = xml::parse(xml, "rendered");
-  xmlNode *root = xmlDocGetRootElement(doc.get());
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   EXPECT_EQ(xml::text_of(xml::child(root, "title")), esc.title);
   EXPECT_EQ(xml::text_of(xml::child(root, "description")), esc.description);
 }
 
 TEST(DomainXml, ShapeOfTheMinimalDomain) {
   const std::string xml = render_domain_xml(golden::minimal_spec("vm"));
-  for (const char *needle : {" type=\"kvm\"", "machine=\"q35\"", "<source type=\"memfd\"/>",
-                             "<access mode=\"shared\"/>", "<driver type=\"virtiofs\"", "<target dir=\"rootfs\"/>",
-                             "<memballoon model=\"none\"/>", "<memory unit=\"KiB\">4194304</memory>", "restrict=on",
-                             "<log file=\"/var/lib/bcvk/instances/vm/console.log\""}) {
+  for (const char* needle :
+       {" type=\"kvm\"", "machine=\"q35\"", "<source type=\"memfd\"/>", "<access mode=\"shared\"/>",
+        "<driver type=\"virtiofs\"", "<target dir=\"rootfs\"/>", "<memballoon model=\"none\"/>",
+        "<controller type=\"usb\" model=\"none\"/>", "<memory unit=\"KiB\">4194304</memory>", "restrict=on",
+        "<log file=\"/var/lib/bcvk/instances/vm/console.log\""}) {
     EXPECT_NE(xml.find(needle), std::string::npos) << needle;
   }
-  for (const char *absent : {"<graphics", "<video", "<input", "usb", "hostfwd", "<sysinfo"}) {
+  for (const char* absent : {"<graphics", "<video", "<input", "<hostdev", "hostfwd", "<sysinfo"}) {
     EXPECT_EQ(xml.find(absent), std::string::npos) << absent;
   }
 }

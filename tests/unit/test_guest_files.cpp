@@ -40,7 +40,7 @@ TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
   std::filesystem::create_directories(dir);
   std::string script =
       execute_script({"echo \"$GREETING\"", "echo err >&2; exit 3", "echo never"}, {{"GREETING", "it's \"x\""}});
-  for (const char *port : {"stdout", "stderr", "status"}) {
+  for (const char* port : {"stdout", "stderr", "status"}) {
     const std::string from = std::string("/dev/virtio-ports/org.bcvk.execute.") + port;
     const std::string to = (dir / port).string();
     for (auto pos = script.find(from); pos != std::string::npos; pos = script.find(from)) {
@@ -49,7 +49,7 @@ TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
   }
   SystemProcessRunner runner;
   EXPECT_EQ(runner.run({"/bin/sh", "-c", script}).status, 0);
-  const auto read = [&](const char *name) { return runner.run({"cat", (dir / name).string()}).out; };
+  const auto read = [&](const char* name) { return runner.run({"cat", (dir / name).string()}).out; };
   EXPECT_EQ(read("stdout"), "it's \"x\"\n");
   EXPECT_EQ(read("stderr"), "err\n");
   EXPECT_EQ(read("status"), "3\n");
@@ -76,4 +76,63 @@ TEST(InstallGuestFiles, WritesFilesAndEnablementLink) {
   // Installing twice (a restarted kept VM) replaces rather than fails.
   EXPECT_NO_THROW(install_guest_files(root.string(), execute_files({"false"}, {})));
   std::filesystem::remove_all(root);
+}
+
+TEST(SystemdEscape, MatchesSystemdEscapePath) {
+  EXPECT_EQ(systemd_escape_path("/run/virtiofs-mnt-src"), "run-virtiofs\\x2dmnt\\x2dsrc");
+  EXPECT_EQ(systemd_escape_path("/dev/disk/by-id/virtio-bcvk-swap"), "dev-disk-by\\x2did-virtio\\x2dbcvk\\x2dswap");
+  EXPECT_EQ(systemd_escape_path("/run/virtiofs-mnt-my.data_1/"), "run-virtiofs\\x2dmnt\\x2dmy.data_1");
+  EXPECT_EQ(systemd_escape_path("/"), "-");
+  EXPECT_EQ(systemd_escape_path("/.hidden"), "\\x2ehidden");
+}
+
+// The real systemd-escape agrees (it ships with systemd on every host bcvk runs on).
+TEST(SystemdEscape, AgreesWithSystemdEscapeTool) {
+  SystemProcessRunner runner;
+  for (const std::string path : {"/run/virtiofs-mnt-src", "/run/virtiofs-mnt-a.b_c", "/dev/disk/by-id/virtio-x-y"}) {
+    const auto r = runner.run({"systemd-escape", "--path", path});
+    ASSERT_EQ(r.status, 0);
+    EXPECT_EQ(systemd_escape_path(path) + "\n", r.out) << path;
+  }
+}
+
+TEST(MountUnit, ReadOnlyAndReadWrite) {
+  const auto rw = virtiofs_mount_unit("mnt-src", "/run/virtiofs-mnt-src", false);
+  EXPECT_EQ(rw.path, "etc/systemd/system/run-virtiofs\\x2dmnt\\x2dsrc.mount");
+  EXPECT_NE(rw.content.find("What=mnt-src\nWhere=/run/virtiofs-mnt-src\nType=virtiofs\nOptions=rw\n"),
+            std::string::npos);
+  EXPECT_NE(rw.content.find("Before=local-fs.target"), std::string::npos);
+  const auto ro = virtiofs_mount_unit("mnt-conf", "/run/virtiofs-mnt-conf", true);
+  EXPECT_NE(ro.content.find("Options=ro\n"), std::string::npos);
+}
+
+TEST(SwapUnit, NamesTheDiskBySerial) {
+  const auto unit = swap_unit("bcvk-swap");
+  EXPECT_EQ(unit.path, "etc/systemd/system/dev-disk-by\\x2did-virtio\\x2dbcvk\\x2dswap.swap");
+  EXPECT_NE(unit.content.find("What=/dev/disk/by-id/virtio-bcvk-swap"), std::string::npos);
+  EXPECT_NE(unit.content.find("WantedBy=swap.target"), std::string::npos);
+}
+
+TEST(InstallSection, WantedByAndRequiredBy) {
+  const std::string unit = "[Unit]\nDescription=x\nWantedBy=ignored.target\n\n[Service]\nExecStart=/bin/true\n\n"
+                           "[Install]\n# comment\nWantedBy=multi-user.target  graphical.target\n"
+                           "RequiredBy = local-fs.target\nAlias=other.service\n";
+  const auto targets = install_targets(unit);
+  ASSERT_EQ(targets.size(), 3U);
+  EXPECT_EQ(targets[0], (std::pair<std::string, std::string>{"multi-user.target", "wants"}));
+  EXPECT_EQ(targets[1], (std::pair<std::string, std::string>{"graphical.target", "wants"}));
+  EXPECT_EQ(targets[2], (std::pair<std::string, std::string>{"local-fs.target", "requires"}));
+  const auto links = enable_links("hello.service", unit);
+  ASSERT_EQ(links.size(), 3U);
+  EXPECT_EQ(links[0].path, "etc/systemd/system/multi-user.target.wants/hello.service");
+  EXPECT_EQ(links[0].content, "/etc/systemd/system/hello.service");
+  EXPECT_TRUE(links[0].symlink);
+  EXPECT_TRUE(install_targets("[Service]\nExecStart=/bin/true\n").empty());
+}
+
+TEST(JournalUnit, StreamsToItsPortFromEarlyBoot) {
+  const auto unit = journal_unit();
+  EXPECT_NE(unit.content.find("/dev/virtio-ports/org.bcvk.journal"), std::string::npos);
+  EXPECT_NE(unit.content.find("WantedBy=sysinit.target"), std::string::npos);
+  EXPECT_NE(unit.content.find("DefaultDependencies=no"), std::string::npos);
 }

@@ -8,7 +8,7 @@ using namespace bcvk;
 
 TEST(InstanceType, TableMatchesKubeVirtUSeries) {
   struct Row {
-    const char *name;
+    const char* name;
     unsigned vcpus;
     std::uint64_t memory;
   };
@@ -17,8 +17,8 @@ TEST(InstanceType, TableMatchesKubeVirtUSeries) {
                           {"u1.xlarge", 4, 16 * k_gib},   {"u1.2xlarge", 8, 32 * k_gib}, {"u1.4xlarge", 16, 64 * k_gib},
                           {"u1.8xlarge", 32, 128 * k_gib}};
   ASSERT_EQ(instance_types().size(), std::size(expected));
-  for (const auto &row : expected) {
-    const auto &t = find_instance_type(row.name);
+  for (const auto& row : expected) {
+    const auto& t = find_instance_type(row.name);
     EXPECT_EQ(t.vcpus, row.vcpus) << row.name;
     EXPECT_EQ(t.memory_bytes, row.memory) << row.name;
   }
@@ -28,7 +28,7 @@ TEST(InstanceType, UnknownListsKnownNames) {
   try {
     find_instance_type("u1.huge");
     FAIL();
-  } catch (const UsageError &e) {
+  } catch (const UsageError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("--itype: unknown instance type 'u1.huge'"), std::string::npos);
     EXPECT_NE(msg.find("u1.nano"), std::string::npos);

@@ -15,11 +15,11 @@ RunOptions base() {
 }
 
 // Asserts that validation fails with a message containing `fragment`.
-void expect_usage_error(const RunOptions &o, const std::string &fragment) {
+void expect_usage_error(const RunOptions& o, const std::string& fragment) {
   try {
     validate_run_options(o, 4);
     ADD_FAILURE() << "expected an error containing: " << fragment;
-  } catch (const UsageError &e) {
+  } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
   }
 }
@@ -116,7 +116,7 @@ TEST(ParseBind, Errors) {
   try {
     parse_bind("--ro-bind", "/srv/a b", true);
     FAIL();
-  } catch (const UsageError &e) {
+  } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("--ro-bind: invalid mount name 'a b'"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("HOST_PATH:NAME"), std::string::npos);
   }

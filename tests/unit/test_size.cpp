@@ -25,11 +25,11 @@ TEST(ParseSize, Fractions) {
 }
 
 TEST(ParseSize, RejectsGarbageNamingTheOption) {
-  for (const char *bad : {"", "G", "4X", "4GG", "-1G", "4 G", "1..5G", ".5G", "5.G", "4Gx", "abc", "1e3"}) {
+  for (const char* bad : {"", "G", "4X", "4GG", "-1G", "4 G", "1..5G", ".5G", "5.G", "4Gx", "abc", "1e3"}) {
     try {
       parse_size("--memory", bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
-    } catch (const UsageError &e) {
+    } catch (const UsageError& e) {
       EXPECT_NE(std::string(e.what()).find("--memory: invalid size '" + std::string(bad) + "'"), std::string::npos)
           << e.what();
     }
@@ -42,7 +42,7 @@ TEST(ParseSize, RangeCheckNamesTheLimits) {
   try {
     parse_size_in_range("--memory", "127M", 128 * k_mib, k_tib);
     FAIL();
-  } catch (const UsageError &e) {
+  } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(), "--memory: size '127M' is out of range: use 128 MiB to 1 TiB");
   }
   EXPECT_THROW(parse_size_in_range("--memory", "1025G", 128 * k_mib, k_tib), UsageError);

@@ -1,0 +1,203 @@
+// Everything attached to a guest, checked from inside it in one boot: shares, disks, swap, host
+// storage, injected units, serial outputs, outbound networking, and the logs afterwards.
+#include "e2e_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <poll.h>
+
+#include <algorithm>
+#include <regex>
+
+using namespace bcvk::e2e;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Attachments : public ::testing::Test {
+protected:
+  void SetUp() override {
+    use_test_environment();
+    m_dir = fs::path("/var/tmp") / ("bcvk-e2e-attach-" + std::to_string(::getpid()));
+    fs::create_directories(m_dir / "rw");
+    fs::create_directories(m_dir / "ro");
+    fs::create_directories(m_dir / "units/system");
+    std::ofstream(m_dir / "rw/from-host.txt") << "hello from the host\n";
+    std::ofstream(m_dir / "ro/config.txt") << "read only\n";
+    std::ofstream(m_dir / "units/system/bcvk-e2e-hello.service")
+        << "[Unit]\nDescription=e2e injected unit\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+           "ExecStart=/bin/sh -c 'echo injected > /run/bcvk-e2e-hello'\n[Install]\nWantedBy=multi-user.target\n";
+    std::ofstream(m_dir / "units/system/srv-e2e.mount")
+        << "[Unit]\nDescription=e2e injected mount\n[Mount]\nWhat=tmpfs\nWhere=/srv/e2e\nType=tmpfs\n"
+           "[Install]\nWantedBy=local-fs.target\n";
+    run({"truncate", "-s", "64M", (m_dir / "data.raw").string()});
+    run({"qemu-img", "create", "-q", "-f", "qcow2", (m_dir / "data.qcow2").string(), "32M"});
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string path(const std::string& rel) const { return (m_dir / rel).string(); }
+  fs::path m_dir;
+};
+
+// A one-shot TCP server on the host's loopback; the guest reaches it as 10.0.2.2 with --network user.
+class LoopbackServer {
+public:
+  LoopbackServer() {
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    m_port = ntohs(addr.sin_port);
+    ::listen(m_fd, 4);
+    m_thread = std::thread([this] {
+      while (!m_stop) {
+        pollfd p{m_fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) == 1) {
+          const int c = ::accept(m_fd, nullptr, nullptr);
+          if (c >= 0) {
+            const char reply[] = "hello-from-host-loopback\n";
+            [[maybe_unused]] auto n = ::write(c, reply, sizeof reply - 1);
+            ::close(c);
+          }
+        }
+      }
+    });
+  }
+  ~LoopbackServer() {
+    m_stop = true;
+    m_thread.join();
+    ::close(m_fd);
+  }
+  int port() const { return m_port; }
+
+private:
+  int m_fd = -1;
+  int m_port = 0;
+  std::atomic<bool> m_stop{false};
+  std::thread m_thread;
+};
+
+std::string field(const std::string& out, const std::string& key) {
+  std::smatch m;
+  const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
+  return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
+}
+
+} // namespace
+
+TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
+  LoopbackServer server;
+  const std::string port = std::to_string(server.port());
+  const std::string probe =
+      "echo RW_READ=$(cat /run/virtiofs-mnt-work/from-host.txt); "
+      "echo from-guest > /run/virtiofs-mnt-work/from-guest.txt && echo RW_WRITE=ok; "
+      "echo RO_READ=$(cat /run/virtiofs-mnt-conf/config.txt); "
+      "echo RO_WRITE=$(touch /run/virtiofs-mnt-conf/x 2>&1 | grep -o 'Read-only file system'); "
+      "echo STORAGE=$(test -d /run/virtiofs-mnt-hoststorage/overlay-images && echo yes); "
+      "echo STORAGE_WRITE=$(touch /run/virtiofs-mnt-hoststorage/x 2>&1 | grep -o 'Read-only file system'); "
+      "echo DISK_RAW=$(blockdev --getsize64 /dev/disk/by-id/virtio-data); "
+      "echo DISK_QCOW2=$(blockdev --getsize64 /dev/disk/by-id/virtio-qdata); "
+      "echo SWAP=$(swapon --show=NAME,SIZE --noheadings --bytes | awk '{print $2}'); "
+      "echo UNIT=$(systemctl is-active bcvk-e2e-hello.service)-$(cat /run/bcvk-e2e-hello); "
+      "echo MOUNT_UNIT=$(systemctl is-active srv-e2e.mount); "
+      "echo SERIAL=$(echo to-the-host > /dev/virtio-ports/e2eout && echo sent); "
+      "for i in $(seq 30); do r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
+      port + "; cat <&3' 2>/dev/null) && break; sleep 1; done; echo NET=$r";
+  const auto r = bcvk_within(900, {"ephemeral",
+                                   "run",
+                                   "--name",
+                                   "e2e-attach",
+                                   "--memory",
+                                   "1G",
+                                   "--network",
+                                   "user",
+                                   "--bind",
+                                   path("rw") + ":work",
+                                   "--ro-bind",
+                                   path("ro") + ":conf",
+                                   "--bind-storage-ro",
+                                   "--mount-disk-file",
+                                   path("data.raw") + ":data",
+                                   "--mount-disk-file",
+                                   path("data.qcow2") + ":qdata",
+                                   "--add-swap",
+                                   "256M",
+                                   "--systemd-units",
+                                   path("units"),
+                                   "--virtio-serial-out",
+                                   "e2eout:" + path("serial.out"),
+                                   "--execute",
+                                   probe,
+                                   k_image});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(field(r.out, "RW_READ"), "hello from the host");
+  EXPECT_EQ(field(r.out, "RW_WRITE"), "ok");
+  EXPECT_EQ(slurp(path("rw/from-guest.txt")), "from-guest\n") << "the guest's write reaches the host";
+  EXPECT_EQ(field(r.out, "RO_READ"), "read only");
+  EXPECT_EQ(field(r.out, "RO_WRITE"), "Read-only file system");
+  EXPECT_FALSE(fs::exists(path("ro/x")));
+  EXPECT_EQ(field(r.out, "STORAGE"), "yes");
+  EXPECT_EQ(field(r.out, "STORAGE_WRITE"), "Read-only file system");
+  EXPECT_EQ(field(r.out, "DISK_RAW"), std::to_string(64 << 20));
+  EXPECT_EQ(field(r.out, "DISK_QCOW2"), std::to_string(32 << 20)) << "qcow2 detected by content";
+  const long swap = std::stol("0" + field(r.out, "SWAP"));
+  EXPECT_GT(swap, 250L << 20);
+  EXPECT_LE(swap, 256L << 20);
+  EXPECT_EQ(field(r.out, "UNIT"), "active-injected");
+  EXPECT_EQ(field(r.out, "MOUNT_UNIT"), "active");
+  EXPECT_EQ(field(r.out, "SERIAL"), "sent");
+  EXPECT_EQ(slurp(path("serial.out")), "to-the-host\n");
+  EXPECT_EQ(field(r.out, "NET"), "hello-from-host-loopback");
+
+  // The VM was kept: its logs stay readable until it is removed.
+  const auto journal = bcvk_cli({"ephemeral", "logs", "e2e-attach"});
+  EXPECT_EQ(journal.status, 0) << journal.err;
+  EXPECT_TRUE(contains(journal.out, "e2e injected unit")) << journal.out.substr(0, 2000);
+  const auto console = bcvk_cli({"ephemeral", "logs", "--console", "e2e-attach"});
+  EXPECT_TRUE(contains(console.out, "Linux version"));
+  const auto virtiofsd = bcvk_cli({"ephemeral", "logs", "--virtiofsd", "e2e-attach"});
+  EXPECT_EQ(virtiofsd.status, 0) << virtiofsd.err;
+  EXPECT_TRUE(contains(virtiofsd.out, "e2e-attach-fs")) << virtiofsd.out.substr(0, 500);
+
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "e2e-attach"}).status, 0);
+  expect_nothing_left("e2e-attach");
+  EXPECT_TRUE(fs::exists(path("data.raw"))) << "the user's disk files are never removed";
+}
+
+TEST_F(Attachments, IsolatedNetworkReachesNothing) {
+  LoopbackServer server;
+  const std::string probe = "sleep 20; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
+                            std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
+  const auto r = bcvk_within(600, {"ephemeral", "run", "--rm", "--memory", "1G", "--execute", probe, k_image});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(r.out, "NET"), "blocked");
+}
+
+TEST_F(Attachments, BadHostPathsFailBeforeAnythingIsCreated) {
+  std::ofstream(path("plain-file")) << "x";
+  run({"qemu-img", "create", "-q", "-f", "vmdk", path("disk.vmdk"), "1M"});
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--bind", path("missing") + ":m"}, "--bind: " + path("missing") + " does not exist"},
+      {{"--ro-bind", path("plain-file") + ":p"}, "--ro-bind: " + path("plain-file") + " is not a directory"},
+      {{"--mount-disk-file", path("nodisk.raw")}, "--mount-disk-file: " + path("nodisk.raw") + " does not exist"},
+      {{"--mount-disk-file", path("disk.vmdk") + ":v"}, "is a vmdk image: use raw or qcow2"},
+      {{"--virtio-serial-out", "p:" + path("no/dir/out")}, "--virtio-serial-out: directory " + path("no/dir")},
+      {{"--systemd-units", path("rw")}, "has no system/ subdirectory"},
+  };
+  for (const auto& [opt, message] : cases) {
+    std::vector<std::string> args{"ephemeral", "run", "--rm", "--name", "e2e-badpath"};
+    args.insert(args.end(), opt.begin(), opt.end());
+    args.push_back(k_image);
+    const auto r = bcvk_cli(args);
+    EXPECT_EQ(r.status, 125) << message;
+    EXPECT_TRUE(contains(r.err, message)) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    expect_nothing_left("e2e-badpath");
+  }
+}

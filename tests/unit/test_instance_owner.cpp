@@ -1,0 +1,119 @@
+// Releasing an instance: each image mount is given back exactly once, whatever path got us here.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bcvk/error.hpp"
+#include "bcvk/instance_owner.hpp"
+
+using namespace bcvk;
+
+namespace {
+
+class CountingStore : public ImageStore {
+public:
+  bool exists(const std::string&) override { return true; }
+  void pull(const std::string&) override {}
+  ImageInfo inspect(const std::string&) override { return {}; }
+  std::string mount(const std::string&) override {
+    ++mounts;
+    return "/nonexistent";
+  }
+  void unmount(const std::string& id) override {
+    ++unmounts;
+    last_unmounted = id;
+  }
+  std::vector<ImageInfo> list_bootc_images() override { return {}; }
+  std::string storage_root() override { return "/var/lib/containers/storage"; }
+  int mounts = 0;
+  int unmounts = 0;
+  std::string last_unmounted;
+};
+
+class Owner : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_state = std::filesystem::temp_directory_path() / ("bcvk-owner-" + std::to_string(::getpid()));
+    ::setenv("BCVK_STATE_DIR", m_state.c_str(), 1);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(m_state);
+    ::unsetenv("BCVK_STATE_DIR");
+  }
+  InstanceState mounted_state(const std::string& name, Phase phase, bool rm) {
+    InstanceState s;
+    s.name = name;
+    s.image_id = "img-" + name;
+    s.phase = phase;
+    s.auto_remove = rm;
+    s.image_mounted = true;
+    return s;
+  }
+  std::filesystem::path m_state;
+  CountingStore m_store;
+};
+
+} // namespace
+
+TEST_F(Owner, ReleaseGivesTheImageBackOnceAndRecordsIt) {
+  InstanceDir dir = InstanceDir::create("keep-me");
+  InstanceState state = mounted_state("keep-me", Phase::running, false);
+  dir.save(state);
+  release_instance(dir, state, m_store, Disposition::keep);
+  release_instance(dir, state, m_store, Disposition::keep);
+  EXPECT_EQ(m_store.unmounts, 1);
+  EXPECT_EQ(m_store.last_unmounted, "img-keep-me");
+  const InstanceState saved = dir.load();
+  EXPECT_FALSE(saved.image_mounted);
+  EXPECT_EQ(saved.phase, Phase::stopped);
+}
+
+TEST_F(Owner, RemoveDeletesTheDirectory) {
+  InstanceDir dir = InstanceDir::create("gone");
+  const std::string path = dir.path();
+  InstanceState state = mounted_state("gone", Phase::running, true);
+  dir.save(state);
+  release_instance(dir, state, m_store, Disposition::remove);
+  EXPECT_EQ(m_store.unmounts, 1);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(InstanceDir::open("gone").has_value());
+}
+
+TEST_F(Owner, ErrorPathRemovesAnInstanceThatNeverRan) {
+  std::string path;
+  {
+    InstanceOwner owner(InstanceDir::create("half"), mounted_state("half", Phase::creating, false), m_store);
+    path = owner.dir().path();
+    owner.save();
+  }
+  EXPECT_EQ(m_store.unmounts, 1);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST_F(Owner, HandedOverInstancesAreLeftAlone) {
+  {
+    InstanceOwner owner(InstanceDir::create("detached"), mounted_state("detached", Phase::running, true), m_store);
+    owner.save();
+    owner.hand_over();
+  }
+  EXPECT_EQ(m_store.unmounts, 0);
+  EXPECT_TRUE(InstanceDir::open("detached").has_value());
+}
+
+TEST_F(Owner, NamesAreClaimedAtomically) {
+  InstanceDir first = InstanceDir::create("taken");
+  EXPECT_THROW(InstanceDir::create("taken"), UsageError);
+}
+
+TEST_F(Owner, LockTellsLiveOwnersAndRemovedInstancesApart) {
+  InstanceDir owner = InstanceDir::create("locked");
+  auto other = InstanceDir::open("locked");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->try_lock(), InstanceDir::LockResult::busy);
+  InstanceState state;
+  state.name = "locked";
+  owner.save(state);
+  release_instance(owner, state, m_store, Disposition::remove);
+  EXPECT_EQ(other->try_lock(), InstanceDir::LockResult::gone);
+  EXPECT_FALSE(std::filesystem::exists(m_state / "instances/locked")) << "a waiter must not re-create it";
+}
