@@ -86,11 +86,12 @@ int start_instance(const std::string& name, const Context& ctx) {
   if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " is running (or being changed by another bcvk); stop it first");
   }
-  InstanceOwner owner(std::move(dir), InstanceState{}, s.store);
-  owner.state() = owner.dir().load();
-  if (owner.state().phase != Phase::stopped) {
+  // Loaded before an owner exists: an unreadable state must never lead to a clean-up.
+  InstanceState state = dir.load();
+  if (state.phase != Phase::stopped) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
+  InstanceOwner owner(std::move(dir), std::move(state), s.store);
   remount_instance(owner, s.store);
   const std::string xml = read_text_file(owner.dir().domain_xml_file());
   ctx.signals->checkpoint();
@@ -155,8 +156,8 @@ int supervise_instance(const std::string& name, const Context& ctx) {
   init_libvirt_events();
   SystemProcessRunner runner;
   PodmanImageStore store(runner);
-  InstanceOwner owner(std::move(dir), InstanceState{}, store);
-  owner.state() = owner.dir().load();
+  InstanceState state = dir.load();
+  InstanceOwner owner(std::move(dir), std::move(state), store);
   spdlog::info("supervising {}", name);
   while (true) {
     const Connection conn = Connection::open(ctx.connect_uri);

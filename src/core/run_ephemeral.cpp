@@ -32,8 +32,7 @@ int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
 std::optional<int> read_execute_status(const std::string& path) {
   try {
     const std::string text = read_text_file(path);
-    std::size_t used = 0;
-    const int status = std::stoi(text, &used);
+    const int status = std::stoi(text);
     return status >= 0 && status <= 255 ? std::optional<int>(status) : std::nullopt;
   } catch (const std::exception&) {
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -58,6 +59,13 @@ inline std::string slurp(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The value after "KEY=" at the start of a line of `out` (what the guest probes print).
+inline std::string field(const std::string& out, const std::string& key) {
+  std::smatch m;
+  const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
+  return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

@@ -10,7 +10,6 @@
 #include <poll.h>
 
 #include <algorithm>
-#include <regex>
 
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
@@ -82,12 +81,6 @@ private:
   std::atomic<bool> m_stop{false};
   std::thread m_thread;
 };
-
-std::string field(const std::string& out, const std::string& key) {
-  std::smatch m;
-  const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
-  return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
-}
 
 } // namespace
 

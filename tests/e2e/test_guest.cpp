@@ -2,8 +2,6 @@
 // Each boot costs a minute or more under software emulation, so each boot checks several things.
 #include "e2e_support.hpp"
 
-#include <regex>
-
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
 
@@ -15,13 +13,6 @@ class Guest : public ::testing::Test {
 protected:
   void SetUp() override { use_test_environment(); }
 };
-
-// The value after "KEY=" on its own line of `out`.
-std::string field(const std::string& out, const std::string& key) {
-  std::smatch m;
-  const std::regex re("(^|\\n)" + key + "=([^\\n]*)");
-  return std::regex_search(out, m, re) ? m[2].str() : std::string("<missing " + key + ">");
-}
 
 long mem_total_kib(const std::string& out) {
   return std::stol("0" + field(out, "MEM"));
