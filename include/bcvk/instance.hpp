@@ -58,6 +58,8 @@ public:
   std::string work_dir() const { return file("work"); }
   std::string root_dir() const { return file("root"); }
   std::string boot_dir() const { return file("boot"); }
+  std::string kernel_file() const { return file("boot/vmlinuz"); }
+  std::string initrd_file() const { return file("boot/initramfs.img"); }
   std::string console_log() const { return file("console.log"); }
   std::string domain_xml_file() const { return file("domain.xml"); }
   std::string supervisor_log() const { return file("supervisor.log"); }

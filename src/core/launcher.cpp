@@ -82,13 +82,13 @@ NetworkBackend pick_backend(const Connection& conn) {
 
 // libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
 // rather than letting it chown files of the overlay.
-void stage_kernel(const std::string& image_root, const std::string& image, const std::string& boot_dir,
+void stage_kernel(const std::string& image_root, const std::string& image, const InstanceDir& dir,
                   InstanceState& state) {
   const BootArtifacts boot = find_boot_artifacts(image_root, image);
   state.kernel_version = boot.kernel_version;
-  make_private_dir(boot_dir, 0755);
-  const std::string kernel = boot_dir + "/vmlinuz";
-  const std::string initrd = boot_dir + "/initramfs.img";
+  make_private_dir(dir.boot_dir(), 0755);
+  const std::string kernel = dir.kernel_file();
+  const std::string initrd = dir.initrd_file();
   if (!boot.uki.empty()) {
     extract_uki(boot.uki, kernel, initrd);
   } else {
@@ -152,7 +152,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   owner->save();
   signals.checkpoint();
 
-  stage_kernel(image_root, config.image, dir.boot_dir(), owner->state());
+  stage_kernel(image_root, config.image, dir, owner->state());
   owner->state().systemd_version = guest_systemd_version(image_root).value_or(0);
   mount_root(dir, image_root);
   mount_read_only_views(dir, inputs.binds);
@@ -171,8 +171,8 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.image_id = image.id;
   facts.created = owner->state().created;
   facts.instance_dir = dir.path();
-  facts.kernel = dir.boot_dir() + "/vmlinuz";
-  facts.initrd = dir.boot_dir() + "/initramfs.img";
+  facts.kernel = dir.kernel_file();
+  facts.initrd = dir.initrd_file();
   facts.root_dir = dir.root_dir();
   facts.console_log = dir.console_log();
   facts.shares = shares_for(dir, inputs.binds);

@@ -18,12 +18,10 @@ namespace {
 
 int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
   InstanceDir& dir = owner.dir();
-  const std::map<std::string, std::string> env{{"BCVK_NAME", dir.name()},
-                                               {"BCVK_INSTANCE_DIR", dir.path()},
-                                               {"BCVK_ROOTFS", dir.root_dir()},
-                                               {"BCVK_DOMAIN_XML", dir.domain_xml_file()},
-                                               {"BCVK_KERNEL", dir.boot_dir() + "/vmlinuz"},
-                                               {"BCVK_INITRD", dir.boot_dir() + "/initramfs.img"}};
+  const std::map<std::string, std::string> env{
+      {"BCVK_NAME", dir.name()},          {"BCVK_INSTANCE_DIR", dir.path()},
+      {"BCVK_ROOTFS", dir.root_dir()},    {"BCVK_DOMAIN_XML", dir.domain_xml_file()},
+      {"BCVK_KERNEL", dir.kernel_file()}, {"BCVK_INITRD", dir.initrd_file()}};
   spdlog::info("running {} instead of starting the VM", config.debug_entrypoint);
   return run_attached({"/bin/sh", "-c", config.debug_entrypoint}, env);
 }
@@ -123,7 +121,7 @@ int run_ephemeral(const RunConfig& config, const Context& ctx) {
   if (config.debug) {
     std::cout << prepared.domain_xml << std::flush;
     std::cerr << "instance directory: " << owner.dir().path() << "\nroot file system:   " << owner.dir().root_dir()
-              << "\nkernel:             " << owner.dir().boot_dir() << "/vmlinuz\n"
+              << "\nkernel:             " << owner.dir().kernel_file() << "\n"
               << "(--debug: nothing was started; everything is removed again)\n";
     owner.release(Disposition::remove);
     return k_exit_ok;
