@@ -20,6 +20,7 @@
 #include "bcvk/host_inputs.hpp"
 #include "bcvk/mounts.hpp"
 #include "bcvk/names.hpp"
+#include "bcvk/ports.hpp"
 #include "bcvk/vm_builder.hpp"
 
 namespace fs = std::filesystem;
@@ -168,6 +169,10 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.name = name;
   facts.virt_type = conn.best_virt_type();
   facts.backend = pick_backend(conn);
+  // Every networked VM gets its SSH forward on loopback, whatever else its network allows.
+  facts.ssh_port = config.network.mode == NetworkMode::none ? 0 : pick_loopback_port();
+  owner->state().ssh_port = facts.ssh_port;
+  owner->save();
   facts.image_id = image.id;
   facts.created = owner->state().created;
   facts.instance_dir = dir.path();

@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <regex>
 
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
@@ -163,13 +164,44 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   EXPECT_TRUE(fs::exists(path("data.raw"))) << "the user's disk files are never removed";
 }
 
-TEST_F(Attachments, IsolatedNetworkReachesNothing) {
+// The first line a TCP server on 127.0.0.1:`port` sends, or "" (connection refused, closed, silent).
+std::string loopback_banner(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string line;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    char c = 0;
+    while (line.size() < 200 && ::read(fd, &c, 1) == 1 && c != '\n') {
+      line += c;
+    }
+  }
+  ::close(fd);
+  return line;
+}
+
+// Isolated (the default): the guest reaches nothing, yet its sshd answers on the loopback forward.
+TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
   LoopbackServer server;
-  const std::string probe = "sleep 20; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
+  const std::string probe = "sleep 40; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
                             std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
-  const auto r = bcvk_within(600, {"ephemeral", "run", "--rm", "--memory", "1G", "--execute", probe, k_image});
-  EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(field(r.out, "NET"), "blocked");
+  Background vm({"ephemeral", "run", "--rm", "--name", "e2e-isolated", "--memory", "1G", "--execute", probe, k_image});
+  ASSERT_TRUE(eventually([] { return domain_exists("e2e-isolated"); }, 60s)) << vm.err();
+  const auto inspect = bcvk_cli({"ephemeral", "inspect", "e2e-isolated"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)"))) << inspect.out;
+  const int port = std::stoi(m[1].str());
+  ASSERT_GT(port, 0);
+  // sshd is up once the --execute command runs (after multi-user.target), which then waits 40 s.
+  EXPECT_TRUE(eventually([&] { return loopback_banner(port).rfind("SSH-2.0-", 0) == 0; }, 600s))
+      << "no SSH banner on 127.0.0.1:" << port;
+  EXPECT_EQ(vm.wait_exit(600s), 0) << vm.err();
+  EXPECT_EQ(field(vm.out(), "NET"), "blocked");
+  expect_nothing_left("e2e-isolated");
 }
 
 TEST_F(Attachments, BadHostPathsFailBeforeAnythingIsCreated) {
