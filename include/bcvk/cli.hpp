@@ -33,7 +33,4 @@ void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx);
 void setup_images_list(CLI::App& images, Context& ctx);
 
-// Throws the "not implemented yet" error for a verb or option whose machinery does not exist yet.
-[[noreturn]] void not_implemented(const std::string& what);
-
 } // namespace bcvk

@@ -7,6 +7,8 @@ namespace bcvk {
 
 // Standard base64 with padding (RFC 4648).
 std::string base64_encode(std::string_view bytes);
+// The inverse; throws Error on characters outside the alphabet or a truncated group.
+std::string base64_decode(std::string_view text);
 
 // "io.systemd.credential.binary:NAME=BASE64": systemd imports it as credential NAME at boot.
 // Throws Error when `name` is not a valid credential name.

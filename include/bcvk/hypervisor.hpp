@@ -52,6 +52,8 @@ public:
   std::string xml(bool inactive = false) const;
   void shutdown() const; // ACPI power button
   void destroy() const;  // immediate power off; a domain already gone is not an error
+  // The same for cleanup paths: a failure is logged, never thrown.
+  void destroy_on_cleanup() const noexcept;
 
 private:
   DomainHandle m_handle;

@@ -16,9 +16,6 @@ namespace bcvk {
 // The --execute ports and the host files they write to, in stdout, stderr, status order.
 std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir& dir);
 
-// Throws UsageError for options whose machinery this version does not have yet.
-void reject_unsupported(const RunConfig& config);
-
 struct PreparedInstance {
   std::unique_ptr<InstanceOwner> owner;
   std::string domain_xml;

@@ -16,6 +16,20 @@ void add_run_options(CLI::App& cmd, RunOptions& options);
 
 int run_ephemeral(const RunConfig& config, const Context& ctx);
 
+struct SshOptions {
+  std::string name;
+  std::vector<std::string> command; // empty: interactive shell
+  std::vector<std::string> local_forwards;
+  std::vector<std::string> remote_forwards;
+  bool force_tty = false;
+  unsigned timeout_seconds = 240;
+};
+// A shell or a command in a running VM; returns the remote command's exit status.
+int ssh_into_instance(const SshOptions& options, const Context& ctx);
+
+// Boots `config` for one SSH session (`command`, or a shell) and always removes the VM afterwards.
+int run_ssh(RunConfig config, const std::vector<std::string>& command, const Context& ctx);
+
 enum class OutputFormat { table, json };
 
 // Parses --format; throws UsageError on anything but table or json.

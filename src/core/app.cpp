@@ -2,6 +2,7 @@
 #include <libvirt/virterror.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -35,12 +36,11 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
 
 } // namespace
 
-void not_implemented(const std::string& what) {
-  throw Error(what + " is not implemented yet in this version of bcvk");
-}
-
 int run(int argc, char** argv) {
   virSetErrorFunc(nullptr, ignore_libvirt_error);
+  // A closed output pipe or a vanished SSH peer must surface as an error that runs our cleanup,
+  // not as a silent death by SIGPIPE. Spawned programs get the default back (see process.cpp).
+  std::signal(SIGPIPE, SIG_IGN);
   // Blocked before any thread exists, so every thread inherits the mask and signals are only
   // ever seen through the signalfd, where cleanup code can act on them.
   SignalCatcher signals;

@@ -38,6 +38,43 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+std::string base64_decode(std::string_view text) {
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') {
+      return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+      return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+      return c - '0' + 52;
+    }
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+  };
+  while (!text.empty() && text.back() == '=') {
+    text.remove_suffix(1);
+  }
+  if (text.size() % 4 == 1) {
+    throw Error("truncated base64 text");
+  }
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const int v = value(c);
+    if (v < 0) {
+      throw Error("invalid character in base64 text");
+    }
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
 std::string smbios_credential_entry(std::string_view name, std::string_view value) {
   if (name.empty() || name.size() > 255 || name.find_first_of("/=\n ") != std::string_view::npos) {
     throw Error("invalid systemd credential name '" + std::string(name) + "'");

@@ -120,6 +120,14 @@ void Domain::shutdown() const {
   }
 }
 
+void Domain::destroy_on_cleanup() const noexcept {
+  try {
+    destroy();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+}
+
 void Domain::destroy() const {
   if (virDomainDestroy(get()) < 0) {
     const virError* err = virGetLastError();

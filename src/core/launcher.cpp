@@ -21,6 +21,7 @@
 #include "bcvk/mounts.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/ports.hpp"
+#include "bcvk/ssh_keys.hpp"
 #include "bcvk/vm_builder.hpp"
 
 namespace fs = std::filesystem;
@@ -115,12 +116,6 @@ std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir
           {k_execute_status_port, dir.file("execute.status")}};
 }
 
-void reject_unsupported(const RunConfig& config) {
-  if (config.ssh_keygen) {
-    throw UsageError("--ssh-keygen is not implemented yet in this version of bcvk: run without it");
-  }
-}
-
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals) {
   const HostInputs inputs = resolve_host_inputs(config, runner, store);
@@ -169,10 +164,20 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.name = name;
   facts.virt_type = conn.best_virt_type();
   facts.backend = pick_backend(conn);
+  if (config.ssh_keygen) {
+    generate_ssh_keys(dir, runner);
+    const SshKeyPaths keys = ssh_key_paths(dir);
+    install_guest_files(dir.root_dir(),
+                        host_key_files(read_text_file(keys.host_key), read_text_file(keys.host_public)));
+    facts.credentials.push_back(authorized_keys_credential(read_text_file(keys.client_public)));
+  }
   // Every networked VM gets its SSH forward on loopback, whatever else its network allows.
-  facts.ssh_port = config.network.mode == NetworkMode::none ? 0 : pick_loopback_port();
-  owner->state().ssh_port = facts.ssh_port;
-  owner->save();
+  if (config.network.mode != NetworkMode::none) {
+    const PortRegistryLock registry;
+    facts.ssh_port = choose_port(claimed_ssh_ports(), pick_loopback_port, 64);
+    owner->state().ssh_port = facts.ssh_port;
+    owner->save();
+  }
   facts.image_id = image.id;
   facts.created = owner->state().created;
   facts.instance_dir = dir.path();

@@ -10,6 +10,7 @@
 #include "bcvk/instance_owner.hpp"
 #include "bcvk/launcher.hpp"
 #include "bcvk/runtime.hpp"
+#include "bcvk/services.hpp"
 #include "bcvk/watcher.hpp"
 
 namespace bcvk {
@@ -50,13 +51,6 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
     domain->destroy();
   }
 }
-
-struct Services {
-  Connection conn;
-  SystemProcessRunner runner;
-  PodmanImageStore store{runner};
-  explicit Services(const Context& ctx) : conn(Connection::open(ctx.connect_uri)) { collect_garbage(conn, store); }
-};
 
 } // namespace
 

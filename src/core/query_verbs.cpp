@@ -13,6 +13,7 @@
 #include "bcvk/gc.hpp"
 #include "bcvk/instance.hpp"
 #include "bcvk/runtime.hpp"
+#include "bcvk/services.hpp"
 #include "bcvk/size.hpp"
 #include "bcvk/table.hpp"
 #include "bcvk/watcher.hpp"
@@ -130,12 +131,9 @@ OutputFormat parse_output_format(const std::string& text) {
 
 int list_instances(const PsOptions& options, const Context& ctx) {
   const OutputFormat format = parse_output_format(options.format);
-  const Connection conn = Connection::open(ctx.connect_uri);
-  SystemProcessRunner runner;
-  PodmanImageStore store(runner);
-  collect_garbage(conn, store);
+  const Services services(ctx);
   std::vector<InstanceView> shown;
-  for (auto& v : load_views(conn)) {
+  for (auto& v : load_views(services.conn)) {
     if ((options.all || v.status == "running") && matches(v, options.filters)) {
       shown.push_back(std::move(v));
     }

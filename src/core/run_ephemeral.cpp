@@ -6,11 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/console.hpp"
-#include "bcvk/gc.hpp"
 #include "bcvk/handle.hpp"
 #include "bcvk/launcher.hpp"
 #include "bcvk/process.hpp"
 #include "bcvk/runtime.hpp"
+#include "bcvk/services.hpp"
+#include "bcvk/ssh_startup.hpp"
 #include "bcvk/watcher.hpp"
 
 namespace bcvk {
@@ -55,8 +56,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, const Do
     input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
   }
   std::vector<FileFollower> outputs;
+  const auto ports = execute_ports(owner.dir());
   if (!config.execute.empty()) {
-    const auto ports = execute_ports(owner.dir());
     outputs.emplace_back(ports[0].second, STDOUT_FILENO);
     outputs.emplace_back(ports[1].second, STDERR_FILENO);
   }
@@ -73,7 +74,7 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, const Do
       wait_for_stop(conn, domain, &signals, streaming ? TickFn(pump) : TickFn(), streaming ? 100 : 1000, input);
   pump();
   const std::optional<int> command_status =
-      config.execute.empty() ? std::nullopt : read_execute_status(execute_ports(owner.dir())[2].second);
+      config.execute.empty() ? std::nullopt : read_execute_status(ports[2].second);
   console.reset();
   raw.reset();
   if (result.reason != StopReason::powered_off && result.reason != StopReason::crashed) {
@@ -109,14 +110,10 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, const Do
 } // namespace
 
 int run_ephemeral(const RunConfig& config, const Context& ctx) {
-  reject_unsupported(config);
   SignalCatcher& signals = *ctx.signals;
-  const Connection conn = Connection::open(ctx.connect_uri);
-  SystemProcessRunner runner;
-  PodmanImageStore store(runner);
-  collect_garbage(conn, store);
-
-  PreparedInstance prepared = prepare_instance(config, conn, store, runner, signals);
+  Services services(ctx);
+  const Connection& conn = services.conn;
+  PreparedInstance prepared = prepare_instance(config, conn, services.store, services.runner, signals);
   InstanceOwner& owner = *prepared.owner;
   if (config.debug) {
     std::cout << prepared.domain_xml << std::flush;
@@ -134,17 +131,14 @@ int run_ephemeral(const RunConfig& config, const Context& ctx) {
   signals.checkpoint();
   const Domain domain = conn.create(prepared.domain_xml, StartMode{.autodestroy = !config.detach});
   // Until someone watches it, a failure here must not leave the VM running on released mounts.
-  ScopeExit power_off_on_error([&domain] {
-    try {
-      domain.destroy();
-    } catch (const std::exception& e) {
-      spdlog::error("{}", e.what());
-    }
-  });
+  ScopeExit power_off_on_error([&domain] { domain.destroy_on_cleanup(); });
   owner.state().phase = Phase::running;
   owner.save();
   spdlog::info("started VM {} ({})", domain.name(), conn.uri());
   if (config.detach) {
+    if (config.ssh_keygen) {
+      await_ssh_on_new_vm(domain, owner, config.ssh_timeout_seconds, signals);
+    }
     spawn_supervisor(owner.dir(), conn.uri());
     owner.hand_over();
     power_off_on_error.dismiss();

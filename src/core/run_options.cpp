@@ -263,6 +263,9 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     throw UsageError("--ssh-timeout: must be at least 1 second");
   }
   config.ssh_timeout_seconds = options.ssh_timeout_seconds;
+  if (config.ssh_keygen && config.network.mode == NetworkMode::none) {
+    throw UsageError("--ssh-keygen: a VM with --network none cannot be reached over SSH: drop one of the two");
+  }
   return config;
 }
 

@@ -1,13 +1,7 @@
 // Everything attached to a guest, checked from inside it in one boot: shares, disks, swap, host
 // storage, injected units, serial outputs, outbound networking, and the logs afterwards.
 #include "e2e_support.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <atomic>
-#include <poll.h>
+#include "loopback.hpp"
 
 #include <algorithm>
 #include <regex>
@@ -40,47 +34,6 @@ protected:
   void TearDown() override { fs::remove_all(m_dir); }
   std::string path(const std::string& rel) const { return (m_dir / rel).string(); }
   fs::path m_dir;
-};
-
-// A one-shot TCP server on the host's loopback; the guest reaches it as 10.0.2.2 with --network user.
-class LoopbackServer {
-public:
-  LoopbackServer() {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    m_port = ntohs(addr.sin_port);
-    ::listen(m_fd, 4);
-    m_thread = std::thread([this] {
-      while (!m_stop) {
-        pollfd p{m_fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) == 1) {
-          const int c = ::accept(m_fd, nullptr, nullptr);
-          if (c >= 0) {
-            const char reply[] = "hello-from-host-loopback\n";
-            [[maybe_unused]] auto n = ::write(c, reply, sizeof reply - 1);
-            ::close(c);
-          }
-        }
-      }
-    });
-  }
-  ~LoopbackServer() {
-    m_stop = true;
-    m_thread.join();
-    ::close(m_fd);
-  }
-  int port() const { return m_port; }
-
-private:
-  int m_fd = -1;
-  int m_port = 0;
-  std::atomic<bool> m_stop{false};
-  std::thread m_thread;
 };
 
 } // namespace
@@ -162,26 +115,6 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "e2e-attach"}).status, 0);
   expect_nothing_left("e2e-attach");
   EXPECT_TRUE(fs::exists(path("data.raw"))) << "the user's disk files are never removed";
-}
-
-// The first line a TCP server on 127.0.0.1:`port` sends, or "" (connection refused, closed, silent).
-std::string loopback_banner(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string line;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    char c = 0;
-    while (line.size() < 200 && ::read(fd, &c, 1) == 1 && c != '\n') {
-      line += c;
-    }
-  }
-  ::close(fd);
-  return line;
 }
 
 // Isolated (the default): the guest reaches nothing, yet its sshd answers on the loopback forward.

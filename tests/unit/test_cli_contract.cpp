@@ -183,10 +183,23 @@ TEST_F(Cli, VerbsOnUnknownVmsFailClearly) {
   EXPECT_NE(rm.err.find("no ephemeral VM named 'nope'"), std::string::npos);
 }
 
-TEST_F(Cli, UnimplementedVerbsSayso) {
-  const auto r = bcvk_cli({"ephemeral", "ssh", "vm"});
-  EXPECT_EQ(r.status, 125);
-  EXPECT_NE(r.err.find("not implemented yet"), std::string::npos);
+TEST_F(Cli, SshRefusalsAreOneLineNamingTheFix) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"ephemeral", "ssh", "nope"}, "no ephemeral VM named 'nope'"},
+      {{"ephemeral", "ssh", "nope", "-L", "80"}, "-L: invalid forward '80'"},
+      {{"ephemeral", "ssh", "-R", "1:h:99999", "nope"}, "-R: invalid forward '1:h:99999'"},
+      {{"ephemeral", "ssh", "--ssh-timeout", "0", "nope"}, "--ssh-timeout: must be at least 1 second"},
+      {{"ephemeral", "run", "-K", "--network", "none", "img"}, "--ssh-keygen: a VM with --network none"},
+      {{"ephemeral", "run-ssh", "--execute", "true", "img"}, "run-ssh: --execute cannot be used here"},
+      {{"ephemeral", "run-ssh", "--network", "none", "img"}, "run-ssh: --network none cannot be used here"},
+      {{"ephemeral", "run-ssh", "--console", "img"}, "run-ssh: --console/-t/-i cannot be used here"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = bcvk_cli(args);
+    EXPECT_EQ(r.status, 125) << message;
+    EXPECT_EQ(line_count(r.err), 1U) << r.err;
+    EXPECT_NE(r.err.find("bcvk: error: " + message), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(Cli, UnreachableLibvirtIsOneClearLine) {

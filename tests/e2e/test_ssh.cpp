@@ -1,0 +1,167 @@
+// Reaching the guest over SSH the way a developer does: a detached VM with keys, commands and their
+// exit statuses, port forwards, an interactive shell, a host that is not who it should be, run-ssh,
+// and readiness that never comes.
+#include "e2e_support.hpp"
+#include "loopback.hpp"
+
+#include <sys/stat.h>
+
+#include "bcvk/ports.hpp"
+
+using namespace bcvk::e2e;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int k_boot_budget_s = 600;
+
+class Ssh : public ::testing::Test {
+protected:
+  void SetUp() override { use_test_environment(); }
+};
+
+std::string instance_file(const std::string& name, const std::string& rel) {
+  return state_dir() + "/instances/" + name + "/" + rel;
+}
+
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+std::vector<std::string> ssh_args(const std::string& name, std::vector<std::string> rest) {
+  std::vector<std::string> args{"ephemeral", "ssh", name};
+  args.insert(args.end(), rest.begin(), rest.end());
+  return args;
+}
+
+} // namespace
+
+TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
+  const std::string vm = "e2e-ssh";
+  const auto started =
+      bcvk_within(k_boot_budget_s, {"ephemeral", "run", "-d", "-K", "--rm", "--name", vm, "--memory", "1G", k_image});
+  ASSERT_EQ(started.status, 0) << started.err;
+  EXPECT_EQ(started.out, vm + "\n");
+  EXPECT_EQ(mode_of(instance_file(vm, "ssh")), 0700U);
+  EXPECT_EQ(mode_of(instance_file(vm, "ssh/id_ed25519")), 0600U);
+
+  // `run -d -K` returned only once SSH worked: the very next command needs no waiting.
+  const auto cmd = bcvk_within(120, ssh_args(vm, {"--", "echo out-line; echo err-line >&2; exit 7"}));
+  EXPECT_EQ(cmd.status, 7) << cmd.err;
+  EXPECT_EQ(cmd.out, "out-line\n");
+  EXPECT_EQ(cmd.err, "err-line\n");
+
+  const auto words = bcvk_within(120, ssh_args(vm, {"printf", "'%s|%s\\n'", "\"it's ✓\"", "\"a  b\""}));
+  EXPECT_EQ(words.status, 0) << words.err;
+  EXPECT_EQ(words.out, "it's ✓|a  b\n");
+
+  const auto killed = bcvk_within(120, ssh_args(vm, {"--", "kill -TERM $$"}));
+  EXPECT_EQ(killed.status, 128 + SIGTERM) << killed.err;
+
+  const auto piped = run({"sh", "-c",
+                          "printf 'line one\\nline two\\n' | BCVK_STATE_DIR=" + state_dir() + " " + BCVK_BINARY +
+                              " ephemeral ssh " + vm + " -- 'wc -l'"});
+  EXPECT_EQ(piped.status, 0) << piped.err;
+  EXPECT_EQ(piped.out, "2\n") << "stdin reaches the remote command";
+
+  // -L: a host port leads to the guest's own sshd; -R: a guest port leads to a host server.
+  const unsigned local_port = bcvk::pick_loopback_port();
+  {
+    Background tunnel(ssh_args(vm, {"-L", std::to_string(local_port) + ":127.0.0.1:22", "--", "sleep 60"}));
+    EXPECT_TRUE(
+        eventually([&] { return loopback_banner(static_cast<int>(local_port)).rfind("SSH-2.0-", 0) == 0; }, 60s))
+        << tunnel.err();
+  }
+  LoopbackServer server("reply-through-R\n");
+  const auto reverse = bcvk_within(120, ssh_args(vm, {"-R", "2222:127.0.0.1:" + std::to_string(server.port()), "--",
+                                                      "exec 3<>/dev/tcp/127.0.0.1/2222; head -n1 <&3"}));
+  EXPECT_EQ(reverse.status, 0) << reverse.err;
+  EXPECT_EQ(reverse.out, "reply-through-R\n");
+
+  // An interactive shell in a terminal: size, resize, Ctrl-C reaching the guest, exit status.
+  const std::string session = "bcvk-e2e-ssh-tty";
+  const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
+  run({"tmux", "kill-session", "-t", session});
+  const std::string shell = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY + " ephemeral ssh " + vm +
+                            "; echo EXIT=$?; sleep 600";
+  ASSERT_EQ(run({"tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, shell}).status, 0);
+  ASSERT_TRUE(eventually([&] { return contains(capture(), "root@"); }, 120s)) << capture();
+  run({"tmux", "send-keys", "-t", session, "echo SIZE=$(stty size | tr ' ' x)", "Enter"});
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "SIZE=40x120"); }, 30s)) << capture();
+  run({"tmux", "resize-window", "-t", session, "-x", "100", "-y", "30"});
+  run({"tmux", "send-keys", "-t", session, "echo SIZE=$(stty size | tr ' ' x)", "Enter"});
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "SIZE=30x100"); }, 30s)) << capture();
+  run({"tmux", "send-keys", "-t", session, "sleep 300", "Enter"});
+  std::this_thread::sleep_for(2s);
+  run({"tmux", "send-keys", "-t", session, "C-c"});
+  run({"tmux", "send-keys", "-t", session, "echo still-$((20+1)); exit 5", "Enter"});
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "EXIT=5"); }, 60s)) << capture();
+  EXPECT_TRUE(contains(capture(), "still-21")) << "Ctrl-C stopped sleep, not the session: " << capture();
+  run({"tmux", "kill-session", "-t", session});
+
+  // A server with another host key is refused, however well it otherwise answers.
+  const std::string host_pub = instance_file(vm, "ssh/ssh_host_ed25519_key.pub");
+  const std::string genuine = slurp(host_pub);
+  const std::string impostor = "/var/tmp/bcvk-e2e-impostor-key";
+  fs::remove(impostor);
+  fs::remove(impostor + ".pub");
+  ASSERT_EQ(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", impostor}).status, 0);
+  std::ofstream(host_pub, std::ios::trunc) << slurp(impostor + ".pub");
+  const auto mismatch = bcvk_within(120, ssh_args(vm, {"--", "echo should-not-run"}));
+  std::ofstream(host_pub, std::ios::trunc) << genuine;
+  fs::remove(impostor);
+  fs::remove(impostor + ".pub");
+  EXPECT_EQ(mismatch.status, 125);
+  EXPECT_EQ(mismatch.out, "");
+  EXPECT_TRUE(contains(mismatch.err, "is not the one bcvk generated for it")) << mismatch.err;
+  EXPECT_EQ(std::count(mismatch.err.begin(), mismatch.err.end(), '\n'), 1) << mismatch.err;
+  EXPECT_EQ(bcvk_within(120, ssh_args(vm, {"true"})).status, 0) << "the genuine key works again";
+
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", vm}).status, 0);
+  expect_nothing_left(vm);
+}
+
+TEST_F(Ssh, RunSshReturnsTheRemoteStatusAndAlwaysRemovesTheVm) {
+  const auto r = bcvk_within(k_boot_budget_s, {"ephemeral", "run-ssh", "--name", "e2e-runssh", "--memory", "1G",
+                                               k_image, "--", "echo hi from $(hostname); exit 42"});
+  EXPECT_EQ(r.status, 42) << r.err;
+  EXPECT_EQ(r.out, "hi from bcvk-test\n");
+  expect_nothing_left("e2e-runssh");
+}
+
+TEST_F(Ssh, RunSshInterruptedWhileWaitingLeavesNothing) {
+  Background session({"ephemeral", "run-ssh", "--name", "e2e-runssh-int", "--memory", "1G", k_image, "--", "true"});
+  ASSERT_TRUE(eventually([] { return domain_exists("e2e-runssh-int"); }, 60s)) << session.err();
+  session.signal(SIGINT);
+  EXPECT_EQ(session.wait_exit(60s), 130) << session.err();
+  expect_nothing_left("e2e-runssh-int");
+}
+
+TEST_F(Ssh, ReadinessTimeoutFailsClearlyAndCleansUp) {
+  const std::string vm = "e2e-nossh";
+  const std::string kept_log = fs::temp_directory_path() / ("bcvk-console-" + vm + ".log");
+  fs::remove(kept_log);
+  const auto r = bcvk_within(300, {"ephemeral", "run", "-d", "-K", "--rm", "--name", vm, "--memory", "1G", "--karg",
+                                   "systemd.mask=ssh.service", "--ssh-timeout", "30", k_image});
+  EXPECT_EQ(r.status, 125);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(contains(r.err, "did not come up within 30 s")) << r.err;
+  EXPECT_TRUE(contains(r.err, kept_log)) << "names the console log: " << r.err;
+  EXPECT_TRUE(contains(slurp(kept_log), "Linux version")) << "the kept console log shows the boot";
+  fs::remove(kept_log);
+  expect_nothing_left(vm);
+}
+
+TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
+  const std::string vm = "e2e-nokeys";
+  ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", vm, "--memory", "1G", k_image}).status, 0);
+  const auto r = bcvk_cli(ssh_args(vm, {"true"}));
+  EXPECT_EQ(r.status, 125);
+  EXPECT_TRUE(contains(r.err, "without -K/--ssh-keygen")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", vm}).status, 0);
+  expect_nothing_left(vm);
+}

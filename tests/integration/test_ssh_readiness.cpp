@@ -1,0 +1,139 @@
+// Waiting for SSH against real loopback sockets that are not a healthy sshd: nothing listening, a
+// silent peer, another protocol, a VM that stops, a signal. Each must end the wait with the cause.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "bcvk/ports.hpp"
+#include "bcvk/ssh_ready.hpp"
+
+using namespace bcvk;
+
+namespace {
+
+// Listens on 127.0.0.1; accepted connections get `greeting` (if any) and are then held open.
+class Peer {
+public:
+  explicit Peer(std::string greeting) : m_greeting(std::move(greeting)) {
+    m_fd = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(m_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+    ::listen(m_fd.get(), 16);
+    m_port = ntohs(addr.sin_port);
+    m_thread = std::thread([this] {
+      while (true) {
+        const int c = ::accept(m_fd.get(), nullptr, nullptr);
+        if (c < 0) {
+          return;
+        }
+        if (!m_greeting.empty()) {
+          [[maybe_unused]] const auto n = ::write(c, m_greeting.data(), m_greeting.size());
+        }
+        m_clients.emplace_back(c);
+      }
+    });
+  }
+  ~Peer() {
+    ::shutdown(m_fd.get(), SHUT_RDWR);
+    m_thread.join();
+  }
+  unsigned port() const { return m_port; }
+
+private:
+  std::string m_greeting;
+  Fd m_fd;
+  unsigned m_port = 0;
+  std::vector<Fd> m_clients;
+  std::thread m_thread;
+};
+
+SshTarget target_on(unsigned port) {
+  SshTarget t;
+  t.vm_name = "probe";
+  t.port = port;
+  t.host_key_blob = "not-a-real-key";
+  return t;
+}
+
+ReadinessCheck quick_check() {
+  ReadinessCheck check;
+  check.timeout = std::chrono::seconds(2);
+  check.vm_running = [] { return true; };
+  check.console_log = "/path/to/console.log";
+  return check;
+}
+
+std::string failure_of(const SshTarget& target, const ReadinessCheck& check, SignalCatcher& signals) {
+  try {
+    wait_for_ssh(target, check, signals);
+  } catch (const SshNotReady& e) {
+    return e.what();
+  }
+  return "(no failure)";
+}
+
+class Readiness : public ::testing::Test {
+protected:
+  SignalCatcher signals;
+};
+
+} // namespace
+
+TEST_F(Readiness, NothingListeningTimesOutNamingTheCauseAndTheConsoleLog) {
+  const std::string why = failure_of(target_on(pick_loopback_port()), quick_check(), signals);
+  EXPECT_NE(why.find("SSH to VM probe did not come up within 2 s"), std::string::npos) << why;
+  EXPECT_NE(why.find("refused the connection: sshd is not listening"), std::string::npos) << why;
+  EXPECT_NE(why.find("--ssh-timeout"), std::string::npos) << why;
+  EXPECT_NE(why.find("/path/to/console.log"), std::string::npos) << why;
+}
+
+TEST_F(Readiness, ASilentPeerIsAGuestWithoutNetwork) {
+  Peer silent("");
+  const std::string why = failure_of(target_on(silent.port()), quick_check(), signals);
+  EXPECT_NE(why.find("connections got no answer"), std::string::npos) << why;
+}
+
+TEST_F(Readiness, AnotherProtocolIsNamedAsSuch) {
+  Peer http("HTTP/1.1 400 Bad Request\r\n\r\n");
+  const std::string why = failure_of(target_on(http.port()), quick_check(), signals);
+  EXPECT_NE(why.find("something other than sshd answers on port " + std::to_string(http.port())), std::string::npos)
+      << why;
+}
+
+TEST_F(Readiness, AVmThatStopsEndsTheWaitAtOnce) {
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(600);
+  check.vm_running = [] { return false; };
+  const std::string why = failure_of(target_on(pick_loopback_port()), check, signals);
+  EXPECT_EQ(why, "VM probe stopped before SSH came up; see its console log /path/to/console.log");
+}
+
+TEST_F(Readiness, ATerminationSignalInterruptsTheWait) {
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(600);
+  ::raise(SIGTERM); // blocked by the catcher: it waits on the signalfd
+  try {
+    wait_for_ssh(target_on(pick_loopback_port()), check, signals);
+    ADD_FAILURE() << "the wait ignored SIGTERM";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.signal(), SIGTERM);
+  }
+}
+
+TEST_F(Readiness, DirectConnectToNothingIsUnreachable) {
+  try {
+    SshSession::connect(target_on(pick_loopback_port()));
+    ADD_FAILURE() << "connected to nothing";
+  } catch (const SshError& e) {
+    EXPECT_EQ(e.failure(), SshFailure::unreachable) << e.what();
+  }
+}
