@@ -85,7 +85,7 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
   run({"tmux", "kill-session", "-t", session});
   const std::string shell = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY + " ephemeral ssh " + vm +
-                            "; echo EXIT=$?; sleep 600";
+                            "; echo EXIT=$?; stty -a | grep -q ' icanon ' && echo TERMINAL=restored; sleep 600";
   ASSERT_EQ(run({"tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, shell}).status, 0);
   ASSERT_TRUE(eventually([&] { return contains(capture(), "root@"); }, 120s)) << capture();
   run({"tmux", "send-keys", "-t", session, "echo SIZE=$(stty size | tr ' ' x)", "Enter"});
@@ -99,6 +99,7 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   run({"tmux", "send-keys", "-t", session, "echo still-$((20+1)); exit 5", "Enter"});
   EXPECT_TRUE(eventually([&] { return contains(capture(), "EXIT=5"); }, 60s)) << capture();
   EXPECT_TRUE(contains(capture(), "still-21")) << "Ctrl-C stopped sleep, not the session: " << capture();
+  EXPECT_TRUE(eventually([&] { return contains(capture(), "TERMINAL=restored"); }, 10s)) << capture();
   run({"tmux", "kill-session", "-t", session});
 
   // A server with another host key is refused, however well it otherwise answers.
