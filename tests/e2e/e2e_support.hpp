@@ -154,6 +154,37 @@ inline std::string run_podman_mounts() {
   return run({"podman", "image", "mount"}).out;
 }
 
+// Runs `action` when the scope ends, however it ends (an ASSERT returns early).
+template <typename F> class AtScopeExit {
+public:
+  explicit AtScopeExit(F action) : m_action(std::move(action)) {}
+  AtScopeExit(const AtScopeExit&) = delete;
+  AtScopeExit& operator=(const AtScopeExit&) = delete;
+  ~AtScopeExit() { m_action(); }
+
+private:
+  F m_action;
+};
+
+// Removes the named VMs when a test leaves its scope, so a failed assertion that returns early
+// still leaves nothing running for the next test.
+class RemovedAtExit {
+public:
+  explicit RemovedAtExit(std::vector<std::string> names) : m_names(std::move(names)) {}
+  RemovedAtExit(const RemovedAtExit&) = delete;
+  RemovedAtExit& operator=(const RemovedAtExit&) = delete;
+  ~RemovedAtExit() {
+    for (const auto& name : m_names) {
+      if (domain_exists(name) || std::filesystem::exists(state_dir() + "/instances/" + name)) {
+        bcvk_cli({"ephemeral", "rm", "-f", name});
+      }
+    }
+  }
+
+private:
+  std::vector<std::string> m_names;
+};
+
 // What a user would check after a VM is gone: no domain, no instance directory, no overlay mount
 // of it, and no podman image mount left behind.
 inline void expect_nothing_left(const std::string& name) {

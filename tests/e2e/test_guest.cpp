@@ -103,6 +103,8 @@ TEST_F(Guest, InteractiveConsoleWorksInATerminal) {
   const std::string session = "bcvk-e2e-tty";
   const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
   run({"tmux", "kill-session", "-t", session});
+  const RemovedAtExit removed({"e2e-tty"});
+  const AtScopeExit tmux_killed([&] { run({"tmux", "kill-session", "-t", session}); });
   // The trailing sleep keeps the pane, and with it the exit status, readable after bcvk ends.
   const std::string cmd = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY +
                           " ephemeral run --rm -t -i --name e2e-tty --memory 1G " + k_image +

@@ -6,6 +6,9 @@
 
 #include <sys/stat.h>
 
+#include <memory>
+#include <set>
+
 #include "bcvk/ports.hpp"
 
 using namespace bcvk::e2e;
@@ -40,6 +43,7 @@ std::vector<std::string> ssh_args(const std::string& name, std::vector<std::stri
 
 TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   const std::string vm = "e2e-ssh";
+  const RemovedAtExit removed({vm});
   const auto started =
       bcvk_within(k_boot_budget_s, {"ephemeral", "run", "-d", "-K", "--rm", "--name", vm, "--memory", "1G", k_image});
   ASSERT_EQ(started.status, 0) << started.err;
@@ -84,6 +88,7 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   const std::string session = "bcvk-e2e-ssh-tty";
   const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
   run({"tmux", "kill-session", "-t", session});
+  const AtScopeExit tmux_killed([&] { run({"tmux", "kill-session", "-t", session}); });
   const std::string shell = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY + " ephemeral ssh " + vm +
                             "; echo EXIT=$?; stty -a | grep -q ' icanon ' && echo TERMINAL=restored; sleep 600";
   ASSERT_EQ(run({"tmux", "new-session", "-d", "-x", "120", "-y", "40", "-s", session, shell}).status, 0);
@@ -158,6 +163,7 @@ TEST_F(Ssh, ReadinessTimeoutFailsClearlyAndCleansUp) {
 
 TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
   const std::string vm = "e2e-nokeys";
+  const RemovedAtExit removed({vm});
   ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", vm, "--memory", "1G", k_image}).status, 0);
   const auto r = bcvk_cli(ssh_args(vm, {"true"}));
   EXPECT_EQ(r.status, 125);
@@ -165,4 +171,29 @@ TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", vm}).status, 0);
   expect_nothing_left(vm);
+}
+
+TEST_F(Ssh, ConcurrentRunsGetDistinctLoopbackPorts) {
+  const std::vector<std::string> names{"e2e-port-a", "e2e-port-b", "e2e-port-c"};
+  const RemovedAtExit removed(names);
+  std::vector<std::unique_ptr<Background>> runs;
+  for (const auto& name : names) {
+    runs.push_back(std::make_unique<Background>(
+        std::vector<std::string>{"ephemeral", "run", "-d", "--rm", "--name", name, "--memory", "512M", k_image}));
+  }
+  std::set<int> ports;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(runs[i]->wait_exit(120s), 0) << runs[i]->err();
+    const auto inspect = bcvk_cli({"ephemeral", "inspect", names[i]});
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)"))) << inspect.out;
+    ports.insert(std::stoi(m[1].str()));
+  }
+  EXPECT_EQ(ports.size(), names.size()) << "two VMs were given the same forward port";
+  for (const auto& name : names) {
+    EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", name}).status, 0);
+  }
+  for (const auto& name : names) {
+    expect_nothing_left(name);
+  }
 }
