@@ -120,8 +120,9 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
 // Isolated (the default): the guest reaches nothing, yet its sshd answers on the loopback forward.
 TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
   LoopbackServer server;
-  const std::string probe = "sleep 40; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
-                            std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
+  const std::string probe =
+      "echo STREAMED=before-the-wait; sleep 40; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
+      std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
   Background vm({"ephemeral", "run", "--rm", "--name", "e2e-isolated", "--memory", "1G", "--execute", probe, k_image});
   ASSERT_TRUE(eventually([] { return domain_exists("e2e-isolated"); }, 60s)) << vm.err();
   const auto inspect = bcvk_cli({"ephemeral", "inspect", "e2e-isolated"});
@@ -129,8 +130,11 @@ TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
   ASSERT_TRUE(std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)"))) << inspect.out;
   const int port = std::stoi(m[1].str());
   ASSERT_GT(port, 0);
+  // --execute output is streamed while the command runs: its first line arrives during the 40 s wait.
+  EXPECT_TRUE(eventually([&] { return contains(vm.out(), "STREAMED=before-the-wait"); }, 600s)) << vm.err();
+  EXPECT_FALSE(contains(vm.out(), "NET=")) << "the first line arrived only when the command ended";
   // sshd is up once the --execute command runs (after multi-user.target), which then waits 40 s.
-  EXPECT_TRUE(eventually([&] { return loopback_banner(port).rfind("SSH-2.0-", 0) == 0; }, 600s))
+  EXPECT_TRUE(eventually([&] { return loopback_banner(port).rfind("SSH-2.0-", 0) == 0; }, 60s))
       << "no SSH banner on 127.0.0.1:" << port;
   EXPECT_EQ(vm.wait_exit(600s), 0) << vm.err();
   EXPECT_EQ(field(vm.out(), "NET"), "blocked");
