@@ -140,22 +140,21 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
         continue;
       }
       if (state != BannerState::arrived) {
-        spdlog::debug("connection attempt ended: {}", state == BannerState::closed    ? "refused"
-                                                      : state == BannerState::not_ssh ? "not ssh"
-                                                                                      : "no answer");
         last_problem = state == BannerState::closed ? "the guest refused the connection: sshd is not listening"
                        : state == BannerState::not_ssh
                            ? "something other than sshd answers on port " + std::to_string(target.port)
                            : k_no_answer;
+        spdlog::debug("connection attempt ended: {}", last_problem);
         it = pending.erase(it);
         next_attempt = std::min(next_attempt, Clock::now() + k_attempt_interval);
         continue;
       }
       // The benchmark reads this line: opening the connection that sshd answered is the moment
       // bcvk noticed sshd, on the wall clock so it can be set against the guest's journal.
-      const auto opened_wall = std::chrono::system_clock::now() - (Clock::now() - it->started);
+      const auto answered = Clock::now();
+      const auto opened_wall = std::chrono::system_clock::now() - (answered - it->started);
       spdlog::debug("sshd of {} answered after {} ms on a connection opened at Unix time {:.3f}", target.vm_name,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(answered - start).count(),
                     std::chrono::duration<double>(opened_wall.time_since_epoch()).count());
       Fd fd = std::move(it->fd);
       it = pending.erase(it);

@@ -168,22 +168,22 @@ private:
 
 // Removes the named VMs when a test leaves its scope, so a failed assertion that returns early
 // still leaves nothing running for the next test.
-class RemovedAtExit {
-public:
-  explicit RemovedAtExit(std::vector<std::string> names) : m_names(std::move(names)) {}
-  RemovedAtExit(const RemovedAtExit&) = delete;
-  RemovedAtExit& operator=(const RemovedAtExit&) = delete;
-  ~RemovedAtExit() {
-    for (const auto& name : m_names) {
+inline auto removed_at_exit(std::vector<std::string> names) {
+  return AtScopeExit([names = std::move(names)] {
+    for (const auto& name : names) {
       if (domain_exists(name) || std::filesystem::exists(state_dir() + "/instances/" + name)) {
         bcvk_cli({"ephemeral", "rm", "-f", name});
       }
     }
-  }
+  });
+}
 
-private:
-  std::vector<std::string> m_names;
-};
+// The loopback SSH forward port `bcvk ephemeral inspect` reports for the VM, or 0 if it reports none.
+inline int ssh_port_of(const std::string& name) {
+  const auto inspect = bcvk_cli({"ephemeral", "inspect", name});
+  std::smatch m;
+  return std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)")) ? std::stoi(m[1].str()) : 0;
+}
 
 // What a user would check after a VM is gone: no domain, no instance directory, no overlay mount
 // of it, and no podman image mount left behind.

@@ -4,7 +4,6 @@
 #include "loopback.hpp"
 
 #include <algorithm>
-#include <regex>
 
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
@@ -125,11 +124,8 @@ TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
       std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
   Background vm({"ephemeral", "run", "--rm", "--name", "e2e-isolated", "--memory", "1G", "--execute", probe, k_image});
   ASSERT_TRUE(eventually([] { return domain_exists("e2e-isolated"); }, 60s)) << vm.err();
-  const auto inspect = bcvk_cli({"ephemeral", "inspect", "e2e-isolated"});
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)"))) << inspect.out;
-  const int port = std::stoi(m[1].str());
-  ASSERT_GT(port, 0);
+  const int port = ssh_port_of("e2e-isolated");
+  ASSERT_GT(port, 0) << "inspect reports no ssh_port for e2e-isolated";
   // --execute output is streamed while the command runs: its first line arrives during the 40 s wait.
   EXPECT_TRUE(eventually([&] { return contains(vm.out(), "STREAMED=before-the-wait"); }, 600s)) << vm.err();
   EXPECT_FALSE(contains(vm.out(), "NET=")) << "the first line arrived only when the command ended";

@@ -103,7 +103,7 @@ TEST_F(Guest, InteractiveConsoleWorksInATerminal) {
   const std::string session = "bcvk-e2e-tty";
   const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
   run({"tmux", "kill-session", "-t", session});
-  const RemovedAtExit removed({"e2e-tty"});
+  const auto removed = removed_at_exit({"e2e-tty"});
   const AtScopeExit tmux_killed([&] { run({"tmux", "kill-session", "-t", session}); });
   // The trailing sleep keeps the pane, and with it the exit status, readable after bcvk ends.
   const std::string cmd = std::string("BCVK_STATE_DIR=") + state_dir() + " " + BCVK_BINARY +

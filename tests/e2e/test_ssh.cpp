@@ -43,7 +43,7 @@ std::vector<std::string> ssh_args(const std::string& name, std::vector<std::stri
 
 TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   const std::string vm = "e2e-ssh";
-  const RemovedAtExit removed({vm});
+  const auto removed = removed_at_exit({vm});
   const auto started =
       bcvk_within(k_boot_budget_s, {"ephemeral", "run", "-d", "-K", "--rm", "--name", vm, "--memory", "1G", k_image});
   ASSERT_EQ(started.status, 0) << started.err;
@@ -163,7 +163,7 @@ TEST_F(Ssh, ReadinessTimeoutFailsClearlyAndCleansUp) {
 
 TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
   const std::string vm = "e2e-nokeys";
-  const RemovedAtExit removed({vm});
+  const auto removed = removed_at_exit({vm});
   ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", vm, "--memory", "1G", k_image}).status, 0);
   const auto r = bcvk_cli(ssh_args(vm, {"true"}));
   EXPECT_EQ(r.status, 125);
@@ -175,7 +175,7 @@ TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
 
 TEST_F(Ssh, ConcurrentRunsGetDistinctLoopbackPorts) {
   const std::vector<std::string> names{"e2e-port-a", "e2e-port-b", "e2e-port-c"};
-  const RemovedAtExit removed(names);
+  const auto removed = removed_at_exit(names);
   std::vector<std::unique_ptr<Background>> runs;
   for (const auto& name : names) {
     runs.push_back(std::make_unique<Background>(
@@ -184,10 +184,9 @@ TEST_F(Ssh, ConcurrentRunsGetDistinctLoopbackPorts) {
   std::set<int> ports;
   for (std::size_t i = 0; i < names.size(); ++i) {
     EXPECT_EQ(runs[i]->wait_exit(120s), 0) << runs[i]->err();
-    const auto inspect = bcvk_cli({"ephemeral", "inspect", names[i]});
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)"))) << inspect.out;
-    ports.insert(std::stoi(m[1].str()));
+    const int port = ssh_port_of(names[i]);
+    ASSERT_GT(port, 0) << "inspect reports no ssh_port for " << names[i];
+    ports.insert(port);
   }
   EXPECT_EQ(ports.size(), names.size()) << "two VMs were given the same forward port";
   for (const auto& name : names) {
