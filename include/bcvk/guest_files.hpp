@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "bcvk/rooted_fs.hpp"
 #include "bcvk/run_options.hpp"
 
 namespace bcvk {
@@ -16,6 +17,10 @@ inline constexpr const char* k_execute_status_port = "org.bcvk.execute.status";
 
 // Where the files live inside the guest.
 inline constexpr const char* k_execute_script_path = "/etc/bcvk/execute.sh";
+// -e values: root-only files, never the kernel command line (which every local user can read in
+// QEMU's argv and in the domain XML).
+inline constexpr const char* k_execute_env_path = "/etc/bcvk/execute.env";
+inline constexpr const char* k_manager_env_path = "/etc/systemd/system.conf.d/50-bcvk-env.conf";
 inline constexpr const char* k_execute_unit_name = "bcvk-execute.service";
 
 // A file to create below the guest's root: path relative to "/", content, mode; or a symlink.
@@ -29,15 +34,24 @@ struct GuestFile {
 // Quotes `text` for a POSIX shell (single quotes, with embedded ones escaped).
 std::string shell_quote(const std::string& text);
 
-// The script that runs each --execute command in order with `env` exported, stops at the first
-// failure, and reports the status on the status port. Pure.
-std::string execute_script(const std::vector<std::string>& commands, const std::vector<KeyValue>& env);
+// The script that runs each --execute command in order with the variables of k_execute_env_path
+// exported, stops at the first failure, and reports the status on the status port. Pure.
+std::string execute_script(const std::vector<std::string>& commands);
+
+// The shell file exporting the -e variables for the --execute commands. Pure.
+std::string execute_env_file(const std::vector<KeyValue>& env);
+
+// The systemd manager drop-in that gives every service the -e variables (DefaultEnvironment=). Pure.
+std::string manager_env_file(const std::vector<KeyValue>& env);
+
+// The files that carry -e into the guest (none without variables), both readable by root only.
+std::vector<GuestFile> env_files(const std::vector<KeyValue>& env);
 
 // The unit that runs the script once the system is up and powers the guest off afterwards. Pure.
 std::string execute_unit();
 
-// Everything --execute needs inside the guest.
-std::vector<GuestFile> execute_files(const std::vector<std::string>& commands, const std::vector<KeyValue>& env);
+// Everything --execute needs inside the guest (the variables come from env_files()).
+std::vector<GuestFile> execute_files(const std::vector<std::string>& commands);
 
 // systemd's path escaping for unit names ("/run/virtiofs-mnt-src" -> "run-virtiofs\x2dmnt\x2dsrc"),
 // as `systemd-escape --path` does.
@@ -58,13 +72,19 @@ GuestFile swap_unit(const std::string& serial);
 GuestFile journal_unit();
 inline constexpr const char* k_journal_port = "org.bcvk.journal";
 
+// True for a systemd unit name: NAME.TYPE with a known type, only [A-Za-z0-9:_.@\\-] characters,
+// at most 255 characters, not starting with '.' or '-'. Pure.
+bool is_unit_name(const std::string& name);
+
 // The [Install] WantedBy=/RequiredBy= targets of a unit file, as (target, "wants"|"requires").
 std::vector<std::pair<std::string, std::string>> install_targets(const std::string& unit_text);
 
 // Enablement symlinks for `unit_name` (installed at /etc/systemd/system/) per its [Install] section.
+// Throws Error when a target is not a unit name (it would become a path).
 std::vector<GuestFile> enable_links(const std::string& unit_name, const std::string& unit_text);
 
-// Writes the files below `root` (the mounted overlay), creating parent directories.
-void install_guest_files(const std::string& root, const std::vector<GuestFile>& files);
+// Writes the files into `root` (the mounted overlay): every path is resolved inside it, parent
+// directories are created there, and existing entries (links included) are replaced, not followed.
+void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files);
 
 } // namespace bcvk

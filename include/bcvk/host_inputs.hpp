@@ -1,6 +1,7 @@
 #pragma once
 // Host files and directories named on the command line, checked and resolved before anything is
-// created, so bad input fails with one clear line and leaves nothing behind.
+// created, so bad input fails with one clear line and leaves nothing behind. bcvk runs as root:
+// none of these may steer it into its own state, a kernel pseudo file system, or through a link.
 #include <string>
 #include <vector>
 
@@ -14,16 +15,28 @@ namespace bcvk {
 inline constexpr const char* k_storage_mount_name = "hoststorage";
 inline constexpr const char* k_swap_serial = "bcvk-swap";
 
+// A file of the --systemd-units directory, read once at validation time (never again from the
+// host, so nothing can swap it for a link afterwards).
+struct UnitFile {
+  std::string path; // relative to system/, e.g. "app.service" or "app.service.d/override.conf"
+  std::string content;
+  bool enable = false; // a top-level unit whose [Install] section is honoured
+};
+
 struct HostInputs {
   std::vector<BindSpec> binds;               // absolute host paths; --bind-storage-ro included
   std::vector<DiskAttachment> disks;         // absolute paths with their detected format
-  std::vector<ChannelOutput> serial_outputs; // absolute host paths
-  std::string units_dir;                     // absolute DIR/system, or empty
+  std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
+  std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
 };
 
 // Checks that every host path exists and is of the right kind, resolves it, and detects disk
 // formats. Throws UsageError naming the option and the path.
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store);
+
+// Reads the units of `system_dir`: regular files and real subdirectories only (a link, device or
+// FIFO is refused, never followed); [Install] targets must be unit names. Throws UsageError.
+std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
 
 // The "format" of `qemu-img info --output=json` (pure).
 std::string parse_qemu_img_format(const std::string& json);

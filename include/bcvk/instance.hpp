@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/handle.hpp"
+#include "bcvk/names.hpp"
 #include "bcvk/run_options.hpp"
 
 namespace bcvk {
@@ -40,23 +41,39 @@ struct InstanceState {
 std::string state_to_json(const InstanceState& state);
 InstanceState state_from_json(const std::string& json);
 
+// Who may see what below the state directory (bcvk runs as root; QEMU runs as libvirt's
+// unprivileged user and opens the kernel, initramfs and disk files itself):
+//   state root, instances/, instance dir   0711  traversable, not listable
+//   boot/ (kernel, initramfs)              0711, files 0644: QEMU reads them
+//   overlay/ (upper, work, root mount)     0700  the guest's whole file system
+//   ro/ (read-only views), ssh/ (keys)     0700
+//   state.json, domain.xml, swap.img, ...  0600
 class InstanceDir {
 public:
-  // BCVK_STATE_DIR, else /var/lib/bcvk; instance directories live in its instances/ folder.
+  // BCVK_STATE_DIR, else /var/lib/bcvk. Throws UsageError when it is not an absolute path, or
+  // exists but is not a directory that only root can write (e.g. /tmp): such a directory is never
+  // used and never chmod'ed.
   static std::string state_root();
+  // The state root, created (0711) when missing, then checked as above.
+  static std::string ensure_state_root();
   static std::string instances_root();
   // Claims the name atomically; throws UsageError when an instance of that name exists.
-  static InstanceDir create(const std::string& name);
-  // nullopt when there is no instance of that name.
-  static std::optional<InstanceDir> open(const std::string& name);
-  static std::vector<std::string> list_names();
+  static InstanceDir create(const VmName& name);
+  // nullopt when there is no instance of that name (a link in its place is not one).
+  static std::optional<InstanceDir> open(const VmName& name);
+  // Like open(), but throws Error "no ephemeral VM named ..." naming the fix.
+  static InstanceDir open_existing(const VmName& name);
+  // Instances on disk, sorted; entries that are not valid names or not directories are ignored.
+  static std::vector<VmName> list_names();
 
-  const std::string& name() const { return m_name; }
+  const std::string& name() const { return m_name.str(); }
+  const VmName& vm_name() const { return m_name; }
   const std::string& path() const { return m_path; }
   std::string file(const std::string& relative) const { return m_path + "/" + relative; }
-  std::string upper_dir() const { return file("upper"); }
-  std::string work_dir() const { return file("work"); }
-  std::string root_dir() const { return file("root"); }
+  std::string overlay_dir() const { return file("overlay"); }
+  std::string upper_dir() const { return file("overlay/upper"); }
+  std::string work_dir() const { return file("overlay/work"); }
+  std::string root_dir() const { return file("overlay/root"); }
   std::string boot_dir() const { return file("boot"); }
   std::string kernel_file() const { return file("boot/vmlinuz"); }
   std::string initrd_file() const { return file("boot/initramfs.img"); }
@@ -77,19 +94,25 @@ public:
   void adopt_lock(int fd);
 
   InstanceState load() const;
-  void save(const InstanceState& state) const; // atomic replace
-  // Deletes the directory tree; refuses if anything is still mounted below it.
+  void save(const InstanceState& state) const; // atomic replace, 0600
+  // Deletes the directory tree without following any link in it; refuses if anything is still
+  // mounted below it.
   void remove_tree();
 
 private:
-  InstanceDir(std::string name, std::string path) : m_name(std::move(name)), m_path(std::move(path)) {}
-  std::string m_name;
+  InstanceDir(VmName name, std::string path) : m_name(std::move(name)), m_path(std::move(path)) {}
+  VmName m_name;
   std::string m_path;
   Fd m_lock;
 };
 
-// Writes `data` to `path` atomically (temporary file + rename) with the given mode.
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+// Creates directory `path` with `mode` if missing (an existing one must be a real directory, not a
+// link); the mode is applied only to a directory created here.
+void make_private_dir(const std::string& path, unsigned mode);
+
+// Writes `data` to `path` atomically (an exclusive temporary file + rename, never through a link)
+// with the given mode.
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0600);
 std::string read_text_file(const std::string& path);
 
 // RFC 3339 UTC timestamp of now.

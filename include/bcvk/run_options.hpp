@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/names.hpp"
+
 namespace bcvk {
 
 // Exactly what the command line said; strings are checked by validate_run_options().
@@ -22,7 +24,7 @@ struct RunOptions {
   bool interactive = false;
   bool detach = false;
   bool rm = false;
-  std::string name;
+  std::optional<std::string> name; // given (even empty) or not
   std::string network;
   std::vector<std::string> labels;
   std::vector<std::string> env;
@@ -73,7 +75,7 @@ struct NetworkChoice {
 // Syntactically valid options with every default applied; the file system is not consulted yet.
 struct RunConfig {
   std::string image;
-  std::string name; // empty: generate one
+  std::optional<VmName> name; // none: generate one
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 0;
   bool console = false;

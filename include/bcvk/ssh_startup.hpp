@@ -7,12 +7,13 @@
 
 namespace bcvk {
 
-// Where the console log of a removed (--rm) VM that never reached SSH is kept for the user.
-std::string rescued_console_log(const std::string& vm_name);
+// Copies the console log of an instance about to be removed (--rm) into a new, unpredictably
+// named file in the temporary directory (bcvk-console-NAME-XXXXXX.log, 0600) and returns its path.
+std::string rescue_console_log(const InstanceDir& dir);
 
 // Returns a ready session, or throws SshNotReady naming a console log that outlives the instance:
-// an --rm instance is about to be removed by its owner, so its log is first copied to
-// rescued_console_log().
+// an --rm instance is about to be removed by its owner, so its log is first copied by
+// rescue_console_log().
 SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
                                SignalCatcher& signals);
 

@@ -36,7 +36,8 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_flag("-i,--interactive", o.interactive, "Keep standard input connected to the console");
   cmd.add_flag("-d,--detach", o.detach, "Run the VM in the background");
   cmd.add_flag("--rm", o.rm, "Remove the VM and all its state when it stops");
-  cmd.add_option("--name", o.name, "Name of the VM (libvirt domain name)");
+  cmd.add_option_function<std::string>(
+      "--name", [&o](const std::string& name) { o.name = name; }, "Name of the VM (libvirt domain name)");
   cmd.add_option("--network", o.network, "isolated (default), none, user, bridge=BRIDGE or a libvirt network");
   repeatable(cmd.add_option("--label", o.labels, "Add metadata in key=value form"))->type_name("KEY=VALUE");
   repeatable(cmd.add_option("-e,--env", o.env, "Environment for --execute commands (key=value)"))

@@ -1,33 +1,22 @@
 #include "bcvk/bootc_layout.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "bcvk/error.hpp"
-
-namespace fs = std::filesystem;
+#include "bcvk/handle.hpp"
 
 namespace bcvk {
 namespace {
 
-std::vector<fs::path> list_dir(const fs::path& dir) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    out.push_back(it->path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-bool is_file(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
+// UKIs are tens of MiB; anything far larger is not one.
+constexpr std::size_t k_max_uki_bytes = std::size_t{2} << 30;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -38,9 +27,13 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// The image's path as the user would see it inside the image (without the mount prefix).
-std::string in_image(const fs::path& root, const fs::path& p) {
-  return "/" + fs::relative(p, root).string();
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Kernel files must be real files of the image: followed only while links stay inside it.
+bool is_boot_file(const RootedTree& root, const std::string& path) {
+  return root.kind_of(path, LinkPolicy::beneath) == TreeEntry::Kind::file;
 }
 
 std::uint32_t le32(std::string_view b, std::size_t off) {
@@ -61,50 +54,54 @@ std::uint16_t le16(std::string_view b, std::size_t off) {
   return v;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw Error("cannot read " + path);
+void write_new_file(const std::string& path, std::string_view bytes) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) {
+    throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) {
-    throw Error("cannot write " + path);
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw Error("cannot write " + path + ": " + std::strerror(errno));
+    }
+    off += static_cast<std::size_t>(n);
   }
+  ::fchmod(fd.get(), 0644);
 }
 
 } // namespace
 
-BootArtifacts find_boot_artifacts(const std::string& root_dir, const std::string& image) {
-  const fs::path root(root_dir);
+BootArtifacts find_boot_artifacts(const RootedTree& root, const std::string& image) {
   std::vector<BootArtifacts> pairs;
   std::vector<BootArtifacts> ukis;
   std::vector<std::string> partial;
-  for (const auto& dir : list_dir(root / "usr/lib/modules")) {
-    const std::string kver = dir.filename().string();
-    const bool has_kernel = is_file(dir / "vmlinuz");
-    const bool has_initrd = is_file(dir / "initramfs.img");
+  for (const auto& entry : root.list("usr/lib/modules", LinkPolicy::beneath)) {
+    const std::string kver = entry.name;
+    const std::string dir = "/usr/lib/modules/" + kver;
+    if (root.kind_of(dir, LinkPolicy::beneath) != TreeEntry::Kind::directory) {
+      continue;
+    }
+    const bool has_kernel = is_boot_file(root, dir + "/vmlinuz");
+    const bool has_initrd = is_boot_file(root, dir + "/initramfs.img");
     if (has_kernel && has_initrd) {
-      pairs.push_back({kver, (dir / "vmlinuz").string(), (dir / "initramfs.img").string(), ""});
+      pairs.push_back({kver, dir + "/vmlinuz", dir + "/initramfs.img", ""});
     } else if (has_kernel != has_initrd) {
-      partial.push_back(in_image(root, dir / (has_kernel ? "vmlinuz" : "initramfs.img")) + " (its " +
+      partial.push_back(dir + (has_kernel ? "/vmlinuz" : "/initramfs.img") + " (its " +
                         (has_kernel ? "initramfs.img" : "vmlinuz") + " is missing)");
     }
-    for (const auto& f : list_dir(dir)) {
-      if (f.extension() == ".efi" && is_file(f)) {
-        ukis.push_back({kver, "", "", f.string()});
+    for (const auto& f : root.list(dir, LinkPolicy::beneath)) {
+      if (ends_with(f.name, ".efi") && is_boot_file(root, dir + "/" + f.name)) {
+        ukis.push_back({kver, "", "", dir + "/" + f.name});
       }
     }
   }
-  for (const auto& f : list_dir(root / "boot/EFI/Linux")) {
-    if (f.extension() == ".efi" && is_file(f)) {
-      ukis.push_back({f.stem().string(), "", "", f.string()});
+  for (const auto& f : root.list("boot/EFI/Linux", LinkPolicy::beneath)) {
+    if (ends_with(f.name, ".efi") && is_boot_file(root, "/boot/EFI/Linux/" + f.name)) {
+      ukis.push_back({f.name.substr(0, f.name.size() - 4), "", "", "/boot/EFI/Linux/" + f.name});
     }
   }
   if (pairs.size() == 1) {
@@ -113,7 +110,7 @@ BootArtifacts find_boot_artifacts(const std::string& root_dir, const std::string
   if (pairs.size() > 1) {
     std::vector<std::string> found;
     for (const auto& p : pairs) {
-      found.push_back(in_image(root, p.kernel));
+      found.push_back(p.kernel);
     }
     throw Error("image " + image + " has " + std::to_string(pairs.size()) + " kernels (" + join(found) +
                 "): a bootc image must ship exactly one under /usr/lib/modules/<kver>/");
@@ -124,7 +121,7 @@ BootArtifacts find_boot_artifacts(const std::string& root_dir, const std::string
   if (ukis.size() > 1) {
     std::vector<std::string> found;
     for (const auto& u : ukis) {
-      found.push_back(in_image(root, u.uki));
+      found.push_back(u.uki);
     }
     throw Error("image " + image + " has " + std::to_string(ukis.size()) + " unified kernel images (" + join(found) +
                 "): a bootc image must ship exactly one");
@@ -135,19 +132,17 @@ BootArtifacts find_boot_artifacts(const std::string& root_dir, const std::string
               (partial.empty() ? std::string(" — is it a bootc image?") : "; found only " + join(partial)));
 }
 
-std::optional<int> guest_systemd_version(const std::string& root_dir) {
-  const fs::path root(root_dir);
+std::optional<int> guest_systemd_version(const RootedTree& root) {
   static const std::regex k_pattern(R"(libsystemd-shared-(\d+)[^/]*\.so)");
-  std::vector<fs::path> dirs{root / "usr/lib/systemd"};
-  for (const auto& d : list_dir(root / "usr/lib")) {
-    dirs.push_back(d / "systemd");
+  std::vector<std::string> dirs{"usr/lib/systemd"};
+  for (const auto& d : root.list("usr/lib", LinkPolicy::confined)) {
+    dirs.push_back("usr/lib/" + d.name + "/systemd");
   }
-  dirs.push_back(root / "usr/lib64/systemd");
+  dirs.push_back("usr/lib64/systemd");
   for (const auto& dir : dirs) {
-    for (const auto& f : list_dir(dir)) {
+    for (const auto& f : root.list(dir, LinkPolicy::confined)) {
       std::smatch m;
-      const std::string name = f.filename().string();
-      if (std::regex_match(name, m, k_pattern)) {
+      if (std::regex_match(f.name, m, k_pattern)) {
         return std::stoi(m[1].str());
       }
     }
@@ -187,9 +182,13 @@ std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
   return out;
 }
 
-void extract_uki(const std::string& uki, const std::string& kernel_out, const std::string& initrd_out) {
-  const std::string bytes = read_file(uki);
-  const auto sections = parse_pe_sections(bytes);
+void extract_uki(const RootedTree& root, const std::string& uki, const std::string& kernel_out,
+                 const std::string& initrd_out) {
+  const auto bytes = root.read_file(uki, LinkPolicy::beneath, k_max_uki_bytes);
+  if (!bytes) {
+    throw Error("unified kernel image " + uki + " disappeared");
+  }
+  const auto sections = parse_pe_sections(*bytes);
   const auto find = [&](const char* name) -> const PeSection& {
     for (const auto& s : sections) {
       if (s.name == name) {
@@ -200,8 +199,8 @@ void extract_uki(const std::string& uki, const std::string& kernel_out, const st
   };
   const auto& linux_section = find(".linux");
   const auto& initrd_section = find(".initrd");
-  write_file(kernel_out, std::string_view(bytes).substr(linux_section.offset, linux_section.size));
-  write_file(initrd_out, std::string_view(bytes).substr(initrd_section.offset, initrd_section.size));
+  write_new_file(kernel_out, std::string_view(*bytes).substr(linux_section.offset, linux_section.size));
+  write_new_file(initrd_out, std::string_view(*bytes).substr(initrd_section.offset, initrd_section.size));
 }
 
 } // namespace bcvk

@@ -8,8 +8,9 @@
 namespace bcvk {
 namespace {
 
-void collect_one(const Connection& conn, ImageStore& store, const std::string& name) {
-  auto dir = InstanceDir::open(name);
+void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
+  const std::string& name = vm.str();
+  auto dir = InstanceDir::open(vm);
   if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
     return; // gone meanwhile, or a live process owns it
   }
@@ -43,7 +44,7 @@ void collect_garbage(const Connection& conn, ImageStore& store) {
     try {
       collect_one(conn, store, name);
     } catch (const std::exception& e) {
-      spdlog::warn("cannot clean up {}: {}", name, e.what());
+      spdlog::warn("cannot clean up {}: {}", name.str(), e.what());
     }
   }
 }

@@ -1,19 +1,10 @@
 #include "bcvk/guest_files.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <sstream>
-#include <cstring>
-#include <filesystem>
 
 #include "bcvk/error.hpp"
-#include "bcvk/instance.hpp"
-
-namespace fs = std::filesystem;
 
 namespace bcvk {
 
@@ -29,15 +20,13 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
-std::string execute_script(const std::vector<std::string>& commands, const std::vector<KeyValue>& env) {
+std::string execute_script(const std::vector<std::string>& commands) {
   std::string s = "#!/bin/sh\n"
                   "# Written by bcvk for --execute: runs each command in order, stops at the first failure,\n"
                   "# and reports the exit status to the host.\n"
                   "exec </dev/null >/dev/virtio-ports/" +
                   std::string(k_execute_stdout_port) + " 2>/dev/virtio-ports/" + k_execute_stderr_port + "\n";
-  for (const auto& kv : env) {
-    s += "export " + kv.key + "=" + shell_quote(kv.value) + "\n";
-  }
+  s += "if [ -r " + std::string(k_execute_env_path) + " ]; then . " + k_execute_env_path + "; fi\n";
   s += "cd /root 2>/dev/null || cd /\n"
        "status=0\n";
   for (const auto& command : commands) {
@@ -45,6 +34,38 @@ std::string execute_script(const std::vector<std::string>& commands, const std::
   }
   s += "echo \"$status\" >/dev/virtio-ports/" + std::string(k_execute_status_port) + "\n";
   return s;
+}
+
+std::string execute_env_file(const std::vector<KeyValue>& env) {
+  std::string s = "# Written by bcvk: the -e variables for --execute.\n";
+  for (const auto& kv : env) {
+    s += "export " + kv.key + "=" + shell_quote(kv.value) + "\n";
+  }
+  return s;
+}
+
+std::string manager_env_file(const std::vector<KeyValue>& env) {
+  // systemd unquotes each double-quoted word and undoes C escapes in it.
+  std::string s = "# Written by bcvk: the -e variables for every service.\n[Manager]\nDefaultEnvironment=";
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    s += i == 0 ? "\"" : " \"";
+    for (const char c : env[i].key + "=" + env[i].value) {
+      if (c == '\\' || c == '"') {
+        s += '\\';
+      }
+      s += c;
+    }
+    s += '"';
+  }
+  return s + "\n";
+}
+
+std::vector<GuestFile> env_files(const std::vector<KeyValue>& env) {
+  if (env.empty()) {
+    return {};
+  }
+  return {{std::string(k_execute_env_path).substr(1), execute_env_file(env), 0600, false},
+          {std::string(k_manager_env_path).substr(1), manager_env_file(env), 0600, false}};
 }
 
 std::string execute_unit() {
@@ -64,10 +85,10 @@ std::string execute_unit() {
          "WantedBy=multi-user.target\n";
 }
 
-std::vector<GuestFile> execute_files(const std::vector<std::string>& commands, const std::vector<KeyValue>& env) {
+std::vector<GuestFile> execute_files(const std::vector<std::string>& commands) {
   const std::string unit_path = std::string("etc/systemd/system/") + k_execute_unit_name;
   return {
-      {std::string(k_execute_script_path).substr(1), execute_script(commands, env), 0700, false},
+      {std::string(k_execute_script_path).substr(1), execute_script(commands), 0700, false},
       {unit_path, execute_unit(), 0644, false},
       {std::string("etc/systemd/system/multi-user.target.wants/") + k_execute_unit_name, "/" + unit_path, 0, true},
   };
@@ -167,6 +188,27 @@ GuestFile journal_unit() {
           0644, false};
 }
 
+bool is_unit_name(const std::string& name) {
+  static const char* const k_types[] = {".service", ".socket", ".device", ".mount", ".automount", ".swap",
+                                        ".target",  ".path",   ".timer",  ".slice", ".scope"};
+  if (name.empty() || name.size() > 255 || name.front() == '.' || name.front() == '-') {
+    return false;
+  }
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) == 0 && c != ':' && c != '_' && c != '.' && c != '@' && c != '\\' && c != '-') {
+      return false;
+    }
+  }
+  for (const char* type : k_types) {
+    const std::string suffix = type;
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::pair<std::string, std::string>> install_targets(const std::string& unit_text) {
   std::vector<std::pair<std::string, std::string>> out;
   bool in_install = false;
@@ -206,28 +248,21 @@ std::vector<std::pair<std::string, std::string>> install_targets(const std::stri
 std::vector<GuestFile> enable_links(const std::string& unit_name, const std::string& unit_text) {
   std::vector<GuestFile> links;
   for (const auto& [target, kind] : install_targets(unit_text)) {
+    if (!is_unit_name(target) || !is_unit_name(unit_name)) {
+      throw Error("unit " + unit_name + " cannot be enabled for '" + target + "': not a unit name");
+    }
     links.push_back(
         {"etc/systemd/system/" + target + "." + kind + "/" + unit_name, "/etc/systemd/system/" + unit_name, 0, true});
   }
   return links;
 }
 
-void install_guest_files(const std::string& root, const std::vector<GuestFile>& files) {
+void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files) {
   for (const auto& f : files) {
-    const fs::path path = fs::path(root) / f.path;
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-      throw Error("cannot create " + path.parent_path().string() + " in the guest root: " + ec.message());
-    }
-    fs::remove(path, ec);
     if (f.symlink) {
-      if (::symlink(f.content.c_str(), path.c_str()) != 0) {
-        throw Error("cannot create " + path.string() + ": " + std::strerror(errno));
-      }
+      root.write_symlink(f.path, f.content);
     } else {
-      write_file_atomic(path.string(), f.content, f.mode);
-      ::chmod(path.c_str(), f.mode);
+      root.write_file(f.path, f.content, f.mode);
     }
   }
 }

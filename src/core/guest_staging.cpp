@@ -6,14 +6,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include "bcvk/error.hpp"
 #include "bcvk/guest_files.hpp"
 #include "bcvk/handle.hpp"
 #include "bcvk/mounts.hpp"
-
-namespace fs = std::filesystem;
 
 namespace bcvk {
 namespace {
@@ -22,31 +19,9 @@ std::string view_path(const InstanceDir& dir, const std::string& name) {
   return dir.file("ro/" + name);
 }
 
-// Copies DIR/system into /etc/systemd/system of the guest and enables each unit per [Install].
-std::vector<GuestFile> user_unit_links(const std::string& units_dir, const std::string& guest_root) {
-  const fs::path target = fs::path(guest_root) / "etc/systemd/system";
-  std::error_code ec;
-  fs::create_directories(target, ec);
-  fs::copy(units_dir, target, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    throw Error("--systemd-units: cannot copy " + units_dir + " into the guest: " + ec.message());
-  }
-  std::vector<GuestFile> links;
-  for (fs::directory_iterator it(units_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    // Template units need an instance name to be enabled; they stay available for others to use.
-    if (!it->is_regular_file() || name.find("@.") != std::string::npos) {
-      continue;
-    }
-    const auto more = enable_links(name, read_text_file(it->path().string()));
-    links.insert(links.end(), more.begin(), more.end());
-  }
-  return links;
-}
-
 void append_enabled(std::vector<GuestFile>& files, const GuestFile& unit) {
   files.push_back(unit);
-  const std::string name = fs::path(unit.path).filename().string();
+  const std::string name = unit.path.substr(unit.path.rfind('/') + 1);
   const auto links = enable_links(name, unit.content);
   files.insert(files.end(), links.begin(), links.end());
 }
@@ -59,11 +34,9 @@ void mount_read_only_views(const InstanceDir& dir, const std::vector<BindSpec>& 
       continue;
     }
     const std::string view = view_path(dir, bind.name);
-    std::error_code ec;
-    fs::create_directories(view, ec);
-    if (ec) {
-      throw Error("cannot create " + view + ": " + ec.message());
-    }
+    // ro/ is private: the views make host directories reachable by a new path.
+    make_private_dir(dir.file("ro"), 0700);
+    make_private_dir(view, 0755);
     bind_mount_read_only(bind.host_path, view);
   }
 }
@@ -80,12 +53,12 @@ std::vector<FsShare> shares_for(const InstanceDir& dir, const std::vector<BindSp
 DiskAttachment create_swap(const InstanceDir& dir, std::uint64_t bytes, ProcessRunner& runner) {
   const std::string path = dir.file("swap.img");
   {
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
       throw Error("cannot create swap file " + path + ": " + std::strerror(errno));
     }
   }
-  const auto r = runner.run({"mkswap", "-q", path});
+  const auto r = runner.run({"mkswap", "-q", "--", path});
   if (r.status != 0) {
     throw Error("mkswap " + path + " failed: " + r.err.substr(0, r.err.find('\n')));
   }
@@ -101,15 +74,20 @@ void stage_guest_files(const InstanceDir& dir, const RunConfig& config, const Ho
   if (config.swap_bytes) {
     append_enabled(files, swap_unit(k_swap_serial));
   }
+  const auto env = env_files(config.env);
+  files.insert(files.end(), env.begin(), env.end());
   if (!config.execute.empty()) {
-    const auto exec = execute_files(config.execute, config.env);
+    const auto exec = execute_files(config.execute);
     files.insert(files.end(), exec.begin(), exec.end());
   }
-  if (!inputs.units_dir.empty()) {
-    const auto links = user_unit_links(inputs.units_dir, dir.root_dir());
-    files.insert(files.end(), links.begin(), links.end());
+  for (const auto& unit : inputs.units) {
+    files.push_back({"etc/systemd/system/" + unit.path, unit.content, 0644, false});
+    if (unit.enable) {
+      const auto links = enable_links(unit.path, unit.content);
+      files.insert(files.end(), links.begin(), links.end());
+    }
   }
-  install_guest_files(dir.root_dir(), files);
+  install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), files);
 }
 
 std::vector<ChannelOutput> standard_channels(const InstanceDir& dir, const HostInputs& inputs) {

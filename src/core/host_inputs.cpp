@@ -1,15 +1,32 @@
 #include "bcvk/host_inputs.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "bcvk/error.hpp"
+#include "bcvk/guest_files.hpp"
+#include "bcvk/handle.hpp"
+#include "bcvk/instance.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bcvk {
 namespace {
+
+// Unit directories hold small text files; these bounds keep a mistaken directory from being read.
+constexpr std::size_t k_max_unit_bytes = 1 << 20;
+constexpr std::size_t k_max_unit_files = 1000;
 
 std::string absolute_existing(const std::string& option, const std::string& path) {
   std::error_code ec;
@@ -18,6 +35,50 @@ std::string absolute_existing(const std::string& option, const std::string& path
     throw UsageError(option + ": " + path + " does not exist: give an existing path");
   }
   return resolved.string();
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  return path == dir || path.rfind(dir == "/" ? dir : dir + "/", 0) == 0;
+}
+
+// bcvk's own state: other VMs' keys, overlays and state files. Never shared, attached or written.
+std::string state_root_canonical() {
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(InstanceDir::state_root(), ec);
+  return ec ? InstanceDir::state_root() : root.string();
+}
+
+void refuse_state_dir(const std::string& option, const std::string& given, const std::string& resolved,
+                      bool ancestors_too) {
+  const std::string state = state_root_canonical();
+  if (is_within(resolved, state) || (ancestors_too && is_within(state, resolved))) {
+    throw UsageError(option + ": " + given + " " + (is_within(resolved, state) ? "is inside" : "contains") +
+                     " bcvk's state directory " + state + " (other VMs' keys and disks): choose another path");
+  }
+}
+
+// /proc, /sys and their kind: files there are kernel controls, not data.
+void refuse_pseudo_fs(const std::string& option, const std::string& given, const std::string& resolved) {
+  struct statfs st {};
+  if (::statfs(resolved.c_str(), &st) != 0) {
+    return;
+  }
+  switch (static_cast<unsigned long>(st.f_type)) {
+  case PROC_SUPER_MAGIC:
+  case SYSFS_MAGIC:
+  case CGROUP_SUPER_MAGIC:
+  case CGROUP2_SUPER_MAGIC:
+  case DEBUGFS_MAGIC:
+  case SECURITYFS_MAGIC:
+  case TRACEFS_MAGIC:
+  case BPF_FS_MAGIC:
+  case EFIVARFS_MAGIC:
+    throw UsageError(option + ": " + given +
+                     " is on a kernel pseudo file system (/proc, /sys, ...): choose a path "
+                     "on a real file system");
+  default:
+    break;
+  }
 }
 
 std::string existing_dir(const std::string& option, const std::string& path) {
@@ -30,7 +91,7 @@ std::string existing_dir(const std::string& option, const std::string& path) {
 }
 
 std::string disk_format(const std::string& path, ProcessRunner& runner) {
-  const auto r = runner.run({"qemu-img", "info", "--force-share", "--output=json", path});
+  const auto r = runner.run({"qemu-img", "info", "--force-share", "--output=json", "--", path});
   if (r.status != 0) {
     throw UsageError("--mount-disk-file: cannot read " + path +
                      " as a disk image: " + r.err.substr(0, r.err.find('\n')));
@@ -43,7 +104,148 @@ std::string disk_format(const std::string& path, ProcessRunner& runner) {
   return format;
 }
 
+const char* kind_name(mode_t mode) {
+  if (S_ISLNK(mode)) {
+    return "a symbolic link";
+  }
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    return "a device";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  return "not a regular file";
+}
+
+// libvirt opens the target by path as root. So it must stay a regular file of ours until then:
+// an existing one is appended to (never truncated); in a directory others can write, only a
+// sticky one (like /tmp) will do, and there bcvk creates the file itself so nobody can put a link
+// in its place.
+ChannelOutput serial_output(const SerialOutSpec& spec) {
+  const std::string option = "--virtio-serial-out";
+  const fs::path given(spec.path);
+  const std::string base = given.filename().string();
+  if (base.empty() || base == "." || base == "..") {
+    throw UsageError(option + ": " + spec.path + " is a directory: give a file path");
+  }
+  std::error_code ec;
+  const fs::path parent = fs::canonical(fs::absolute(given, ec).parent_path(), ec);
+  if (ec || !fs::is_directory(parent, ec)) {
+    throw UsageError(option + ": the directory of " + spec.path + " does not exist: create it first");
+  }
+  const std::string target = (parent / base).string();
+  refuse_state_dir(option, spec.path, target, false);
+  refuse_pseudo_fs(option, spec.path, parent.string());
+  struct stat dir_st {};
+  if (::stat(parent.c_str(), &dir_st) != 0) {
+    throw UsageError(option + ": cannot examine " + parent.string() + ": " + std::strerror(errno));
+  }
+  const bool shared = (dir_st.st_mode & S_IWOTH) != 0 || ((dir_st.st_mode & S_IWGRP) != 0 && dir_st.st_gid != 0);
+  if (shared && (dir_st.st_mode & S_ISVTX) == 0) {
+    throw UsageError(option + ": " + parent.string() +
+                     " can be changed by other users, who could swap the file for a link: choose a directory only "
+                     "root can write");
+  }
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      throw UsageError(option + ": " + spec.path + " is " + kind_name(st.st_mode) +
+                       ": give a regular file (an existing one is appended to)");
+    }
+    if (shared && st.st_uid != ::geteuid()) {
+      throw UsageError(option + ": " + spec.path +
+                       " belongs to another user in a shared directory: remove it or "
+                       "choose another path");
+    }
+  } else if (shared) {
+    Fd created(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!created) {
+      throw UsageError(option + ": cannot create " + spec.path + ": " + std::strerror(errno));
+    }
+  }
+  return {spec.name, target, true};
+}
+
+void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
+  DIR* d = ::fdopendir(::dup(dir_fd));
+  if (d == nullptr) {
+    throw UsageError("--systemd-units: cannot list " + shown_dir + ": " + std::strerror(errno));
+  }
+  const Handle<DIR, ::closedir> dir(d);
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(dir.get())) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const std::string shown = shown_dir + "/" + name;
+    check_plain_text("--systemd-units", "file name", name);
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw UsageError("--systemd-units: cannot examine " + shown + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      const Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) {
+        throw UsageError("--systemd-units: cannot open " + shown + ": " + std::strerror(errno));
+      }
+      read_units_below(sub.get(), shown, prefix + name + "/", out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      throw UsageError("--systemd-units: " + shown + " is " + kind_name(st.st_mode) +
+                       ": put the unit file itself there (bcvk follows no links; [Install] sections enable units)");
+    }
+    if (out.size() >= k_max_unit_files || static_cast<std::size_t>(st.st_size) > k_max_unit_bytes) {
+      throw UsageError("--systemd-units: " + shown + " is too large or one file too many (at most " +
+                       std::to_string(k_max_unit_files) + " files of 1 MiB)");
+    }
+    const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat opened {};
+    if (!fd || ::fstat(fd.get(), &opened) != 0 || !S_ISREG(opened.st_mode)) {
+      throw UsageError("--systemd-units: cannot read " + shown + ": it changed while bcvk read it");
+    }
+    UnitFile unit{prefix + name, std::string(static_cast<std::size_t>(opened.st_size), '\0'), false};
+    const ssize_t n = ::read(fd.get(), unit.content.data(), unit.content.size());
+    if (n < 0) {
+      throw UsageError("--systemd-units: cannot read " + shown + ": " + std::strerror(errno));
+    }
+    unit.content.resize(static_cast<std::size_t>(n));
+    // Template units need an instance name to be enabled; they stay available for others to use.
+    unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
+    if (unit.enable) {
+      for (const auto& [target, kind] : install_targets(unit.content)) {
+        if (!is_unit_name(target)) {
+          throw UsageError("--systemd-units: " + shown + ": " + (kind == "wants" ? "WantedBy=" : "RequiredBy=") +
+                           " value '" + printable(target) + "' is not a unit name: use e.g. multi-user.target");
+        }
+      }
+    }
+    out.push_back(std::move(unit));
+  }
+}
+
 } // namespace
+
+std::vector<UnitFile> read_unit_dir(const std::string& system_dir) {
+  const Fd fd(::open(system_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    throw UsageError("--systemd-units: cannot open " + system_dir + ": " + std::strerror(errno) +
+                     (errno == ELOOP || errno == ENOTDIR ? " (system/ must be a real directory, not a link)" : ""));
+  }
+  std::vector<UnitFile> units;
+  read_units_below(fd.get(), system_dir, "", units);
+  return units;
+}
 
 std::string parse_qemu_img_format(const std::string& json) {
   try {
@@ -57,30 +259,24 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
   HostInputs in;
   for (const auto& bind : config.binds) {
     const std::string option = bind.read_only ? "--ro-bind" : "--bind";
-    in.binds.push_back({existing_dir(option, bind.host_path), bind.name, bind.read_only});
+    const std::string dir = existing_dir(option, bind.host_path);
+    refuse_state_dir(option, bind.host_path, dir, true);
+    refuse_pseudo_fs(option, bind.host_path, dir);
+    in.binds.push_back({dir, bind.name, bind.read_only});
   }
   if (config.bind_storage_ro) {
     in.binds.push_back({existing_dir("--bind-storage-ro", store.storage_root()), k_storage_mount_name, true});
   }
   for (const auto& disk : config.disks) {
-    const std::string path = absolute_existing("--mount-disk-file", disk.path);
+    const std::string option = "--mount-disk-file";
+    const std::string path = absolute_existing(option, disk.path);
+    refuse_state_dir(option, disk.path, path, false);
+    refuse_pseudo_fs(option, disk.path, path);
     std::error_code ec;
     if (!fs::is_regular_file(path, ec) && !fs::is_block_file(path, ec)) {
-      throw UsageError("--mount-disk-file: " + disk.path + " is not a file or block device");
+      throw UsageError(option + ": " + disk.path + " is not a file or block device");
     }
     in.disks.push_back({path, disk_format(path, runner), disk.name});
-  }
-  for (const auto& out : config.serial_outputs) {
-    const fs::path target = fs::absolute(out.path);
-    std::error_code ec;
-    if (!fs::is_directory(target.parent_path(), ec)) {
-      throw UsageError("--virtio-serial-out: directory " + target.parent_path().string() + " of " + out.path +
-                       " does not exist: create it first");
-    }
-    if (fs::is_directory(target, ec)) {
-      throw UsageError("--virtio-serial-out: " + out.path + " is a directory: give a file path");
-    }
-    in.serial_outputs.push_back({out.name, target.lexically_normal().string(), false});
   }
   if (!config.systemd_units.empty()) {
     const std::string dir = existing_dir("--systemd-units", config.systemd_units);
@@ -89,7 +285,11 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
       throw UsageError("--systemd-units: " + config.systemd_units + " has no system/ subdirectory: put the units in " +
                        config.systemd_units + "/system/");
     }
-    in.units_dir = dir + "/system";
+    in.units = read_unit_dir(dir + "/system");
+  }
+  // Last: in a shared directory this creates the (empty) output file.
+  for (const auto& out : config.serial_outputs) {
+    in.serial_outputs.push_back(serial_output(out));
   }
   return in;
 }

@@ -31,12 +31,12 @@ ProcessResult PodmanImageStore::podman(const std::vector<std::string>& args) {
 }
 
 bool PodmanImageStore::exists(const std::string& image) {
-  return podman({"image", "exists", image}).status == 0;
+  return podman({"image", "exists", "--", image}).status == 0;
 }
 
 void PodmanImageStore::pull(const std::string& image) {
   spdlog::info("pulling {}", image);
-  const auto r = podman({"pull", "-q", image});
+  const auto r = podman({"pull", "-q", "--", image});
   if (r.status != 0) {
     throw Error("cannot pull image " + image + ": " + podman_error(r) +
                 " (check the name, or build it locally and use its local name)");
@@ -44,7 +44,7 @@ void PodmanImageStore::pull(const std::string& image) {
 }
 
 ImageInfo PodmanImageStore::inspect(const std::string& image) {
-  const auto r = podman({"image", "inspect", "--format", "json", image});
+  const auto r = podman({"image", "inspect", "--format", "json", "--", image});
   if (r.status != 0) {
     throw Error("cannot inspect image " + image + ": " + podman_error(r));
   }
@@ -56,7 +56,7 @@ ImageInfo PodmanImageStore::inspect(const std::string& image) {
 }
 
 std::string PodmanImageStore::mount(const std::string& image_id) {
-  const auto r = podman({"image", "mount", image_id});
+  const auto r = podman({"image", "mount", "--", image_id});
   const std::string path = first_line(r.out);
   if (r.status != 0 || path.empty() || path.front() != '/') {
     throw Error("cannot mount image " + image_id + ": " + podman_error(r));
@@ -65,7 +65,7 @@ std::string PodmanImageStore::mount(const std::string& image_id) {
 }
 
 void PodmanImageStore::unmount(const std::string& image_id) {
-  const auto r = podman({"image", "umount", image_id});
+  const auto r = podman({"image", "umount", "--", image_id});
   if (r.status != 0) {
     throw Error("cannot unmount image " + image_id + ": " + podman_error(r));
   }
@@ -76,7 +76,7 @@ std::vector<ImageInfo> PodmanImageStore::list_bootc_images() {
   if (ids.status != 0) {
     throw Error("cannot list images: " + podman_error(ids));
   }
-  std::vector<std::string> args{"image", "inspect", "--format", "json"};
+  std::vector<std::string> args{"image", "inspect", "--format", "json", "--"};
   std::size_t count = 0;
   std::size_t pos = 0;
   while (pos < ids.out.size()) {

@@ -20,24 +20,61 @@
 
 #include "bcvk/error.hpp"
 #include "bcvk/mounts.hpp"
+#include "bcvk/rooted_fs.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bcvk {
 namespace {
 
-// qemu runs as an unprivileged user and must reach the kernel and logs inside the instance
-// directory: directories are traversable (x) but not listable by others; secrets get 0700 subdirs.
+// See the table in instance.hpp.
 constexpr mode_t k_dir_mode = 0711;
 
-void make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), k_dir_mode) != 0 && errno != EEXIST) {
-    throw Error("cannot create " + path + ": " + std::strerror(errno));
+std::string state_dir_problem(const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) {
+    return "is not a directory";
   }
-  ::chmod(path.c_str(), k_dir_mode);
+  if (st.st_uid != ::geteuid()) {
+    return "belongs to another user";
+  }
+  if ((st.st_mode & 022) != 0) {
+    return "is writable by other users";
+  }
+  return "";
+}
+
+// A directory only we can write: anything else could let another user plant links where bcvk,
+// as root, creates and deletes files.
+void check_state_dir(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw Error("cannot examine state directory " + path + ": " + std::strerror(errno));
+  }
+  const std::string problem = state_dir_problem(st);
+  if (!problem.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + path + " " + problem +
+                     ": use a directory only root can write, e.g. the default /var/lib/bcvk");
+  }
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
 }
 
 } // namespace
+
+void make_private_dir(const std::string& path, unsigned mode) {
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) {
+    ::chmod(path.c_str(), static_cast<mode_t>(mode)); // the umask must not widen or narrow it
+    return;
+  }
+  struct stat st {};
+  if (errno != EEXIST || ::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw Error("cannot create directory " + path + ": " +
+                (errno == EEXIST ? "something else is there" : std::strerror(errno)));
+  }
+}
 
 std::string to_string(Phase phase) {
   switch (phase) {
@@ -125,27 +162,51 @@ InstanceState state_from_json(const std::string& json) {
 
 std::string InstanceDir::state_root() {
   const char* env = std::getenv("BCVK_STATE_DIR");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  const std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  check_plain_text("BCVK_STATE_DIR", "path", path);
+  if (path.front() != '/') {
+    throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
+  }
+  if (exists(path)) {
+    check_state_dir(path);
+  }
+  return path;
+}
+
+std::string InstanceDir::ensure_state_root() {
+  const std::string root = state_root();
+  if (!exists(root)) {
+    std::error_code ec;
+    fs::create_directories(fs::path(root).parent_path(), ec);
+    make_private_dir(root, k_dir_mode);
+  }
+  check_state_dir(root);
+  return root;
 }
 
 std::string InstanceDir::instances_root() {
-  return state_root() + "/instances";
+  const std::string path = state_root() + "/instances";
+  if (exists(path)) {
+    check_state_dir(path);
+  }
+  return path;
 }
 
-InstanceDir InstanceDir::create(const std::string& name) {
-  make_dir(state_root());
-  make_dir(instances_root());
-  const std::string path = instances_root() + "/" + name;
+InstanceDir InstanceDir::create(const VmName& name) {
+  ensure_state_root();
+  make_private_dir(instances_root(), k_dir_mode);
+  check_state_dir(instances_root());
+  const std::string path = instances_root() + "/" + name.str();
   if (::mkdir(path.c_str(), k_dir_mode) != 0) {
     if (errno == EEXIST) {
-      throw UsageError("--name: a VM named '" + name +
-                       "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name + "'");
+      throw UsageError("--name: a VM named '" + name.str() +
+                       "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name.str() + "'");
     }
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
   ::chmod(path.c_str(), k_dir_mode);
   InstanceDir dir(name, path);
-  Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     throw Error("cannot lock new instance directory " + path + ": " + std::strerror(errno));
   }
@@ -153,21 +214,31 @@ InstanceDir InstanceDir::create(const std::string& name) {
   return dir;
 }
 
-std::optional<InstanceDir> InstanceDir::open(const std::string& name) {
-  const std::string path = instances_root() + "/" + name;
-  std::error_code ec;
-  if (!fs::is_directory(path, ec)) {
+std::optional<InstanceDir> InstanceDir::open(const VmName& name) {
+  const std::string path = instances_root() + "/" + name.str();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return std::nullopt;
   }
   return InstanceDir(name, path);
 }
 
-std::vector<std::string> InstanceDir::list_names() {
-  std::vector<std::string> names;
+InstanceDir InstanceDir::open_existing(const VmName& name) {
+  auto dir = open(name);
+  if (!dir) {
+    throw Error("no ephemeral VM named '" + name.str() + "' (see 'bcvk ephemeral ps -a')");
+  }
+  return std::move(*dir);
+}
+
+std::vector<VmName> InstanceDir::list_names() {
+  std::vector<VmName> names;
   std::error_code ec;
   for (fs::directory_iterator it(instances_root(), ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_directory()) {
-      names.push_back(it->path().filename().string());
+    auto name = VmName::try_parse(it->path().filename().string());
+    std::error_code type_ec;
+    if (name && it->symlink_status(type_ec).type() == fs::file_type::directory) {
+      names.push_back(std::move(*name));
     }
   }
   std::sort(names.begin(), names.end());
@@ -179,7 +250,7 @@ InstanceDir::LockResult InstanceDir::try_lock() {
     return LockResult::locked;
   }
   // Never created here: only create() makes the lock file, so a removed instance stays removed.
-  Fd fd(::open(file("lock").c_str(), O_RDWR | O_CLOEXEC));
+  Fd fd(::open(file("lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     return errno == ENOENT ? LockResult::gone : LockResult::busy;
   }
@@ -223,15 +294,17 @@ void InstanceDir::remove_tree() {
   for (const auto& mount : mounts_below(m_path)) {
     throw Error("refusing to delete " + m_path + ": " + mount + " is still mounted");
   }
-  // Everything but the lock first, then the lock: waiters see the instance as gone, never half-removed.
+  // Everything but the lock first, then the lock: waiters see the instance as gone, never
+  // half-removed. The overlay holds what the guest wrote: no link in it is ever followed.
   std::error_code ec;
+  std::vector<std::string> entries;
   for (fs::directory_iterator it(m_path, ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().filename() != "lock") {
-      fs::remove_all(it->path(), ec);
-      if (ec) {
-        throw Error("cannot delete " + it->path().string() + ": " + ec.message());
-      }
+      entries.push_back(it->path().string());
     }
+  }
+  for (const auto& entry : entries) {
+    remove_tree_nofollow(entry);
   }
   ::unlink(file("lock").c_str());
   if (::rmdir(m_path.c_str()) != 0 && errno != ENOENT) {
@@ -241,32 +314,18 @@ void InstanceDir::remove_tree() {
 }
 
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
-  const std::string tmp = path + ".tmp";
-  {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-    if (!fd) {
-      throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-    }
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-      }
-      off += static_cast<std::size_t>(n);
-    }
+  const auto slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  Fd dir(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    throw Error("cannot write " + path + ": " + std::strerror(errno));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw Error("cannot replace " + path + ": " + std::strerror(errno));
-  }
+  replace_file_at(dir.get(), path.substr(slash + 1), data, mode, path);
 }
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in.is_open()) {
     throw Error("cannot read " + path + ": " + std::strerror(errno));
   }
   std::ostringstream ss;

@@ -21,6 +21,7 @@
 #include "bcvk/mounts.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/ports.hpp"
+#include "bcvk/rooted_fs.hpp"
 #include "bcvk/ssh_keys.hpp"
 #include "bcvk/vm_builder.hpp"
 
@@ -33,30 +34,23 @@ namespace {
 
 constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
 
-void make_private_dir(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-    throw Error("cannot create " + path + ": " + std::strerror(errno));
-  }
-}
-
-std::string pick_name(const RunConfig& config, const Connection& conn) {
-  if (!config.name.empty()) {
-    if (InstanceDir::open(config.name)) {
-      throw UsageError("--name: a VM named '" + config.name +
-                       "' already exists: pick another name or remove it with "
-                       "'bcvk ephemeral rm " +
-                       config.name + "'");
+VmName pick_name(const RunConfig& config, const Connection& conn) {
+  if (config.name) {
+    const std::string& name = config.name->str();
+    if (InstanceDir::open(*config.name)) {
+      throw UsageError("--name: a VM named '" + name +
+                       "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name + "'");
     }
-    if (conn.find(config.name)) {
-      throw UsageError("--name: libvirt already has a domain named '" + config.name +
+    if (conn.find(name)) {
+      throw UsageError("--name: libvirt already has a domain named '" + name +
                        "' (see 'virsh list --all'): pick another name");
     }
-    return config.name;
+    return *config.name;
   }
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string name = generate_vm_name([&rd] { return static_cast<std::uint32_t>(rd()); });
-    if (!InstanceDir::open(name) && !conn.find(name)) {
+    VmName name = generate_vm_name([&rd] { return static_cast<std::uint32_t>(rd()); });
+    if (!InstanceDir::open(name) && !conn.find(name.str())) {
       return name;
     }
   }
@@ -83,25 +77,25 @@ NetworkBackend pick_backend(const Connection& conn) {
 }
 
 // libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
-// rather than letting it chown files of the overlay.
-void stage_kernel(const std::string& image_root, const std::string& image, const InstanceDir& dir,
+// rather than letting it chown files of the overlay. The image decides which files those are, so
+// they are read strictly inside it: a kernel that is a link out of the image is refused.
+void stage_kernel(const RootedTree& image_root, const std::string& image, const InstanceDir& dir,
                   InstanceState& state) {
   const BootArtifacts boot = find_boot_artifacts(image_root, image);
   state.kernel_version = boot.kernel_version;
-  make_private_dir(dir.boot_dir(), 0755);
-  const std::string kernel = dir.kernel_file();
-  const std::string initrd = dir.initrd_file();
+  make_private_dir(dir.boot_dir(), 0711);
   if (!boot.uki.empty()) {
-    extract_uki(boot.uki, kernel, initrd);
+    extract_uki(image_root, boot.uki, dir.kernel_file(), dir.initrd_file());
   } else {
-    fs::copy_file(boot.kernel, kernel, fs::copy_options::overwrite_existing);
-    fs::copy_file(boot.initrd, initrd, fs::copy_options::overwrite_existing);
+    image_root.copy_out(boot.kernel, LinkPolicy::beneath, dir.kernel_file(), 0644);
+    image_root.copy_out(boot.initrd, LinkPolicy::beneath, dir.initrd_file(), 0644);
   }
-  ::chmod(kernel.c_str(), 0644);
-  ::chmod(initrd.c_str(), 0644);
 }
 
 void mount_root(InstanceDir& dir, const std::string& image_root) {
+  // overlay/ is private: through it, other local users could read what the guest wrote, and the
+  // upper layer could hold a set-uid file the guest made.
+  make_private_dir(dir.overlay_dir(), 0700);
   make_private_dir(dir.upper_dir(), 0755);
   make_private_dir(dir.work_dir(), 0700);
   make_private_dir(dir.root_dir(), 0755);
@@ -121,10 +115,10 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const HostInputs inputs = resolve_host_inputs(config, runner, store);
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
-  const std::string name = pick_name(config, conn);
+  const VmName name = pick_name(config, conn);
 
   InstanceState state;
-  state.name = name;
+  state.name = name.str();
   state.image = config.image;
   state.image_id = image.id;
   state.created = now_rfc3339();
@@ -148,8 +142,9 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   owner->save();
   signals.checkpoint();
 
-  stage_kernel(image_root, config.image, dir, owner->state());
-  owner->state().systemd_version = guest_systemd_version(image_root).value_or(0);
+  const RootedTree image_tree = RootedTree::open(image_root, "image " + config.image);
+  stage_kernel(image_tree, config.image, dir, owner->state());
+  owner->state().systemd_version = guest_systemd_version(image_tree).value_or(0);
   mount_root(dir, image_root);
   mount_read_only_views(dir, inputs.binds);
   owner->save();
@@ -161,13 +156,13 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   signals.checkpoint();
 
   HostFacts facts;
-  facts.name = name;
+  facts.name = name.str();
   facts.virt_type = conn.best_virt_type();
   facts.backend = pick_backend(conn);
   if (config.ssh_keygen) {
     generate_ssh_keys(dir, runner);
     const SshKeyPaths keys = ssh_key_paths(dir);
-    install_guest_files(dir.root_dir(),
+    install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"),
                         host_key_files(read_text_file(keys.host_key), read_text_file(keys.host_public)));
     facts.credentials.push_back(authorized_keys_credential(read_text_file(keys.client_public)));
   }
@@ -255,7 +250,7 @@ void spawn_supervisor(InstanceDir& dir, const std::string& uri) {
     // Only the supervisor inherits the lock; other children of ours must not hold it.
     ::fcntl(lock_fd, F_SETFD, 0);
     const int null_fd = ::open("/dev/null", O_RDONLY);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);

@@ -19,14 +19,6 @@ namespace {
 // How long to wait for a supervisor to finish its cleanup once its VM is gone.
 constexpr int k_cleanup_wait_ms = 30000;
 
-InstanceDir open_instance(const std::string& name) {
-  auto dir = InstanceDir::open(name);
-  if (!dir) {
-    throw Error("no ephemeral VM named '" + name + "' (see 'bcvk ephemeral ps -a')");
-  }
-  return std::move(*dir);
-}
-
 // Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
 void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force) {
   const auto domain = conn.find(name);
@@ -55,11 +47,13 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
 } // namespace
 
 int stop_instances(const StopOptions& options, const Context& ctx) {
+  const auto names = parse_vm_names(options.names);
   Services s(ctx);
   int status = k_exit_ok;
-  for (const auto& name : options.names) {
+  for (const auto& vm : names) {
+    const std::string& name = vm.str();
     try {
-      InstanceDir dir = open_instance(name);
+      InstanceDir dir = InstanceDir::open_existing(vm);
       power_off(s.conn, name, options.timeout_seconds, options.force);
       // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
       if (dir.wait_lock(k_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
@@ -74,9 +68,11 @@ int stop_instances(const StopOptions& options, const Context& ctx) {
   return status;
 }
 
-int start_instance(const std::string& name, const Context& ctx) {
+int start_instance(const std::string& name_text, const Context& ctx) {
+  const VmName vm = VmName::parse(name_text);
+  const std::string& name = vm.str();
   Services s(ctx);
-  InstanceDir dir = open_instance(name);
+  InstanceDir dir = InstanceDir::open_existing(vm);
   if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " is running (or being changed by another bcvk); stop it first");
   }
@@ -104,12 +100,14 @@ int remove_instances(const RmOptions& options, const Context& ctx) {
     throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"
                                  : "rm: name the VMs to remove, or use --all");
   }
+  const auto given = parse_vm_names(options.names);
   Services s(ctx);
-  const auto names = options.all ? InstanceDir::list_names() : options.names;
+  const auto names = options.all ? InstanceDir::list_names() : given;
   int status = k_exit_ok;
-  for (const auto& name : names) {
+  for (const auto& vm : names) {
+    const std::string& name = vm.str();
     try {
-      InstanceDir dir = open_instance(name);
+      InstanceDir dir = InstanceDir::open_existing(vm);
       const auto domain = s.conn.find(name);
       if (domain && domain->is_active()) {
         if (!options.force) {
@@ -139,8 +137,10 @@ int remove_instances(const RmOptions& options, const Context& ctx) {
   return status;
 }
 
-int supervise_instance(const std::string& name, const Context& ctx) {
-  InstanceDir dir = open_instance(name);
+int supervise_instance(const std::string& name_text, const Context& ctx) {
+  const VmName vm = VmName::parse(name_text);
+  const std::string& name = vm.str();
+  InstanceDir dir = InstanceDir::open_existing(vm);
   if (const char* fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
     dir.adopt_lock(std::atoi(fd));
     ::unsetenv("BCVK_LOCK_FD");

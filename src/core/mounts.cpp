@@ -1,5 +1,6 @@
 #include "bcvk/mounts.hpp"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/error.hpp"
+#include "bcvk/handle.hpp"
 
 namespace bcvk {
 
@@ -25,20 +27,39 @@ void mount_overlay(const std::string& lower, const std::string& upper, const std
     }
   }
   const std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
-  if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
+  // nosuid,nodev: the tree is the image plus whatever the guest wrote. A set-uid file or a device
+  // node in it must not work on the host, neither through this path nor for virtiofsd (which runs
+  // as root and would otherwise open a device node the guest created).
+  if (::mount("overlay", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
     throw Error("cannot mount the copy-on-write root at " + target + ": " + std::strerror(errno) +
                 (errno == EPERM ? " (bcvk must run as root)" : ""));
   }
 }
 
 void bind_mount_read_only(const std::string& source, const std::string& target) {
-  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+  // A detached copy of the whole tree below `source` (submounts included), made read-only,
+  // nosuid, nodev and private in one step before it appears anywhere: a plain MS_REMOUNT would
+  // only cover the top mount, and shared propagation would let unmounting the copy's submounts
+  // unmount the host's originals (e.g. /dev/pts under a view of /dev).
+  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!tree) {
     throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
   }
-  if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  attr.propagation = MS_PRIVATE;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    throw Error("cannot make a read-only copy of " + source + ": " + std::strerror(errno) +
+                (errno == ENOSYS ? " (bcvk needs Linux 5.12 or later)" : ""));
+  }
+  if (::move_mount(tree.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    throw Error("cannot mount the read-only copy of " + source + " at " + target + ": " + std::strerror(errno));
+  }
+  // Attached below a shared mount it may have become shared again: keep the whole copy private.
+  if (::mount(nullptr, target.c_str(), nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     const int err = errno;
     ::umount2(target.c_str(), MNT_DETACH);
-    throw Error("cannot make " + target + " read-only: " + std::strerror(err));
+    throw Error("cannot make " + target + " private: " + std::strerror(err));
   }
 }
 
@@ -87,7 +108,8 @@ std::vector<std::string> mounts_below(const std::string& dir) {
   }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  // Mounts stacked on one mount point (a recursive copy of /dev carries them) are listed once each,
+  // so unmounting the list pops every layer.
   return out;
 }
 

@@ -39,8 +39,8 @@ unsigned choose_port(const std::set<unsigned>& claimed, const std::function<unsi
 }
 
 PortRegistryLock::PortRegistryLock() {
-  const std::string path = InstanceDir::state_root() + "/ports.lock";
-  m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  const std::string path = InstanceDir::ensure_state_root() + "/ports.lock";
+  m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!m_fd || ::flock(m_fd.get(), LOCK_EX) != 0) {
     throw Error("cannot lock " + path + ": " + std::strerror(errno));
   }

@@ -162,30 +162,26 @@ int list_instances(const PsOptions& options, const Context& ctx) {
 }
 
 int inspect_instance(const std::string& name, const Context& ctx) {
+  const VmName vm = VmName::parse(name);
   const Connection conn = Connection::open(ctx.connect_uri);
-  const auto dir = InstanceDir::open(name);
-  if (!dir) {
-    throw Error("no ephemeral VM named '" + name + "' (see 'bcvk ephemeral ps -a')");
-  }
-  InstanceView v{dir->load(), "", dir->path()};
+  const auto dir = InstanceDir::open_existing(vm);
+  InstanceView v{dir.load(), "", dir.path()};
   v.status = live_status(conn, v.state);
   nlohmann::json out = to_json(v);
-  out["console_log"] = dir->console_log();
-  out["domain_xml"] = dir->domain_xml_file();
+  out["console_log"] = dir.console_log();
+  out["domain_xml"] = dir.domain_xml_file();
   out["uri"] = v.state.uri;
   std::cout << out.dump(2) << "\n";
   return k_exit_ok;
 }
 
 int show_logs(const LogsOptions& options, const Context& ctx) {
-  const auto dir = InstanceDir::open(options.name);
-  if (!dir) {
-    throw Error("no ephemeral VM named '" + options.name + "' (see 'bcvk ephemeral ps -a')");
-  }
+  const VmName vm = VmName::parse(options.name);
+  const auto dir = InstanceDir::open_existing(vm);
   if (options.virtiofsd) {
     return show_virtiofsd_logs(options.name);
   }
-  FileFollower follower(options.console ? dir->console_log() : dir->file("journal.log"), STDOUT_FILENO);
+  FileFollower follower(options.console ? dir.console_log() : dir.file("journal.log"), STDOUT_FILENO);
   follower.pump();
   if (!options.follow) {
     return k_exit_ok;

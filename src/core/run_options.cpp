@@ -4,6 +4,7 @@
 #include "bcvk/instance_type.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/size.hpp"
+#include "bcvk/vm_builder.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -40,6 +41,48 @@ std::uint64_t swap_size(const std::string& text) {
   return parse_size_in_range("--add-swap", text, 16 * k_mib, k_max_memory);
 }
 
+// Names of bcvk's own devices and ports: a user's disk or port must not pose as one.
+constexpr const char* k_reserved_disk_prefix = "bcvk-";
+constexpr const char* k_reserved_port_prefix = "org.bcvk.";
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// Image references go to podman as arguments: one that looks like an option, or holds white space
+// or control characters, is never a valid reference.
+void check_image_reference(const std::string& image) {
+  if (image.empty()) {
+    throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
+  }
+  if (image.front() == '-') {
+    throw UsageError("IMAGE: '" + printable(image) +
+                     "' is not an image reference (it starts with '-'): name an image, e.g. localhost/mybootc");
+  }
+  for (const char c : image) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      throw UsageError("IMAGE: '" + printable(image) +
+                       "' is not an image reference: use letters, digits and . _ - / : @ only, e.g. localhost/mybootc");
+    }
+  }
+}
+
+void check_karg(const std::string& karg) {
+  check_plain_text("--karg", "kernel argument", karg);
+  const auto parts = split_kernel_cmdline(quote_karg(karg));
+  if (parts.size() != 1) {
+    throw UsageError("--karg: invalid kernel argument '" + printable(karg) +
+                     "': give one non-empty argument per --karg");
+  }
+  if (std::count(karg.begin(), karg.end(), '"') % 2 != 0) {
+    throw UsageError("--karg: kernel argument '" + printable(karg) +
+                     "' has an unbalanced double quote: quote a value as KEY=\"VALUE\"");
+  }
+}
+
 } // namespace
 
 KeyValue parse_key_value(const std::string& option, const std::string& text) {
@@ -48,6 +91,8 @@ KeyValue parse_key_value(const std::string& option, const std::string& text) {
     throw UsageError(option + ": invalid value '" + text + "': use KEY=VALUE");
   }
   KeyValue kv{text.substr(0, eq), text.substr(eq + 1)};
+  check_plain_text(option, "key", kv.key);
+  check_plain_text(option, "value", kv.value);
   if (option == "--env" && !is_env_key(kv.key)) {
     throw UsageError("--env: invalid variable name '" + kv.key +
                      "': use letters, digits and '_', not starting with a digit");
@@ -75,9 +120,10 @@ BindSpec parse_bind(const std::string& option, const std::string& text, bool rea
   if (spec.host_path.empty()) {
     throw UsageError(option + ": '" + text + "' has no host path: use HOST_PATH[:NAME]");
   }
+  check_plain_text(option, "path", spec.host_path);
   if (!is_valid_name(spec.name, k_max_mount_name)) {
-    throw UsageError(option + ": invalid mount name '" + spec.name + "' in '" + text + "': use " + k_name_rule +
-                     ", at most " + std::to_string(k_max_mount_name) +
+    throw UsageError(option + ": invalid mount name '" + printable(spec.name) + "' in '" + printable(text) + "': use " +
+                     k_name_rule + ", at most " + std::to_string(k_max_mount_name) +
                      " characters (give one explicitly as HOST_PATH:NAME)");
   }
   return spec;
@@ -104,9 +150,15 @@ DiskFileSpec parse_disk_file(const std::string& text) {
   if (spec.path.empty()) {
     throw UsageError(option + ": '" + text + "' has no file: use FILE[:NAME]");
   }
+  check_plain_text(option, "path", spec.path);
   if (!is_valid_name(spec.name, k_max_disk_name)) {
-    throw UsageError(option + ": invalid disk name '" + spec.name + "' in '" + text + "': use " + k_name_rule +
-                     ", at most " + std::to_string(k_max_disk_name) + " characters (give one explicitly as FILE:NAME)");
+    throw UsageError(option + ": invalid disk name '" + printable(spec.name) + "' in '" + printable(text) + "': use " +
+                     k_name_rule + ", at most " + std::to_string(k_max_disk_name) +
+                     " characters (give one explicitly as FILE:NAME)");
+  }
+  if (starts_with_ignoring_case(spec.name, k_reserved_disk_prefix)) {
+    throw UsageError(option + ": disk name '" + spec.name + "' is reserved for bcvk's own devices (" +
+                     k_reserved_disk_prefix + "*): give another one as FILE:NAME");
   }
   return spec;
 }
@@ -118,8 +170,13 @@ SerialOutSpec parse_serial_out(const std::string& text) {
   }
   SerialOutSpec spec{text.substr(0, colon), text.substr(colon + 1)};
   if (!is_valid_name(spec.name, k_max_port_name)) {
-    throw UsageError("--virtio-serial-out: invalid port name '" + spec.name + "': use " + k_name_rule);
+    throw UsageError("--virtio-serial-out: invalid port name '" + printable(spec.name) + "': use " + k_name_rule);
   }
+  if (starts_with_ignoring_case(spec.name, k_reserved_port_prefix)) {
+    throw UsageError("--virtio-serial-out: port name '" + spec.name + "' is reserved for bcvk's own ports (" +
+                     k_reserved_port_prefix + "*): pick another NAME");
+  }
+  check_plain_text("--virtio-serial-out", "path", spec.path);
   return spec;
 }
 
@@ -163,13 +220,10 @@ unsigned parse_vcpus(const std::string& text) {
 
 RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   RunConfig config;
-  if (options.image.empty()) {
-    throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
-  }
+  check_image_reference(options.image);
   config.image = options.image;
-  if (!options.name.empty()) {
-    check_vm_name(options.name);
-    config.name = options.name;
+  if (options.name) {
+    config.name = VmName::parse(*options.name, "--name");
   }
   config.memory_bytes = parse_size_in_range("--memory", options.memory, k_min_memory, k_max_memory);
   config.vcpus = options.vcpus.empty() ? std::clamp(host_cpus, 1U, k_max_vcpus) : parse_vcpus(options.vcpus);
@@ -207,7 +261,7 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     config.env.push_back(parse_key_value("--env", env));
   }
   for (const auto& command : options.execute) {
-    if (command.find_first_not_of(" \t") == std::string::npos) {
+    if (command.find_first_not_of(" \t\n\r\v\f") == std::string::npos) {
       throw UsageError("--execute: empty command: give a shell command, e.g. --execute 'uname -a'");
     }
     config.execute.push_back(command);
@@ -230,6 +284,9 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   }
   for (const auto& bind : options.ro_binds) {
     add_bind("--ro-bind", bind, true);
+  }
+  if (!options.systemd_units.empty()) {
+    check_plain_text("--systemd-units", "path", options.systemd_units);
   }
   config.systemd_units = options.systemd_units;
   config.bind_storage_ro = options.bind_storage_ro;
@@ -254,10 +311,13 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     config.serial_outputs.push_back(std::move(spec));
   }
   for (const auto& karg : options.kargs) {
-    if (karg.empty() || karg.find_first_of("\n\r") != std::string::npos) {
-      throw UsageError("--karg: invalid kernel argument '" + karg + "': give one non-empty argument per --karg");
-    }
+    check_karg(karg);
     config.kargs.push_back(karg);
+  }
+  if (const auto length = kernel_cmdline(config.kargs).size(); length > k_max_kernel_cmdline) {
+    throw UsageError("--karg: the kernel command line would be " + std::to_string(length) +
+                     " bytes; the kernel keeps only " + std::to_string(k_max_kernel_cmdline) +
+                     ": pass fewer arguments");
   }
   if (options.ssh_timeout_seconds == 0) {
     throw UsageError("--ssh-timeout: must be at least 1 second");

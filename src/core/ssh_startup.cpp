@@ -1,40 +1,63 @@
 #include "bcvk/ssh_startup.hpp"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
 
+#include "bcvk/error.hpp"
+#include "bcvk/handle.hpp"
+#include "bcvk/rooted_fs.hpp"
 #include "bcvk/ssh_ready.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bcvk {
 
-std::string rescued_console_log(const std::string& vm_name) {
+std::string rescue_console_log(const InstanceDir& dir) {
   std::error_code ec;
   const fs::path tmp = fs::temp_directory_path(ec);
-  return ((ec ? fs::path("/tmp") : tmp) / ("bcvk-console-" + vm_name + ".log")).string();
+  // mkstemps: a fresh name created exclusively (0600), so no one can prepare a link for it.
+  std::string path = ((ec ? fs::path("/tmp") : tmp) / ("bcvk-console-" + dir.name() + "-XXXXXX.log")).string();
+  const Fd out(::mkostemps(path.data(), 4, O_CLOEXEC));
+  if (!out) {
+    throw Error("cannot create a file for the console log in " + path + ": " + std::strerror(errno));
+  }
+  const Fd in(::open(dir.console_log().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (in) {
+    copy_fd_contents(in.get(), out.get(), dir.console_log());
+  }
+  return path;
 }
 
 SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
                                SignalCatcher& signals) {
-  const bool removed_on_failure = owner.state().auto_remove;
-  const std::string log = removed_on_failure ? rescued_console_log(owner.dir().name()) : owner.dir().console_log();
   ReadinessCheck check;
   check.timeout = std::chrono::seconds(timeout_seconds);
   check.vm_running = [&domain] { return domain.is_active(); };
-  check.console_log = log;
+  check.console_log = owner.dir().console_log();
   try {
     return wait_for_ssh(ssh_target_for(owner.dir(), owner.state()), check, signals);
-  } catch (const SshNotReady&) {
-    if (removed_on_failure) {
-      std::error_code ec;
-      fs::copy_file(owner.dir().console_log(), log, fs::copy_options::overwrite_existing, ec);
-      if (ec) {
-        spdlog::warn("could not keep the console log at {}: {}", log, ec.message());
-      }
+  } catch (const SshNotReady& e) {
+    if (!owner.state().auto_remove) {
+      throw;
     }
-    throw;
+    // The instance directory goes away with the VM: point the user at a copy that stays.
+    std::string message = e.what();
+    try {
+      const std::string kept = rescue_console_log(owner.dir());
+      if (const auto at = message.rfind(check.console_log); at != std::string::npos) {
+        message.replace(at, check.console_log.size(), kept);
+      }
+    } catch (const Error& copy_error) {
+      spdlog::warn("could not keep the console log: {}", copy_error.what());
+    }
+    throw SshNotReady(message);
   }
 }
 

@@ -53,12 +53,9 @@ int ssh_into_instance(const SshOptions& options, const Context& ctx) {
   for (const auto& spec : options.remote_forwards) {
     request.forwards.push_back(parse_forward(ForwardDirection::remote, spec));
   }
-  const auto dir = InstanceDir::open(options.name);
-  if (!dir) {
-    throw Error("no ephemeral VM named '" + options.name + "' (see 'bcvk ephemeral ps -a')");
-  }
-  const InstanceState state = dir->load();
-  const SshTarget target = ssh_target_for(*dir, state);
+  const auto dir = InstanceDir::open_existing(VmName::parse(options.name));
+  const InstanceState state = dir.load();
+  const SshTarget target = ssh_target_for(dir, state);
   const Connection conn = Connection::open(ctx.connect_uri);
   const auto domain = conn.find(options.name);
   if (!domain || !domain->is_active()) {
@@ -68,7 +65,7 @@ int ssh_into_instance(const SshOptions& options, const Context& ctx) {
   ReadinessCheck check;
   check.timeout = std::chrono::seconds(options.timeout_seconds);
   check.vm_running = [&domain] { return domain->is_active(); };
-  check.console_log = dir->console_log();
+  check.console_log = dir.console_log();
   const SshSession session = wait_for_ssh(target, check, *ctx.signals);
   return run_remote(session, request, *ctx.signals);
 }

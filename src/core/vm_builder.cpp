@@ -1,18 +1,13 @@
 #include "bcvk/vm_builder.hpp"
 
+#include <algorithm>
+
 namespace bcvk {
 namespace {
 
-// The kernel splits its command line on spaces unless a value is in double quotes.
-std::string quote_karg(const std::string& arg) {
-  if (arg.find_first_of(" \t") == std::string::npos || arg.find('"') != std::string::npos) {
-    return arg;
-  }
-  const auto eq = arg.find('=');
-  if (eq == std::string::npos) {
-    return "\"" + arg + "\"";
-  }
-  return arg.substr(0, eq + 1) + "\"" + arg.substr(eq + 1) + "\"";
+bool is_kernel_space(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return c == ' ' || (u >= '\t' && u <= '\r') || u == 0xa0;
 }
 
 std::string describe(const RunConfig& config, const HostFacts& facts) {
@@ -27,17 +22,40 @@ std::string describe(const RunConfig& config, const HostFacts& facts) {
 
 } // namespace
 
-std::vector<std::string> guest_kargs(const RunConfig& config) {
-  std::vector<std::string> kargs;
-  for (const auto& kv : config.env) {
-    // The kernel command line cannot carry double quotes or line breaks; such values reach only
-    // the --execute commands.
-    if (kv.value.find_first_of("\"\n") == std::string::npos) {
-      kargs.push_back("systemd.setenv=" + kv.key + "=" + kv.value);
-    }
+// The kernel splits its command line on white space unless it is inside double quotes.
+std::string quote_karg(const std::string& arg) {
+  if (std::none_of(arg.begin(), arg.end(), is_kernel_space) || arg.find('"') != std::string::npos) {
+    return arg;
   }
-  kargs.insert(kargs.end(), config.kargs.begin(), config.kargs.end());
-  return kargs;
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos) {
+    return "\"" + arg + "\"";
+  }
+  return arg.substr(0, eq + 1) + "\"" + arg.substr(eq + 1) + "\"";
+}
+
+std::vector<std::string> split_kernel_cmdline(const std::string& cmdline) {
+  std::vector<std::string> args;
+  std::size_t i = 0;
+  while (i < cmdline.size()) {
+    while (i < cmdline.size() && is_kernel_space(cmdline[i])) {
+      ++i;
+    }
+    if (i == cmdline.size()) {
+      break;
+    }
+    bool in_quote = false;
+    const std::size_t start = i;
+    for (; i < cmdline.size() && (in_quote || !is_kernel_space(cmdline[i])); ++i) {
+      in_quote = cmdline[i] == '"' ? !in_quote : in_quote;
+    }
+    args.push_back(cmdline.substr(start, i - start));
+  }
+  return args;
+}
+
+std::vector<std::string> guest_kargs(const RunConfig& config) {
+  return config.kargs;
 }
 
 std::string kernel_cmdline(const std::vector<std::string>& extra) {

@@ -25,6 +25,11 @@ protected:
     std::ofstream(m_root / rel, std::ios::binary) << content;
   }
   std::string root() const { return m_root.string(); }
+  RootedTree tree() const { return RootedTree::open(root(), "image img"); }
+  void link(const std::string& rel, const std::string& target) {
+    fs::create_directories((m_root / rel).parent_path());
+    fs::create_symlink(target, m_root / rel);
+  }
   fs::path m_root;
 };
 
@@ -62,17 +67,17 @@ TEST_F(ImageTree, FindsTheKernelPair) {
   write("usr/lib/modules/6.1.0-test/vmlinuz");
   write("usr/lib/modules/6.1.0-test/initramfs.img");
   write("usr/lib/modules/6.1.0-test/modules.dep");
-  const auto boot = find_boot_artifacts(root(), "img");
+  const auto boot = find_boot_artifacts(tree(), "img");
   EXPECT_EQ(boot.kernel_version, "6.1.0-test");
-  EXPECT_EQ(boot.kernel, root() + "/usr/lib/modules/6.1.0-test/vmlinuz");
-  EXPECT_EQ(boot.initrd, root() + "/usr/lib/modules/6.1.0-test/initramfs.img");
+  EXPECT_EQ(boot.kernel, "/usr/lib/modules/6.1.0-test/vmlinuz");
+  EXPECT_EQ(boot.initrd, "/usr/lib/modules/6.1.0-test/initramfs.img");
   EXPECT_TRUE(boot.uki.empty());
 }
 
 TEST_F(ImageTree, NoKernelNamesWhatWasExpected) {
   write("usr/bin/true");
   try {
-    find_boot_artifacts(root(), "localhost/x");
+    find_boot_artifacts(tree(), "localhost/x");
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("image localhost/x has no kernel"), std::string::npos) << e.what();
@@ -82,7 +87,7 @@ TEST_F(ImageTree, NoKernelNamesWhatWasExpected) {
 TEST_F(ImageTree, HalfAPairIsReported) {
   write("usr/lib/modules/6.1/vmlinuz");
   try {
-    find_boot_artifacts(root(), "img");
+    find_boot_artifacts(tree(), "img");
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/usr/lib/modules/6.1/vmlinuz (its initramfs.img is missing)"),
@@ -97,7 +102,7 @@ TEST_F(ImageTree, SeveralKernelsAreAnErrorListingThem) {
     write(std::string("usr/lib/modules/") + v + "/initramfs.img");
   }
   try {
-    find_boot_artifacts(root(), "img");
+    find_boot_artifacts(tree(), "img");
     FAIL();
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -109,11 +114,11 @@ TEST_F(ImageTree, SeveralKernelsAreAnErrorListingThem) {
 
 TEST_F(ImageTree, FallsBackToAUki) {
   write("boot/EFI/Linux/fedora-6.8.efi", make_pe({{".linux", "KERNEL"}, {".initrd", "INITRD"}}));
-  const auto boot = find_boot_artifacts(root(), "img");
-  EXPECT_EQ(boot.uki, root() + "/boot/EFI/Linux/fedora-6.8.efi");
+  const auto boot = find_boot_artifacts(tree(), "img");
+  EXPECT_EQ(boot.uki, "/boot/EFI/Linux/fedora-6.8.efi");
   const std::string k = root() + "/k";
   const std::string i = root() + "/i";
-  extract_uki(boot.uki, k, i);
+  extract_uki(tree(), boot.uki, k, i);
   std::ifstream kin(k), iin(i);
   std::string kernel((std::istreambuf_iterator<char>(kin)), {});
   std::string initrd((std::istreambuf_iterator<char>(iin)), {});
@@ -123,19 +128,19 @@ TEST_F(ImageTree, FallsBackToAUki) {
 
 TEST_F(ImageTree, UkiWithoutInitrdSectionIsAnError) {
   write("usr/lib/modules/6.8/uki.efi", make_pe({{".linux", "KERNEL"}}));
-  const auto boot = find_boot_artifacts(root(), "img");
-  EXPECT_THROW(extract_uki(boot.uki, root() + "/k", root() + "/i"), Error);
+  const auto boot = find_boot_artifacts(tree(), "img");
+  EXPECT_THROW(extract_uki(tree(), boot.uki, root() + "/k", root() + "/i"), Error);
 }
 
 TEST_F(ImageTree, GuestSystemdVersion) {
-  EXPECT_FALSE(guest_systemd_version(root()).has_value());
+  EXPECT_FALSE(guest_systemd_version(tree()).has_value());
   write("usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so");
-  EXPECT_EQ(guest_systemd_version(root()), 252);
+  EXPECT_EQ(guest_systemd_version(tree()), 252);
 }
 
 TEST_F(ImageTree, GuestSystemdVersionFedoraLayout) {
   write("usr/lib64/systemd/libsystemd-shared-256.11-1.fc41.so");
-  EXPECT_EQ(guest_systemd_version(root()), 256);
+  EXPECT_EQ(guest_systemd_version(tree()), 256);
 }
 
 TEST(PeSections, RejectsNonPe) {
@@ -150,4 +155,70 @@ TEST(PeSections, ListsSectionsWithTrueSizes) {
   EXPECT_EQ(sections[0].size, 4U);
   EXPECT_EQ(sections[1].name, ".linux");
   EXPECT_EQ(sections[1].size, 1000U);
+}
+
+// The image is untrusted: its kernel files are used only while every link stays inside it.
+class HostileImage : public ImageTree {
+protected:
+  void SetUp() override {
+    ImageTree::SetUp();
+    m_host = m_root.string() + "-host";
+    fs::create_directories(m_host + "/6.1");
+    std::ofstream(m_host + "/secret") << "host secret";
+    std::ofstream(m_host + "/6.1/vmlinuz") << "host kernel";
+    std::ofstream(m_host + "/6.1/initramfs.img") << "host initrd";
+    std::ofstream(m_host + "/libsystemd-shared-999.so") << "";
+  }
+  void TearDown() override {
+    fs::remove_all(m_host);
+    ImageTree::TearDown();
+  }
+  void expect_refused(const std::string& what) {
+    try {
+      find_boot_artifacts(tree(), "img");
+      FAIL() << "accepted " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("link that leads out of image img"), std::string::npos) << e.what();
+    }
+  }
+  std::string m_host;
+};
+
+TEST_F(HostileImage, KernelLinkedToAHostFileIsRefused) {
+  link("usr/lib/modules/6.1/vmlinuz", m_host + "/secret");
+  write("usr/lib/modules/6.1/initramfs.img");
+  expect_refused("an absolute kernel link");
+}
+
+TEST_F(HostileImage, KernelClimbingOutWithDotDotIsRefused) {
+  write("usr/lib/modules/6.1/vmlinuz");
+  link("usr/lib/modules/6.1/initramfs.img", "../../../../../../../../../../" + m_host.substr(1) + "/secret");
+  expect_refused("a relative link climbing out");
+}
+
+TEST_F(HostileImage, ModulesDirectoryLinkedToTheHostIsRefused) {
+  link("usr/lib/modules", m_host);
+  expect_refused("a modules directory on the host");
+}
+
+TEST_F(HostileImage, UkiLinkedOutIsRefused) {
+  link("boot/EFI/Linux/x.efi", m_host + "/secret");
+  expect_refused("a UKI link");
+}
+
+TEST_F(HostileImage, LinksThatStayInsideAreFine) {
+  write("usr/lib/kernel/vmlinuz-6.1", "KERNEL");
+  write("usr/lib/modules/6.1/initramfs.img", "INITRD");
+  link("usr/lib/modules/6.1/vmlinuz", "../../kernel/vmlinuz-6.1");
+  const auto boot = find_boot_artifacts(tree(), "img");
+  const std::string out = root() + "/copied";
+  tree().copy_out(boot.kernel, LinkPolicy::beneath, out, 0644);
+  std::ifstream in(out);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "KERNEL");
+}
+
+TEST_F(HostileImage, SystemdProbeStaysInTheImage) {
+  link("usr/lib/systemd", m_host);
+  link("usr/lib64", "/" + m_host.substr(1));
+  EXPECT_FALSE(guest_systemd_version(tree()).has_value()) << "read the host's directory";
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "bcvk/error.hpp"
 #include "bcvk/guest_files.hpp"
 #include "bcvk/process.hpp"
 
@@ -23,8 +24,8 @@ TEST(ShellQuote, RoundTripsThroughShell) {
 }
 
 TEST(ExecuteScript, RunsCommandsInOrderAndStopsAtFirstFailure) {
-  const std::string script = execute_script({"echo one", "exit 3", "echo never"}, {{"GREETING", "hi there"}});
-  EXPECT_NE(script.find("export GREETING='hi there'"), std::string::npos);
+  const std::string script = execute_script({"echo one", "exit 3", "echo never"});
+  EXPECT_NE(script.find(". /etc/bcvk/execute.env"), std::string::npos);
   EXPECT_NE(script.find("/dev/virtio-ports/org.bcvk.execute.stdout"), std::string::npos);
   EXPECT_NE(script.find("/dev/virtio-ports/org.bcvk.execute.status"), std::string::npos);
   const auto one = script.find("'echo one'");
@@ -38,8 +39,14 @@ TEST(ExecuteScript, RunsCommandsInOrderAndStopsAtFirstFailure) {
 TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
   const auto dir = std::filesystem::temp_directory_path() / ("bcvk-exec-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::string script =
-      execute_script({"echo \"$GREETING\"", "echo err >&2; exit 3", "echo never"}, {{"GREETING", "it's \"x\""}});
+  std::string script = execute_script({"echo \"$GREETING\"", "echo err >&2; exit 3", "echo never"});
+  const std::string env_file = (dir / "execute.env").string();
+  SystemProcessRunner runner;
+  runner.run(
+      {"/bin/sh", "-c", "cat > " + env_file + " <<'EOF'\n" + execute_env_file({{"GREETING", "it's \"x\""}}) + "EOF"});
+  for (auto pos = script.find(k_execute_env_path); pos != std::string::npos; pos = script.find(k_execute_env_path)) {
+    script.replace(pos, std::string(k_execute_env_path).size(), env_file);
+  }
   for (const char* port : {"stdout", "stderr", "status"}) {
     const std::string from = std::string("/dev/virtio-ports/org.bcvk.execute.") + port;
     const std::string to = (dir / port).string();
@@ -47,7 +54,6 @@ TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
       script.replace(pos, from.size(), to);
     }
   }
-  SystemProcessRunner runner;
   EXPECT_EQ(runner.run({"/bin/sh", "-c", script}).status, 0);
   const auto read = [&](const char* name) { return runner.run({"cat", (dir / name).string()}).out; };
   EXPECT_EQ(read("stdout"), "it's \"x\"\n");
@@ -67,15 +73,44 @@ TEST(ExecuteUnit, PowersOffAfterTheSystemIsUp) {
 
 TEST(InstallGuestFiles, WritesFilesAndEnablementLink) {
   const auto root = std::filesystem::temp_directory_path() / ("bcvk-root-" + std::to_string(::getpid()));
-  install_guest_files(root.string(), execute_files({"true"}, {}));
+  std::filesystem::create_directories(root);
+  install_guest_files(RootedTree::open(root, "the guest root"), execute_files({"true"}));
   EXPECT_TRUE(std::filesystem::is_regular_file(root / "etc/bcvk/execute.sh"));
+  EXPECT_EQ(std::filesystem::status(root / "etc/bcvk/execute.sh").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
   EXPECT_TRUE(std::filesystem::is_regular_file(root / "etc/systemd/system/bcvk-execute.service"));
   const auto link = root / "etc/systemd/system/multi-user.target.wants/bcvk-execute.service";
   EXPECT_TRUE(std::filesystem::is_symlink(link));
   EXPECT_EQ(std::filesystem::read_symlink(link), "/etc/systemd/system/bcvk-execute.service");
   // Installing twice (a restarted kept VM) replaces rather than fails.
-  EXPECT_NO_THROW(install_guest_files(root.string(), execute_files({"false"}, {})));
+  EXPECT_NO_THROW(install_guest_files(RootedTree::open(root, "the guest root"), execute_files({"false"})));
   std::filesystem::remove_all(root);
+}
+
+TEST(EnvFiles, RootOnlyAndQuotedForShellAndSystemd) {
+  EXPECT_TRUE(env_files({}).empty());
+  const auto files = env_files({{"A", "x \"y\" \\ z"}, {"B", "it's"}});
+  ASSERT_EQ(files.size(), 2U);
+  for (const auto& f : files) {
+    EXPECT_EQ(f.mode, 0600U) << f.path;
+  }
+  EXPECT_EQ(files[0].path, "etc/bcvk/execute.env");
+  EXPECT_NE(files[0].content.find("export B='it'\\''s'"), std::string::npos) << files[0].content;
+  EXPECT_EQ(files[1].path, "etc/systemd/system.conf.d/50-bcvk-env.conf");
+  EXPECT_NE(files[1].content.find("[Manager]\nDefaultEnvironment=\"A=x \\\"y\\\" \\\\ z\" \"B=it's\"\n"),
+            std::string::npos)
+      << files[1].content;
+}
+
+TEST(UnitNames, OnlyRealUnitNamesCanBecomePaths) {
+  for (const char* ok : {"multi-user.target", "foo@bar.service", "a\\x2db.mount", "x.timer"}) {
+    EXPECT_TRUE(is_unit_name(ok)) << ok;
+  }
+  for (const char* bad : {"", "../../etc/cron.d", "a/b.target", "x", ".target", "-x.service", "a b.target",
+                          "x.target/../../y.service", "x.exe"}) {
+    EXPECT_FALSE(is_unit_name(bad)) << bad;
+  }
+  EXPECT_THROW(enable_links("a.service", "[Install]\nWantedBy=../../../tmp/x.target\n"), Error);
 }
 
 TEST(SystemdEscape, MatchesSystemdEscapePath) {

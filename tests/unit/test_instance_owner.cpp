@@ -56,7 +56,7 @@ protected:
 } // namespace
 
 TEST_F(Owner, ReleaseGivesTheImageBackOnceAndRecordsIt) {
-  InstanceDir dir = InstanceDir::create("keep-me");
+  InstanceDir dir = InstanceDir::create(VmName::parse("keep-me"));
   InstanceState state = mounted_state("keep-me", Phase::running, false);
   dir.save(state);
   release_instance(dir, state, m_store, Disposition::keep);
@@ -69,20 +69,21 @@ TEST_F(Owner, ReleaseGivesTheImageBackOnceAndRecordsIt) {
 }
 
 TEST_F(Owner, RemoveDeletesTheDirectory) {
-  InstanceDir dir = InstanceDir::create("gone");
+  InstanceDir dir = InstanceDir::create(VmName::parse("gone"));
   const std::string path = dir.path();
   InstanceState state = mounted_state("gone", Phase::running, true);
   dir.save(state);
   release_instance(dir, state, m_store, Disposition::remove);
   EXPECT_EQ(m_store.unmounts, 1);
   EXPECT_FALSE(std::filesystem::exists(path));
-  EXPECT_FALSE(InstanceDir::open("gone").has_value());
+  EXPECT_FALSE(InstanceDir::open(VmName::parse("gone")).has_value());
 }
 
 TEST_F(Owner, ErrorPathRemovesAnInstanceThatNeverRan) {
   std::string path;
   {
-    InstanceOwner owner(InstanceDir::create("half"), mounted_state("half", Phase::creating, false), m_store);
+    InstanceOwner owner(InstanceDir::create(VmName::parse("half")), mounted_state("half", Phase::creating, false),
+                        m_store);
     path = owner.dir().path();
     owner.save();
   }
@@ -92,22 +93,23 @@ TEST_F(Owner, ErrorPathRemovesAnInstanceThatNeverRan) {
 
 TEST_F(Owner, HandedOverInstancesAreLeftAlone) {
   {
-    InstanceOwner owner(InstanceDir::create("detached"), mounted_state("detached", Phase::running, true), m_store);
+    InstanceOwner owner(InstanceDir::create(VmName::parse("detached")), mounted_state("detached", Phase::running, true),
+                        m_store);
     owner.save();
     owner.hand_over();
   }
   EXPECT_EQ(m_store.unmounts, 0);
-  EXPECT_TRUE(InstanceDir::open("detached").has_value());
+  EXPECT_TRUE(InstanceDir::open(VmName::parse("detached")).has_value());
 }
 
 TEST_F(Owner, NamesAreClaimedAtomically) {
-  InstanceDir first = InstanceDir::create("taken");
-  EXPECT_THROW(InstanceDir::create("taken"), UsageError);
+  InstanceDir first = InstanceDir::create(VmName::parse("taken"));
+  EXPECT_THROW(InstanceDir::create(VmName::parse("taken")), UsageError);
 }
 
 TEST_F(Owner, LockTellsLiveOwnersAndRemovedInstancesApart) {
-  InstanceDir owner = InstanceDir::create("locked");
-  auto other = InstanceDir::open("locked");
+  InstanceDir owner = InstanceDir::create(VmName::parse("locked"));
+  auto other = InstanceDir::open(VmName::parse("locked"));
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(other->try_lock(), InstanceDir::LockResult::busy);
   InstanceState state;

@@ -9,21 +9,22 @@ using namespace bcvk;
 
 TEST(VmName, AcceptsThePattern) {
   for (const char* ok : {"a", "vm1", "My-VM_2.test", "0abc"}) {
-    EXPECT_NO_THROW(check_vm_name(ok)) << ok;
+    EXPECT_EQ(VmName::parse(ok).str(), ok);
   }
-  EXPECT_NO_THROW(check_vm_name(std::string(63, 'a')));
+  EXPECT_NO_THROW(VmName::parse(std::string(63, 'a')));
 }
 
-TEST(VmName, RejectsOthers) {
-  for (const std::string& bad :
-       std::vector<std::string>{"", "-vm", ".vm", "_vm", "a b", "a/b", "vm\n", "vé", std::string(64, 'a')}) {
-    EXPECT_THROW(check_vm_name(bad), UsageError) << bad;
+TEST(VmName, RejectsAnythingThatCouldBecomeAPath) {
+  for (const std::string& bad : std::vector<std::string>{"", "-vm", ".vm", "_vm", "a b", "a/b", "..", ".", "../x",
+                                                         "../../victim", "vm\n", "vé", std::string(64, 'a')}) {
+    EXPECT_THROW(VmName::parse(bad), UsageError) << bad;
+    EXPECT_FALSE(VmName::try_parse(bad)) << bad;
   }
 }
 
 TEST(VmName, MessageNamesOptionValueAndRule) {
   try {
-    check_vm_name("a b");
+    VmName::parse("a b", "--name");
     FAIL();
   } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(), "--name: invalid VM name 'a b': use letters, digits, '_', '.' and '-', starting with a "
@@ -31,8 +32,45 @@ TEST(VmName, MessageNamesOptionValueAndRule) {
   }
 }
 
+TEST(VmName, ControlCharactersAreShownEscaped) {
+  try {
+    VmName::parse("x\x1b[2J");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("NAME: invalid VM name 'x\\x1b[2J'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(VmName, ListsAreCheckedWhole) {
+  EXPECT_EQ(parse_vm_names({"a", "b"}).size(), 2U);
+  EXPECT_THROW(parse_vm_names({"a", "../b"}), UsageError);
+}
+
 TEST(VmName, GeneratedNamesAreValidAndDeterministic) {
   const auto name = generate_vm_name([] { return 0x3fa9c2d1U; });
-  EXPECT_EQ(name, "bcvk-3fa9c2d1");
-  EXPECT_NO_THROW(check_vm_name(name));
+  EXPECT_EQ(name.str(), "bcvk-3fa9c2d1");
+}
+
+TEST(PlainText, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("héllo ✓ 😀"));
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x9c"));         // truncated
+}
+
+TEST(PlainText, PrintableEscapesControlsAndBadBytes) {
+  EXPECT_EQ(printable("a\nb\x7f\xff✓"), "a\\x0ab\\x7f\\xff✓");
+}
+
+TEST(PlainText, CheckNamesOptionAndByte) {
+  try {
+    check_plain_text("--label", "value", "a\tb");
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--label: value 'a\\x09b' contains a control character (0x09): remove it");
+  }
+  EXPECT_THROW(check_plain_text("--karg", "kernel argument", "\xff"), UsageError);
+  EXPECT_NO_THROW(check_plain_text("--label", "value", "héllo wörld"));
 }

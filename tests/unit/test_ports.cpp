@@ -47,13 +47,13 @@ protected:
 };
 
 TEST_F(PortRegistry, EveryInstanceClaimsItsRecordedPort) {
-  auto a = InstanceDir::create("alpha");
+  auto a = InstanceDir::create(VmName::parse("alpha"));
   InstanceState sa;
   sa.name = "alpha";
   sa.ssh_port = 41000;
   a.save(sa);
-  auto b = InstanceDir::create("beta"); // no state yet: still being created
-  auto c = InstanceDir::create("gamma");
+  auto b = InstanceDir::create(VmName::parse("beta")); // no state yet: still being created
+  auto c = InstanceDir::create(VmName::parse("gamma"));
   InstanceState sc;
   sc.name = "gamma"; // --network none: no port
   c.save(sc);

@@ -31,7 +31,7 @@ TEST(ValidateRunOptions, Defaults) {
   EXPECT_EQ(c.image, "localhost/test");
   EXPECT_EQ(c.memory_bytes, 4 * k_gib);
   EXPECT_EQ(c.vcpus, 6U);
-  EXPECT_TRUE(c.name.empty());
+  EXPECT_FALSE(c.name.has_value());
   EXPECT_EQ(c.network.mode, NetworkMode::isolated);
   EXPECT_EQ(c.ssh_timeout_seconds, 240U);
 }
