@@ -27,6 +27,7 @@ protected:
     std::ofstream(m_dir / "units/system/srv-e2e.mount")
         << "[Unit]\nDescription=e2e injected mount\n[Mount]\nWhat=tmpfs\nWhere=/srv/e2e\nType=tmpfs\n"
            "[Install]\nWantedBy=local-fs.target\n";
+    std::ofstream(m_dir / "serial.out") << "kept from before\n"; // appended to, never truncated
     run({"truncate", "-s", "64M", (m_dir / "data.raw").string()});
     run({"qemu-img", "create", "-q", "-f", "qcow2", (m_dir / "data.qcow2").string(), "32M"});
   }
@@ -98,7 +99,7 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   EXPECT_EQ(field(r.out, "UNIT"), "active-injected");
   EXPECT_EQ(field(r.out, "MOUNT_UNIT"), "active");
   EXPECT_EQ(field(r.out, "SERIAL"), "sent");
-  EXPECT_EQ(slurp(path("serial.out")), "to-the-host\n");
+  EXPECT_EQ(slurp(path("serial.out")), "kept from before\nto-the-host\n");
   EXPECT_EQ(field(r.out, "NET"), "hello-from-host-loopback");
 
   // The VM was kept: its logs stay readable until it is removed.
@@ -145,7 +146,8 @@ TEST_F(Attachments, BadHostPathsFailBeforeAnythingIsCreated) {
       {{"--ro-bind", path("plain-file") + ":p"}, "--ro-bind: " + path("plain-file") + " is not a directory"},
       {{"--mount-disk-file", path("nodisk.raw")}, "--mount-disk-file: " + path("nodisk.raw") + " does not exist"},
       {{"--mount-disk-file", path("disk.vmdk") + ":v"}, "is a vmdk image: use raw or qcow2"},
-      {{"--virtio-serial-out", "p:" + path("no/dir/out")}, "--virtio-serial-out: directory " + path("no/dir")},
+      {{"--virtio-serial-out", "p:" + path("no/dir/out")},
+       "--virtio-serial-out: the directory of " + path("no/dir/out") + " does not exist"},
       {{"--systemd-units", path("rw")}, "has no system/ subdirectory"},
   };
   for (const auto& [opt, message] : cases) {

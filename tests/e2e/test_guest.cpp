@@ -4,6 +4,7 @@
 
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -27,6 +28,7 @@ TEST_F(Guest, ExecuteSeesTheRequestedMachineAndReportsStatus) {
                             "echo CMDLINE=$(cat /proc/cmdline); "
                             "echo written > /etc/bcvk-e2e-write && echo WRITABLE=$(cat /etc/bcvk-e2e-write); "
                             "echo GREETING=\"$GREETING\"; "
+                            "echo MANAGER_ENV=$(systemctl show-environment | grep -c '^GREETING='); "
                             "printf 'QUOTED=%s\\n' \"it's a \\\"test\\\" — ✓\"; "
                             "echo to-stderr >&2";
   const auto r =
@@ -43,6 +45,8 @@ TEST_F(Guest, ExecuteSeesTheRequestedMachineAndReportsStatus) {
   EXPECT_TRUE(contains(field(r.out, "CMDLINE"), "root=rootfs")) << r.out;
   EXPECT_EQ(field(r.out, "WRITABLE"), "written");
   EXPECT_EQ(field(r.out, "GREETING"), "héllo \"wörld\" & more");
+  EXPECT_EQ(field(r.out, "MANAGER_ENV"), "1") << "-e reaches the service manager too";
+  EXPECT_FALSE(contains(field(r.out, "CMDLINE"), "GREETING")) << "-e values stay off the kernel command line";
   EXPECT_EQ(field(r.out, "QUOTED"), "it's a \"test\" — ✓");
   EXPECT_TRUE(contains(r.err, "to-stderr")) << "stderr goes to stderr: " << r.err;
   EXPECT_FALSE(contains(r.out, "to-stderr"));
@@ -65,7 +69,11 @@ TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
 
   // Stopped and kept: the change is in the instance's own upper layer, nothing is mounted.
   const std::string dir = state_dir() + "/instances/e2e-keep";
-  EXPECT_EQ(slurp(dir + "/upper/var/lib/bcvk-e2e"), "persisted\n");
+  EXPECT_EQ(slurp(dir + "/overlay/upper/var/lib/bcvk-e2e"), "persisted\n");
+  // Only root may look into the guest's files from the host.
+  EXPECT_EQ(fs::status(dir + "/overlay").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(dir + "/state.json").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_TRUE(contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"));
   EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), "/instances/e2e-keep/"));
   EXPECT_EQ(run_podman_mounts(), "");

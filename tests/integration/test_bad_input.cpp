@@ -1,0 +1,243 @@
+// The bad-input table: every hostile name, spec, path or value a user (or a script fed by someone
+// else) can hand bcvk, run through the real binary on libvirt's test driver. Each row must end with
+// exit status 125, exactly one line on stderr naming the problem, and nothing created or touched:
+// no instance directory, no mount, no image mount, no file outside, the victim files intact.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "bcvk/process.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Row {
+  Row(std::vector<std::string> a, std::string w, std::optional<std::string> s = std::nullopt)
+      : args(std::move(a)), words(std::move(w)), state_dir(std::move(s)) {}
+  std::vector<std::string> args;
+  std::string words;                    // must appear in the one stderr line
+  std::optional<std::string> state_dir; // BCVK_STATE_DIR for this row (default: the sandbox's)
+};
+
+std::size_t line_count(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+class BadInput : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_root = fs::temp_directory_path() / ("bcvk-bad-input-" + std::to_string(::getpid()));
+    fs::remove_all(m_root);
+    fs::create_directories(m_root / "state/instances");
+    fs::permissions(m_root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
+    fs::create_directories(m_root / "victim");
+    std::ofstream(m_root / "victim/precious") << "keep me";
+    std::ofstream(m_root / "victim/lock") << "";
+    fs::create_directories(m_root / "dir");
+    std::ofstream(m_root / "file") << "data";
+    std::ofstream(m_root / "state/disk.raw") << std::string(4096, '\0');
+    fs::create_symlink(m_root / "victim/precious", m_root / "link");
+    ::mkfifo((m_root / "fifo").c_str(), 0600);
+    fs::create_directories(m_root / "open");
+    fs::permissions(m_root / "open", fs::perms::all); // 0777 without the sticky bit
+    // Unit directories with a link, a FIFO, a linked system/ and a bad [Install] target.
+    fs::create_directories(m_root / "units-link/system");
+    fs::create_symlink(m_root / "victim/precious", m_root / "units-link/system/a.service");
+    fs::create_directories(m_root / "units-fifo/system");
+    ::mkfifo((m_root / "units-fifo/system/a.service").c_str(), 0600);
+    fs::create_directories(m_root / "units-sublink/system");
+    fs::create_directory_symlink(m_root / "victim", m_root / "units-sublink/system/a.service.d");
+    fs::create_directories(m_root / "units-systemlink");
+    fs::create_directory_symlink(m_root / "dir", m_root / "units-systemlink/system");
+    fs::create_directories(m_root / "units-nosystem");
+    fs::create_directories(m_root / "units-badwanted/system");
+    std::ofstream(m_root / "units-badwanted/system/a.service")
+        << "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=../../../etc/cron.d/x.target\n";
+    // State directories bcvk must refuse rather than use or chmod.
+    fs::create_directories(m_root / "foreign");
+    ::chown((m_root / "foreign").c_str(), 65534, 65534);
+    fs::create_directories(m_root / "openstate/instances");
+    fs::permissions(m_root / "openstate/instances", fs::perms::all);
+    ::setenv("BCVK_CONNECT", "test:///default", 1);
+  }
+  void TearDown() override {
+    fs::remove_all(m_root);
+    ::unsetenv("BCVK_CONNECT");
+    ::unsetenv("BCVK_STATE_DIR");
+  }
+
+  std::string p(const std::string& rel) const { return (m_root / rel).string(); }
+
+  void expect_refused(const Row& row) {
+    ::setenv("BCVK_STATE_DIR", row.state_dir.value_or(p("state")).c_str(), 1);
+    std::vector<std::string> argv{BCVK_BINARY};
+    argv.insert(argv.end(), row.args.begin(), row.args.end());
+    SystemProcessRunner runner;
+    const auto r = runner.run(argv);
+    std::string shown;
+    for (const auto& a : row.args) {
+      shown += "[" + a + "] ";
+    }
+    EXPECT_EQ(r.status, 125) << shown << r.err;
+    EXPECT_EQ(line_count(r.err), 1U) << shown << r.err;
+    EXPECT_EQ(r.err.rfind("bcvk: error: ", 0), 0U) << shown << r.err;
+    EXPECT_NE(r.err.find(row.words), std::string::npos) << shown << "expected '" << row.words << "' in: " << r.err;
+    EXPECT_EQ(r.out, "") << shown;
+    expect_nothing_created(shown);
+  }
+
+  void expect_nothing_created(const std::string& shown) {
+    EXPECT_TRUE(fs::is_empty(m_root / "state/instances")) << shown << ": an instance directory was created";
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(mountinfo, line)) {
+      EXPECT_EQ(line.find(m_root.string()), std::string::npos) << shown << ": left a mount: " << line;
+    }
+    std::ifstream precious(m_root / "victim/precious");
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(precious)), {}), "keep me") << shown;
+    EXPECT_TRUE(fs::exists(m_root / "victim/lock")) << shown;
+    EXPECT_TRUE(fs::is_empty(m_root / "open")) << shown << ": created a file in a shared directory";
+    EXPECT_TRUE(fs::is_empty(m_root / "dir")) << shown;
+    EXPECT_EQ(fs::status("/tmp").permissions(), fs::perms::all | fs::perms::sticky_bit) << shown << ": /tmp changed";
+    EXPECT_EQ(fs::status(m_root / "foreign").permissions(), fs::perms::owner_all | fs::perms::group_read |
+                                                                fs::perms::group_exec | fs::perms::others_read |
+                                                                fs::perms::others_exec)
+        << shown;
+  }
+
+  std::vector<std::string> run(std::vector<std::string> options) const {
+    std::vector<std::string> args{"ephemeral", "run"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("localhost/no-such-image");
+    return args;
+  }
+
+  fs::path m_root;
+};
+
+TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
+  const std::string name_rule = "invalid VM name";
+  const std::vector<Row> rows{
+      // VM names reach paths below the state directory: every verb checks them first.
+      {{"ephemeral", "rm", "../../victim"}, name_rule},
+      {{"ephemeral", "rm", ".."}, name_rule},
+      {{"ephemeral", "rm", ""}, name_rule},
+      {{"ephemeral", "rm", "a/b"}, name_rule},
+      {{"ephemeral", "rm", "--", "-bad"}, name_rule},
+      {{"ephemeral", "rm", std::string(64, 'a')}, name_rule},
+      {{"ephemeral", "rm", "x\x1b[2J"}, "invalid VM name 'x\\x1b[2J'"},
+      {{"ephemeral", "rm", "fine", "../victim"}, name_rule},
+      {{"ephemeral", "rm", "-f", "../../victim"}, name_rule},
+      {{"ephemeral", "stop", "../../victim"}, name_rule},
+      {{"ephemeral", "start", "../../victim"}, name_rule},
+      {{"ephemeral", "logs", "../../victim"}, name_rule},
+      {{"ephemeral", "logs", "--virtiofsd", "../x"}, name_rule},
+      {{"ephemeral", "inspect", "../../victim"}, name_rule},
+      {{"ephemeral", "ssh", "../../victim"}, name_rule},
+      {{"ephemeral", "supervise", "../../victim"}, name_rule},
+      {run({"--name", ".."}), "--name: invalid VM name"},
+      {run({"--name", ""}), "--name: invalid VM name ''"},
+      {run({"--name", "a/b"}), "--name: invalid VM name"},
+      {run({"--name=-bad"}), "--name: invalid VM name"},
+      // Sizes, counts, types.
+      {run({"--memory", "64M"}), "--memory: size '64M' is out of range"},
+      {run({"--memory", "-1"}), "--memory"},
+      {run({"--memory", "1Z"}), "--memory: invalid size '1Z'"},
+      {run({"--vcpus", "0"}), "--vcpus: invalid count '0'"},
+      {run({"--vcpus", "999"}), "--vcpus: invalid count '999'"},
+      {run({"--vcpus", "1.5"}), "--vcpus: invalid count '1.5'"},
+      {run({"--itype", "u9.giant"}), "--itype: unknown instance type"},
+      {run({"--add-swap", "1K"}), "--add-swap"},
+      // Shares: never bcvk's own state, never a kernel pseudo file system.
+      {run({"--bind", ":name"}), "--bind: ':name' has no host path"},
+      {run({"--bind", "/tmp:bad/name"}), "--bind: invalid mount name"},
+      {run({"--bind", p("nonexistent") + ":x"}), "does not exist"},
+      {run({"--bind", p("file") + ":x"}), "is not a directory"},
+      {run({"--bind", p("state") + ":x"}), "bcvk's state directory"},
+      {run({"--bind", p("state/instances") + ":x"}), "is inside bcvk's state directory"},
+      {run({"--ro-bind", "/:root"}), "contains bcvk's state directory"},
+      {run({"--bind", "/proc:p"}), "kernel pseudo file system"},
+      {run({"--ro-bind", "/sys/kernel:s"}), "kernel pseudo file system"},
+      {run({"--bind", p("dir") + ":a", "--bind", p("dir") + ":a"}), "is used twice"},
+      {run({"--bind", p("dir") + "\n:a"}), "contains a control character (0x0a)"},
+      // Disks.
+      {run({"--mount-disk-file", ":x"}), "--mount-disk-file: ':x' has no file"},
+      {run({"--mount-disk-file", p("file") + ":bcvk-swap"}), "is reserved for bcvk's own devices"},
+      {run({"--mount-disk-file", p("state/disk.raw") + ":d"}), "is inside bcvk's state directory"},
+      {run({"--mount-disk-file", "/proc/cmdline:k"}), "kernel pseudo file system"},
+      {run({"--mount-disk-file", p("dir") + ":d"}), "is not a file or block device"},
+      {run({"--mount-disk-file", "\xff:d"}), "is not valid UTF-8"},
+      // Serial outputs: libvirt opens them as root, so only a regular file of ours will do.
+      {run({"--virtio-serial-out", "nofile"}), "--virtio-serial-out: invalid value 'nofile'"},
+      {run({"--virtio-serial-out", "org.bcvk.journal:" + p("out")}), "is reserved for bcvk's own ports"},
+      {run({"--virtio-serial-out", "log:" + p("link")}), "is a symbolic link"},
+      {run({"--virtio-serial-out", "log:" + p("fifo")}), "is a FIFO"},
+      {run({"--virtio-serial-out", "log:/dev/null"}), "is a device"},
+      {run({"--virtio-serial-out", "log:" + p("dir")}), "is a directory"},
+      {run({"--virtio-serial-out", "log:" + p("state/out.log")}), "is inside bcvk's state directory"},
+      {run({"--virtio-serial-out", "log:" + p("open/out.log")}), "can be changed by other users"},
+      {run({"--virtio-serial-out", "log:/proc/sys/kernel/out"}), "kernel pseudo file system"},
+      {run({"--virtio-serial-out", "log:" + p("nodir/out.log")}), "does not exist"},
+      {run({"--virtio-serial-out", "log:" + p("a\tb")}), "contains a control character (0x09)"},
+      // Labels, environment, kernel arguments, commands.
+      {run({"--label", "novalue"}), "--label: invalid value 'novalue': use KEY=VALUE"},
+      {run({"--label", "a=b\nc"}), "--label: value 'b\\x0ac' contains a control character (0x0a)"},
+      {run({"--label", "a=\xff"}), "--label: value '\\xff' is not valid UTF-8"},
+      {run({"--label", "a b=c"}), "keys cannot contain white space"},
+      {run({"-e", "1X=y"}), "--env: invalid variable name '1X'"},
+      {run({"-e", "A=x\x1b"}), "--env: value 'x\\x1b' contains a control character (0x1b)"},
+      {run({"-e", "A=\xc0\xaf"}), "is not valid UTF-8"},
+      {run({"--karg", "a\nb"}), "--karg: kernel argument 'a\\x0ab' contains a control character"},
+      {run({"--karg", "a\rinit=/bin/sh"}), "contains a control character (0x0d)"},
+      {run({"--karg", "a\"b"}), "has an unbalanced double quote"},
+      {run({"--karg", "x=\" y"}), "has an unbalanced double quote"},
+      {run({"--karg", ""}), "--karg: invalid kernel argument ''"},
+      {run({"--karg", "\xff"}), "is not valid UTF-8"},
+      {run({"--karg", "x=" + std::string(3000, 'a')}), "the kernel keeps only 2047"},
+      {run({"--execute", ""}), "--execute: empty command"},
+      {run({"--execute", "\n \n"}), "--execute: empty command"},
+      // Unit directories: regular files only, links never followed, [Install] targets unit names.
+      {run({"--systemd-units", p("units-link")}), "is a symbolic link"},
+      {run({"--systemd-units", p("units-fifo")}), "is a FIFO"},
+      {run({"--systemd-units", p("units-sublink")}), "is a symbolic link"},
+      {run({"--systemd-units", p("units-systemlink")}), "must be a real directory"},
+      {run({"--systemd-units", p("units-nosystem")}), "has no system/ subdirectory"},
+      {run({"--systemd-units", p("units-badwanted")}),
+       "WantedBy= value '../../../etc/cron.d/x.target' is not a unit name"},
+      // Image references go to podman as arguments.
+      {{"ephemeral", "run", "--", "-q"}, "IMAGE: '-q' is not an image reference (it starts with '-')"},
+      {{"ephemeral", "run", "--", "--all"}, "starts with '-'"},
+      {{"ephemeral", "run", "img name"}, "IMAGE: 'img name' is not an image reference"},
+      {{"ephemeral", "run", "img\n"}, "IMAGE: 'img\\x0a' is not an image reference"},
+      {{"ephemeral", "run-ssh", "--", "-q"}, "starts with '-'"},
+      // Option combinations.
+      {run({"-d", "-t"}), "--detach cannot be combined with --tty/--interactive"},
+      {run({"--debug", "-d"}), "--debug cannot be combined with --detach"},
+      {run({"-K", "--network", "none"}), "--ssh-keygen: a VM with --network none"},
+      {run({"--network", "slirp4netns:x"}), "--network: unsupported value"},
+      // State directories that others could write (or that are not directories) are refused, not chmod'ed.
+      {{"ephemeral", "ps"}, "BCVK_STATE_DIR: /tmp is writable by other users", "/tmp"},
+      {run({"--name", "x"}), "BCVK_STATE_DIR: /tmp is writable by other users", "/tmp"},
+      {{"ephemeral", "rm", "x"}, "belongs to another user", p("foreign")},
+      {{"ephemeral", "ps"}, "is not an absolute path", "relative/state"},
+      {{"ephemeral", "ps"}, "is not a directory", p("file")},
+      {{"ephemeral", "ps"}, "instances is writable by other users", p("openstate")},
+  };
+  EXPECT_GE(rows.size(), 50U);
+  for (const auto& row : rows) {
+    expect_refused(row);
+  }
+  SystemProcessRunner runner;
+  const auto mounts = runner.run({"podman", "image", "mount"});
+  EXPECT_EQ(mounts.out, "") << "an image mount was left";
+}
+
+} // namespace

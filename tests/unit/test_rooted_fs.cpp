@@ -1,0 +1,145 @@
+// The trust boundary for files: whatever links an image or a guest planted, reads and writes stay
+// inside the tree, and host-side deletion never follows a link.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bcvk/error.hpp"
+#include "bcvk/rooted_fs.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+class Tree : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const std::string base =
+        fs::temp_directory_path() / ("bcvk-rooted-" + std::to_string(::getpid()) + "-" +
+                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    m_root = base + "-root";
+    m_host = base + "-host";
+    fs::create_directories(m_root / "etc");
+    fs::create_directories(m_host);
+    std::ofstream(m_host / "precious") << "host data";
+  }
+  void TearDown() override {
+    fs::remove_all(m_root);
+    fs::remove_all(m_host);
+  }
+  RootedTree tree() const { return RootedTree::open(m_root, "the guest root"); }
+  fs::path m_root;
+  fs::path m_host;
+};
+
+// The link's target exists both on the host and in the tree: the tree's own is used.
+TEST_F(Tree, AbsoluteDirectoryLinkIsResolvedInsideTheRoot) {
+  fs::create_directories(m_root / m_host.relative_path());
+  fs::create_directory_symlink(m_host, m_root / "etc/systemd");
+  tree().write_file("/etc/systemd/system/x.service", "unit", 0644);
+  EXPECT_FALSE(fs::exists(m_host / "system")) << "wrote to the host";
+  EXPECT_EQ(slurp(m_root / m_host.relative_path() / "system/x.service"), "unit");
+}
+
+TEST_F(Tree, DotDotCannotClimbOut) {
+  fs::create_directories(m_root / m_host.relative_path());
+  fs::create_directory_symlink("../../../../../../../../" + m_host.relative_path().string(), m_root / "etc/bcvk");
+  tree().write_file("etc/bcvk/execute.sh", "script", 0700);
+  EXPECT_FALSE(fs::exists(m_host / "execute.sh"));
+  EXPECT_EQ(slurp(m_root / m_host.relative_path() / "execute.sh"), "script");
+}
+
+TEST_F(Tree, AnExistingLinkIsReplacedNeverFollowed) {
+  fs::create_directories(m_root / "etc/ssh");
+  fs::create_symlink(m_host / "precious", m_root / "etc/ssh/ssh_host_ed25519_key");
+  tree().write_file("etc/ssh/ssh_host_ed25519_key", "key", 0600);
+  EXPECT_EQ(slurp(m_host / "precious"), "host data");
+  EXPECT_FALSE(fs::is_symlink(m_root / "etc/ssh/ssh_host_ed25519_key"));
+  EXPECT_EQ(slurp(m_root / "etc/ssh/ssh_host_ed25519_key"), "key");
+  EXPECT_EQ(fs::status(m_root / "etc/ssh/ssh_host_ed25519_key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(Tree, SymlinksAreWrittenAsLinksAndReplaceOldOnes) {
+  tree().write_symlink("etc/systemd/system/multi-user.target.wants/a.service", "/etc/systemd/system/a.service");
+  tree().write_symlink("etc/systemd/system/multi-user.target.wants/a.service", "/etc/systemd/system/b.service");
+  EXPECT_EQ(fs::read_symlink(m_root / "etc/systemd/system/multi-user.target.wants/a.service"),
+            "/etc/systemd/system/b.service");
+}
+
+// The target exists only on the host: inside the tree the link leads nowhere, so nothing is written.
+TEST_F(Tree, ALinkToAHostOnlyDirectoryIsAnError) {
+  fs::create_directory_symlink(m_host, m_root / "etc/systemd");
+  EXPECT_THROW(tree().write_file("etc/systemd/system/x.service", "unit", 0644), Error);
+  EXPECT_FALSE(fs::exists(m_host / "system"));
+  EXPECT_EQ(fs::directory_iterator(m_host)->path().filename(), "precious");
+}
+
+TEST_F(Tree, ADirectoryInPlaceOfTheFileIsAnError) {
+  fs::create_directories(m_root / "etc/x.service");
+  EXPECT_THROW(tree().write_file("etc/x.service", "unit", 0644), Error);
+}
+
+TEST_F(Tree, ReadsFollowLinksOnlyInsideTheTree) {
+  fs::create_symlink(m_host / "precious", m_root / "etc/os-release");
+  EXPECT_FALSE(tree().read_file("etc/os-release", LinkPolicy::confined, 1024).has_value())
+      << "confined: the link resolves to the tree's own (missing) file";
+  EXPECT_THROW(tree().read_file("etc/os-release", LinkPolicy::beneath, 1024), Error);
+  std::ofstream(m_root / "etc/real") << "inside";
+  fs::create_symlink("real", m_root / "etc/alias");
+  EXPECT_EQ(tree().read_file("/etc/alias", LinkPolicy::beneath, 1024), "inside");
+  EXPECT_THROW(tree().read_file("etc/real", LinkPolicy::confined, 3), Error) << "size bound";
+}
+
+TEST_F(Tree, MagicLinksAreRefused) {
+  fs::create_symlink("/proc/self/root/" + (m_host / "precious").relative_path().string(), m_root / "etc/magic");
+  EXPECT_FALSE(tree().read_file("etc/magic", LinkPolicy::confined, 1024).has_value());
+}
+
+TEST_F(Tree, ListingShowsEntriesWithoutFollowingThem) {
+  fs::create_directory_symlink(m_host, m_root / "etc/hostdir");
+  const auto entries = tree().list("etc", LinkPolicy::confined);
+  ASSERT_EQ(entries.size(), 1U);
+  EXPECT_EQ(entries[0].name, "hostdir");
+  EXPECT_EQ(entries[0].kind, TreeEntry::Kind::symlink);
+  EXPECT_TRUE(tree().list("etc/hostdir", LinkPolicy::confined).empty()) << "listed the host directory";
+  EXPECT_TRUE(tree().list("no/such/dir", LinkPolicy::confined).empty());
+}
+
+TEST_F(Tree, CopyOutCreatesANewFileAndNeverWritesThroughALink) {
+  std::ofstream(m_root / "etc/kernel") << "KERNEL";
+  const fs::path dest = m_host / "copy";
+  tree().copy_out("etc/kernel", LinkPolicy::beneath, dest.string(), 0644);
+  EXPECT_EQ(slurp(dest), "KERNEL");
+  fs::create_symlink(m_host / "precious", m_host / "planted");
+  EXPECT_THROW(tree().copy_out("etc/kernel", LinkPolicy::beneath, (m_host / "planted").string(), 0644), Error);
+  EXPECT_EQ(slurp(m_host / "precious"), "host data");
+}
+
+TEST_F(Tree, RemoveTreeDeletesLinksNotTheirTargets) {
+  fs::create_directories(m_root / "upper/etc");
+  fs::create_symlink(m_host / "precious", m_root / "upper/etc/link-to-file");
+  fs::create_directory_symlink(m_host, m_root / "upper/etc/link-to-dir");
+  std::ofstream(m_root / "upper/etc/file") << "x";
+  remove_tree_nofollow((m_root / "upper").string());
+  EXPECT_FALSE(fs::exists(m_root / "upper"));
+  EXPECT_EQ(slurp(m_host / "precious"), "host data");
+  EXPECT_NO_THROW(remove_tree_nofollow((m_root / "upper").string())) << "missing is fine";
+}
+
+TEST(TreeRelative, Normalises) {
+  EXPECT_EQ(tree_relative("/etc//systemd/./system/"), "etc/systemd/system");
+  EXPECT_EQ(tree_relative("/"), "");
+  EXPECT_EQ(tree_relative("a/../b"), "a/../b") << ".. is left to the kernel, which keeps it inside";
+}
+
+} // namespace
