@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/image_store.hpp"
+#include "bcvk/instance.hpp"
 #include "bcvk/process.hpp"
 #include "bcvk/run_options.hpp"
 #include "bcvk/vm_spec.hpp"
@@ -28,6 +29,7 @@ struct HostInputs {
   std::vector<DiskAttachment> disks;         // absolute paths with their detected format
   std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
   std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
+  std::vector<std::string> created_files;    // serial outputs bcvk created (empty) in shared directories
 };
 
 // Checks that every host path exists and is of the right kind, resolves it, and detects disk
@@ -38,7 +40,15 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
 // FIFO is refused, never followed); [Install] targets must be unit names. Throws UsageError.
 std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
 
-// The "format" of `qemu-img info --output=json` (pure).
-std::string parse_qemu_img_format(const std::string& json);
+// Checks the host paths of a kept instance again before it boots again: libvirt opens them anew,
+// and what was safe when the VM was made may not be now. Throws UsageError as resolve_host_inputs.
+void recheck_host_inputs(const InstanceState& state, ProcessRunner& runner);
+
+// What `qemu-img info --output=json` says about a disk image (pure).
+struct DiskImageInfo {
+  std::string format;        // "unknown" when unreadable
+  std::string external_file; // a backing file or external data file it refers to, if any
+};
+DiskImageInfo parse_qemu_img_info(const std::string& json);
 
 } // namespace bcvk

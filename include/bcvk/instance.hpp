@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/error.hpp"
 #include "bcvk/handle.hpp"
 #include "bcvk/names.hpp"
 #include "bcvk/run_options.hpp"
@@ -35,6 +36,10 @@ struct InstanceState {
   std::vector<KeyValue> labels;
   // Host directories shared read-only: re-created as read-only bind mounts on every start.
   std::vector<BindSpec> read_only_binds;
+  // The other host paths the domain uses; checked again before every start.
+  std::vector<BindSpec> read_write_binds;
+  std::vector<DiskFileSpec> disks;
+  std::vector<SerialOutSpec> serial_outputs;
 };
 
 // Serialisation of the state file (pure).
@@ -93,6 +98,10 @@ public:
   // Adopts a lock descriptor inherited from the parent process.
   void adopt_lock(int fd);
 
+  // Moves the overlay of an instance made before it lived in the private overlay/ directory.
+  // Only for the lock holder, while nothing is mounted.
+  void migrate_layout() const;
+
   InstanceState load() const;
   void save(const InstanceState& state) const; // atomic replace, 0600
   // Deletes the directory tree without following any link in it; refuses if anything is still
@@ -105,6 +114,9 @@ private:
   std::string m_path;
   Fd m_lock;
 };
+
+// "--name: a VM named X already exists: ..." with the fix.
+UsageError vm_exists_error(const VmName& name);
 
 // Creates directory `path` with `mode` if missing (an existing one must be a real directory, not a
 // link); the mode is applied only to a directory created here.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bcvk/handle.hpp"
@@ -88,6 +89,21 @@ void replace_file_at(int dir_fd, const std::string& name, const std::string& dat
 // Deletes `path` and everything below it without ever following a link (the tree may hold what a
 // guest wrote). Missing is fine. Throws Error naming the first entry that cannot be removed.
 void remove_tree_nofollow(const std::string& path);
+
+// Why a host path could be swapped for a link by a user other than root, or "" when it cannot:
+// every directory on the way to `absolute_path` (itself excluded) must belong to root (or to us)
+// and be writable by no one else, unless it is a root-owned sticky directory such as /tmp, where
+// others cannot rename root's entries. `absolute_path` must be canonical (no links).
+std::string path_swap_risk(const std::string& absolute_path);
+
+// The names in the directory open at `dir_fd` (not "." or ".."), sorted; the descriptor stays open.
+std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown);
+
+// Reads a regular file open at `fd` to its end; throws Error above `max_bytes`.
+std::string read_all(int fd, std::size_t max_bytes, const std::string& shown);
+
+// Writes all of `data` to `fd`, retrying short writes; throws Error naming `shown`.
+void write_all(int fd, std::string_view data, const std::string& shown);
 
 // Copies everything from `from_fd` to `to_fd` (both regular files).
 void copy_fd_contents(int from_fd, int to_fd, const std::string& shown);

@@ -10,6 +10,7 @@
 #include "bcvk/cli.hpp"
 #include "bcvk/error.hpp"
 #include "bcvk/log.hpp"
+#include "bcvk/names.hpp"
 #include "bcvk/signals.hpp"
 
 namespace bcvk {
@@ -85,7 +86,8 @@ int run(int argc, char** argv) {
     std::cout << e.what() << "\n";
     return k_exit_ok;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "bcvk: error: " << e.what() << " (see '" << command_path(deepest_parsed(&app)) << " --help')\n";
+    std::cerr << "bcvk: error: " << printable(e.what()) << " (see '" << command_path(deepest_parsed(&app))
+              << " --help')\n";
     return k_exit_bcvk_error;
   } catch (const ExitRequest& e) {
     return e.status();
@@ -93,7 +95,9 @@ int run(int argc, char** argv) {
     std::cerr << "bcvk: " << e.what() << "\n";
     return 128 + e.signal();
   } catch (const std::exception& e) {
-    std::cerr << "bcvk: error: " << e.what() << "\n";
+    // Messages can quote file names from an image or values from the command line: never let
+    // them send control sequences to the terminal.
+    std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
     return k_exit_bcvk_error;
   }
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <cstring>
 #include <regex>
 
@@ -29,6 +30,15 @@ std::string join(const std::vector<std::string>& items) {
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The kernel version ends up in the state file, JSON output and messages.
+bool is_kernel_version(const std::string& name) {
+  return !name.empty() && name.size() <= 255 && name.front() != '.' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '+' || c == '~' ||
+                  c == '-';
+         });
 }
 
 // Kernel files must be real files of the image: followed only while links stay inside it.
@@ -59,18 +69,8 @@ void write_new_file(const std::string& path, std::string_view bytes) {
   if (!fd) {
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      throw Error("cannot write " + path + ": " + std::strerror(errno));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  ::fchmod(fd.get(), 0644);
+  write_all(fd.get(), bytes, path);
+  ::fchmod(fd.get(), 0644); // whatever the umask: QEMU's user reads it
 }
 
 } // namespace
@@ -81,6 +81,9 @@ BootArtifacts find_boot_artifacts(const RootedTree& root, const std::string& ima
   std::vector<std::string> partial;
   for (const auto& entry : root.list("usr/lib/modules", LinkPolicy::beneath)) {
     const std::string kver = entry.name;
+    if (!is_kernel_version(kver)) {
+      continue; // not a kernel's directory; its name is never shown or stored
+    }
     const std::string dir = "/usr/lib/modules/" + kver;
     if (root.kind_of(dir, LinkPolicy::beneath) != TreeEntry::Kind::directory) {
       continue;
@@ -94,13 +97,13 @@ BootArtifacts find_boot_artifacts(const RootedTree& root, const std::string& ima
                         (has_kernel ? "initramfs.img" : "vmlinuz") + " is missing)");
     }
     for (const auto& f : root.list(dir, LinkPolicy::beneath)) {
-      if (ends_with(f.name, ".efi") && is_boot_file(root, dir + "/" + f.name)) {
+      if (ends_with(f.name, ".efi") && is_kernel_version(f.name) && is_boot_file(root, dir + "/" + f.name)) {
         ukis.push_back({kver, "", "", dir + "/" + f.name});
       }
     }
   }
   for (const auto& f : root.list("boot/EFI/Linux", LinkPolicy::beneath)) {
-    if (ends_with(f.name, ".efi") && is_boot_file(root, "/boot/EFI/Linux/" + f.name)) {
+    if (ends_with(f.name, ".efi") && is_kernel_version(f.name) && is_boot_file(root, "/boot/EFI/Linux/" + f.name)) {
       ukis.push_back({f.name.substr(0, f.name.size() - 4), "", "", "/boot/EFI/Linux/" + f.name});
     }
   }
@@ -143,7 +146,7 @@ std::optional<int> guest_systemd_version(const RootedTree& root) {
     for (const auto& f : root.list(dir, LinkPolicy::confined)) {
       std::smatch m;
       if (std::regex_match(f.name, m, k_pattern)) {
-        return std::stoi(m[1].str());
+        return m[1].length() <= 6 ? std::optional<int>(std::stoi(m[1].str())) : std::nullopt;
       }
     }
   }

@@ -25,7 +25,8 @@ void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
     return;
   }
   if (state.phase == Phase::stopped && !state.image_mounted) {
-    return; // kept on purpose, holds nothing
+    dir->migrate_layout(); // what an older bcvk kept: make its overlay private
+    return;                // kept on purpose, holds nothing
   }
   if (const auto domain = conn.find(name); domain && domain->is_active()) {
     spdlog::info("VM {} lost its supervisor; starting a new one", name);

@@ -18,6 +18,7 @@
 #include "bcvk/guest_files.hpp"
 #include "bcvk/handle.hpp"
 #include "bcvk/instance.hpp"
+#include "bcvk/rooted_fs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -81,6 +82,32 @@ void refuse_pseudo_fs(const std::string& option, const std::string& given, const
   }
 }
 
+// libvirt, virtiofsd and QEMU open these paths again later, as root: no other user may be able to
+// swap them (or a directory on the way) for a link in between.
+void refuse_swappable(const std::string& option, const std::string& given, const std::string& resolved) {
+  const std::string risk = path_swap_risk(resolved);
+  if (!risk.empty()) {
+    throw UsageError(option + ": " + risk + ", who could swap " + given +
+                     " for a link: use a path whose directories only root can change");
+  }
+}
+
+// A file in a shared sticky directory (like /tmp) is safe only while it is ours; and a second
+// name of a file could be a hard link someone made to a file of root's.
+void refuse_foreign_file(const std::string& option, const std::string& given, const struct stat& st,
+                         const struct stat& dir_st) {
+  const bool shared_dir = (dir_st.st_mode & (S_IWOTH | S_IWGRP)) != 0;
+  if (shared_dir && st.st_uid != ::geteuid()) {
+    throw UsageError(option + ": " + given +
+                     " belongs to another user in a shared directory: move it or choose "
+                     "another path");
+  }
+  if (S_ISREG(st.st_mode) && st.st_nlink != 1) {
+    throw UsageError(option + ": " + given + " has " + std::to_string(st.st_nlink) +
+                     " hard links, so it may be another file under a second name: give a file with one name");
+  }
+}
+
 std::string existing_dir(const std::string& option, const std::string& path) {
   const std::string resolved = absolute_existing(option, path);
   std::error_code ec;
@@ -96,12 +123,42 @@ std::string disk_format(const std::string& path, ProcessRunner& runner) {
     throw UsageError("--mount-disk-file: cannot read " + path +
                      " as a disk image: " + r.err.substr(0, r.err.find('\n')));
   }
-  const std::string format = parse_qemu_img_format(r.out);
-  if (format != "raw" && format != "qcow2") {
-    throw UsageError("--mount-disk-file: " + path + " is a " + format +
+  const DiskImageInfo info = parse_qemu_img_info(r.out);
+  if (info.format != "raw" && info.format != "qcow2") {
+    throw UsageError("--mount-disk-file: " + path + " is a " + info.format +
                      " image: use raw or qcow2 (convert with 'qemu-img convert -O qcow2')");
   }
-  return format;
+  // libvirt would open (and hand QEMU) whatever file the image names, wherever it is.
+  if (!info.external_file.empty()) {
+    throw UsageError("--mount-disk-file: " + path + " refers to another file (" + info.external_file +
+                     "): use a self-contained image (qemu-img convert -O qcow2 makes one)");
+  }
+  return info.format;
+}
+
+DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) {
+  const std::string option = "--mount-disk-file";
+  const std::string path = absolute_existing(option, disk.path);
+  refuse_state_dir(option, disk.path, path, false);
+  refuse_pseudo_fs(option, disk.path, path);
+  refuse_swappable(option, disk.path, path);
+  struct stat st {};
+  struct stat dir_st {};
+  if (::stat(path.c_str(), &st) != 0 || ::stat(fs::path(path).parent_path().c_str(), &dir_st) != 0 ||
+      (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+    throw UsageError(option + ": " + disk.path + " is not a file or block device");
+  }
+  refuse_foreign_file(option, disk.path, st, dir_st);
+  return {path, disk_format(path, runner), disk.name};
+}
+
+BindSpec bind_share(const BindSpec& bind) {
+  const std::string option = bind.read_only ? "--ro-bind" : "--bind";
+  const std::string dir = existing_dir(option, bind.host_path);
+  refuse_state_dir(option, bind.host_path, dir, true);
+  refuse_pseudo_fs(option, bind.host_path, dir);
+  refuse_swappable(option, bind.host_path, dir);
+  return {dir, bind.name, bind.read_only};
 }
 
 const char* kind_name(mode_t mode) {
@@ -124,10 +181,9 @@ const char* kind_name(mode_t mode) {
 }
 
 // libvirt opens the target by path as root. So it must stay a regular file of ours until then:
-// an existing one is appended to (never truncated); in a directory others can write, only a
-// sticky one (like /tmp) will do, and there bcvk creates the file itself so nobody can put a link
-// in its place.
-ChannelOutput serial_output(const SerialOutSpec& spec) {
+// an existing one is appended to (never truncated); in a shared sticky directory (like /tmp) bcvk
+// creates it itself, so nobody can put a link in its place.
+ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>* created_files) {
   const std::string option = "--virtio-serial-out";
   const fs::path given(spec.path);
   const std::string base = given.filename().string();
@@ -142,15 +198,10 @@ ChannelOutput serial_output(const SerialOutSpec& spec) {
   const std::string target = (parent / base).string();
   refuse_state_dir(option, spec.path, target, false);
   refuse_pseudo_fs(option, spec.path, parent.string());
+  refuse_swappable(option, spec.path, target);
   struct stat dir_st {};
   if (::stat(parent.c_str(), &dir_st) != 0) {
     throw UsageError(option + ": cannot examine " + parent.string() + ": " + std::strerror(errno));
-  }
-  const bool shared = (dir_st.st_mode & S_IWOTH) != 0 || ((dir_st.st_mode & S_IWGRP) != 0 && dir_st.st_gid != 0);
-  if (shared && (dir_st.st_mode & S_ISVTX) == 0) {
-    throw UsageError(option + ": " + parent.string() +
-                     " can be changed by other users, who could swap the file for a link: choose a directory only "
-                     "root can write");
   }
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) {
@@ -158,35 +209,19 @@ ChannelOutput serial_output(const SerialOutSpec& spec) {
       throw UsageError(option + ": " + spec.path + " is " + kind_name(st.st_mode) +
                        ": give a regular file (an existing one is appended to)");
     }
-    if (shared && st.st_uid != ::geteuid()) {
-      throw UsageError(option + ": " + spec.path +
-                       " belongs to another user in a shared directory: remove it or "
-                       "choose another path");
-    }
-  } else if (shared) {
+    refuse_foreign_file(option, spec.path, st, dir_st);
+  } else if (created_files != nullptr && (dir_st.st_mode & (S_IWOTH | S_IWGRP)) != 0) {
     Fd created(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!created) {
       throw UsageError(option + ": cannot create " + spec.path + ": " + std::strerror(errno));
     }
+    created_files->push_back(target);
   }
   return {spec.name, target, true};
 }
 
 void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
-  DIR* d = ::fdopendir(::dup(dir_fd));
-  if (d == nullptr) {
-    throw UsageError("--systemd-units: cannot list " + shown_dir + ": " + std::strerror(errno));
-  }
-  const Handle<DIR, ::closedir> dir(d);
-  std::vector<std::string> names;
-  while (const dirent* e = ::readdir(dir.get())) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(name);
-    }
-  }
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  for (const auto& name : list_dir_fd(dir_fd, shown_dir)) {
     const std::string shown = shown_dir + "/" + name;
     check_plain_text("--systemd-units", "file name", name);
     struct stat st {};
@@ -205,21 +240,21 @@ void read_units_below(int dir_fd, const std::string& shown_dir, const std::strin
       throw UsageError("--systemd-units: " + shown + " is " + kind_name(st.st_mode) +
                        ": put the unit file itself there (bcvk follows no links; [Install] sections enable units)");
     }
-    if (out.size() >= k_max_unit_files || static_cast<std::size_t>(st.st_size) > k_max_unit_bytes) {
-      throw UsageError("--systemd-units: " + shown + " is too large or one file too many (at most " +
-                       std::to_string(k_max_unit_files) + " files of 1 MiB)");
+    if (out.size() >= k_max_unit_files) {
+      throw UsageError("--systemd-units: more than " + std::to_string(k_max_unit_files) + " files in " + shown_dir);
     }
-    const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // O_NONBLOCK: should a FIFO take the file's place meanwhile, opening it must not hang.
+    const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     struct stat opened {};
     if (!fd || ::fstat(fd.get(), &opened) != 0 || !S_ISREG(opened.st_mode)) {
       throw UsageError("--systemd-units: cannot read " + shown + ": it changed while bcvk read it");
     }
-    UnitFile unit{prefix + name, std::string(static_cast<std::size_t>(opened.st_size), '\0'), false};
-    const ssize_t n = ::read(fd.get(), unit.content.data(), unit.content.size());
-    if (n < 0) {
-      throw UsageError("--systemd-units: cannot read " + shown + ": " + std::strerror(errno));
+    UnitFile unit{prefix + name, "", false};
+    try {
+      unit.content = read_all(fd.get(), k_max_unit_bytes, shown);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--systemd-units: ") + e.what() + ": unit files are small text files");
     }
-    unit.content.resize(static_cast<std::size_t>(n));
     // Template units need an instance name to be enabled; they stay available for others to use.
     unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
     if (unit.enable) {
@@ -247,36 +282,32 @@ std::vector<UnitFile> read_unit_dir(const std::string& system_dir) {
   return units;
 }
 
-std::string parse_qemu_img_format(const std::string& json) {
+DiskImageInfo parse_qemu_img_info(const std::string& json) {
+  DiskImageInfo info;
   try {
-    return nlohmann::json::parse(json).value("format", "unknown");
+    const auto j = nlohmann::json::parse(json);
+    info.format = j.value("format", "unknown");
+    info.external_file = j.value("full-backing-filename", j.value("backing-filename", ""));
+    if (info.external_file.empty() && j.contains("format-specific")) {
+      const auto& data = j["format-specific"].value("data", nlohmann::json::object());
+      info.external_file = data.value("data-file", "");
+    }
   } catch (const nlohmann::json::exception&) {
-    return "unknown";
+    info.format = "unknown";
   }
+  return info;
 }
 
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store) {
   HostInputs in;
   for (const auto& bind : config.binds) {
-    const std::string option = bind.read_only ? "--ro-bind" : "--bind";
-    const std::string dir = existing_dir(option, bind.host_path);
-    refuse_state_dir(option, bind.host_path, dir, true);
-    refuse_pseudo_fs(option, bind.host_path, dir);
-    in.binds.push_back({dir, bind.name, bind.read_only});
+    in.binds.push_back(bind_share(bind));
   }
   if (config.bind_storage_ro) {
     in.binds.push_back({existing_dir("--bind-storage-ro", store.storage_root()), k_storage_mount_name, true});
   }
   for (const auto& disk : config.disks) {
-    const std::string option = "--mount-disk-file";
-    const std::string path = absolute_existing(option, disk.path);
-    refuse_state_dir(option, disk.path, path, false);
-    refuse_pseudo_fs(option, disk.path, path);
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec) && !fs::is_block_file(path, ec)) {
-      throw UsageError(option + ": " + disk.path + " is not a file or block device");
-    }
-    in.disks.push_back({path, disk_format(path, runner), disk.name});
+    in.disks.push_back(disk_attachment(disk, runner));
   }
   if (!config.systemd_units.empty()) {
     const std::string dir = existing_dir("--systemd-units", config.systemd_units);
@@ -285,13 +316,35 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
       throw UsageError("--systemd-units: " + config.systemd_units + " has no system/ subdirectory: put the units in " +
                        config.systemd_units + "/system/");
     }
+    refuse_swappable("--systemd-units", config.systemd_units, dir + "/system");
     in.units = read_unit_dir(dir + "/system");
   }
-  // Last: in a shared directory this creates the (empty) output file.
   for (const auto& out : config.serial_outputs) {
-    in.serial_outputs.push_back(serial_output(out));
+    serial_output(out, nullptr);
+  }
+  // Last, once everything else passed: in a shared directory this creates the (empty) file.
+  for (const auto& out : config.serial_outputs) {
+    in.serial_outputs.push_back(serial_output(out, &in.created_files));
   }
   return in;
+}
+
+void recheck_host_inputs(const InstanceState& state, ProcessRunner& runner) {
+  for (const auto& binds : {state.read_only_binds, state.read_write_binds}) {
+    for (const auto& bind : binds) {
+      if (!is_valid_name(bind.name, 32)) {
+        throw Error("the state of " + state.name + " names an invalid share '" + printable(bind.name) + "'");
+      }
+      bind_share(bind);
+    }
+  }
+  for (const auto& disk : state.disks) {
+    disk_attachment(disk, runner);
+  }
+  std::vector<std::string> created;
+  for (const auto& out : state.serial_outputs) {
+    serial_output(out, &created);
+  }
 }
 
 } // namespace bcvk

@@ -50,10 +50,12 @@ void check_state_dir(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) {
     throw Error("cannot examine state directory " + path + ": " + std::strerror(errno));
   }
-  const std::string problem = state_dir_problem(st);
-  if (!problem.empty()) {
-    throw UsageError("BCVK_STATE_DIR: " + path + " " + problem +
-                     ": use a directory only root can write, e.g. the default /var/lib/bcvk");
+  const std::string fix = ": use a directory only root can write, e.g. the default /var/lib/bcvk";
+  if (const std::string problem = state_dir_problem(st); !problem.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + path + " " + problem + fix);
+  }
+  if (const std::string risk = path_swap_risk(path); !risk.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + risk + ", who could swap " + path + " for a link" + fix);
   }
 }
 
@@ -103,9 +105,20 @@ std::string state_to_json(const InstanceState& s) {
   for (const auto& l : s.labels) {
     labels[l.key] = l.value;
   }
-  nlohmann::json ro_binds = nlohmann::json::array();
-  for (const auto& b : s.read_only_binds) {
-    ro_binds.push_back({{"name", b.name}, {"host_path", b.host_path}});
+  const auto binds_json = [](const std::vector<BindSpec>& binds) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : binds) {
+      out.push_back({{"name", b.name}, {"host_path", b.host_path}});
+    }
+    return out;
+  };
+  nlohmann::json disks = nlohmann::json::array();
+  for (const auto& d : s.disks) {
+    disks.push_back({{"name", d.name}, {"path", d.path}});
+  }
+  nlohmann::json serial_outputs = nlohmann::json::array();
+  for (const auto& o : s.serial_outputs) {
+    serial_outputs.push_back({{"name", o.name}, {"path", o.path}});
   }
   nlohmann::json j{{"name", s.name},
                    {"image", s.image},
@@ -122,7 +135,10 @@ std::string state_to_json(const InstanceState& s) {
                    {"vcpus", s.vcpus},
                    {"ssh_port", s.ssh_port},
                    {"labels", labels},
-                   {"read_only_binds", ro_binds}};
+                   {"read_only_binds", binds_json(s.read_only_binds)},
+                   {"read_write_binds", binds_json(s.read_write_binds)},
+                   {"disks", disks},
+                   {"serial_outputs", serial_outputs}};
   return j.dump(2) + "\n";
 }
 
@@ -149,10 +165,20 @@ InstanceState state_from_json(const std::string& json) {
         s.labels.push_back({k, v.get<std::string>()});
       }
     }
-    if (j.contains("read_only_binds") && j["read_only_binds"].is_array()) {
-      for (const auto& b : j["read_only_binds"]) {
-        s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true});
-      }
+    const auto array = [&j](const char* key) {
+      return j.contains(key) && j[key].is_array() ? j[key] : nlohmann::json::array();
+    };
+    for (const auto& b : array("read_only_binds")) {
+      s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true});
+    }
+    for (const auto& b : array("read_write_binds")) {
+      s.read_write_binds.push_back({b.value("host_path", ""), b.value("name", ""), false});
+    }
+    for (const auto& d : array("disks")) {
+      s.disks.push_back({d.value("path", ""), d.value("name", "")});
+    }
+    for (const auto& o : array("serial_outputs")) {
+      s.serial_outputs.push_back({o.value("name", ""), o.value("path", "")});
     }
     return s;
   } catch (const nlohmann::json::exception& e) {
@@ -167,10 +193,17 @@ std::string InstanceDir::state_root() {
   if (path.front() != '/') {
     throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
   }
-  if (exists(path)) {
-    check_state_dir(path);
+  if (!exists(path)) {
+    return path;
   }
-  return path;
+  // Canonical, so that mount points found in /proc/self/mountinfo match the paths built here.
+  std::error_code ec;
+  const std::string canonical = fs::canonical(path, ec).string();
+  if (ec) {
+    throw UsageError("BCVK_STATE_DIR: cannot resolve " + path + ": " + ec.message());
+  }
+  check_state_dir(canonical);
+  return canonical;
 }
 
 std::string InstanceDir::ensure_state_root() {
@@ -180,8 +213,7 @@ std::string InstanceDir::ensure_state_root() {
     fs::create_directories(fs::path(root).parent_path(), ec);
     make_private_dir(root, k_dir_mode);
   }
-  check_state_dir(root);
-  return root;
+  return state_root();
 }
 
 std::string InstanceDir::instances_root() {
@@ -199,8 +231,7 @@ InstanceDir InstanceDir::create(const VmName& name) {
   const std::string path = instances_root() + "/" + name.str();
   if (::mkdir(path.c_str(), k_dir_mode) != 0) {
     if (errno == EEXIST) {
-      throw UsageError("--name: a VM named '" + name.str() +
-                       "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name.str() + "'");
+      throw vm_exists_error(name);
     }
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
@@ -280,6 +311,24 @@ InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms) {
 void InstanceDir::adopt_lock(int fd) {
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   m_lock.reset(fd);
+}
+
+void InstanceDir::migrate_layout() const {
+  struct stat st {};
+  if (::lstat(file("upper").c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::lstat(overlay_dir().c_str(), &st) == 0) {
+    return;
+  }
+  make_private_dir(overlay_dir(), 0700);
+  for (const char* part : {"upper", "work", "root"}) {
+    if (::rename(file(part).c_str(), (overlay_dir() + "/" + part).c_str()) != 0 && errno != ENOENT) {
+      throw Error("cannot move " + file(part) + " into " + overlay_dir() + ": " + std::strerror(errno));
+    }
+  }
+}
+
+UsageError vm_exists_error(const VmName& name) {
+  return UsageError("--name: a VM named '" + name.str() +
+                    "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name.str() + "'");
 }
 
 InstanceState InstanceDir::load() const {

@@ -38,8 +38,7 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
   if (config.name) {
     const std::string& name = config.name->str();
     if (InstanceDir::open(*config.name)) {
-      throw UsageError("--name: a VM named '" + name +
-                       "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name + "'");
+      throw vm_exists_error(*config.name);
     }
     if (conn.find(name)) {
       throw UsageError("--name: libvirt already has a domain named '" + name +
@@ -113,6 +112,12 @@ std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals) {
   const HostInputs inputs = resolve_host_inputs(config, runner, store);
+  // Output files bcvk created go again if the VM never gets as far as using them.
+  ScopeExit forget_created_outputs([&inputs] {
+    for (const auto& path : inputs.created_files) {
+      ::unlink(path.c_str());
+    }
+  });
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
   const VmName name = pick_name(config, conn);
@@ -129,10 +134,10 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   state.vcpus = config.vcpus;
   state.labels = config.labels;
   for (const auto& bind : inputs.binds) {
-    if (bind.read_only) {
-      state.read_only_binds.push_back(bind);
-    }
+    (bind.read_only ? state.read_only_binds : state.read_write_binds).push_back(bind);
   }
+  state.disks = config.disks;
+  state.serial_outputs = config.serial_outputs;
   auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), state, store);
   InstanceDir& dir = owner->dir();
   owner->save();
@@ -192,6 +197,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   prepared.domain_xml = render_domain_xml(build_vm_spec(config, facts));
   write_file_atomic(dir.domain_xml_file(), prepared.domain_xml);
   prepared.owner = std::move(owner);
+  forget_created_outputs.dismiss();
   return prepared;
 }
 
@@ -202,6 +208,7 @@ void remount_instance(InstanceOwner& owner, ImageStore& store) {
                 ") is gone from local storage: the VM cannot boot again; remove it with 'bcvk ephemeral rm " +
                 state.name + "'");
   }
+  owner.dir().migrate_layout();
   const std::string image_root = store.mount(state.image_id);
   state.image_mounted = true;
   owner.save();
@@ -249,8 +256,12 @@ void spawn_supervisor(InstanceDir& dir, const std::string& uri) {
     }
     // Only the supervisor inherits the lock; other children of ours must not hold it.
     ::fcntl(lock_fd, F_SETFD, 0);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+    // Close-on-exec: only the dup2'ed copies below reach the supervisor and its children.
+    const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (log_fd < 0) {
+      log_fd = null_fd;
+    }
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);

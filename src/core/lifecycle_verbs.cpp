@@ -7,6 +7,7 @@
 
 #include "bcvk/error.hpp"
 #include "bcvk/gc.hpp"
+#include "bcvk/host_inputs.hpp"
 #include "bcvk/instance_owner.hpp"
 #include "bcvk/launcher.hpp"
 #include "bcvk/runtime.hpp"
@@ -61,7 +62,7 @@ int stop_instances(const StopOptions& options, const Context& ctx) {
       }
       std::cout << name << std::endl;
     } catch (const Error& e) {
-      std::cerr << "bcvk: error: " << e.what() << "\n";
+      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
       status = k_exit_bcvk_error;
     }
   }
@@ -81,6 +82,8 @@ int start_instance(const std::string& name_text, const Context& ctx) {
   if (state.phase != Phase::stopped) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
+  // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
+  recheck_host_inputs(state, s.runner);
   InstanceOwner owner(std::move(dir), std::move(state), s.store);
   remount_instance(owner, s.store);
   const std::string xml = read_text_file(owner.dir().domain_xml_file());
@@ -130,7 +133,7 @@ int remove_instances(const RmOptions& options, const Context& ctx) {
       }
       std::cout << name << std::endl;
     } catch (const Error& e) {
-      std::cerr << "bcvk: error: " << e.what() << "\n";
+      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
       status = k_exit_bcvk_error;
     }
   }

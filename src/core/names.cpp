@@ -12,6 +12,12 @@ bool is_control(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
 
+// U+0080..U+009F, encoded as C2 80..C2 9F: terminals act on some of them (U+009B starts a CSI).
+bool is_c1_control(std::string_view sequence) {
+  return sequence.size() == 2 && static_cast<unsigned char>(sequence[0]) == 0xc2 &&
+         static_cast<unsigned char>(sequence[1]) < 0xa0;
+}
+
 // Length of the UTF-8 sequence starting at `i`, or 0 when it is not one (overlongs, surrogates
 // and code points above U+10FFFF included).
 std::size_t utf8_length(std::string_view s, std::size_t i) {
@@ -116,6 +122,9 @@ std::string printable(std::string_view text) {
     if (len == 0 || (len == 1 && is_control(c))) {
       out += hex_byte(c);
       ++i;
+    } else if (is_c1_control(text.substr(i, len))) {
+      out += hex_byte(c) + hex_byte(static_cast<unsigned char>(text[i + 1]));
+      i += len;
     } else {
       out.append(text.substr(i, len));
       i += len;
@@ -135,6 +144,13 @@ void check_plain_text(std::string_view option, std::string_view what, std::strin
   if (!is_valid_utf8(text)) {
     throw UsageError(std::string(option) + ": " + std::string(what) + " '" + printable(text) +
                      "' is not valid UTF-8: use UTF-8 text");
+  }
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (is_c1_control(text.substr(i, 2))) {
+      throw UsageError(std::string(option) + ": " + std::string(what) + " '" + printable(text) +
+                       "' contains a control character (U+00" +
+                       hex_byte(static_cast<unsigned char>(text[i + 1])).substr(2) + "): remove it");
+    }
   }
 }
 

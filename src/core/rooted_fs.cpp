@@ -81,51 +81,71 @@ void replace_entry_at(int dir_fd, const std::string& name, const std::string& sh
   throw Error("cannot write " + shown + ": no free temporary name");
 }
 
-void remove_entry_at(int dir_fd, const std::string& name, const std::string& shown, dev_t parent_dev) {
+// Deeper directories are moved up to the top of the tree being removed and emptied in a later
+// pass, so a guest that nests directories a million deep costs neither stack nor descriptors.
+constexpr int k_max_removal_depth = 32;
+
+void empty_directory(int dir_fd, const std::string& shown, dev_t dev, int depth, int top_fd);
+
+void remove_entry_at(int dir_fd, const std::string& name, const std::string& shown, dev_t parent_dev, int depth,
+                     int top_fd) {
   if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) {
     return;
   }
   if (errno != EISDIR) {
-    throw Error("cannot delete " + shown + ": " + std::strerror(errno));
+    const int err = errno;
+    throw Error("cannot delete " + shown + ": " + std::strerror(err));
+  }
+  if (depth >= k_max_removal_depth && top_fd >= 0) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    const std::string moved = ".bcvk-deep-" + std::to_string(rng());
+    if (::renameat(dir_fd, name.c_str(), top_fd, moved.c_str()) != 0) {
+      const int err = errno;
+      throw Error("cannot delete " + shown + ": " + std::strerror(err));
+    }
+    return;
   }
   struct statx sx {};
   if (::statx(dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) != 0) {
-    throw Error("cannot delete " + shown + ": " + std::strerror(errno));
+    const int err = errno;
+    throw Error("cannot delete " + shown + ": " + std::strerror(err));
   }
-  const dev_t dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
   // Never descend into something mounted here (an overlay, a bind view of a host directory).
   if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0) {
     throw Error("refusing to delete " + shown + ": it is still mounted");
-  }
-  if (dev != parent_dev) {
-    throw Error("refusing to delete " + shown + ": it is on another file system");
   }
   Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub) {
     if (errno == ENOENT) {
       return;
     }
-    throw Error("cannot open " + shown + ": " + std::strerror(errno));
+    const int err = errno;
+    throw Error("cannot open " + shown + ": " + std::strerror(err));
   }
-  std::vector<std::string> children;
-  {
-    DIR* d = ::fdopendir(::dup(sub.get()));
-    if (d == nullptr) {
-      throw Error("cannot list " + shown + ": " + std::strerror(errno));
-    }
-    const Handle<DIR, ::closedir> dir(d);
-    while (const dirent* e = ::readdir(dir.get())) {
-      const std::string child = e->d_name;
-      if (child != "." && child != "..") {
-        children.push_back(child);
-      }
-    }
+  struct stat st {};
+  if (::fstat(sub.get(), &st) != 0 || st.st_dev != parent_dev) {
+    throw Error("refusing to delete " + shown + ": it is on another file system");
   }
-  for (const auto& child : children) {
-    remove_entry_at(sub.get(), child, shown + "/" + child, dev);
-  }
+  empty_directory(sub.get(), shown, parent_dev, depth + 1, top_fd < 0 ? sub.get() : top_fd);
   if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
-    throw Error("cannot delete " + shown + ": " + std::strerror(errno));
+    const int err = errno;
+    throw Error("cannot delete " + shown + ": " + std::strerror(err));
+  }
+}
+
+void empty_directory(int dir_fd, const std::string& shown, dev_t dev, int depth, int top_fd) {
+  // At the top, directories moved up from below appear as new entries: repeat until none is left.
+  for (int pass = 0;; ++pass) {
+    const auto children = list_dir_fd(dir_fd, shown);
+    if (children.empty() || (pass > 0 && dir_fd != top_fd)) {
+      return;
+    }
+    for (const auto& child : children) {
+      // Deep paths are shown shortened: the name only matters for an error message.
+      const std::string child_shown =
+          depth < 4 ? shown + "/" + child : (shown.ends_with("/...") ? shown : shown + "/...");
+      remove_entry_at(dir_fd, child, child_shown, dev, depth, top_fd);
+    }
   }
 }
 
@@ -165,8 +185,15 @@ std::optional<Fd> RootedTree::open_at(const std::string& path, int flags, LinkPo
 std::optional<Fd> RootedTree::open_or_missing(const std::string& path, int flags, LinkPolicy policy,
                                               bool not_a_directory_is_missing) const {
   const std::string rel = tree_relative(path);
-  const int fd = openat2_call(m_fd.get(), rel.empty() ? "." : rel.c_str(),
-                              static_cast<std::uint64_t>(flags | O_CLOEXEC), resolve_flags(policy));
+  int fd = -1;
+  // openat2 asks for a retry when a rename elsewhere raced with the lookup.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    fd = openat2_call(m_fd.get(), rel.empty() ? "." : rel.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC),
+                      resolve_flags(policy));
+    if (fd >= 0 || errno != EAGAIN) {
+      break;
+    }
+  }
   if (fd >= 0) {
     return Fd(fd);
   }
@@ -189,7 +216,7 @@ std::optional<Fd> RootedTree::open_or_missing(const std::string& path, int flags
 
 std::optional<std::string> RootedTree::read_file(const std::string& path, LinkPolicy policy,
                                                  std::size_t max_bytes) const {
-  auto fd = open_at(path, O_RDONLY, policy);
+  auto fd = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
   if (!fd) {
     return std::nullopt;
   }
@@ -197,27 +224,7 @@ std::optional<std::string> RootedTree::read_file(const std::string& path, LinkPo
   if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw Error(shown(path) + " is not a regular file");
   }
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    throw Error(shown(path) + " is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd->get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      throw Error("cannot read " + shown(path) + ": " + std::strerror(errno));
-    }
-    if (n == 0) {
-      return out;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max_bytes) {
-      throw Error(shown(path) + " is larger than " + std::to_string(max_bytes) + " bytes");
-    }
-  }
+  return read_all(fd->get(), max_bytes, shown(path));
 }
 
 std::vector<TreeEntry> RootedTree::list(const std::string& path, LinkPolicy policy) const {
@@ -225,20 +232,10 @@ std::vector<TreeEntry> RootedTree::list(const std::string& path, LinkPolicy poli
   if (!fd) {
     return {};
   }
-  DIR* d = ::fdopendir(fd->get());
-  if (d == nullptr) {
-    throw Error("cannot list " + shown(path) + ": " + std::strerror(errno));
-  }
-  const int dir_fd = fd->release();
-  const Handle<DIR, ::closedir> dir(d);
   std::vector<TreeEntry> out;
-  while (const dirent* e = ::readdir(dir.get())) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") {
-      continue;
-    }
+  for (const auto& name : list_dir_fd(fd->get(), shown(path))) {
     struct stat st {};
-    if (::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(fd->get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       continue; // vanished meanwhile
     }
     out.push_back({name, kind_from_mode(st.st_mode)});
@@ -296,7 +293,7 @@ void RootedTree::write_symlink(const std::string& path, const std::string& targe
 
 void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest,
                           unsigned mode) const {
-  auto from = open_at(path, O_RDONLY, policy);
+  auto from = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
   if (!from) {
     throw Error(shown(path) + " does not exist");
   }
@@ -321,18 +318,11 @@ void replace_file_at(int dir_fd, const std::string& name, const std::string& dat
     if (!fd) {
       return false;
     }
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        const int err = errno;
-        ::unlinkat(dir_fd, tmp.c_str(), 0);
-        throw Error("cannot write " + shown + ": " + std::strerror(err));
-      }
-      off += static_cast<std::size_t>(n);
+    try {
+      write_all(fd.get(), data, shown);
+    } catch (const Error&) {
+      ::unlinkat(dir_fd, tmp.c_str(), 0);
+      throw;
     }
     // Explicit mode: the umask must not decide who may read a key or run a script.
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
@@ -359,7 +349,90 @@ void remove_tree_nofollow(const std::string& path) {
   if (::fstat(parent_fd.get(), &st) != 0) {
     throw Error("cannot examine " + parent + ": " + std::strerror(errno));
   }
-  remove_entry_at(parent_fd.get(), name, path, st.st_dev);
+  remove_entry_at(parent_fd.get(), name, path, st.st_dev, 0, -1);
+}
+
+std::string path_swap_risk(const std::string& absolute_path) {
+  std::string dir = "/";
+  std::size_t pos = 1;
+  while (true) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      return "";
+    }
+    const bool others_write = (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+    if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+      return dir + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    }
+    if (others_write && !((st.st_mode & S_ISVTX) != 0 && st.st_uid == 0)) {
+      return dir + " can be changed by other users";
+    }
+    const auto slash = absolute_path.find('/', pos);
+    if (slash == std::string::npos) {
+      return ""; // the last component is the path itself, not a directory on the way
+    }
+    dir = absolute_path.substr(0, slash);
+    pos = slash + 1;
+  }
+}
+
+std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown) {
+  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (d == nullptr) {
+    const int err = errno;
+    if (copy >= 0) {
+      ::close(copy);
+    }
+    throw Error("cannot list " + shown + ": " + std::strerror(err));
+  }
+  const Handle<DIR, ::closedir> dir(d);
+  ::rewinddir(d);
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string read_all(int fd, std::size_t max_bytes, const std::string& shown) {
+  std::string out;
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      const int err = errno;
+      throw Error("cannot read " + shown + ": " + std::strerror(err));
+    }
+    if (n == 0) {
+      return out;
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {
+      throw Error(shown + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+}
+
+void write_all(int fd, std::string_view data, const std::string& shown) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw Error("cannot write " + shown + ": " + std::strerror(errno));
+    }
+    off += static_cast<std::size_t>(n);
+  }
 }
 
 void copy_fd_contents(int from_fd, int to_fd, const std::string& shown) {
@@ -375,17 +448,7 @@ void copy_fd_contents(int from_fd, int to_fd, const std::string& shown) {
     if (n == 0) {
       return;
     }
-    std::size_t off = 0;
-    while (off < static_cast<std::size_t>(n)) {
-      const ssize_t w = ::write(to_fd, buf.data() + off, static_cast<std::size_t>(n) - off);
-      if (w < 0 && errno == EINTR) {
-        continue;
-      }
-      if (w < 0) {
-        throw Error("cannot copy " + shown + ": " + std::strerror(errno));
-      }
-      off += static_cast<std::size_t>(w);
-    }
+    write_all(to_fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), shown);
   }
 }
 

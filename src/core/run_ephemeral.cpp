@@ -1,4 +1,5 @@
 // The `ephemeral run` verb: prepare, start, then either hand over to a supervisor or wait.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -30,7 +31,14 @@ int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
 // The status the guest reported for --execute, or nullopt if it never got that far.
 std::optional<int> read_execute_status(const std::string& path) {
   try {
-    const std::string text = read_text_file(path);
+    // The guest writes this file: read no more than a status can be.
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    char buf[16] = {};
+    const ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
+    if (n <= 0) {
+      return std::nullopt;
+    }
+    const std::string text(buf, static_cast<std::size_t>(n));
     const int status = std::stoi(text);
     return status >= 0 && status <= 255 ? std::optional<int>(status) : std::nullopt;
   } catch (const std::exception&) {

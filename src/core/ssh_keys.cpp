@@ -38,10 +38,7 @@ bool has_ssh_keys(const InstanceDir& dir) {
 
 void generate_ssh_keys(const InstanceDir& dir, ProcessRunner& runner) {
   const SshKeyPaths paths = ssh_key_paths(dir);
-  if (::mkdir(paths.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error("cannot create " + paths.dir + ": " + std::strerror(errno));
-  }
-  ::chmod(paths.dir.c_str(), 0700);
+  make_private_dir(paths.dir, 0700);
   keygen(runner, paths.client_key, "bcvk@" + dir.name());
   keygen(runner, paths.host_key, "root@" + dir.name());
 }

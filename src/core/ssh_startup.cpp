@@ -29,8 +29,13 @@ std::string rescue_console_log(const InstanceDir& dir) {
     throw Error("cannot create a file for the console log in " + path + ": " + std::strerror(errno));
   }
   const Fd in(::open(dir.console_log().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (in) {
-    copy_fd_contents(in.get(), out.get(), dir.console_log());
+  try {
+    if (in) {
+      copy_fd_contents(in.get(), out.get(), dir.console_log());
+    }
+  } catch (const Error&) {
+    ::unlink(path.c_str());
+    throw;
   }
   return path;
 }

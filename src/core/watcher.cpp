@@ -157,7 +157,7 @@ StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCat
 }
 
 void FileFollower::pump() {
-  Fd in(::open(m_path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd in(::open(m_path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!in) {
     return;
   }

@@ -62,10 +62,18 @@ protected:
     std::ofstream(m_root / "units-badwanted/system/a.service")
         << "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=../../../etc/cron.d/x.target\n";
     // State directories bcvk must refuse rather than use or chmod.
-    fs::create_directories(m_root / "foreign");
-    ::chown((m_root / "foreign").c_str(), 65534, 65534);
+    // A directory another user owns: they could swap what is in it for a link at any time.
+    fs::create_directories(m_root / "foreign/share");
+    std::ofstream(m_root / "foreign/disk.raw") << std::string(4096, '\0');
+    fs::create_directories(m_root / "foreign/units/system");
+    fs::create_hard_link(m_root / "file", m_root / "file-second-name");
+    SystemProcessRunner runner;
+    runner.run({"qemu-img", "create", "-q", "-f", "raw", p("base.raw"), "1M"});
+    runner.run({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", p("base.raw"), p("overlay.qcow2")});
     fs::create_directories(m_root / "openstate/instances");
     fs::permissions(m_root / "openstate/instances", fs::perms::all);
+    fs::create_directories(m_root / "open/state");
+    ::chown((m_root / "foreign").c_str(), 65534, 65534);
     ::setenv("BCVK_CONNECT", "test:///default", 1);
   }
   void TearDown() override {
@@ -104,7 +112,9 @@ protected:
     std::ifstream precious(m_root / "victim/precious");
     EXPECT_EQ(std::string((std::istreambuf_iterator<char>(precious)), {}), "keep me") << shown;
     EXPECT_TRUE(fs::exists(m_root / "victim/lock")) << shown;
-    EXPECT_TRUE(fs::is_empty(m_root / "open")) << shown << ": created a file in a shared directory";
+    EXPECT_EQ(std::distance(fs::directory_iterator(m_root / "open"), {}), 1) << shown
+                                                                             << ": created a file in a shared "
+                                                                                "directory";
     EXPECT_TRUE(fs::is_empty(m_root / "dir")) << shown;
     EXPECT_EQ(fs::status("/tmp").permissions(), fs::perms::all | fs::perms::sticky_bit) << shown << ": /tmp changed";
     EXPECT_EQ(fs::status(m_root / "foreign").permissions(), fs::perms::owner_all | fs::perms::group_read |
@@ -187,6 +197,16 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--virtio-serial-out", "log:/proc/sys/kernel/out"}), "kernel pseudo file system"},
       {run({"--virtio-serial-out", "log:" + p("nodir/out.log")}), "does not exist"},
       {run({"--virtio-serial-out", "log:" + p("a\tb")}), "contains a control character (0x09)"},
+      {run({"--virtio-serial-out", "log:" + p("file-second-name")}), "has 2 hard links"},
+      {run({"--virtio-serial-out", "log:" + p("foreign/out.log")}), "belongs to another user (uid 65534)"},
+      // Paths another user could swap for a link before libvirt or virtiofsd open them.
+      {run({"--bind", p("foreign/share") + ":s"}), "belongs to another user (uid 65534), who could swap"},
+      {run({"--ro-bind", p("open/state") + ":s"}), "can be changed by other users, who could swap"},
+      {run({"--mount-disk-file", p("foreign/disk.raw") + ":d"}), "belongs to another user"},
+      {run({"--mount-disk-file", p("file-second-name") + ":d"}), "has 2 hard links"},
+      {run({"--mount-disk-file", p("overlay.qcow2") + ":d"}), "refers to another file (" + p("base.raw") + ")"},
+      {run({"--systemd-units", p("foreign/units")}), "belongs to another user"},
+      {run({"--label", "a=\xc2\x9b"}), "contains a control character (U+009b)"},
       // Labels, environment, kernel arguments, commands.
       {run({"--label", "novalue"}), "--label: invalid value 'novalue': use KEY=VALUE"},
       {run({"--label", "a=b\nc"}), "--label: value 'b\\x0ac' contains a control character (0x0a)"},
@@ -230,6 +250,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {{"ephemeral", "ps"}, "is not an absolute path", "relative/state"},
       {{"ephemeral", "ps"}, "is not a directory", p("file")},
       {{"ephemeral", "ps"}, "instances is writable by other users", p("openstate")},
+      {{"ephemeral", "ps"}, "can be changed by other users, who could swap", p("open/state")},
   };
   EXPECT_GE(rows.size(), 50U);
   for (const auto& row : rows) {

@@ -62,6 +62,10 @@ TEST(PlainText, Utf8Validation) {
 
 TEST(PlainText, PrintableEscapesControlsAndBadBytes) {
   EXPECT_EQ(printable("a\nb\x7f\xff✓"), "a\\x0ab\\x7f\\xff✓");
+  EXPECT_EQ(printable("csi\xc2\x9b"
+                      "2J é"),
+            "csi\\xc2\\x9b2J é")
+      << "C1 controls too";
 }
 
 TEST(PlainText, CheckNamesOptionAndByte) {

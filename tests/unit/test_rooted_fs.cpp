@@ -2,6 +2,8 @@
 // inside the tree, and host-side deletion never follows a link.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -134,6 +136,41 @@ TEST_F(Tree, RemoveTreeDeletesLinksNotTheirTargets) {
   EXPECT_FALSE(fs::exists(m_root / "upper"));
   EXPECT_EQ(slurp(m_host / "precious"), "host data");
   EXPECT_NO_THROW(remove_tree_nofollow((m_root / "upper").string())) << "missing is fine";
+}
+
+// A guest can nest directories far deeper than bcvk could recurse or keep descriptors open for.
+TEST_F(Tree, RemoveTreeHandlesDeeplyNestedDirectories) {
+  fs::path deep = m_root / "upper";
+  fs::create_directories(deep);
+  std::string rel = "upper";
+  for (int i = 0; i < 2000; ++i) { // deeper than the default limit of 1024 open files
+    ASSERT_EQ(::mkdirat(AT_FDCWD, (m_root / rel / "d").c_str(), 0755), 0);
+    rel += "/d";
+    if (rel.size() > 3000) {
+      // Keep absolute paths short: move the chain's end up and continue from there.
+      fs::rename(m_root / rel, m_root / ("upper/hop" + std::to_string(i)));
+      rel = "upper/hop" + std::to_string(i);
+    }
+  }
+  std::ofstream(m_root / rel / "leaf") << "x";
+  remove_tree_nofollow((m_root / "upper").string());
+  EXPECT_FALSE(fs::exists(m_root / "upper"));
+}
+
+TEST(PathSwapRisk, OnlyRootControlledDirectoriesAreSafe) {
+  const fs::path base = fs::temp_directory_path() / ("bcvk-swap-" + std::to_string(::getpid()));
+  fs::create_directories(base / "safe");
+  fs::create_directories(base / "open/x");
+  fs::permissions(base / "open", fs::perms::all);
+  fs::create_directories(base / "user/x");
+  ASSERT_EQ(::chown((base / "user").c_str(), 65534, 65534), 0);
+  EXPECT_EQ(path_swap_risk((base / "safe/file").string()), "");
+  EXPECT_EQ(path_swap_risk("/tmp/file"), "") << "a root-owned sticky directory is fine";
+  EXPECT_EQ(path_swap_risk((base / "open/x/file").string()),
+            (base / "open").string() + " can be changed by other users");
+  EXPECT_EQ(path_swap_risk((base / "user/x").string()),
+            (base / "user").string() + " belongs to another user (uid 65534)");
+  fs::remove_all(base);
 }
 
 TEST(TreeRelative, Normalises) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "bcvk/error.hpp"
+#include "bcvk/host_inputs.hpp"
 #include "bcvk/image_store.hpp"
 #include "bcvk/instance.hpp"
 #include "bcvk/mounts.hpp"
@@ -21,7 +22,15 @@ TEST(InstanceStateJson, RoundTrips) {
   s.vcpus = 2;
   s.systemd_version = 252;
   s.labels = {{"team", "qa"}, {"note", "a \"b\"\n"}};
+  s.read_only_binds = {{"/etc/conf", "conf", true}};
+  s.read_write_binds = {{"/srv/work", "work", false}};
+  s.disks = {{"/var/d.qcow2", "data"}};
+  s.serial_outputs = {{"log", "/var/log/guest.log"}};
   const InstanceState back = state_from_json(state_to_json(s));
+  EXPECT_EQ(back.read_only_binds, s.read_only_binds);
+  EXPECT_EQ(back.read_write_binds, s.read_write_binds) << "host paths are checked again at every start";
+  EXPECT_EQ(back.disks, s.disks);
+  EXPECT_EQ(back.serial_outputs, s.serial_outputs);
   EXPECT_EQ(back.name, s.name);
   EXPECT_EQ(back.phase, Phase::running);
   EXPECT_TRUE(back.auto_remove);
@@ -65,4 +74,18 @@ TEST(Table, AlignsColumns) {
   t.add({"a-long-name", "running"});
   t.add({"b", "stopped"});
   EXPECT_EQ(t.render(), "NAME         STATUS\na-long-name  running\nb            stopped\n");
+}
+
+TEST(QemuImgInfo, FormatAndFilesItRefersTo) {
+  EXPECT_EQ(parse_qemu_img_info(R"({"format": "raw"})").format, "raw");
+  EXPECT_EQ(parse_qemu_img_info(R"({"format": "raw"})").external_file, "");
+  EXPECT_EQ(parse_qemu_img_info(R"({"format": "qcow2", "backing-filename": "b.raw",
+                                    "full-backing-filename": "/x/b.raw"})")
+                .external_file,
+            "/x/b.raw");
+  EXPECT_EQ(parse_qemu_img_info(R"({"format": "qcow2", "format-specific": {"type": "qcow2",
+                                    "data": {"data-file": "/etc/shadow"}}})")
+                .external_file,
+            "/etc/shadow");
+  EXPECT_EQ(parse_qemu_img_info("garbage").format, "unknown");
 }
