@@ -59,9 +59,10 @@ public:
   // Creates or atomically replaces a symbolic link at `path` pointing at `target` (not resolved).
   void write_symlink(const std::string& path, const std::string& target) const;
 
-  // Copies a regular file of the tree to a new host file `host_dest` (created exclusively, never
-  // through a link), with `mode`.
-  void copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode) const;
+  // Copies a regular file of the tree, at most `max_bytes`, to a new host file `host_dest` (created
+  // exclusively, never through a link), with `mode`. Nothing is left behind on failure.
+  void copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode,
+                std::uint64_t max_bytes) const;
 
 private:
   RootedTree(Fd fd, std::string host_path, std::string label)
@@ -105,7 +106,7 @@ std::string read_all(int fd, std::size_t max_bytes, const std::string& shown);
 // Writes all of `data` to `fd`, retrying short writes; throws Error naming `shown`.
 void write_all(int fd, std::string_view data, const std::string& shown);
 
-// Copies everything from `from_fd` to `to_fd` (both regular files).
-void copy_fd_contents(int from_fd, int to_fd, const std::string& shown);
+// Copies everything from `from_fd` to `to_fd` (both regular files); throws past `max_bytes`.
+void copy_fd_contents(int from_fd, int to_fd, const std::string& shown, std::uint64_t max_bytes = UINT64_MAX);
 
 } // namespace bcvk

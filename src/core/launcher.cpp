@@ -33,6 +33,9 @@ namespace bcvk {
 namespace {
 
 constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
+// Kernels are tens of MiB and initramfs images rarely above a few hundred: a hostile image must
+// not fill the host's disk through them.
+constexpr std::uint64_t k_max_boot_file = std::uint64_t{2} << 30;
 
 VmName pick_name(const RunConfig& config, const Connection& conn) {
   if (config.name) {
@@ -86,8 +89,8 @@ void stage_kernel(const RootedTree& image_root, const std::string& image, const 
   if (!boot.uki.empty()) {
     extract_uki(image_root, boot.uki, dir.kernel_file(), dir.initrd_file());
   } else {
-    image_root.copy_out(boot.kernel, LinkPolicy::beneath, dir.kernel_file(), 0644);
-    image_root.copy_out(boot.initrd, LinkPolicy::beneath, dir.initrd_file(), 0644);
+    image_root.copy_out(boot.kernel, LinkPolicy::beneath, dir.kernel_file(), 0644, k_max_boot_file);
+    image_root.copy_out(boot.initrd, LinkPolicy::beneath, dir.initrd_file(), 0644, k_max_boot_file);
   }
 }
 

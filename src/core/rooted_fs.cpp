@@ -263,8 +263,12 @@ Fd RootedTree::make_dirs(const std::string& rel) const {
   }
   const auto [parent_rel, base] = split_last(rel);
   const Fd parent = make_dirs(parent_rel);
-  if (::mkdirat(parent.get(), base.c_str(), 0755) != 0 && errno != EEXIST) {
-    throw Error("cannot create " + shown(rel) + ": " + std::strerror(errno));
+  if (::mkdirat(parent.get(), base.c_str(), 0755) == 0) {
+    // Whatever bcvk's umask: the guest's users must be able to pass through /etc/bcvk and friends.
+    ::fchmodat(parent.get(), base.c_str(), 0755, 0);
+  } else if (errno != EEXIST) {
+    const int err = errno;
+    throw Error("cannot create " + shown(rel) + ": " + std::strerror(err));
   }
   if (auto fd = open_at(rel, O_PATH | O_DIRECTORY, LinkPolicy::confined)) {
     return std::move(*fd);
@@ -291,8 +295,8 @@ void RootedTree::write_symlink(const std::string& path, const std::string& targe
                    [&](const std::string& tmp) { return ::symlinkat(target.c_str(), parent.get(), tmp.c_str()) == 0; });
 }
 
-void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest,
-                          unsigned mode) const {
+void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode,
+                          std::uint64_t max_bytes) const {
   auto from = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
   if (!from) {
     throw Error(shown(path) + " does not exist");
@@ -301,11 +305,19 @@ void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std:
   if (::fstat(from->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw Error(shown(path) + " is not a regular file");
   }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    throw Error(shown(path) + " is larger than " + std::to_string(max_bytes) + " bytes");
+  }
   Fd to(::open(host_dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!to) {
     throw Error("cannot create " + host_dest + ": " + std::strerror(errno));
   }
-  copy_fd_contents(from->get(), to.get(), shown(path));
+  try {
+    copy_fd_contents(from->get(), to.get(), shown(path), max_bytes);
+  } catch (const Error&) {
+    ::unlink(host_dest.c_str());
+    throw;
+  }
   if (::fchmod(to.get(), mode) != 0) {
     throw Error("cannot set the mode of " + host_dest + ": " + std::strerror(errno));
   }
@@ -435,8 +447,9 @@ void write_all(int fd, std::string_view data, const std::string& shown) {
   }
 }
 
-void copy_fd_contents(int from_fd, int to_fd, const std::string& shown) {
+void copy_fd_contents(int from_fd, int to_fd, const std::string& shown, std::uint64_t max_bytes) {
   std::vector<char> buf(1 << 20);
+  std::uint64_t copied = 0;
   while (true) {
     const ssize_t n = ::read(from_fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) {
@@ -447,6 +460,10 @@ void copy_fd_contents(int from_fd, int to_fd, const std::string& shown) {
     }
     if (n == 0) {
       return;
+    }
+    copied += static_cast<std::uint64_t>(n);
+    if (copied > max_bytes) {
+      throw Error(shown + " is larger than " + std::to_string(max_bytes) + " bytes");
     }
     write_all(to_fd, std::string_view(buf.data(), static_cast<std::size_t>(n)), shown);
   }

@@ -212,9 +212,11 @@ TEST_F(HostileImage, LinksThatStayInsideAreFine) {
   link("usr/lib/modules/6.1/vmlinuz", "../../kernel/vmlinuz-6.1");
   const auto boot = find_boot_artifacts(tree(), "img");
   const std::string out = root() + "/copied";
-  tree().copy_out(boot.kernel, LinkPolicy::beneath, out, 0644);
+  tree().copy_out(boot.kernel, LinkPolicy::beneath, out, 0644, 1024);
   std::ifstream in(out);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "KERNEL");
+  EXPECT_THROW(tree().copy_out(boot.kernel, LinkPolicy::beneath, out + "2", 0644, 3), Error) << "size bound";
+  EXPECT_FALSE(fs::exists(out + "2")) << "nothing left behind";
 }
 
 TEST_F(HostileImage, SystemdProbeStaysInTheImage) {

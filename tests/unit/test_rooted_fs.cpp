@@ -120,10 +120,10 @@ TEST_F(Tree, ListingShowsEntriesWithoutFollowingThem) {
 TEST_F(Tree, CopyOutCreatesANewFileAndNeverWritesThroughALink) {
   std::ofstream(m_root / "etc/kernel") << "KERNEL";
   const fs::path dest = m_host / "copy";
-  tree().copy_out("etc/kernel", LinkPolicy::beneath, dest.string(), 0644);
+  tree().copy_out("etc/kernel", LinkPolicy::beneath, dest.string(), 0644, 1 << 20);
   EXPECT_EQ(slurp(dest), "KERNEL");
   fs::create_symlink(m_host / "precious", m_host / "planted");
-  EXPECT_THROW(tree().copy_out("etc/kernel", LinkPolicy::beneath, (m_host / "planted").string(), 0644), Error);
+  EXPECT_THROW(tree().copy_out("etc/kernel", LinkPolicy::beneath, (m_host / "planted").string(), 0644, 1 << 20), Error);
   EXPECT_EQ(slurp(m_host / "precious"), "host data");
 }
 
