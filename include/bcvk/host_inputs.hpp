@@ -42,7 +42,8 @@ std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
 
 // Checks the host paths of a kept instance again before it boots again: libvirt opens them anew,
 // and what was safe when the VM was made may not be now. Throws UsageError as resolve_host_inputs.
-void recheck_host_inputs(const InstanceState& state, ProcessRunner& runner);
+// Returns the output files it created (to remove should the start fail).
+std::vector<std::string> recheck_host_inputs(const InstanceState& state, ProcessRunner& runner);
 
 // What `qemu-img info --output=json` says about a disk image (pure).
 struct DiskImageInfo {

@@ -42,16 +42,9 @@ bool is_within(const std::string& path, const std::string& dir) {
   return path == dir || path.rfind(dir == "/" ? dir : dir + "/", 0) == 0;
 }
 
-// bcvk's own state: other VMs' keys, overlays and state files. Never shared, attached or written.
-std::string state_root_canonical() {
-  std::error_code ec;
-  const fs::path root = fs::weakly_canonical(InstanceDir::state_root(), ec);
-  return ec ? InstanceDir::state_root() : root.string();
-}
-
 void refuse_state_dir(const std::string& option, const std::string& given, const std::string& resolved,
                       bool ancestors_too) {
-  const std::string state = state_root_canonical();
+  const std::string state = InstanceDir::state_root(); // canonical once it exists
   if (is_within(resolved, state) || (ancestors_too && is_within(state, resolved))) {
     throw UsageError(option + ": " + given + " " + (is_within(resolved, state) ? "is inside" : "contains") +
                      " bcvk's state directory " + state + " (other VMs' keys and disks): choose another path");
@@ -88,16 +81,19 @@ void refuse_swappable(const std::string& option, const std::string& given, const
   const std::string risk = path_swap_risk(resolved);
   if (!risk.empty()) {
     throw UsageError(option + ": " + risk + ", who could swap " + given +
-                     " for a link: use a path whose directories only root can change");
+                     " for a link: use a path whose directories only root can change (not a home directory)");
   }
 }
 
 // A file in a shared sticky directory (like /tmp) is safe only while it is ours; and a second
 // name of a file could be a hard link someone made to a file of root's.
+bool is_shared_dir(const struct stat& st) {
+  return (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+}
+
 void refuse_foreign_file(const std::string& option, const std::string& given, const struct stat& st,
                          const struct stat& dir_st) {
-  const bool shared_dir = (dir_st.st_mode & (S_IWOTH | S_IWGRP)) != 0;
-  if (shared_dir && st.st_uid != ::geteuid()) {
+  if (is_shared_dir(dir_st) && st.st_uid != ::geteuid()) {
     throw UsageError(option + ": " + given +
                      " belongs to another user in a shared directory: move it or choose "
                      "another path");
@@ -152,15 +148,28 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
   return {path, disk_format(path, runner), disk.name};
 }
 
-BindSpec bind_share(const BindSpec& bind) {
-  const std::string option = bind.read_only ? "--ro-bind" : "--bind";
+BindSpec bind_share(const std::string& option, const BindSpec& bind) {
   const std::string dir = existing_dir(option, bind.host_path);
   refuse_state_dir(option, bind.host_path, dir, true);
   refuse_pseudo_fs(option, bind.host_path, dir);
   refuse_swappable(option, bind.host_path, dir);
+  // The directory itself, in a shared sticky one, could be renamed away by its owner.
+  struct stat st {};
+  struct stat parent_st {};
+  if (dir != "/" && ::stat(dir.c_str(), &st) == 0 && ::stat(fs::path(dir).parent_path().c_str(), &parent_st) == 0) {
+    refuse_foreign_file(option, bind.host_path, st, parent_st);
+  }
   return {dir, bind.name, bind.read_only};
 }
 
+std::string bind_option(const BindSpec& bind) {
+  if (bind.name == k_storage_mount_name) {
+    return "--bind-storage-ro";
+  }
+  return bind.read_only ? "--ro-bind" : "--bind";
+}
+
+// For messages: "is a symbolic link".
 const char* kind_name(mode_t mode) {
   if (S_ISLNK(mode)) {
     return "a symbolic link";
@@ -210,7 +219,7 @@ ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>*
                        ": give a regular file (an existing one is appended to)");
     }
     refuse_foreign_file(option, spec.path, st, dir_st);
-  } else if (created_files != nullptr && (dir_st.st_mode & (S_IWOTH | S_IWGRP)) != 0) {
+  } else if (created_files != nullptr && is_shared_dir(dir_st)) {
     Fd created(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!created) {
       throw UsageError(option + ": cannot create " + spec.path + ": " + std::strerror(errno));
@@ -301,10 +310,10 @@ DiskImageInfo parse_qemu_img_info(const std::string& json) {
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store) {
   HostInputs in;
   for (const auto& bind : config.binds) {
-    in.binds.push_back(bind_share(bind));
+    in.binds.push_back(bind_share(bind_option(bind), bind));
   }
   if (config.bind_storage_ro) {
-    in.binds.push_back({existing_dir("--bind-storage-ro", store.storage_root()), k_storage_mount_name, true});
+    in.binds.push_back(bind_share("--bind-storage-ro", {store.storage_root(), k_storage_mount_name, true}));
   }
   for (const auto& disk : config.disks) {
     in.disks.push_back(disk_attachment(disk, runner));
@@ -329,22 +338,26 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
   return in;
 }
 
-void recheck_host_inputs(const InstanceState& state, ProcessRunner& runner) {
+std::vector<std::string> recheck_host_inputs(const InstanceState& state, ProcessRunner& runner) {
   for (const auto& binds : {state.read_only_binds, state.read_write_binds}) {
     for (const auto& bind : binds) {
       if (!is_valid_name(bind.name, 32)) {
         throw Error("the state of " + state.name + " names an invalid share '" + printable(bind.name) + "'");
       }
-      bind_share(bind);
+      bind_share(bind_option(bind), bind);
     }
   }
   for (const auto& disk : state.disks) {
     disk_attachment(disk, runner);
   }
+  for (const auto& out : state.serial_outputs) {
+    serial_output(out, nullptr);
+  }
   std::vector<std::string> created;
   for (const auto& out : state.serial_outputs) {
     serial_output(out, &created);
   }
+  return created;
 }
 
 } // namespace bcvk

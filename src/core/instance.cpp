@@ -188,7 +188,10 @@ InstanceState state_from_json(const std::string& json) {
 
 std::string InstanceDir::state_root() {
   const char* env = std::getenv("BCVK_STATE_DIR");
-  const std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  while (path.size() > 1 && path.back() == '/') {
+    path.pop_back();
+  }
   check_plain_text("BCVK_STATE_DIR", "path", path);
   if (path.front() != '/') {
     throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
@@ -315,15 +318,32 @@ void InstanceDir::adopt_lock(int fd) {
 
 void InstanceDir::migrate_layout() const {
   struct stat st {};
-  if (::lstat(file("upper").c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::lstat(overlay_dir().c_str(), &st) == 0) {
+  if (::lstat(file("upper").c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return;
   }
   make_private_dir(overlay_dir(), 0700);
+  // Part by part, each only where the new one is missing: an interrupted move resumes here.
   for (const char* part : {"upper", "work", "root"}) {
-    if (::rename(file(part).c_str(), (overlay_dir() + "/" + part).c_str()) != 0 && errno != ENOENT) {
+    const std::string to = overlay_dir() + "/" + part;
+    if (::lstat(to.c_str(), &st) != 0 && ::rename(file(part).c_str(), to.c_str()) != 0 && errno != ENOENT) {
       throw Error("cannot move " + file(part) + " into " + overlay_dir() + ": " + std::strerror(errno));
     }
   }
+  // The saved domain shares the root from where it was.
+  std::string xml;
+  try {
+    xml = read_text_file(domain_xml_file());
+  } catch (const Error&) {
+    return; // never got as far as saving its domain
+  }
+  for (const char quote : {'\'', '"'}) {
+    const std::string from = quote + file("root") + quote;
+    const std::string to = quote + root_dir() + quote;
+    for (auto at = xml.find(from); at != std::string::npos; at = xml.find(from, at + to.size())) {
+      xml.replace(at, from.size(), to);
+    }
+  }
+  write_file_atomic(domain_xml_file(), xml);
 }
 
 UsageError vm_exists_error(const VmName& name) {

@@ -139,8 +139,12 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   for (const auto& bind : inputs.binds) {
     (bind.read_only ? state.read_only_binds : state.read_write_binds).push_back(bind);
   }
-  state.disks = config.disks;
-  state.serial_outputs = config.serial_outputs;
+  for (const auto& disk : inputs.disks) {
+    state.disks.push_back({disk.path, disk.serial}); // resolved: `start` may run from anywhere
+  }
+  for (const auto& out : inputs.serial_outputs) {
+    state.serial_outputs.push_back({out.name, out.path});
+  }
   auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), state, store);
   InstanceDir& dir = owner->dir();
   owner->save();

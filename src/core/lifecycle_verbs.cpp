@@ -1,4 +1,6 @@
 // stop, start, rm and the supervisor: the verbs that change an existing instance's life.
+#include <unistd.h>
+
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -83,7 +85,12 @@ int start_instance(const std::string& name_text, const Context& ctx) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
-  recheck_host_inputs(state, s.runner);
+  const auto created_outputs = recheck_host_inputs(state, s.runner);
+  ScopeExit forget_created_outputs([&created_outputs] {
+    for (const auto& path : created_outputs) {
+      ::unlink(path.c_str());
+    }
+  });
   InstanceOwner owner(std::move(dir), std::move(state), s.store);
   remount_instance(owner, s.store);
   const std::string xml = read_text_file(owner.dir().domain_xml_file());
@@ -94,6 +101,7 @@ int start_instance(const std::string& name_text, const Context& ctx) {
   owner.save();
   spawn_supervisor(owner.dir(), s.conn.uri());
   owner.hand_over();
+  forget_created_outputs.dismiss();
   std::cout << domain.name() << std::endl;
   return k_exit_ok;
 }

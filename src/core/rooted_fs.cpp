@@ -97,22 +97,12 @@ void remove_entry_at(int dir_fd, const std::string& name, const std::string& sho
     throw Error("cannot delete " + shown + ": " + std::strerror(err));
   }
   if (depth >= k_max_removal_depth && top_fd >= 0) {
-    static std::mt19937_64 rng{std::random_device{}()};
-    const std::string moved = ".bcvk-deep-" + std::to_string(rng());
-    if (::renameat(dir_fd, name.c_str(), top_fd, moved.c_str()) != 0) {
+    const std::string moved = temp_name("deep");
+    if (::renameat2(dir_fd, name.c_str(), top_fd, moved.c_str(), RENAME_NOREPLACE) != 0) {
       const int err = errno;
       throw Error("cannot delete " + shown + ": " + std::strerror(err));
     }
     return;
-  }
-  struct statx sx {};
-  if (::statx(dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx) != 0) {
-    const int err = errno;
-    throw Error("cannot delete " + shown + ": " + std::strerror(err));
-  }
-  // Never descend into something mounted here (an overlay, a bind view of a host directory).
-  if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0) {
-    throw Error("refusing to delete " + shown + ": it is still mounted");
   }
   Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub) {
@@ -121,6 +111,12 @@ void remove_entry_at(int dir_fd, const std::string& name, const std::string& sho
     }
     const int err = errno;
     throw Error("cannot open " + shown + ": " + std::strerror(err));
+  }
+  // Never descend into something mounted here (an overlay, a bind view of a host directory).
+  struct statx sx {};
+  if (::statx(sub.get(), "", AT_EMPTY_PATH, STATX_TYPE, &sx) == 0 &&
+      (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0) {
+    throw Error("refusing to delete " + shown + ": it is still mounted");
   }
   struct stat st {};
   if (::fstat(sub.get(), &st) != 0 || st.st_dev != parent_dev) {
@@ -350,6 +346,9 @@ void remove_tree_nofollow(const std::string& path) {
   const auto slash = path.find_last_of('/');
   const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    throw Error("refusing to delete " + path + ": not a plain path");
+  }
   Fd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!parent_fd) {
     if (errno == ENOENT) {

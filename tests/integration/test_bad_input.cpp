@@ -73,6 +73,9 @@ protected:
     fs::create_directories(m_root / "openstate/instances");
     fs::permissions(m_root / "openstate/instances", fs::perms::all);
     fs::create_directories(m_root / "open/state");
+    fs::create_directories(m_root / "sticky/theirs");
+    fs::permissions(m_root / "sticky", fs::perms::all | fs::perms::sticky_bit);
+    ::chown((m_root / "sticky/theirs").c_str(), 65534, 65534);
     ::chown((m_root / "foreign").c_str(), 65534, 65534);
     ::setenv("BCVK_CONNECT", "test:///default", 1);
   }
@@ -202,6 +205,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       // Paths another user could swap for a link before libvirt or virtiofsd open them.
       {run({"--bind", p("foreign/share") + ":s"}), "belongs to another user (uid 65534), who could swap"},
       {run({"--ro-bind", p("open/state") + ":s"}), "can be changed by other users, who could swap"},
+      {run({"--bind", p("sticky/theirs") + ":s"}), "belongs to another user in a shared directory"},
       {run({"--mount-disk-file", p("foreign/disk.raw") + ":d"}), "belongs to another user"},
       {run({"--mount-disk-file", p("file-second-name") + ":d"}), "has 2 hard links"},
       {run({"--mount-disk-file", p("overlay.qcow2") + ":d"}), "refers to another file (" + p("base.raw") + ")"},

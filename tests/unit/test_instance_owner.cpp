@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "bcvk/error.hpp"
 #include "bcvk/instance_owner.hpp"
@@ -118,4 +119,25 @@ TEST_F(Owner, LockTellsLiveOwnersAndRemovedInstancesApart) {
   release_instance(owner, state, m_store, Disposition::remove);
   EXPECT_EQ(other->try_lock(), InstanceDir::LockResult::gone);
   EXPECT_FALSE(std::filesystem::exists(m_state / "instances/locked")) << "a waiter must not re-create it";
+}
+
+// Instances kept by an older bcvk had their overlay directly in the (traversable) instance
+// directory: it moves into the private overlay/ directory, and the saved domain follows it.
+TEST_F(Owner, OldLayoutMovesIntoThePrivateOverlayDirectory) {
+  namespace fs = std::filesystem;
+  InstanceDir dir = InstanceDir::create(VmName::parse("old"));
+  for (const char* part : {"upper/etc", "work", "root"}) {
+    fs::create_directories(fs::path(dir.path()) / part);
+  }
+  std::ofstream(fs::path(dir.path()) / "upper/etc/changed") << "guest data";
+  write_file_atomic(dir.domain_xml_file(),
+                    "<source dir='" + dir.path() + "/root'/><x dir='" + dir.path() + "/rootless'/>");
+  dir.migrate_layout();
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "upper"));
+  EXPECT_TRUE(fs::exists(fs::path(dir.upper_dir()) / "etc/changed"));
+  EXPECT_TRUE(fs::is_directory(dir.root_dir()));
+  EXPECT_EQ(fs::status(dir.overlay_dir()).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(read_text_file(dir.domain_xml_file()),
+            "<source dir='" + dir.root_dir() + "'/><x dir='" + dir.path() + "/rootless'/>");
+  EXPECT_NO_THROW(dir.migrate_layout()) << "nothing left to move";
 }
