@@ -1,6 +1,5 @@
 #include "bcvk/host_inputs.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
