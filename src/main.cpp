@@ -1,4 +1,4 @@
-#include "bcvk/cli.hpp"
+#include "bcvk/cli/cli.hpp"
 
 int main(int argc, char** argv) {
   return bcvk::run(argc, argv);

@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "bcvk/error.hpp"
-#include "bcvk/runtime.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 

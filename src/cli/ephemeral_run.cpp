@@ -4,9 +4,9 @@
 #include <memory>
 #include <thread>
 
-#include "bcvk/cli.hpp"
-#include "bcvk/run_options.hpp"
-#include "bcvk/runtime.hpp"
+#include "bcvk/cli/cli.hpp"
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 

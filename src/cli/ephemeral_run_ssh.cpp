@@ -4,7 +4,7 @@
 #include <memory>
 #include <thread>
 
-#include "bcvk/runtime.hpp"
+#include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 

@@ -3,9 +3,9 @@
 
 #include <memory>
 
-#include "bcvk/cli.hpp"
-#include "bcvk/error.hpp"
-#include "bcvk/runtime.hpp"
+#include "bcvk/cli/cli.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 

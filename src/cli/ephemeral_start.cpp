@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "bcvk/runtime.hpp"
+#include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "bcvk/vm_spec.hpp"
+#include "bcvk/vm/vm_spec.hpp"
 
 namespace bcvk::golden {
 

@@ -18,7 +18,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bcvk/process.hpp"
+#include "bcvk/host/process.hpp"
 
 extern char** environ;
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <set>
 
-#include "bcvk/ports.hpp"
+#include "bcvk/instance/ports.hpp"
 
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <optional>
 
-#include "bcvk/process.hpp"
+#include "bcvk/host/process.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;

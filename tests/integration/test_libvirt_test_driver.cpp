@@ -4,9 +4,9 @@
 #include <libvirt/virterror.h>
 
 #include "../common/golden_specs.hpp"
-#include "bcvk/domain_xml.hpp"
-#include "bcvk/error.hpp"
-#include "bcvk/hypervisor.hpp"
+#include "bcvk/vm/domain_xml.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/hypervisor.hpp"
 
 using namespace bcvk;
 

@@ -9,8 +9,8 @@
 
 #include <csignal>
 
-#include "bcvk/ports.hpp"
-#include "bcvk/ssh_ready.hpp"
+#include "bcvk/instance/ports.hpp"
+#include "bcvk/ssh/readiness.hpp"
 
 using namespace bcvk;
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bcvk/bootc_layout.hpp"
-#include "bcvk/error.hpp"
+#include "bcvk/host/bootc_layout.hpp"
+#include "bcvk/util/error.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;

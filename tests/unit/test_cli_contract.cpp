@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "bcvk/process.hpp"
+#include "bcvk/host/process.hpp"
 
 using namespace bcvk;
 

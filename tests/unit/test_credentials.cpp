@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/credentials.hpp"
-#include "bcvk/error.hpp"
+#include "bcvk/vm/credentials.hpp"
+#include "bcvk/util/error.hpp"
 
 using namespace bcvk;
 

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "../common/golden_specs.hpp"
-#include "bcvk/domain_xml.hpp"
-#include "bcvk/xml.hpp"
+#include "bcvk/vm/domain_xml.hpp"
+#include "bcvk/util/xml.hpp"
 
 using namespace bcvk;
 

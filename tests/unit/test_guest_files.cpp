@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "bcvk/error.hpp"
-#include "bcvk/guest_files.hpp"
-#include "bcvk/process.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/guest_files.hpp"
+#include "bcvk/host/process.hpp"
 
 using namespace bcvk;
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bcvk/error.hpp"
-#include "bcvk/instance_owner.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/instance/owner.hpp"
 
 using namespace bcvk;
 

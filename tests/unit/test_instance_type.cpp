@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/error.hpp"
-#include "bcvk/instance_type.hpp"
-#include "bcvk/size.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/instance_type.hpp"
+#include "bcvk/util/size.hpp"
 
 using namespace bcvk;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/error.hpp"
-#include "bcvk/names.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/names.hpp"
 
 #include <vector>
 

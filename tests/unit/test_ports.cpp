@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <vector>
 
-#include "bcvk/error.hpp"
-#include "bcvk/instance.hpp"
-#include "bcvk/ports.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/ports.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "bcvk/error.hpp"
-#include "bcvk/rooted_fs.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/rooted_fs.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;

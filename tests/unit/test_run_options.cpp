@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/error.hpp"
-#include "bcvk/run_options.hpp"
-#include "bcvk/size.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/util/size.hpp"
 
 using namespace bcvk;
 

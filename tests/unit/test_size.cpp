@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/error.hpp"
-#include "bcvk/size.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/size.hpp"
 
 using namespace bcvk;
 

@@ -3,11 +3,11 @@
 
 #include <csignal>
 
-#include "bcvk/credentials.hpp"
-#include "bcvk/error.hpp"
-#include "bcvk/ssh_forward.hpp"
-#include "bcvk/ssh_io.hpp"
-#include "bcvk/ssh_keys.hpp"
+#include "bcvk/vm/credentials.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/ssh_forward.hpp"
+#include "bcvk/ssh/remote.hpp"
+#include "bcvk/ssh/keys.hpp"
 
 using namespace bcvk;
 

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/error.hpp"
-#include "bcvk/host_inputs.hpp"
-#include "bcvk/image_store.hpp"
-#include "bcvk/instance.hpp"
-#include "bcvk/mounts.hpp"
-#include "bcvk/table.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/host_inputs.hpp"
+#include "bcvk/host/image_store.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/host/mounts.hpp"
+#include "bcvk/util/table.hpp"
 
 using namespace bcvk;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "bcvk/vm_builder.hpp"
+#include "bcvk/vm/vm_builder.hpp"
 
 using namespace bcvk;
 

@@ -1,0 +1,55 @@
+#pragma once
+// Host files and directories named on the command line, checked and resolved before anything is
+// created, so bad input fails with one clear line and leaves nothing behind. bcvk runs as root:
+// none of these may steer it into its own state, a kernel pseudo file system, or through a link.
+#include <string>
+#include <vector>
+
+#include "bcvk/host/image_store.hpp"
+#include "bcvk/vm/instance_record.hpp"
+#include "bcvk/host/process.hpp"
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/vm/vm_spec.hpp"
+
+namespace bcvk {
+
+inline constexpr const char* k_storage_mount_name = "hoststorage";
+inline constexpr const char* k_swap_serial = "bcvk-swap";
+
+// A file of the --systemd-units directory, read once at validation time (never again from the
+// host, so nothing can swap it for a link afterwards).
+struct UnitFile {
+  std::string path; // relative to system/, e.g. "app.service" or "app.service.d/override.conf"
+  std::string content;
+  bool enable = false; // a top-level unit whose [Install] section is honoured
+};
+
+struct HostInputs {
+  std::vector<BindSpec> binds;               // absolute host paths; --bind-storage-ro included
+  std::vector<DiskAttachment> disks;         // absolute paths with their detected format
+  std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
+  std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
+  std::vector<std::string> created_files;    // serial outputs bcvk created (empty) in shared directories
+};
+
+// Checks that every host path exists and is of the right kind, resolves it, and detects disk
+// formats. Throws UsageError naming the option and the path.
+HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store);
+
+// Reads the units of `system_dir`: regular files and real subdirectories only (a link, device or
+// FIFO is refused, never followed); [Install] targets must be unit names. Throws UsageError.
+std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
+
+// Checks the host paths of a kept instance again before it boots again: libvirt opens them anew,
+// and what was safe when the VM was made may not be now. Throws UsageError as resolve_host_inputs.
+// Returns the output files it created (to remove should the start fail).
+std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner);
+
+// What `qemu-img info --output=json` says about a disk image (pure).
+struct DiskImageInfo {
+  std::string format;        // "unknown" when unreadable
+  std::string external_file; // a backing file or external data file it refers to, if any
+};
+DiskImageInfo parse_qemu_img_info(const std::string& json);
+
+} // namespace bcvk

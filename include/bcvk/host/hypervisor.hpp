@@ -1,0 +1,82 @@
+#pragma once
+// libvirt, through owned handles. Every failure becomes a LibvirtError carrying libvirt's message.
+#include <libvirt/libvirt.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bcvk/util/handle.hpp"
+
+namespace bcvk {
+
+namespace detail {
+inline void close_connection(virConnect* c) {
+  virConnectClose(c);
+}
+inline void free_domain(virDomain* d) {
+  virDomainFree(d);
+}
+inline void free_stream(virStream* s) {
+  virStreamFree(s);
+}
+} // namespace detail
+
+using ConnectionHandle = Handle<virConnect, detail::close_connection>;
+using DomainHandle = Handle<virDomain, detail::free_domain>;
+using StreamHandle = Handle<virStream, detail::free_stream>;
+
+// Throws LibvirtError built from libvirt's last error, prefixed with `what`.
+[[noreturn]] void throw_libvirt_error(const std::string& what);
+
+// How the domain should be started; computed in one place because drivers differ.
+struct StartMode {
+  bool autodestroy = false; // tie the domain's life to this connection (foreground runs)
+};
+
+// libvirt's in-process test driver reports itself as "TEST".
+bool is_test_driver(const std::string& driver);
+
+// Flags for virDomainCreateXML. The test driver refuses AUTODESTROY, so it is dropped there.
+unsigned int domain_start_flags(const StartMode& mode, const std::string& driver);
+
+enum class DomainState { running, paused, shutting_down, stopped, crashed, other };
+
+class Domain {
+public:
+  explicit Domain(DomainHandle handle) : m_handle(std::move(handle)) {}
+  virDomain* get() const { return m_handle.get(); }
+  std::string name() const;
+  bool is_active() const;
+  DomainState state() const;
+  std::string xml(bool inactive = false) const;
+  void shutdown() const; // ACPI power button
+  void destroy() const;  // immediate power off; a domain already gone is not an error
+  // The same for cleanup paths: a failure is logged, never thrown.
+  void destroy_on_cleanup() const noexcept;
+
+private:
+  DomainHandle m_handle;
+};
+
+class Connection {
+public:
+  // Opens `uri`, or libvirt's default (LIBVIRT_DEFAULT_URI, libvirt.conf) when it is empty.
+  static Connection open(const std::string& uri);
+
+  virConnect* get() const { return m_handle.get(); }
+  std::string uri() const;
+  std::string driver() const; // "QEMU", "Test", ...
+  unsigned long library_version() const;
+  // "kvm" when the host can accelerate guests, else "qemu" (software emulation).
+  std::string best_virt_type() const;
+  std::optional<Domain> find(const std::string& name) const;
+  Domain create(const std::string& xml, const StartMode& mode) const;
+  std::vector<Domain> active_domains() const;
+
+private:
+  explicit Connection(ConnectionHandle handle) : m_handle(std::move(handle)) {}
+  ConnectionHandle m_handle;
+};
+
+} // namespace bcvk

@@ -1,0 +1,45 @@
+#pragma once
+// Waiting for a domain to stop: libvirt lifecycle events, termination signals, console output.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "bcvk/host/hypervisor.hpp"
+#include "bcvk/util/signals.hpp"
+
+namespace bcvk {
+
+enum class StopReason { powered_off, crashed, signalled, connection_lost, detached };
+
+struct StopResult {
+  StopReason reason = StopReason::powered_off;
+  int signal = 0;
+};
+
+// Called on every wake-up (at least every `tick_ms`) so callers can copy console output etc.
+using TickFn = std::function<void()>;
+
+// An extra descriptor to watch (e.g. the terminal); its handler returns false to stop waiting.
+struct InputWatch {
+  int fd = -1;
+  std::function<bool()> on_readable;
+};
+
+// Blocks until `domain` stops, a termination signal arrives (when `signals` is given) or the input
+// handler asks to stop (StopReason::detached).
+StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCatcher* signals,
+                         const TickFn& on_tick = {}, int tick_ms = 1000, const InputWatch& input = {});
+
+// Copies whatever was appended to a file since the last call to a file descriptor (tail -f).
+class FileFollower {
+public:
+  FileFollower(std::string path, int out_fd) : m_path(std::move(path)), m_out(out_fd) {}
+  void pump();
+
+private:
+  std::string m_path;
+  int m_out;
+  long long m_offset = 0;
+};
+
+} // namespace bcvk

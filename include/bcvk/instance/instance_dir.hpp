@@ -1,0 +1,101 @@
+#pragma once
+// An instance directory: the on-disk record of one VM and of every resource it holds.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/vm/names.hpp"
+#include "bcvk/vm/instance_record.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/util/clock.hpp"
+
+namespace bcvk {
+
+// Where the instance is in its life; "creating" instances are removed by garbage collection.
+enum class Phase { creating, running, stopped };
+std::string to_string(Phase phase);
+Phase phase_from_string(const std::string& text);
+
+// Saved as state.json: the record plus what the instance holds right now; written before and
+// after each resource is taken or released.
+struct InstanceState : InstanceRecord {
+  Phase phase = Phase::creating;
+  bool image_mounted = false; // one `podman image mount` reference is held
+};
+
+// Serialisation of the state file (pure).
+std::string state_to_json(const InstanceState& state);
+InstanceState state_from_json(const std::string& json);
+
+// Who may see what below the state directory (bcvk runs as root; QEMU runs as libvirt's
+// unprivileged user and opens the kernel, initramfs and disk files itself):
+//   state root, instances/, instance dir   0711  traversable, not listable
+//   boot/ (kernel, initramfs)              0711, files 0644: QEMU reads them
+//   overlay/ (upper, work, root mount)     0700  the guest's whole file system
+//   ro/ (read-only views), ssh/ (keys)     0700
+//   state.json, domain.xml, swap.img, ...  0600
+class InstanceDir {
+public:
+  // Claims the name atomically; throws UsageError when an instance of that name exists.
+  static InstanceDir create(const VmName& name);
+  // nullopt when there is no instance of that name (a link in its place is not one).
+  static std::optional<InstanceDir> open(const VmName& name);
+  // Like open(), but throws Error "no ephemeral VM named ..." naming the fix.
+  static InstanceDir open_existing(const VmName& name);
+  // Instances on disk, sorted; entries that are not valid names or not directories are ignored.
+  static std::vector<VmName> list_names();
+
+  const std::string& name() const { return m_name.str(); }
+  const VmName& vm_name() const { return m_name; }
+  const std::string& path() const { return m_path; }
+  std::string file(const std::string& relative) const { return m_path + "/" + relative; }
+  std::string overlay_dir() const { return file("overlay"); }
+  std::string upper_dir() const { return file("overlay/upper"); }
+  std::string work_dir() const { return file("overlay/work"); }
+  std::string root_dir() const { return file("overlay/root"); }
+  std::string boot_dir() const { return file("boot"); }
+  std::string kernel_file() const { return file("boot/vmlinuz"); }
+  std::string initrd_file() const { return file("boot/initramfs.img"); }
+  std::string console_log() const { return file("console.log"); }
+  std::string domain_xml_file() const { return file("domain.xml"); }
+  std::string supervisor_log() const { return file("supervisor.log"); }
+
+  enum class LockResult { locked, busy, gone };
+  // Takes the owner lock without waiting. `busy`: a live process owns the instance; `gone`: the
+  // instance was removed meanwhile (its lock file no longer exists).
+  LockResult try_lock();
+  // Waits up to `timeout_ms` for the owner to let go; `busy` on timeout.
+  LockResult wait_lock(int timeout_ms);
+  bool locked() const { return static_cast<bool>(m_lock); }
+  // The lock's descriptor (close-on-exec), for handing down to a supervisor process.
+  int lock_fd() const { return m_lock.get(); }
+  // Adopts a lock descriptor inherited from the parent process.
+  void adopt_lock(int fd);
+
+  // Moves the overlay of an instance made before it lived in the private overlay/ directory.
+  // Only for the lock holder, while nothing is mounted.
+  void migrate_layout() const;
+
+  InstanceState load() const;
+  void save(const InstanceState& state) const; // atomic replace, 0600
+  // Deletes the directory tree without following any link in it; refuses if anything is still
+  // mounted below it.
+  void remove_tree();
+
+private:
+  InstanceDir(VmName name, std::string path) : m_name(std::move(name)), m_path(std::move(path)) {}
+  VmName m_name;
+  std::string m_path;
+  Fd m_lock;
+};
+
+// How long stop and rm wait for an instance's owner to finish its cleanup once the VM is gone.
+inline constexpr int k_owner_cleanup_wait_ms = 30000;
+
+// "--name: a VM named X already exists: ..." with the fix.
+UsageError vm_exists_error(const VmName& name);
+
+} // namespace bcvk

@@ -1,0 +1,45 @@
+#pragma once
+// The single place that releases what an instance holds: overlay mount, image mount, directory.
+#include <string>
+
+#include "bcvk/host/image_store.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+
+namespace bcvk {
+
+// What remains of an instance once it stops.
+enum class Disposition {
+  keep,   // stopped but kept: its overlay (the guest's changes) and saved XML stay for a restart
+  remove, // everything goes
+};
+
+// Unmounts the root overlay and releases the image mount if they are held, recording each step in
+// the state file; then keeps or deletes the directory. Safe to call repeatedly.
+void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition);
+
+// Owns a live instance: releases it on destruction unless handed over (to a supervisor, or kept
+// running by design). The destructor never throws; failures are logged.
+class InstanceOwner {
+public:
+  InstanceOwner(InstanceDir dir, InstanceState state, ImageStore& store)
+      : m_dir(std::move(dir)), m_state(std::move(state)), m_store(store) {}
+  ~InstanceOwner();
+  InstanceOwner(const InstanceOwner&) = delete;
+  InstanceOwner& operator=(const InstanceOwner&) = delete;
+
+  InstanceDir& dir() { return m_dir; }
+  InstanceState& state() { return m_state; }
+  void save() { m_dir.save(m_state); }
+  // Releases now with the given disposition.
+  void release(Disposition disposition);
+  // Someone else (a supervisor process) is responsible from now on.
+  void hand_over() { m_handed_over = true; }
+
+private:
+  InstanceDir m_dir;
+  InstanceState m_state;
+  ImageStore& m_store;
+  bool m_handed_over = false;
+};
+
+} // namespace bcvk

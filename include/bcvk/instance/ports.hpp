@@ -1,0 +1,29 @@
+#pragma once
+// Loopback ports for the guests' SSH forwards, chosen so that concurrent bcvk runs never collide.
+#include <functional>
+#include <set>
+
+#include "bcvk/util/handle.hpp"
+
+namespace bcvk {
+
+// A currently free TCP port on 127.0.0.1, chosen by the kernel.
+unsigned pick_loopback_port();
+
+// The first candidate that no instance claims, trying at most `attempts` candidates. Pure.
+unsigned choose_port(const std::set<unsigned>& claimed, const std::function<unsigned()>& next_candidate, int attempts);
+
+// Serialises port choices between bcvk processes: hold it from choosing a port until the instance's
+// state (which claims the port) is saved. Others then see the claim in claimed_ssh_ports().
+class PortRegistryLock {
+public:
+  PortRegistryLock();
+
+private:
+  Fd m_fd;
+};
+
+// The SSH ports recorded by every existing instance (running or kept).
+std::set<unsigned> claimed_ssh_ports();
+
+} // namespace bcvk

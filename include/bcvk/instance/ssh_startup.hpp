@@ -1,0 +1,20 @@
+#pragma once
+// Waiting for SSH on a VM that this process has just started and still owns.
+#include "bcvk/host/hypervisor.hpp"
+#include "bcvk/instance/owner.hpp"
+#include "bcvk/util/signals.hpp"
+#include "bcvk/ssh/session.hpp"
+
+namespace bcvk {
+
+// Copies the console log of an instance about to be removed (--rm) into a new, unpredictably
+// named file in the temporary directory (bcvk-console-NAME-XXXXXX.log, 0600) and returns its path.
+std::string rescue_console_log(const InstanceDir& dir);
+
+// Returns a ready session, or throws SshNotReady naming a console log that outlives the instance:
+// an --rm instance is about to be removed by its owner, so its log is first copied by
+// rescue_console_log().
+SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
+                               SignalCatcher& signals);
+
+} // namespace bcvk

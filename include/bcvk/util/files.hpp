@@ -1,0 +1,16 @@
+#pragma once
+// Small file helpers that never follow a link where they create something.
+#include <string>
+
+namespace bcvk {
+
+// Creates directory `path` with `mode` if missing (an existing one must be a real directory, not a
+// link); the mode is applied only to a directory created here.
+void make_private_dir(const std::string& path, unsigned mode);
+
+// Writes `data` to `path` atomically (an exclusive temporary file + rename, never through a link)
+// with the given mode.
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0600);
+std::string read_text_file(const std::string& path);
+
+} // namespace bcvk

@@ -1,0 +1,27 @@
+#pragma once
+// An instance as ps and inspect show it: its record, its live status and where it lives.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bcvk/host/hypervisor.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+
+namespace bcvk {
+
+struct InstanceView {
+  InstanceState state;
+  std::string status; // running, stopped, creating
+  std::string instance_dir;
+};
+
+// "running" when libvirt says so, else "creating" or "stopped" from the saved phase.
+std::string live_status(const Connection& conn, const InstanceState& state);
+
+// Every instance whose state can be read (one being created right now is skipped), sorted by name.
+std::vector<InstanceView> load_views(const Connection& conn);
+
+nlohmann::json to_json(const InstanceView& v);
+
+} // namespace bcvk

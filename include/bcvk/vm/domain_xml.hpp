@@ -1,0 +1,23 @@
+#pragma once
+// VmSpec -> libvirt domain XML, and bcvk's metadata namespace for reading it back.
+#include <optional>
+#include <string>
+
+#include "bcvk/vm/vm_spec.hpp"
+
+namespace bcvk {
+
+// The namespace of bcvk's <metadata> element; the trailing number is the format version.
+inline constexpr const char* k_metadata_ns = "urn:x-bcvk:instance:1";
+inline constexpr const char* k_metadata_prefix = "bcvk";
+
+// Renders the domain XML for `spec`. Pure: the same spec always gives the same bytes.
+std::string render_domain_xml(const VmSpec& spec);
+
+// Renders only bcvk's metadata element (as virDomainSetMetadata expects it).
+std::string render_metadata_xml(const InstanceMetadata& metadata);
+
+// Reads bcvk's metadata back from a whole domain XML; nullopt when the domain is not bcvk's.
+std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domain_xml);
+
+} // namespace bcvk

@@ -1,0 +1,35 @@
+#pragma once
+// The one record of what bcvk knows about a VM. The instance directory saves it (with the state of
+// the resources held, see instance_dir.hpp); ps and inspect show it; the domain's <metadata> is a
+// view of it (see metadata_view()).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bcvk/vm/run_options.hpp"
+
+namespace bcvk {
+
+struct InstanceRecord {
+  std::string name;
+  std::string image;
+  std::string image_id;
+  std::string created; // RFC 3339, UTC
+  std::string uri;
+  bool auto_remove = false;
+  bool detached = false;
+  std::string kernel_version;
+  int systemd_version = 0;
+  std::uint64_t memory_bytes = 0;
+  unsigned vcpus = 0;
+  unsigned ssh_port = 0; // 0: no SSH forward
+  std::vector<KeyValue> labels;
+  // Host directories shared read-only: re-created as read-only bind mounts on every start.
+  std::vector<BindSpec> read_only_binds;
+  // The other host paths the domain uses, resolved: checked again before every start.
+  std::vector<BindSpec> read_write_binds;
+  std::vector<DiskFileSpec> disks;
+  std::vector<SerialOutSpec> serial_outputs;
+};
+
+} // namespace bcvk

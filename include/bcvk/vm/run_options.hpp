@@ -1,0 +1,118 @@
+#pragma once
+// `ephemeral run` options as typed by the user, and the validated form the runtime consumes.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bcvk/vm/names.hpp"
+
+namespace bcvk {
+
+// Exactly what the command line said; strings are checked by validate_run_options().
+struct RunOptions {
+  std::string image;
+  std::string itype;
+  std::string memory = "4G";
+  std::string vcpus;
+  bool console = false;
+  bool debug = false;
+  std::vector<std::string> virtio_serial_out;
+  std::vector<std::string> execute;
+  bool ssh_keygen = false;
+  bool tty = false;
+  bool interactive = false;
+  bool detach = false;
+  bool rm = false;
+  std::optional<std::string> name; // given (even empty) or not
+  std::string network;
+  std::vector<std::string> labels;
+  std::vector<std::string> env;
+  std::string debug_entrypoint;
+  std::vector<std::string> binds;
+  std::vector<std::string> ro_binds;
+  std::string systemd_units;
+  bool bind_storage_ro = false;
+  std::string add_swap;
+  std::vector<std::string> mount_disk_files;
+  std::vector<std::string> kargs;
+  unsigned ssh_timeout_seconds = 240;
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  bool operator==(const KeyValue&) const = default;
+};
+
+struct BindSpec {
+  std::string host_path;
+  std::string name;
+  bool read_only = false;
+  bool operator==(const BindSpec&) const = default;
+};
+
+struct DiskFileSpec {
+  std::string path;
+  std::string name;
+  bool operator==(const DiskFileSpec&) const = default;
+};
+
+struct SerialOutSpec {
+  std::string name;
+  std::string path;
+  bool operator==(const SerialOutSpec&) const = default;
+};
+
+enum class NetworkMode { isolated, none, user, libvirt_network, bridge };
+
+struct NetworkChoice {
+  NetworkMode mode = NetworkMode::isolated;
+  std::string source; // libvirt network name or bridge name
+  bool operator==(const NetworkChoice&) const = default;
+};
+
+// Syntactically valid options with every default applied; the file system is not consulted yet.
+struct RunConfig {
+  std::string image;
+  std::optional<VmName> name; // none: generate one
+  std::uint64_t memory_bytes = 0;
+  unsigned vcpus = 0;
+  bool console = false;
+  bool debug = false;
+  bool ssh_keygen = false;
+  bool tty = false;
+  bool interactive = false;
+  bool detach = false;
+  bool rm = false;
+  NetworkChoice network;
+  std::vector<KeyValue> labels;
+  std::vector<KeyValue> env;
+  std::vector<std::string> execute;
+  std::string debug_entrypoint;
+  std::vector<BindSpec> binds;
+  std::string systemd_units;
+  bool bind_storage_ro = false;
+  std::optional<std::uint64_t> swap_bytes;
+  std::vector<DiskFileSpec> disks;
+  std::vector<SerialOutSpec> serial_outputs;
+  std::vector<std::string> kargs;
+  unsigned ssh_timeout_seconds = 240;
+};
+
+inline constexpr std::uint64_t k_min_memory = 128ULL * 1024 * 1024;
+inline constexpr std::uint64_t k_max_memory = 1024ULL * 1024 * 1024 * 1024;
+inline constexpr unsigned k_max_vcpus = 256;
+
+// Checks every option and applies defaults; throws UsageError naming the first bad option.
+RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus);
+
+// Parsers for the individual value syntaxes; each throws UsageError naming `option`.
+KeyValue parse_key_value(const std::string& option, const std::string& text);
+BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only);
+DiskFileSpec parse_disk_file(const std::string& text);
+SerialOutSpec parse_serial_out(const std::string& text);
+NetworkChoice parse_network(const std::string& text);
+unsigned parse_vcpus(const std::string& text);
+
+} // namespace bcvk

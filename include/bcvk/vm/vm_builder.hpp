@@ -1,0 +1,53 @@
+#pragma once
+// RunConfig + what the host resolved -> VmSpec. Pure: no clock, no randomness, no I/O.
+#include <string>
+#include <vector>
+
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/vm/vm_spec.hpp"
+
+namespace bcvk {
+
+// Values that the launcher resolved on the host.
+struct HostFacts {
+  std::string name;
+  std::string virt_type = "kvm";
+  NetworkBackend backend = NetworkBackend::qemu_user;
+  unsigned ssh_port = 0;
+  std::string image_id;
+  std::string created;
+  std::string instance_dir;
+  std::string kernel;
+  std::string initrd;
+  std::string root_dir;
+  std::string console_log;
+  std::vector<Credential> credentials;
+  std::vector<FsShare> shares;
+  std::vector<DiskAttachment> disks;
+  std::vector<ChannelOutput> channels;
+};
+
+// The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
+inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
+
+// x86 kernels keep at most this many bytes of the command line (COMMAND_LINE_SIZE less the NUL).
+inline constexpr std::size_t k_max_kernel_cmdline = 2047;
+
+// One argument as it goes on the command line: quoted (KEY="VALUE") when it holds white space.
+std::string quote_karg(const std::string& arg);
+
+// Splits a command line into arguments the way the kernel does (white space outside double
+// quotes; the kernel's white space includes the byte 0xa0). An unbalanced quote leaves its
+// argument open to the end, as in the kernel.
+std::vector<std::string> split_kernel_cmdline(const std::string& cmdline);
+
+// Base arguments followed by each extra argument in order; one with white space gets quoted.
+std::string kernel_cmdline(const std::vector<std::string>& extra);
+
+// The extra kernel arguments for `config`: every --karg, in order. (-e values never go here: the
+// command line is readable by every local user.)
+std::vector<std::string> guest_kargs(const RunConfig& config);
+
+VmSpec build_vm_spec(const RunConfig& config, const HostFacts& facts);
+
+} // namespace bcvk

@@ -1,0 +1,78 @@
+#pragma once
+// Everything needed to describe one VM to libvirt, fully resolved: no I/O happens past this point.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bcvk/vm/run_options.hpp"
+
+namespace bcvk {
+
+// A host directory shared into the guest over virtiofs.
+struct FsShare {
+  std::string host_dir;
+  std::string tag;
+  bool read_only = false;
+};
+
+// A file attached as a virtio-blk disk; `serial` becomes /dev/disk/by-id/virtio-<serial>.
+struct DiskAttachment {
+  std::string path;
+  std::string format = "raw"; // raw or qcow2
+  std::string serial;
+};
+
+// A systemd credential handed over as an SMBIOS type-11 OEM string.
+struct Credential {
+  std::string name;
+  std::string value; // raw bytes; encoded as base64 in the XML
+};
+
+// A virtio-serial port whose guest output lands in a host file.
+struct ChannelOutput {
+  std::string name;
+  std::string path;
+  bool append = true; // false: the file starts empty at every boot
+};
+
+enum class NetworkBackend { qemu_user, passt };
+
+struct NetworkSpec {
+  NetworkChoice choice;
+  NetworkBackend backend = NetworkBackend::qemu_user;
+  unsigned ssh_port = 0; // 0: no SSH forward
+};
+
+// bcvk's own record inside the domain, readable by any later command (and by humans in virsh dumpxml).
+struct InstanceMetadata {
+  std::string image;
+  std::string image_id;
+  std::string created; // RFC 3339, UTC
+  std::string instance_dir;
+  bool auto_remove = false;
+  bool detached = false;
+  std::vector<KeyValue> labels;
+  std::vector<FsShare> mounts;
+};
+
+struct VmSpec {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string virt_type = "kvm"; // kvm, or qemu for software emulation
+  std::uint64_t memory_bytes = 0;
+  unsigned vcpus = 1;
+  std::string kernel;
+  std::string initrd;
+  std::string cmdline;
+  std::string root_dir;
+  std::vector<FsShare> shares;
+  std::vector<DiskAttachment> disks;
+  std::vector<Credential> credentials;
+  std::string console_log;
+  std::vector<ChannelOutput> channels;
+  NetworkSpec network;
+  InstanceMetadata metadata;
+};
+
+} // namespace bcvk

@@ -1,0 +1,363 @@
+#include "bcvk/host/host_inputs.hpp"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/guest_files.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/host/state_dir.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bcvk {
+namespace {
+
+// Unit directories hold small text files; these bounds keep a mistaken directory from being read.
+constexpr std::size_t k_max_unit_bytes = 1 << 20;
+constexpr std::size_t k_max_unit_files = 1000;
+
+std::string absolute_existing(const std::string& option, const std::string& path) {
+  std::error_code ec;
+  const fs::path resolved = fs::canonical(path, ec);
+  if (ec) {
+    throw UsageError(option + ": " + path + " does not exist: give an existing path");
+  }
+  return resolved.string();
+}
+
+bool is_within(const std::string& path, const std::string& dir) {
+  return path == dir || path.rfind(dir == "/" ? dir : dir + "/", 0) == 0;
+}
+
+void refuse_state_dir(const std::string& option, const std::string& given, const std::string& resolved,
+                      bool ancestors_too) {
+  const std::string state = state_root(); // canonical once it exists
+  if (is_within(resolved, state) || (ancestors_too && is_within(state, resolved))) {
+    throw UsageError(option + ": " + given + " " + (is_within(resolved, state) ? "is inside" : "contains") +
+                     " bcvk's state directory " + state + " (other VMs' keys and disks): choose another path");
+  }
+}
+
+// /proc, /sys and their kind: files there are kernel controls, not data.
+void refuse_pseudo_fs(const std::string& option, const std::string& given, const std::string& resolved) {
+  struct statfs st {};
+  if (::statfs(resolved.c_str(), &st) != 0) {
+    return;
+  }
+  switch (static_cast<unsigned long>(st.f_type)) {
+  case PROC_SUPER_MAGIC:
+  case SYSFS_MAGIC:
+  case CGROUP_SUPER_MAGIC:
+  case CGROUP2_SUPER_MAGIC:
+  case DEBUGFS_MAGIC:
+  case SECURITYFS_MAGIC:
+  case TRACEFS_MAGIC:
+  case BPF_FS_MAGIC:
+  case EFIVARFS_MAGIC:
+    throw UsageError(option + ": " + given +
+                     " is on a kernel pseudo file system (/proc, /sys, ...): choose a path "
+                     "on a real file system");
+  default:
+    break;
+  }
+}
+
+// libvirt, virtiofsd and QEMU open these paths again later, as root: no other user may be able to
+// swap them (or a directory on the way) for a link in between.
+void refuse_swappable(const std::string& option, const std::string& given, const std::string& resolved) {
+  const std::string risk = path_swap_risk(resolved);
+  if (!risk.empty()) {
+    throw UsageError(option + ": " + risk + ", who could swap " + given +
+                     " for a link: use a path whose directories only root can change (not a home directory)");
+  }
+}
+
+// A file in a shared sticky directory (like /tmp) is safe only while it is ours; and a second
+// name of a file could be a hard link someone made to a file of root's.
+bool is_shared_dir(const struct stat& st) {
+  return (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+}
+
+void refuse_foreign_file(const std::string& option, const std::string& given, const struct stat& st,
+                         const struct stat& dir_st) {
+  if (is_shared_dir(dir_st) && st.st_uid != ::geteuid()) {
+    throw UsageError(option + ": " + given +
+                     " belongs to another user in a shared directory: move it or choose "
+                     "another path");
+  }
+  if (S_ISREG(st.st_mode) && st.st_nlink != 1) {
+    throw UsageError(option + ": " + given + " has " + std::to_string(st.st_nlink) +
+                     " hard links, so it may be another file under a second name: give a file with one name");
+  }
+}
+
+std::string existing_dir(const std::string& option, const std::string& path) {
+  const std::string resolved = absolute_existing(option, path);
+  std::error_code ec;
+  if (!fs::is_directory(resolved, ec)) {
+    throw UsageError(option + ": " + path + " is not a directory: give a directory to share");
+  }
+  return resolved;
+}
+
+std::string disk_format(const std::string& path, ProcessRunner& runner) {
+  const auto r = runner.run({"qemu-img", "info", "--force-share", "--output=json", "--", path});
+  if (r.status != 0) {
+    throw UsageError("--mount-disk-file: cannot read " + path +
+                     " as a disk image: " + r.err.substr(0, r.err.find('\n')));
+  }
+  const DiskImageInfo info = parse_qemu_img_info(r.out);
+  if (info.format != "raw" && info.format != "qcow2") {
+    throw UsageError("--mount-disk-file: " + path + " is a " + info.format +
+                     " image: use raw or qcow2 (convert with 'qemu-img convert -O qcow2')");
+  }
+  // libvirt would open (and hand QEMU) whatever file the image names, wherever it is.
+  if (!info.external_file.empty()) {
+    throw UsageError("--mount-disk-file: " + path + " refers to another file (" + info.external_file +
+                     "): use a self-contained image (qemu-img convert -O qcow2 makes one)");
+  }
+  return info.format;
+}
+
+DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) {
+  const std::string option = "--mount-disk-file";
+  const std::string path = absolute_existing(option, disk.path);
+  refuse_state_dir(option, disk.path, path, false);
+  refuse_pseudo_fs(option, disk.path, path);
+  refuse_swappable(option, disk.path, path);
+  struct stat st {};
+  struct stat dir_st {};
+  if (::stat(path.c_str(), &st) != 0 || ::stat(fs::path(path).parent_path().c_str(), &dir_st) != 0 ||
+      (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+    throw UsageError(option + ": " + disk.path + " is not a file or block device");
+  }
+  refuse_foreign_file(option, disk.path, st, dir_st);
+  return {path, disk_format(path, runner), disk.name};
+}
+
+BindSpec bind_share(const std::string& option, const BindSpec& bind) {
+  const std::string dir = existing_dir(option, bind.host_path);
+  refuse_state_dir(option, bind.host_path, dir, true);
+  refuse_pseudo_fs(option, bind.host_path, dir);
+  refuse_swappable(option, bind.host_path, dir);
+  // The directory itself, in a shared sticky one, could be renamed away by its owner.
+  struct stat st {};
+  struct stat parent_st {};
+  if (dir != "/" && ::stat(dir.c_str(), &st) == 0 && ::stat(fs::path(dir).parent_path().c_str(), &parent_st) == 0) {
+    refuse_foreign_file(option, bind.host_path, st, parent_st);
+  }
+  return {dir, bind.name, bind.read_only};
+}
+
+std::string bind_option(const BindSpec& bind) {
+  if (bind.name == k_storage_mount_name) {
+    return "--bind-storage-ro";
+  }
+  return bind.read_only ? "--ro-bind" : "--bind";
+}
+
+// For messages: "is a symbolic link".
+const char* kind_name(mode_t mode) {
+  if (S_ISLNK(mode)) {
+    return "a symbolic link";
+  }
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    return "a device";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  return "not a regular file";
+}
+
+// libvirt opens the target by path as root. So it must stay a regular file of ours until then:
+// an existing one is appended to (never truncated); in a shared sticky directory (like /tmp) bcvk
+// creates it itself, so nobody can put a link in its place.
+ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>* created_files) {
+  const std::string option = "--virtio-serial-out";
+  const fs::path given(spec.path);
+  const std::string base = given.filename().string();
+  if (base.empty() || base == "." || base == "..") {
+    throw UsageError(option + ": " + spec.path + " is a directory: give a file path");
+  }
+  std::error_code ec;
+  const fs::path parent = fs::canonical(fs::absolute(given, ec).parent_path(), ec);
+  if (ec || !fs::is_directory(parent, ec)) {
+    throw UsageError(option + ": the directory of " + spec.path + " does not exist: create it first");
+  }
+  const std::string target = (parent / base).string();
+  refuse_state_dir(option, spec.path, target, false);
+  refuse_pseudo_fs(option, spec.path, parent.string());
+  refuse_swappable(option, spec.path, target);
+  struct stat dir_st {};
+  if (::stat(parent.c_str(), &dir_st) != 0) {
+    throw UsageError(option + ": cannot examine " + parent.string() + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      throw UsageError(option + ": " + spec.path + " is " + kind_name(st.st_mode) +
+                       ": give a regular file (an existing one is appended to)");
+    }
+    refuse_foreign_file(option, spec.path, st, dir_st);
+  } else if (created_files != nullptr && is_shared_dir(dir_st)) {
+    Fd created(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!created) {
+      throw UsageError(option + ": cannot create " + spec.path + ": " + std::strerror(errno));
+    }
+    created_files->push_back(target);
+  }
+  return {spec.name, target, true};
+}
+
+void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
+  for (const auto& name : list_dir_fd(dir_fd, shown_dir)) {
+    const std::string shown = shown_dir + "/" + name;
+    check_plain_text("--systemd-units", "file name", name);
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw UsageError("--systemd-units: cannot examine " + shown + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      const Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) {
+        throw UsageError("--systemd-units: cannot open " + shown + ": " + std::strerror(errno));
+      }
+      read_units_below(sub.get(), shown, prefix + name + "/", out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      throw UsageError("--systemd-units: " + shown + " is " + kind_name(st.st_mode) +
+                       ": put the unit file itself there (bcvk follows no links; [Install] sections enable units)");
+    }
+    if (out.size() >= k_max_unit_files) {
+      throw UsageError("--systemd-units: more than " + std::to_string(k_max_unit_files) + " files in " + shown_dir);
+    }
+    // O_NONBLOCK: should a FIFO take the file's place meanwhile, opening it must not hang.
+    const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat opened {};
+    if (!fd || ::fstat(fd.get(), &opened) != 0 || !S_ISREG(opened.st_mode)) {
+      throw UsageError("--systemd-units: cannot read " + shown + ": it changed while bcvk read it");
+    }
+    UnitFile unit{prefix + name, "", false};
+    try {
+      unit.content = read_all(fd.get(), k_max_unit_bytes, shown);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--systemd-units: ") + e.what() + ": unit files are small text files");
+    }
+    // Template units need an instance name to be enabled; they stay available for others to use.
+    unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
+    if (unit.enable) {
+      for (const auto& [target, kind] : install_targets(unit.content)) {
+        if (!is_unit_name(target)) {
+          throw UsageError("--systemd-units: " + shown + ": " + (kind == "wants" ? "WantedBy=" : "RequiredBy=") +
+                           " value '" + printable(target) + "' is not a unit name: use e.g. multi-user.target");
+        }
+      }
+    }
+    out.push_back(std::move(unit));
+  }
+}
+
+} // namespace
+
+std::vector<UnitFile> read_unit_dir(const std::string& system_dir) {
+  const Fd fd(::open(system_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    throw UsageError("--systemd-units: cannot open " + system_dir + ": " + std::strerror(errno) +
+                     (errno == ELOOP || errno == ENOTDIR ? " (system/ must be a real directory, not a link)" : ""));
+  }
+  std::vector<UnitFile> units;
+  read_units_below(fd.get(), system_dir, "", units);
+  return units;
+}
+
+DiskImageInfo parse_qemu_img_info(const std::string& json) {
+  DiskImageInfo info;
+  try {
+    const auto j = nlohmann::json::parse(json);
+    info.format = j.value("format", "unknown");
+    info.external_file = j.value("full-backing-filename", j.value("backing-filename", ""));
+    if (info.external_file.empty() && j.contains("format-specific")) {
+      const auto& data = j["format-specific"].value("data", nlohmann::json::object());
+      info.external_file = data.value("data-file", "");
+    }
+  } catch (const nlohmann::json::exception&) {
+    info.format = "unknown";
+  }
+  return info;
+}
+
+HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store) {
+  HostInputs in;
+  for (const auto& bind : config.binds) {
+    in.binds.push_back(bind_share(bind_option(bind), bind));
+  }
+  if (config.bind_storage_ro) {
+    in.binds.push_back(bind_share("--bind-storage-ro", {store.storage_root(), k_storage_mount_name, true}));
+  }
+  for (const auto& disk : config.disks) {
+    in.disks.push_back(disk_attachment(disk, runner));
+  }
+  if (!config.systemd_units.empty()) {
+    const std::string dir = existing_dir("--systemd-units", config.systemd_units);
+    std::error_code ec;
+    if (!fs::is_directory(dir + "/system", ec)) {
+      throw UsageError("--systemd-units: " + config.systemd_units + " has no system/ subdirectory: put the units in " +
+                       config.systemd_units + "/system/");
+    }
+    refuse_swappable("--systemd-units", config.systemd_units, dir + "/system");
+    in.units = read_unit_dir(dir + "/system");
+  }
+  for (const auto& out : config.serial_outputs) {
+    serial_output(out, nullptr);
+  }
+  // Last, once everything else passed: in a shared directory this creates the (empty) file.
+  for (const auto& out : config.serial_outputs) {
+    in.serial_outputs.push_back(serial_output(out, &in.created_files));
+  }
+  return in;
+}
+
+std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner) {
+  for (const auto& binds : {state.read_only_binds, state.read_write_binds}) {
+    for (const auto& bind : binds) {
+      if (!is_valid_name(bind.name, 32)) {
+        throw Error("the state of " + state.name + " names an invalid share '" + printable(bind.name) + "'");
+      }
+      bind_share(bind_option(bind), bind);
+    }
+  }
+  for (const auto& disk : state.disks) {
+    disk_attachment(disk, runner);
+  }
+  for (const auto& out : state.serial_outputs) {
+    serial_output(out, nullptr);
+  }
+  std::vector<std::string> created;
+  for (const auto& out : state.serial_outputs) {
+    serial_output(out, &created);
+  }
+  return created;
+}
+
+} // namespace bcvk

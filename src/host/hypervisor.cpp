@@ -1,0 +1,220 @@
+#include "bcvk/host/hypervisor.hpp"
+
+#include <libvirt/virterror.h>
+#include <spdlog/spdlog.h>
+
+#include <grp.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/libvirt_events.hpp"
+
+namespace bcvk {
+namespace {
+
+void free_string(char* s) {
+  std::free(s);
+}
+using LibvirtString = Handle<char, free_string>;
+
+bool is_local_uri(const std::string& uri) {
+  return uri.find("://") != std::string::npos && uri.find(":///") != std::string::npos;
+}
+
+// libvirt advertises KVM whenever /dev/kvm exists, but QEMU runs as an unprivileged user (in the
+// kvm group) and fails at start-up when the device node is root-only.
+bool kvm_usable_by_qemu_user() {
+  struct stat st {};
+  if (::stat("/dev/kvm", &st) != 0) {
+    return false;
+  }
+  if ((st.st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH)) {
+    return true;
+  }
+  const group* kvm = ::getgrnam("kvm");
+  return kvm != nullptr && st.st_gid == kvm->gr_gid && (st.st_mode & (S_IRGRP | S_IWGRP)) == (S_IRGRP | S_IWGRP);
+}
+
+// Some hosts expose /dev/kvm without VT-x/AMD-V (paravirtualised KVM variants that need special
+// guest kernels); an ordinary guest kernel hangs there, so hardware support must be checked too.
+bool cpu_has_hardware_virtualization() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      return line.find(" vmx") != std::string::npos || line.find(" svm") != std::string::npos;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
+void throw_libvirt_error(const std::string& what) {
+  const virError* err = virGetLastError();
+  const int code = err != nullptr ? err->code : VIR_ERR_INTERNAL_ERROR;
+  const std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
+  throw LibvirtError(code, what + ": " + message);
+}
+
+bool is_test_driver(const std::string& driver) {
+  return driver == "TEST" || driver == "Test";
+}
+
+unsigned int domain_start_flags(const StartMode& mode, const std::string& driver) {
+  unsigned int flags = VIR_DOMAIN_START_VALIDATE;
+  if (mode.autodestroy && !is_test_driver(driver)) {
+    flags |= VIR_DOMAIN_START_AUTODESTROY;
+  }
+  return flags;
+}
+
+std::string Domain::name() const {
+  const char* n = virDomainGetName(get());
+  return n != nullptr ? n : "";
+}
+
+bool Domain::is_active() const {
+  const int rc = virDomainIsActive(get());
+  // A domain that vanished (transient, stopped) reports an error: it is not active.
+  return rc == 1;
+}
+
+DomainState Domain::state() const {
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(get(), &state, &reason, 0) < 0) {
+    return DomainState::stopped;
+  }
+  switch (state) {
+  case VIR_DOMAIN_RUNNING:
+    return DomainState::running;
+  case VIR_DOMAIN_PAUSED:
+  case VIR_DOMAIN_PMSUSPENDED:
+    return DomainState::paused;
+  case VIR_DOMAIN_SHUTDOWN:
+    return DomainState::shutting_down;
+  case VIR_DOMAIN_SHUTOFF:
+    return DomainState::stopped;
+  case VIR_DOMAIN_CRASHED:
+    return DomainState::crashed;
+  default:
+    return DomainState::other;
+  }
+}
+
+std::string Domain::xml(bool inactive) const {
+  LibvirtString text(virDomainGetXMLDesc(get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
+  if (!text) {
+    throw_libvirt_error("cannot read the XML of domain " + name());
+  }
+  return text.get();
+}
+
+void Domain::shutdown() const {
+  if (virDomainShutdown(get()) < 0) {
+    throw_libvirt_error("cannot shut down domain " + name());
+  }
+}
+
+void Domain::destroy_on_cleanup() const noexcept {
+  try {
+    destroy();
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+  }
+}
+
+void Domain::destroy() const {
+  if (virDomainDestroy(get()) < 0) {
+    const virError* err = virGetLastError();
+    if (err != nullptr && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID)) {
+      return;
+    }
+    throw_libvirt_error("cannot power off domain " + name());
+  }
+}
+
+Connection Connection::open(const std::string& uri) {
+  // Lifecycle events are only delivered on connections opened after the event loop exists.
+  init_libvirt_events();
+  ConnectionHandle handle(virConnectOpen(uri.empty() ? nullptr : uri.c_str()));
+  if (!handle) {
+    const virError* err = virGetLastError();
+    const std::string message = err != nullptr && err->message != nullptr ? err->message : "unknown error";
+    throw LibvirtError(err != nullptr ? err->code : VIR_ERR_INTERNAL_ERROR,
+                       "cannot connect to libvirt" + (uri.empty() ? std::string() : " at " + uri) + ": " + message +
+                           " (is libvirtd running? start it with 'libvirtd -d', or pick a URI with --connect)");
+  }
+  return Connection(std::move(handle));
+}
+
+std::string Connection::uri() const {
+  LibvirtString text(virConnectGetURI(get()));
+  return text ? text.get() : "";
+}
+
+std::string Connection::driver() const {
+  const char* type = virConnectGetType(get());
+  return type != nullptr ? type : "";
+}
+
+unsigned long Connection::library_version() const {
+  unsigned long version = 0;
+  virConnectGetLibVersion(get(), &version);
+  return version;
+}
+
+std::string Connection::best_virt_type() const {
+  if (const char* forced = std::getenv("BCVK_VIRT_TYPE"); forced != nullptr && *forced != '\0') {
+    return forced;
+  }
+  if (driver() != "QEMU") {
+    return "qemu";
+  }
+  LibvirtString caps(virConnectGetDomainCapabilities(get(), nullptr, "x86_64", "q35", "kvm", 0));
+  if (!caps || (is_local_uri(uri()) && !(cpu_has_hardware_virtualization() && kvm_usable_by_qemu_user()))) {
+    spdlog::info("KVM is not available to QEMU here; the guest runs under software emulation (slow)");
+    return "qemu";
+  }
+  return "kvm";
+}
+
+std::optional<Domain> Connection::find(const std::string& name) const {
+  DomainHandle handle(virDomainLookupByName(get(), name.c_str()));
+  if (!handle) {
+    const virError* err = virGetLastError();
+    if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) {
+      return std::nullopt;
+    }
+    throw_libvirt_error("cannot look up domain " + name);
+  }
+  return Domain(std::move(handle));
+}
+
+Domain Connection::create(const std::string& xml, const StartMode& mode) const {
+  DomainHandle handle(virDomainCreateXML(get(), xml.c_str(), domain_start_flags(mode, driver())));
+  if (!handle) {
+    throw_libvirt_error("libvirt refused to start the VM");
+  }
+  return Domain(std::move(handle));
+}
+
+std::vector<Domain> Connection::active_domains() const {
+  virDomainPtr* list = nullptr;
+  const int n = virConnectListAllDomains(get(), &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  if (n < 0) {
+    throw_libvirt_error("cannot list domains");
+  }
+  std::vector<Domain> out;
+  for (int i = 0; i < n; ++i) {
+    out.emplace_back(DomainHandle(list[i]));
+  }
+  std::free(list);
+  return out;
+}
+
+} // namespace bcvk

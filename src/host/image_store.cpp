@@ -1,0 +1,139 @@
+#include "bcvk/host/image_store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "bcvk/util/error.hpp"
+
+namespace bcvk {
+namespace {
+
+std::string first_line(const std::string& text) {
+  auto line = text.substr(0, text.find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+    line.pop_back();
+  }
+  return line;
+}
+
+std::string podman_error(const ProcessResult& r) {
+  const std::string msg = first_line(r.err.empty() ? r.out : r.err);
+  return msg.empty() ? "exit status " + std::to_string(r.status) : msg;
+}
+
+} // namespace
+
+ProcessResult PodmanImageStore::podman(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"podman"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  spdlog::debug("running {}", quote_command(argv));
+  return m_runner.run(argv);
+}
+
+bool PodmanImageStore::exists(const std::string& image) {
+  return podman({"image", "exists", "--", image}).status == 0;
+}
+
+void PodmanImageStore::pull(const std::string& image) {
+  spdlog::info("pulling {}", image);
+  const auto r = podman({"pull", "-q", "--", image});
+  if (r.status != 0) {
+    throw Error("cannot pull image " + image + ": " + podman_error(r) +
+                " (check the name, or build it locally and use its local name)");
+  }
+}
+
+ImageInfo PodmanImageStore::inspect(const std::string& image) {
+  const auto r = podman({"image", "inspect", "--format", "json", "--", image});
+  if (r.status != 0) {
+    throw Error("cannot inspect image " + image + ": " + podman_error(r));
+  }
+  auto infos = parse_image_inspect_json(r.out);
+  if (infos.empty()) {
+    throw Error("podman returned no data for image " + image);
+  }
+  return infos.front();
+}
+
+std::string PodmanImageStore::mount(const std::string& image_id) {
+  const auto r = podman({"image", "mount", "--", image_id});
+  const std::string path = first_line(r.out);
+  if (r.status != 0 || path.empty() || path.front() != '/') {
+    throw Error("cannot mount image " + image_id + ": " + podman_error(r));
+  }
+  return path;
+}
+
+void PodmanImageStore::unmount(const std::string& image_id) {
+  const auto r = podman({"image", "umount", "--", image_id});
+  if (r.status != 0) {
+    throw Error("cannot unmount image " + image_id + ": " + podman_error(r));
+  }
+}
+
+std::vector<ImageInfo> PodmanImageStore::list_bootc_images() {
+  const auto ids = podman({"images", "-q", "--no-trunc", "--filter", "label=containers.bootc=1"});
+  if (ids.status != 0) {
+    throw Error("cannot list images: " + podman_error(ids));
+  }
+  std::vector<std::string> args{"image", "inspect", "--format", "json", "--"};
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  while (pos < ids.out.size()) {
+    const auto nl = ids.out.find('\n', pos);
+    auto id = ids.out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? ids.out.size() : nl + 1;
+    if (!id.empty()) {
+      args.push_back(id);
+      ++count;
+    }
+  }
+  if (count == 0) {
+    return {};
+  }
+  const auto r = podman(args);
+  if (r.status != 0) {
+    throw Error("cannot inspect images: " + podman_error(r));
+  }
+  return parse_image_inspect_json(r.out);
+}
+
+std::string PodmanImageStore::storage_root() {
+  const auto r = podman({"info", "--format", "{{.Store.GraphRoot}}"});
+  if (r.status != 0) {
+    throw Error("cannot query podman storage: " + podman_error(r));
+  }
+  return first_line(r.out);
+}
+
+std::vector<ImageInfo> parse_image_inspect_json(const std::string& json) {
+  std::vector<ImageInfo> out;
+  try {
+    const auto doc = nlohmann::json::parse(json);
+    for (const auto& item : doc) {
+      ImageInfo info;
+      info.id = item.value("Id", "");
+      info.digest = item.value("Digest", "");
+      info.created = item.value("Created", "");
+      info.size = item.value("Size", std::uint64_t{0});
+      if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
+        for (const auto& tag : item["RepoTags"]) {
+          info.names.push_back(tag.get<std::string>());
+        }
+      }
+      const auto& labels =
+          item.contains("Labels") ? item["Labels"] : item.value("Config", nlohmann::json::object())["Labels"];
+      if (labels.is_object()) {
+        for (const auto& [k, v] : labels.items()) {
+          info.labels[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        }
+      }
+      out.push_back(std::move(info));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("cannot parse podman output: ") + e.what());
+  }
+  return out;
+}
+
+} // namespace bcvk

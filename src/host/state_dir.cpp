@@ -1,0 +1,101 @@
+#include "bcvk/host/state_dir.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/vm/names.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bcvk {
+namespace {
+
+// See the table in instance_dir.hpp.
+constexpr unsigned k_dir_mode = 0711;
+
+std::string state_dir_problem(const struct stat& st) {
+  if (!S_ISDIR(st.st_mode)) {
+    return "is not a directory";
+  }
+  if (st.st_uid != ::geteuid()) {
+    return "belongs to another user";
+  }
+  if ((st.st_mode & 022) != 0) {
+    return "is writable by other users";
+  }
+  return "";
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+// A directory only we can write: anything else could let another user plant links where bcvk,
+// as root, creates and deletes files.
+void check_state_dir(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw Error("cannot examine state directory " + path + ": " + std::strerror(errno));
+  }
+  const std::string fix = ": use a directory only root can write, e.g. the default /var/lib/bcvk";
+  if (const std::string problem = state_dir_problem(st); !problem.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + path + " " + problem + fix);
+  }
+  if (const std::string risk = path_swap_risk(path); !risk.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + risk + ", who could swap " + path + " for a link" + fix);
+  }
+}
+
+std::string state_root() {
+  const char* env = std::getenv("BCVK_STATE_DIR");
+  std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  while (path.size() > 1 && path.back() == '/') {
+    path.pop_back();
+  }
+  check_plain_text("BCVK_STATE_DIR", "path", path);
+  if (path.front() != '/') {
+    throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
+  }
+  if (!exists(path)) {
+    return path;
+  }
+  // Canonical, so that mount points found in /proc/self/mountinfo match the paths built here.
+  std::error_code ec;
+  const std::string canonical = fs::canonical(path, ec).string();
+  if (ec) {
+    throw UsageError("BCVK_STATE_DIR: cannot resolve " + path + ": " + ec.message());
+  }
+  check_state_dir(canonical);
+  return canonical;
+}
+
+std::string ensure_state_root() {
+  const std::string root = state_root();
+  if (!exists(root)) {
+    std::error_code ec;
+    fs::create_directories(fs::path(root).parent_path(), ec);
+    make_private_dir(root, k_dir_mode);
+  }
+  return state_root();
+}
+
+std::string instances_root() {
+  const std::string path = state_root() + "/instances";
+  if (exists(path)) {
+    check_state_dir(path);
+  }
+  return path;
+}
+
+} // namespace bcvk

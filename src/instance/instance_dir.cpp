@@ -1,0 +1,300 @@
+#include "bcvk/instance/instance_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/host/mounts.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/host/state_dir.hpp"
+#include "bcvk/util/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bcvk {
+namespace {
+
+// See the table in instance.hpp.
+constexpr mode_t k_dir_mode = 0711;
+
+} // namespace
+
+std::string to_string(Phase phase) {
+  switch (phase) {
+  case Phase::creating:
+    return "creating";
+  case Phase::running:
+    return "running";
+  case Phase::stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
+Phase phase_from_string(const std::string& text) {
+  if (text == "running") {
+    return Phase::running;
+  }
+  if (text == "stopped") {
+    return Phase::stopped;
+  }
+  return Phase::creating;
+}
+
+std::string state_to_json(const InstanceState& s) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& l : s.labels) {
+    labels[l.key] = l.value;
+  }
+  const auto binds_json = [](const std::vector<BindSpec>& binds) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : binds) {
+      out.push_back({{"name", b.name}, {"host_path", b.host_path}});
+    }
+    return out;
+  };
+  nlohmann::json disks = nlohmann::json::array();
+  for (const auto& d : s.disks) {
+    disks.push_back({{"name", d.name}, {"path", d.path}});
+  }
+  nlohmann::json serial_outputs = nlohmann::json::array();
+  for (const auto& o : s.serial_outputs) {
+    serial_outputs.push_back({{"name", o.name}, {"path", o.path}});
+  }
+  nlohmann::json j{{"name", s.name},
+                   {"image", s.image},
+                   {"image_id", s.image_id},
+                   {"created", s.created},
+                   {"uri", s.uri},
+                   {"phase", to_string(s.phase)},
+                   {"auto_remove", s.auto_remove},
+                   {"detached", s.detached},
+                   {"image_mounted", s.image_mounted},
+                   {"kernel_version", s.kernel_version},
+                   {"systemd_version", s.systemd_version},
+                   {"memory_bytes", s.memory_bytes},
+                   {"vcpus", s.vcpus},
+                   {"ssh_port", s.ssh_port},
+                   {"labels", labels},
+                   {"read_only_binds", binds_json(s.read_only_binds)},
+                   {"read_write_binds", binds_json(s.read_write_binds)},
+                   {"disks", disks},
+                   {"serial_outputs", serial_outputs}};
+  return j.dump(2) + "\n";
+}
+
+InstanceState state_from_json(const std::string& json) {
+  try {
+    const auto j = nlohmann::json::parse(json);
+    InstanceState s;
+    s.name = j.value("name", "");
+    s.image = j.value("image", "");
+    s.image_id = j.value("image_id", "");
+    s.created = j.value("created", "");
+    s.uri = j.value("uri", "");
+    s.phase = phase_from_string(j.value("phase", "creating"));
+    s.auto_remove = j.value("auto_remove", false);
+    s.detached = j.value("detached", false);
+    s.image_mounted = j.value("image_mounted", false);
+    s.kernel_version = j.value("kernel_version", "");
+    s.systemd_version = j.value("systemd_version", 0);
+    s.memory_bytes = j.value("memory_bytes", std::uint64_t{0});
+    s.vcpus = j.value("vcpus", 0U);
+    s.ssh_port = j.value("ssh_port", 0U);
+    if (j.contains("labels") && j["labels"].is_object()) {
+      for (const auto& [k, v] : j["labels"].items()) {
+        s.labels.push_back({k, v.get<std::string>()});
+      }
+    }
+    const auto array = [&j](const char* key) {
+      return j.contains(key) && j[key].is_array() ? j[key] : nlohmann::json::array();
+    };
+    for (const auto& b : array("read_only_binds")) {
+      s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true});
+    }
+    for (const auto& b : array("read_write_binds")) {
+      s.read_write_binds.push_back({b.value("host_path", ""), b.value("name", ""), false});
+    }
+    for (const auto& d : array("disks")) {
+      s.disks.push_back({d.value("path", ""), d.value("name", "")});
+    }
+    for (const auto& o : array("serial_outputs")) {
+      s.serial_outputs.push_back({o.value("name", ""), o.value("path", "")});
+    }
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("corrupt instance state: ") + e.what());
+  }
+}
+
+InstanceDir InstanceDir::create(const VmName& name) {
+  ensure_state_root();
+  make_private_dir(instances_root(), k_dir_mode);
+  check_state_dir(instances_root());
+  const std::string path = instances_root() + "/" + name.str();
+  if (::mkdir(path.c_str(), k_dir_mode) != 0) {
+    if (errno == EEXIST) {
+      throw vm_exists_error(name);
+    }
+    throw Error("cannot create " + path + ": " + std::strerror(errno));
+  }
+  ::chmod(path.c_str(), k_dir_mode);
+  InstanceDir dir(name, path);
+  Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    throw Error("cannot lock new instance directory " + path + ": " + std::strerror(errno));
+  }
+  dir.m_lock = std::move(lock);
+  return dir;
+}
+
+std::optional<InstanceDir> InstanceDir::open(const VmName& name) {
+  const std::string path = instances_root() + "/" + name.str();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return std::nullopt;
+  }
+  return InstanceDir(name, path);
+}
+
+InstanceDir InstanceDir::open_existing(const VmName& name) {
+  auto dir = open(name);
+  if (!dir) {
+    throw Error("no ephemeral VM named '" + name.str() + "' (see 'bcvk ephemeral ps -a')");
+  }
+  return std::move(*dir);
+}
+
+std::vector<VmName> InstanceDir::list_names() {
+  std::vector<VmName> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(instances_root(), ec), end; !ec && it != end; it.increment(ec)) {
+    auto name = VmName::try_parse(it->path().filename().string());
+    std::error_code type_ec;
+    if (name && it->symlink_status(type_ec).type() == fs::file_type::directory) {
+      names.push_back(std::move(*name));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+InstanceDir::LockResult InstanceDir::try_lock() {
+  if (m_lock) {
+    return LockResult::locked;
+  }
+  // Never created here: only create() makes the lock file, so a removed instance stays removed.
+  Fd fd(::open(file("lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    return errno == ENOENT ? LockResult::gone : LockResult::busy;
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return LockResult::busy;
+  }
+  // The owner may have deleted the instance while we waited for its lock.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) {
+    return LockResult::gone;
+  }
+  m_lock = std::move(fd);
+  return LockResult::locked;
+}
+
+InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    const LockResult result = try_lock();
+    if (result != LockResult::busy || std::chrono::steady_clock::now() >= deadline) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void InstanceDir::adopt_lock(int fd) {
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  m_lock.reset(fd);
+}
+
+void InstanceDir::migrate_layout() const {
+  struct stat st {};
+  if (::lstat(file("upper").c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return;
+  }
+  make_private_dir(overlay_dir(), 0700);
+  // Part by part, each only where the new one is missing: an interrupted move resumes here.
+  for (const char* part : {"upper", "work", "root"}) {
+    const std::string to = overlay_dir() + "/" + part;
+    if (::lstat(to.c_str(), &st) != 0 && ::rename(file(part).c_str(), to.c_str()) != 0 && errno != ENOENT) {
+      throw Error("cannot move " + file(part) + " into " + overlay_dir() + ": " + std::strerror(errno));
+    }
+  }
+  // The saved domain shares the root from where it was.
+  std::string xml;
+  try {
+    xml = read_text_file(domain_xml_file());
+  } catch (const Error&) {
+    return; // never got as far as saving its domain
+  }
+  for (const char quote : {'\'', '"'}) {
+    const std::string from = quote + file("root") + quote;
+    const std::string to = quote + root_dir() + quote;
+    for (auto at = xml.find(from); at != std::string::npos; at = xml.find(from, at + to.size())) {
+      xml.replace(at, from.size(), to);
+    }
+  }
+  write_file_atomic(domain_xml_file(), xml);
+}
+
+UsageError vm_exists_error(const VmName& name) {
+  return UsageError("--name: a VM named '" + name.str() +
+                    "' already exists: pick another name or remove it with 'bcvk ephemeral rm " + name.str() + "'");
+}
+
+InstanceState InstanceDir::load() const {
+  return state_from_json(read_text_file(file("state.json")));
+}
+
+void InstanceDir::save(const InstanceState& state) const {
+  write_file_atomic(file("state.json"), state_to_json(state));
+}
+
+void InstanceDir::remove_tree() {
+  for (const auto& mount : mounts_below(m_path)) {
+    throw Error("refusing to delete " + m_path + ": " + mount + " is still mounted");
+  }
+  // Everything but the lock first, then the lock: waiters see the instance as gone, never
+  // half-removed. The overlay holds what the guest wrote: no link in it is ever followed.
+  std::error_code ec;
+  std::vector<std::string> entries;
+  for (fs::directory_iterator it(m_path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().filename() != "lock") {
+      entries.push_back(it->path().string());
+    }
+  }
+  for (const auto& entry : entries) {
+    remove_tree_nofollow(entry);
+  }
+  ::unlink(file("lock").c_str());
+  if (::rmdir(m_path.c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot delete " + m_path + ": " + std::strerror(errno));
+  }
+  m_lock.reset();
+}
+
+} // namespace bcvk

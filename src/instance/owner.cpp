@@ -1,0 +1,48 @@
+#include "bcvk/instance/owner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/host/mounts.hpp"
+
+namespace bcvk {
+
+void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition) {
+  // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
+  for (const auto& mount : mounts_below(dir.path())) {
+    spdlog::debug("unmounting {}", mount);
+    unmount(mount);
+  }
+  if (state.image_mounted) {
+    spdlog::debug("releasing image mount of {}", state.image_id);
+    store.unmount(state.image_id);
+    state.image_mounted = false;
+    dir.save(state);
+  }
+  if (disposition == Disposition::remove) {
+    dir.remove_tree();
+  } else if (state.phase != Phase::stopped) {
+    state.phase = Phase::stopped;
+    dir.save(state);
+  }
+}
+
+InstanceOwner::~InstanceOwner() {
+  if (m_handed_over) {
+    return;
+  }
+  try {
+    // Reached on an error or interruption path: an instance that never ran is not worth keeping.
+    const bool keep = m_state.phase == Phase::stopped || (m_state.phase == Phase::running && !m_state.auto_remove);
+    release_instance(m_dir, m_state, m_store, keep ? Disposition::keep : Disposition::remove);
+  } catch (const std::exception& e) {
+    spdlog::error("cleanup of {} failed: {}; 'bcvk ephemeral rm -f {}' retries it", m_dir.name(), e.what(),
+                  m_dir.name());
+  }
+}
+
+void InstanceOwner::release(Disposition disposition) {
+  m_handed_over = true;
+  release_instance(m_dir, m_state, m_store, disposition);
+}
+
+} // namespace bcvk

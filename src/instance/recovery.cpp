@@ -1,0 +1,53 @@
+#include "bcvk/instance/recovery.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/instance/owner.hpp"
+#include "bcvk/instance/supervisor.hpp"
+
+namespace bcvk {
+namespace {
+
+void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
+  const std::string& name = vm.str();
+  auto dir = InstanceDir::open(vm);
+  if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
+    return; // gone meanwhile, or a live process owns it
+  }
+  InstanceState state;
+  try {
+    state = dir->load();
+  } catch (const std::exception&) {
+    // Killed before its first state write: it holds nothing but its directory.
+    spdlog::info("removing {}, left incomplete by an interrupted bcvk", name);
+    state.name = name;
+    release_instance(*dir, state, store, Disposition::remove);
+    return;
+  }
+  if (state.phase == Phase::stopped && !state.image_mounted) {
+    dir->migrate_layout(); // what an older bcvk kept: make its overlay private
+    return;                // kept on purpose, holds nothing
+  }
+  if (const auto domain = conn.find(name); domain && domain->is_active()) {
+    spdlog::info("VM {} lost its supervisor; starting a new one", name);
+    spawn_supervisor(*dir, conn.uri());
+    return;
+  }
+  const bool remove = state.phase == Phase::creating || state.auto_remove;
+  spdlog::info("cleaning up {} after an interrupted bcvk ({})", name, remove ? "removing it" : "keeping it stopped");
+  release_instance(*dir, state, store, remove ? Disposition::remove : Disposition::keep);
+}
+
+} // namespace
+
+void collect_garbage(const Connection& conn, ImageStore& store) {
+  for (const auto& name : InstanceDir::list_names()) {
+    try {
+      collect_one(conn, store, name);
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot clean up {}: {}", name.str(), e.what());
+    }
+  }
+}
+
+} // namespace bcvk

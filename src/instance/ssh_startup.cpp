@@ -1,0 +1,69 @@
+#include "bcvk/instance/ssh_startup.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/ssh/readiness.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bcvk {
+
+std::string rescue_console_log(const InstanceDir& dir) {
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  // mkstemps: a fresh name created exclusively (0600), so no one can prepare a link for it.
+  std::string path = ((ec ? fs::path("/tmp") : tmp) / ("bcvk-console-" + dir.name() + "-XXXXXX.log")).string();
+  const Fd out(::mkostemps(path.data(), 4, O_CLOEXEC));
+  if (!out) {
+    throw Error("cannot create a file for the console log in " + path + ": " + std::strerror(errno));
+  }
+  const Fd in(::open(dir.console_log().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  try {
+    if (in) {
+      copy_fd_contents(in.get(), out.get(), dir.console_log());
+    }
+  } catch (const Error&) {
+    ::unlink(path.c_str());
+    throw;
+  }
+  return path;
+}
+
+SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
+                               SignalCatcher& signals) {
+  ReadinessCheck check;
+  check.timeout = std::chrono::seconds(timeout_seconds);
+  check.vm_running = [&domain] { return domain.is_active(); };
+  check.console_log = owner.dir().console_log();
+  try {
+    return wait_for_ssh(ssh_target_for(owner.dir().path(), owner.state()), check, signals);
+  } catch (const SshNotReady& e) {
+    if (!owner.state().auto_remove) {
+      throw;
+    }
+    // The instance directory goes away with the VM: point the user at a copy that stays.
+    std::string message = e.what();
+    try {
+      const std::string kept = rescue_console_log(owner.dir());
+      if (const auto at = message.rfind(check.console_log); at != std::string::npos) {
+        message.replace(at, check.console_log.size(), kept);
+      }
+    } catch (const Error& copy_error) {
+      spdlog::warn("could not keep the console log: {}", copy_error.what());
+    }
+    throw SshNotReady(message);
+  }
+}
+
+} // namespace bcvk

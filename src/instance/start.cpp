@@ -1,0 +1,37 @@
+#include "bcvk/instance/start.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/instance/supervisor.hpp"
+
+namespace bcvk {
+
+StartedInstance::~StartedInstance() {
+  if (m_guarded) {
+    m_domain.destroy_on_cleanup();
+  }
+}
+
+void StartedInstance::hand_to_supervisor(const std::string& uri) {
+  spawn_supervisor(m_owner->dir(), uri);
+  m_owner->hand_over();
+  m_guarded = false;
+}
+
+void StartedInstance::release(Disposition disposition) {
+  m_domain.destroy();
+  m_guarded = false;
+  m_owner->release(disposition);
+}
+
+StartedInstance start_instance_domain(const Connection& conn, std::unique_ptr<InstanceOwner> owner,
+                                      const std::string& domain_xml, const StartMode& mode) {
+  Domain domain = conn.create(domain_xml, mode);
+  StartedInstance started(std::move(owner), std::move(domain));
+  started.owner().state().phase = Phase::running;
+  started.owner().save();
+  spdlog::info("started VM {} ({})", started.domain().name(), conn.uri());
+  return started;
+}
+
+} // namespace bcvk

@@ -1,0 +1,182 @@
+#include "bcvk/ssh/readiness.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/ssh/keys.hpp"
+#include "bcvk/util/files.hpp"
+
+namespace bcvk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A guest that refuses the connection (network up, sshd not yet) is asked again this often.
+constexpr auto k_attempt_interval = std::chrono::milliseconds(200);
+// A connection that has seen no banner for this long is either held by a guest without network
+// or being served by a slow sshd (under emulation sshd needs 1-3 s per connection). Another one
+// is opened alongside, but only a few: each connection sshd accepts costs the guest a process.
+constexpr auto k_stall = std::chrono::milliseconds(1500);
+constexpr auto k_liveness_interval = std::chrono::milliseconds(500);
+// A connection QEMU accepted but the guest never answered (no network yet) is given up after this.
+constexpr auto k_banner_patience = std::chrono::seconds(8);
+constexpr std::size_t k_max_pending = 3;
+constexpr auto k_session_timeout = std::chrono::milliseconds(30000);
+
+constexpr const char* k_nothing_yet = "no connection attempt finished";
+constexpr const char* k_no_answer = "connections got no answer: the guest's network is not up, or sshd is very slow";
+
+struct Pending {
+  Fd fd;
+  Clock::time_point started;
+};
+
+// "⠋ waiting for SSH on NAME (12 s)" redrawn in place, only on a terminal.
+class Spinner {
+public:
+  explicit Spinner(std::string what) : m_what(std::move(what)), m_active(::isatty(STDERR_FILENO) == 1) {}
+  ~Spinner() {
+    if (m_active && m_drawn) {
+      std::cerr << "\r\033[K" << std::flush;
+    }
+  }
+  Spinner(const Spinner&) = delete;
+  Spinner& operator=(const Spinner&) = delete;
+
+  void tick(std::chrono::seconds elapsed) {
+    static constexpr std::array<const char*, 4> k_frames{"|", "/", "-", "\\"};
+    if (!m_active) {
+      return;
+    }
+    std::cerr << "\r\033[K" << k_frames[m_frame++ % k_frames.size()] << " " << m_what << " (" << elapsed.count()
+              << " s)" << std::flush;
+    m_drawn = true;
+  }
+
+private:
+  std::string m_what;
+  bool m_active;
+  bool m_drawn = false;
+  std::size_t m_frame = 0;
+};
+
+} // namespace
+
+SshTarget ssh_target_for(const std::string& instance_dir, const InstanceRecord& state) {
+  if (!has_ssh_keys(instance_dir)) {
+    throw Error("VM " + state.name + " was started without -K/--ssh-keygen, so bcvk has no SSH key for it; run it " +
+                "with -K (e.g. 'bcvk ephemeral run -d -K " + state.image + "')");
+  }
+  if (state.ssh_port == 0) {
+    throw Error("VM " + state.name + " has no network (--network none), so it cannot be reached over SSH");
+  }
+  const SshKeyPaths paths = ssh_key_paths(instance_dir);
+  SshTarget target;
+  target.vm_name = state.name;
+  target.port = state.ssh_port;
+  target.client_key = paths.client_key;
+  target.client_public = paths.client_public;
+  target.host_public_path = paths.host_public;
+  target.host_key_blob = parse_public_key(read_text_file(paths.host_public)).blob;
+  return target;
+}
+
+SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, SignalCatcher& signals) {
+  const auto start = Clock::now();
+  const auto deadline = start + check.timeout;
+  Spinner spinner("waiting for SSH on " + target.vm_name);
+  std::deque<Pending> pending;
+  std::string last_problem = k_nothing_yet;
+  auto next_attempt = start;
+  auto next_liveness = start;
+  while (true) {
+    const auto now = Clock::now();
+    if (now >= next_liveness) {
+      if (check.vm_running && !check.vm_running()) {
+        throw SshNotReady("VM " + target.vm_name + " stopped before SSH came up; see its console log " +
+                          check.console_log);
+      }
+      next_liveness = now + k_liveness_interval;
+    }
+    if (now >= deadline) {
+      if (!pending.empty() && last_problem == k_nothing_yet) {
+        last_problem = k_no_answer;
+      }
+      throw SshNotReady("SSH to VM " + target.vm_name + " did not come up within " +
+                        std::to_string(check.timeout.count()) + " s (" + last_problem +
+                        "): the guest may not run sshd, may lack networking, or may need longer (--ssh-timeout); "
+                        "see its console log " +
+                        check.console_log);
+    }
+    const bool all_stalled =
+        std::all_of(pending.begin(), pending.end(), [now](const Pending& p) { return now - p.started >= k_stall; });
+    if (now >= next_attempt && all_stalled && pending.size() < k_max_pending) {
+      pending.push_back({start_loopback_connect(target.port), now});
+      next_attempt = now + k_attempt_interval;
+    }
+    spinner.tick(std::chrono::duration_cast<std::chrono::seconds>(now - start));
+
+    std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
+    for (const auto& p : pending) {
+      fds.push_back({p.fd.get(), POLLIN, 0});
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt - Clock::now()).count();
+    ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait, 20, 200)));
+    if ((fds[0].revents & POLLIN) != 0) {
+      if (const auto signo = signals.take()) {
+        throw Interrupted(*signo);
+      }
+    }
+    for (auto it = pending.begin(); it != pending.end();) {
+      const BannerState state = peek_banner(it->fd.get());
+      if (state == BannerState::waiting && Clock::now() - it->started < k_banner_patience) {
+        ++it;
+        continue;
+      }
+      if (state != BannerState::arrived) {
+        last_problem = state == BannerState::closed ? "the guest refused the connection: sshd is not listening"
+                       : state == BannerState::not_ssh
+                           ? "something other than sshd answers on port " + std::to_string(target.port)
+                           : k_no_answer;
+        spdlog::debug("connection attempt ended: {}", last_problem);
+        it = pending.erase(it);
+        next_attempt = std::min(next_attempt, Clock::now() + k_attempt_interval);
+        continue;
+      }
+      // The benchmark reads this line: opening the connection that sshd answered is the moment
+      // bcvk noticed sshd, on the wall clock so it can be set against the guest's journal.
+      const auto answered = Clock::now();
+      const auto opened_wall = std::chrono::system_clock::now() - (answered - it->started);
+      spdlog::debug("sshd of {} answered after {} ms on a connection opened at Unix time {:.3f}", target.vm_name,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(answered - start).count(),
+                    std::chrono::duration<double>(opened_wall.time_since_epoch()).count());
+      Fd fd = std::move(it->fd);
+      it = pending.erase(it);
+      try {
+        SshSession session = SshSession::over(std::move(fd), target, k_session_timeout);
+        const int status = session.run_quietly("true");
+        if (status == 0) {
+          spdlog::info("SSH to {} is ready after {} ms", target.vm_name,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+          return session;
+        }
+        last_problem = "'true' exited with " + std::to_string(status);
+      } catch (const SshError& e) {
+        if (e.failure() == SshFailure::host_key_mismatch) {
+          throw;
+        }
+        last_problem = e.what();
+        spdlog::debug("SSH not ready yet: {}", e.what());
+      }
+    }
+  }
+}
+
+} // namespace bcvk

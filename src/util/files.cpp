@@ -1,0 +1,50 @@
+#include "bcvk/util/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+
+namespace bcvk {
+
+void make_private_dir(const std::string& path, unsigned mode) {
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) {
+    ::chmod(path.c_str(), static_cast<mode_t>(mode)); // the umask must not widen or narrow it
+    return;
+  }
+  struct stat st {};
+  if (errno != EEXIST || ::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw Error("cannot create directory " + path + ": " +
+                (errno == EEXIST ? "something else is there" : std::strerror(errno)));
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+  const auto slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  Fd dir(::open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    throw Error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  replace_file_at(dir.get(), path.substr(slash + 1), data, mode, path);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    throw Error("cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace bcvk

@@ -1,0 +1,25 @@
+// `ephemeral inspect`: everything bcvk knows about one instance, as JSON.
+#include <iostream>
+
+#include "bcvk/instance/services.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/verbs/instance_view.hpp"
+
+namespace bcvk {
+
+int inspect_instance(const std::string& name, const Context& ctx) {
+  const VmName vm = VmName::parse(name);
+  const Services services(ctx.connect_uri, Recover::yes);
+  const auto dir = InstanceDir::open_existing(vm);
+  InstanceView v{dir.load(), "", dir.path()};
+  v.status = live_status(services.conn, v.state);
+  nlohmann::json out = to_json(v);
+  out["console_log"] = dir.console_log();
+  out["domain_xml"] = dir.domain_xml_file();
+  out["uri"] = v.state.uri;
+  std::cout << out.dump(2) << "\n";
+  return k_exit_ok;
+}
+
+} // namespace bcvk

@@ -1,0 +1,55 @@
+#include "bcvk/verbs/instance_view.hpp"
+
+#include "bcvk/util/error.hpp"
+
+namespace bcvk {
+
+std::string live_status(const Connection& conn, const InstanceState& state) {
+  const auto domain = conn.find(state.name);
+  if (domain && domain->is_active()) {
+    return "running";
+  }
+  return state.phase == Phase::creating ? "creating" : "stopped";
+}
+
+std::vector<InstanceView> load_views(const Connection& conn) {
+  std::vector<InstanceView> views;
+  for (const auto& name : InstanceDir::list_names()) {
+    const auto dir = InstanceDir::open(name);
+    if (!dir) {
+      continue;
+    }
+    try {
+      InstanceView v;
+      v.state = dir->load();
+      v.status = live_status(conn, v.state);
+      v.instance_dir = dir->path();
+      views.push_back(std::move(v));
+    } catch (const Error&) {
+      continue; // being created right now, state not written yet
+    }
+  }
+  return views;
+}
+
+nlohmann::json to_json(const InstanceView& v) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& l : v.state.labels) {
+    labels[l.key] = l.value;
+  }
+  return {{"name", v.state.name},
+          {"image", v.state.image},
+          {"image_id", v.state.image_id},
+          {"status", v.status},
+          {"created", v.state.created},
+          {"memory_bytes", v.state.memory_bytes},
+          {"vcpus", v.state.vcpus},
+          {"auto_remove", v.state.auto_remove},
+          {"ssh_port", v.state.ssh_port},
+          {"kernel_version", v.state.kernel_version},
+          {"systemd_version", v.state.systemd_version},
+          {"instance_dir", v.instance_dir},
+          {"labels", labels}};
+}
+
+} // namespace bcvk

@@ -1,0 +1,65 @@
+// `ephemeral logs`: the guest journal, the serial console or the virtiofsd logs of an instance.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "bcvk/instance/services.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/host/watcher.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bcvk {
+namespace {
+
+// libvirt keeps one virtiofsd log per shared directory, named after the domain.
+int show_virtiofsd_logs(const std::string& name) {
+  const std::string log_dir = "/var/log/libvirt/qemu";
+  std::vector<std::string> logs;
+  std::error_code ec;
+  for (fs::directory_iterator it(log_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.starts_with(name + "-fs") && file.ends_with("-virtiofsd.log")) {
+      logs.push_back(it->path().string());
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  if (logs.empty()) {
+    throw Error("no virtiofsd logs for " + name + " in " + log_dir);
+  }
+  for (const auto& log : logs) {
+    std::cout << "==> " << log << " <==\n" << read_text_file(log) << std::flush;
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+int show_logs(const LogsOptions& options, const Context& ctx) {
+  const VmName vm = VmName::parse(options.name);
+  const Services services(ctx.connect_uri, Recover::yes);
+  const auto dir = InstanceDir::open_existing(vm);
+  if (options.virtiofsd) {
+    return show_virtiofsd_logs(options.name);
+  }
+  FileFollower follower(options.console ? dir.console_log() : dir.file("journal.log"), STDOUT_FILENO);
+  follower.pump();
+  if (!options.follow) {
+    return k_exit_ok;
+  }
+  const Connection& conn = services.conn;
+  const auto domain = conn.find(options.name);
+  if (domain) {
+    wait_for_stop(
+        conn, *domain, ctx.signals, [&follower] { follower.pump(); }, 200);
+  }
+  follower.pump();
+  return k_exit_ok;
+}
+
+} // namespace bcvk

@@ -1,0 +1,155 @@
+// The `ephemeral run` verb: prepare, start, then either hand over to a supervisor or wait.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/host/console.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/instance/prepare.hpp"
+#include "bcvk/instance/start.hpp"
+#include "bcvk/host/process.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/instance/services.hpp"
+#include "bcvk/instance/ssh_startup.hpp"
+#include "bcvk/host/watcher.hpp"
+
+namespace bcvk {
+namespace {
+
+int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
+  InstanceDir& dir = owner.dir();
+  const std::map<std::string, std::string> env{
+      {"BCVK_NAME", dir.name()},          {"BCVK_INSTANCE_DIR", dir.path()},
+      {"BCVK_ROOTFS", dir.root_dir()},    {"BCVK_DOMAIN_XML", dir.domain_xml_file()},
+      {"BCVK_KERNEL", dir.kernel_file()}, {"BCVK_INITRD", dir.initrd_file()}};
+  spdlog::info("running {} instead of starting the VM", config.debug_entrypoint);
+  return run_attached({"/bin/sh", "-c", config.debug_entrypoint}, env);
+}
+
+// The status the guest reported for --execute, or nullopt if it never got that far.
+std::optional<int> read_execute_status(const std::string& path) {
+  try {
+    // The guest writes this file: read no more than a status can be.
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    char buf[16] = {};
+    const ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
+    if (n <= 0) {
+      return std::nullopt;
+    }
+    const std::string text(buf, static_cast<std::size_t>(n));
+    const int status = std::stoi(text);
+    return status >= 0 && status <= 255 ? std::optional<int>(status) : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedInstance& started,
+                       SignalCatcher& signals) {
+  const Domain& domain = started.domain();
+  InstanceOwner& owner = started.owner();
+  const bool interactive_console = config.tty || config.interactive;
+  std::optional<FileFollower> follower;
+  if (config.console && !interactive_console) {
+    follower.emplace(owner.dir().console_log(), STDOUT_FILENO);
+  }
+  std::optional<RawTerminal> raw;
+  std::optional<ConsoleSession> console;
+  InputWatch input;
+  if (interactive_console) {
+    if (config.tty) {
+      raw.emplace();
+    }
+    console.emplace(conn, domain, config.interactive);
+    input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
+  }
+  std::vector<FileFollower> outputs;
+  const auto ports = execute_ports(owner.dir());
+  if (!config.execute.empty()) {
+    outputs.emplace_back(ports[0].second, STDOUT_FILENO);
+    outputs.emplace_back(ports[1].second, STDERR_FILENO);
+  }
+  const auto pump = [&follower, &outputs] {
+    if (follower) {
+      follower->pump();
+    }
+    for (auto& out : outputs) {
+      out.pump();
+    }
+  };
+  const bool streaming = follower || !outputs.empty();
+  const StopResult result =
+      wait_for_stop(conn, domain, &signals, streaming ? TickFn(pump) : TickFn(), streaming ? 100 : 1000, input);
+  pump();
+  const std::optional<int> command_status =
+      config.execute.empty() ? std::nullopt : read_execute_status(ports[2].second);
+  console.reset();
+  raw.reset();
+  // Powers the VM off first when it still runs (a signal, a lost connection, a detach).
+  started.release(config.rm ? Disposition::remove : Disposition::keep);
+  if (!config.rm) {
+    spdlog::warn("VM {} stopped and was kept: 'bcvk ephemeral start {}' boots it again, 'bcvk ephemeral rm {}' "
+                 "removes it",
+                 domain.name(), domain.name(), domain.name());
+  }
+  switch (result.reason) {
+  case StopReason::signalled:
+    throw Interrupted(result.signal);
+  case StopReason::crashed:
+    throw Error("the VM crashed; see its console log" +
+                (config.rm ? std::string() : " with 'bcvk ephemeral logs --console " + domain.name() + "'"));
+  case StopReason::connection_lost:
+    throw Error("lost the connection to libvirt; the VM was powered off");
+  default:
+    break;
+  }
+  if (!config.execute.empty()) {
+    if (!command_status) {
+      throw Error("the VM powered off before the --execute commands finished; see its console log" +
+                  (config.rm ? std::string(" (run again with --console)") : " with 'bcvk ephemeral logs --console'"));
+    }
+    return *command_status;
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+int run_ephemeral(const RunConfig& config, const Context& ctx) {
+  SignalCatcher& signals = *ctx.signals;
+  Services services(ctx.connect_uri, Recover::yes);
+  const Connection& conn = services.conn;
+  PreparedInstance prepared = prepare_instance(config, conn, services.store, services.runner, signals);
+  InstanceOwner& owner = *prepared.owner;
+  if (config.debug) {
+    std::cout << prepared.domain_xml << std::flush;
+    std::cerr << "instance directory: " << owner.dir().path() << "\nroot file system:   " << owner.dir().root_dir()
+              << "\nkernel:             " << owner.dir().kernel_file() << "\n"
+              << "(--debug: nothing was started; everything is removed again)\n";
+    owner.release(Disposition::remove);
+    return k_exit_ok;
+  }
+  if (!config.debug_entrypoint.empty()) {
+    const int status = run_debug_entrypoint(config, owner);
+    owner.release(Disposition::remove);
+    return status;
+  }
+  signals.checkpoint();
+  StartedInstance started = start_instance_domain(conn, std::move(prepared.owner), prepared.domain_xml,
+                                                  StartMode{.autodestroy = !config.detach});
+  if (config.detach) {
+    if (config.ssh_keygen) {
+      await_ssh_on_new_vm(started.domain(), started.owner(), config.ssh_timeout_seconds, signals);
+    }
+    started.hand_to_supervisor(conn.uri());
+    std::cout << started.domain().name() << std::endl;
+    return k_exit_ok;
+  }
+  return wait_in_foreground(config, conn, started, signals);
+}
+
+} // namespace bcvk

@@ -1,0 +1,38 @@
+// `ephemeral ssh`: a shell or a command in a running VM, with port forwards.
+
+#include "bcvk/instance/services.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/ssh/readiness.hpp"
+#include "bcvk/ssh/remote.hpp"
+#include "bcvk/verbs/remote_request.hpp"
+
+namespace bcvk {
+
+int ssh_into_instance(const SshOptions& options, const Context& ctx) {
+  RemoteRequest request = request_for(options.command, options.force_tty);
+  for (const auto& spec : options.local_forwards) {
+    request.forwards.push_back(parse_forward(ForwardDirection::local, spec));
+  }
+  for (const auto& spec : options.remote_forwards) {
+    request.forwards.push_back(parse_forward(ForwardDirection::remote, spec));
+  }
+  const Services services(ctx.connect_uri, Recover::yes);
+  const auto dir = InstanceDir::open_existing(VmName::parse(options.name));
+  const InstanceState state = dir.load();
+  const SshTarget target = ssh_target_for(dir.path(), state);
+  const auto domain = services.conn.find(options.name);
+  if (!domain || !domain->is_active()) {
+    throw Error("VM " + options.name + " is not running; boot it again with 'bcvk ephemeral start " + options.name +
+                "'");
+  }
+  ReadinessCheck check;
+  check.timeout = std::chrono::seconds(options.timeout_seconds);
+  check.vm_running = [&domain] { return domain->is_active(); };
+  check.console_log = dir.console_log();
+  const SshSession session = wait_for_ssh(target, check, *ctx.signals);
+  return run_remote(session, request, *ctx.signals);
+}
+
+} // namespace bcvk

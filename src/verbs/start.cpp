@@ -1,0 +1,49 @@
+// `ephemeral start`: boots a kept, stopped VM again under a new supervisor.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/services.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/host/host_inputs.hpp"
+#include "bcvk/instance/owner.hpp"
+#include "bcvk/instance/prepare.hpp"
+#include "bcvk/instance/start.hpp"
+#include "bcvk/util/error.hpp"
+
+namespace bcvk {
+int start_instance(const std::string& name_text, const Context& ctx) {
+  const VmName vm = VmName::parse(name_text);
+  const std::string& name = vm.str();
+  Services s(ctx.connect_uri, Recover::yes);
+  InstanceDir dir = InstanceDir::open_existing(vm);
+  if (dir.try_lock() != InstanceDir::LockResult::locked) {
+    throw Error("VM " + name + " is running (or being changed by another bcvk); stop it first");
+  }
+  // Loaded before an owner exists: an unreadable state must never lead to a clean-up.
+  InstanceState state = dir.load();
+  if (state.phase != Phase::stopped) {
+    throw Error("VM " + name + " is not a stopped, kept VM");
+  }
+  // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
+  const auto created_outputs = recheck_host_inputs(state, s.runner);
+  ScopeExit forget_created_outputs([&created_outputs] {
+    for (const auto& path : created_outputs) {
+      ::unlink(path.c_str());
+    }
+  });
+  auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
+  remount_instance(*owner, s.store);
+  owner->state().detached = true;
+  const std::string xml = read_text_file(owner->dir().domain_xml_file());
+  ctx.signals->checkpoint();
+  StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
+  started.hand_to_supervisor(s.conn.uri());
+  forget_created_outputs.dismiss();
+  std::cout << started.domain().name() << std::endl;
+  return k_exit_ok;
+}
+
+} // namespace bcvk

@@ -1,0 +1,65 @@
+// `ephemeral stop`: ACPI shutdown, forced after a timeout; returns once the owner cleaned up.
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/services.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/util/error.hpp"
+
+namespace bcvk {
+namespace {
+
+// Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
+void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force) {
+  const auto domain = conn.find(name);
+  if (!domain || !domain->is_active()) {
+    return;
+  }
+  if (!force) {
+    try {
+      domain->shutdown();
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+      while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } catch (const LibvirtError& e) {
+      spdlog::warn("{}; powering off instead", e.what());
+    }
+  }
+  if (domain->is_active()) {
+    if (!force) {
+      spdlog::warn("{} did not shut down within {} s; powering it off", name, timeout_s);
+    }
+    domain->destroy();
+  }
+}
+
+} // namespace
+
+int stop_instances(const StopOptions& options, const Context& ctx) {
+  const auto names = parse_vm_names(options.names);
+  Services s(ctx.connect_uri, Recover::yes);
+  int status = k_exit_ok;
+  for (const auto& vm : names) {
+    const std::string& name = vm.str();
+    try {
+      InstanceDir dir = InstanceDir::open_existing(vm);
+      power_off(s.conn, name, options.timeout_seconds, options.force);
+      // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
+      if (dir.wait_lock(k_owner_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
+        throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
+      }
+      std::cout << name << std::endl;
+    } catch (const Error& e) {
+      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
+      status = k_exit_bcvk_error;
+    }
+  }
+  return status;
+}
+
+} // namespace bcvk

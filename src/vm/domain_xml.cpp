@@ -1,0 +1,260 @@
+#include "bcvk/vm/domain_xml.hpp"
+
+#include <string_view>
+
+#include "bcvk/vm/credentials.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/xml.hpp"
+
+namespace bcvk {
+
+extern const std::string_view k_domain_template;
+
+namespace {
+
+constexpr const char* k_qemu_ns = "http://libvirt.org/schemas/domain/qemu/1.0";
+constexpr const char* k_net_id = "bcvknet";
+// An explicit PCI slot is required for a device added outside libvirt's address assignment.
+constexpr const char* k_net_address = "bus=pcie.0,addr=0x10";
+
+xmlNode* required_child(xmlNode* parent, std::string_view name) {
+  xmlNode* node = xml::child(parent, name);
+  if (node == nullptr) {
+    throw Error("domain template lacks <" + std::string(name) + ">");
+  }
+  return node;
+}
+
+void remove_comments(xmlDoc* doc) {
+  xmlNode* n = doc->children;
+  while (n != nullptr) {
+    xmlNode* next = n->next;
+    if (n->type == XML_COMMENT_NODE) {
+      xml::remove(n);
+    }
+    n = next;
+  }
+}
+
+void fill_metadata(xmlNode* parent, const InstanceMetadata& meta) {
+  xmlNode* root = xmlNewChild(parent, nullptr, reinterpret_cast<const xmlChar*>("instance"), nullptr);
+  xmlNs* ns = xmlNewNs(root, reinterpret_cast<const xmlChar*>(k_metadata_ns),
+                       reinterpret_cast<const xmlChar*>(k_metadata_prefix));
+  xmlSetNs(root, ns);
+  xml::add(root, "image", meta.image);
+  if (!meta.image_id.empty()) {
+    xml::add(root, "image-id", meta.image_id);
+  }
+  xml::add(root, "created", meta.created);
+  if (!meta.instance_dir.empty()) {
+    xml::add(root, "instance-dir", meta.instance_dir);
+  }
+  xmlNode* flags = xml::add(root, "flags");
+  xml::set_attr(flags, "rm", meta.auto_remove ? "yes" : "no");
+  xml::set_attr(flags, "detach", meta.detached ? "yes" : "no");
+  if (!meta.labels.empty()) {
+    xmlNode* labels = xml::add(root, "labels");
+    for (const auto& label : meta.labels) {
+      xml::set_attr(xml::add(labels, "label", label.value), "key", label.key);
+    }
+  }
+  if (!meta.mounts.empty()) {
+    xmlNode* mounts = xml::add(root, "mounts");
+    for (const auto& mount : meta.mounts) {
+      xmlNode* m = xml::add(mounts, "mount");
+      xml::set_attr(m, "tag", mount.tag);
+      xml::set_attr(m, "source", mount.host_dir);
+      xml::set_attr(m, "readonly", mount.read_only ? "yes" : "no");
+    }
+  }
+}
+
+void add_filesystem(xmlNode* before, const FsShare& share) {
+  xmlNode* fs = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("filesystem"));
+  xmlAddPrevSibling(before, fs);
+  xml::set_attr(fs, "type", "mount");
+  xml::set_attr(fs, "accessmode", "passthrough");
+  xmlNode* driver = xml::add(fs, "driver");
+  xml::set_attr(driver, "type", "virtiofs");
+  xml::set_attr(driver, "queue", "1024");
+  xml::set_attr(xml::add(fs, "source"), "dir", share.host_dir);
+  xml::set_attr(xml::add(fs, "target"), "dir", share.tag);
+}
+
+void add_disk(xmlNode* before, const DiskAttachment& disk, std::size_t index) {
+  xmlNode* node = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("disk"));
+  xmlAddPrevSibling(before, node);
+  xml::set_attr(node, "type", "file");
+  xml::set_attr(node, "device", "disk");
+  xmlNode* driver = xml::add(node, "driver");
+  xml::set_attr(driver, "name", "qemu");
+  xml::set_attr(driver, "type", disk.format);
+  xml::set_attr(xml::add(node, "source"), "file", disk.path);
+  xmlNode* target = xml::add(node, "target");
+  std::string dev = "vd";
+  // vda..vdz, then vdaa..: the same scheme the guest kernel uses.
+  if (index >= 26) {
+    dev += static_cast<char>('a' + index / 26 - 1);
+  }
+  dev += static_cast<char>('a' + index % 26);
+  xml::set_attr(target, "dev", dev);
+  xml::set_attr(target, "bus", "virtio");
+  xml::add(node, "serial", disk.serial);
+}
+
+void add_channel(xmlNode* devices, const ChannelOutput& channel) {
+  xmlNode* node = xml::add(devices, "channel");
+  xml::set_attr(node, "type", "file");
+  xmlNode* source = xml::add(node, "source");
+  xml::set_attr(source, "path", channel.path);
+  xml::set_attr(source, "append", channel.append ? "on" : "off");
+  xmlNode* target = xml::add(node, "target");
+  xml::set_attr(target, "type", "virtio");
+  xml::set_attr(target, "name", channel.name);
+}
+
+std::string qemu_user_netdev(const NetworkSpec& net, bool restricted) {
+  std::string netdev = std::string("user,id=") + k_net_id;
+  if (restricted) {
+    netdev += ",restrict=on";
+  }
+  if (net.ssh_port != 0) {
+    netdev += ",hostfwd=tcp:127.0.0.1:" + std::to_string(net.ssh_port) + "-:22";
+  }
+  return netdev;
+}
+
+void add_qemu_user_nic(xmlNode* root, const NetworkSpec& net, bool restricted) {
+  xmlNs* ns = xmlNewNs(root, reinterpret_cast<const xmlChar*>(k_qemu_ns), reinterpret_cast<const xmlChar*>("qemu"));
+  xmlNode* cmd = xmlNewChild(root, ns, reinterpret_cast<const xmlChar*>("commandline"), nullptr);
+  const std::string args[] = {"-netdev", qemu_user_netdev(net, restricted), "-device",
+                              std::string("virtio-net-pci,netdev=") + k_net_id + "," + k_net_address};
+  for (const auto& arg : args) {
+    xml::set_attr(xml::add(cmd, "arg"), "value", arg);
+  }
+}
+
+void add_passt_nic(xmlNode* devices, const NetworkSpec& net) {
+  xmlNode* iface = xml::add(devices, "interface");
+  xml::set_attr(iface, "type", "user");
+  xml::set_attr(xml::add(iface, "backend"), "type", "passt");
+  if (net.ssh_port != 0) {
+    xmlNode* fwd = xml::add(iface, "portForward");
+    xml::set_attr(fwd, "proto", "tcp");
+    xml::set_attr(fwd, "address", "127.0.0.1");
+    xmlNode* range = xml::add(fwd, "range");
+    xml::set_attr(range, "start", std::to_string(net.ssh_port));
+    xml::set_attr(range, "to", "22");
+  }
+  xml::set_attr(xml::add(iface, "model"), "type", "virtio");
+}
+
+void add_libvirt_nic(xmlNode* devices, const NetworkChoice& choice) {
+  xmlNode* iface = xml::add(devices, "interface");
+  const bool bridge = choice.mode == NetworkMode::bridge;
+  xml::set_attr(iface, "type", bridge ? "bridge" : "network");
+  xml::set_attr(xml::add(iface, "source"), bridge ? "bridge" : "network", choice.source);
+  xml::set_attr(xml::add(iface, "model"), "type", "virtio");
+}
+
+void add_network(xmlNode* root, xmlNode* devices, const NetworkSpec& net) {
+  switch (net.choice.mode) {
+  case NetworkMode::none:
+    return;
+  case NetworkMode::isolated:
+    // Only slirp's restrict=on cuts the guest off while keeping the forward; passt has no such mode.
+    add_qemu_user_nic(root, net, true);
+    return;
+  case NetworkMode::user:
+    if (net.backend == NetworkBackend::passt) {
+      add_passt_nic(devices, net);
+    } else {
+      add_qemu_user_nic(root, net, false);
+    }
+    return;
+  case NetworkMode::libvirt_network:
+  case NetworkMode::bridge:
+    add_libvirt_nic(devices, net.choice);
+    // SSH still goes through a loopback-only forward on a second, isolated NIC.
+    if (net.ssh_port != 0) {
+      add_qemu_user_nic(root, net, true);
+    }
+    return;
+  }
+}
+
+} // namespace
+
+std::string render_domain_xml(const VmSpec& spec) {
+  xml::Doc doc = xml::parse(k_domain_template, "the domain template");
+  remove_comments(doc.get());
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  xml::set_attr(root, "type", spec.virt_type);
+  xml::set_text(required_child(root, "name"), spec.name);
+  xml::set_text(required_child(root, "title"), spec.title);
+  xml::set_text(required_child(root, "description"), spec.description);
+  fill_metadata(required_child(root, "metadata"), spec.metadata);
+  xml::set_text(required_child(root, "memory"), std::to_string(spec.memory_bytes / 1024));
+  xml::set_text(required_child(root, "vcpu"), std::to_string(spec.vcpus));
+
+  xmlNode* sysinfo = required_child(root, "sysinfo");
+  xmlNode* os = required_child(root, "os");
+  if (spec.credentials.empty()) {
+    xml::remove(sysinfo);
+    xml::remove(required_child(os, "smbios"));
+  } else {
+    xmlNode* strings = required_child(sysinfo, "oemStrings");
+    for (const auto& cred : spec.credentials) {
+      xml::add(strings, "entry", smbios_credential_entry(cred.name, cred.value));
+    }
+  }
+  xml::set_text(required_child(os, "kernel"), spec.kernel);
+  xml::set_text(required_child(os, "initrd"), spec.initrd);
+  xml::set_text(required_child(os, "cmdline"), spec.cmdline);
+
+  xmlNode* devices = required_child(root, "devices");
+  xmlNode* root_fs = required_child(devices, "filesystem");
+  xml::set_attr(required_child(root_fs, "source"), "dir", spec.root_dir);
+  xmlNode* serial = required_child(devices, "serial");
+  for (std::size_t i = 0; i < spec.disks.size(); ++i) {
+    add_disk(root_fs, spec.disks[i], i);
+  }
+  for (const auto& share : spec.shares) {
+    add_filesystem(serial, share);
+  }
+  xml::set_attr(required_child(serial, "log"), "file", spec.console_log);
+  xmlNode* rng = required_child(devices, "rng");
+  for (const auto& channel : spec.channels) {
+    add_channel(devices, channel);
+  }
+  // Keep the USB controller, <rng> and <memballoon> last, as libvirt itself orders devices.
+  xmlNode* usb = required_child(devices, "controller");
+  xmlUnlinkNode(usb);
+  xmlUnlinkNode(rng);
+  xmlNode* balloon = required_child(devices, "memballoon");
+  xmlUnlinkNode(balloon);
+  add_network(root, devices, spec.network);
+  xmlAddChild(devices, usb);
+  xmlAddChild(devices, rng);
+  xmlAddChild(devices, balloon);
+  // <qemu:commandline> must follow <devices>; move it to the end if one was added.
+  if (xmlNode* cmd = xml::child(root, "commandline"); cmd != nullptr) {
+    xmlUnlinkNode(cmd);
+    xmlAddChild(root, cmd);
+  }
+  return xml::to_string(doc.get());
+}
+
+std::string render_metadata_xml(const InstanceMetadata& metadata) {
+  xml::Doc doc(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
+  xmlNode* holder = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("metadata"));
+  xmlDocSetRootElement(doc.get(), holder);
+  fill_metadata(holder, metadata);
+  xmlNode* instance = holder->children;
+  xmlUnlinkNode(instance);
+  xmlDocSetRootElement(doc.get(), instance);
+  xmlFreeNode(holder);
+  return xml::to_string(doc.get());
+}
+
+} // namespace bcvk

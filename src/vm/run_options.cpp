@@ -1,0 +1,332 @@
+#include "bcvk/vm/run_options.hpp"
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/instance_type.hpp"
+#include "bcvk/vm/names.hpp"
+#include "bcvk/util/size.hpp"
+#include "bcvk/vm/vm_builder.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <set>
+
+namespace bcvk {
+namespace {
+
+// virtiofs tags and virtio-blk serials have small fixed limits in the device models.
+constexpr std::size_t k_max_mount_name = 32;
+constexpr std::size_t k_max_disk_name = 20;
+constexpr std::size_t k_max_port_name = 63;
+
+const char* const k_name_rule = "letters, digits, '_', '.' and '-', starting with a letter or digit";
+
+std::string basename_of(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  const auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+bool is_env_key(std::string_view key) {
+  if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0])) != 0) {
+    return false;
+  }
+  return std::all_of(key.begin(), key.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
+}
+
+std::uint64_t swap_size(const std::string& text) {
+  return parse_size_in_range("--add-swap", text, 16 * k_mib, k_max_memory);
+}
+
+// Names of bcvk's own devices and ports: a user's disk or port must not pose as one.
+constexpr const char* k_reserved_disk_prefix = "bcvk-";
+constexpr const char* k_reserved_port_prefix = "org.bcvk.";
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// Image references go to podman as arguments: one that looks like an option, or holds white space
+// or control characters, is never a valid reference.
+void check_image_reference(const std::string& image) {
+  if (image.empty()) {
+    throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
+  }
+  if (image.front() == '-') {
+    throw UsageError("IMAGE: '" + printable(image) +
+                     "' is not an image reference (it starts with '-'): name an image, e.g. localhost/mybootc");
+  }
+  for (const char c : image) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      throw UsageError("IMAGE: '" + printable(image) +
+                       "' is not an image reference: use letters, digits and . _ - / : @ only, e.g. localhost/mybootc");
+    }
+  }
+}
+
+void check_karg(const std::string& karg) {
+  check_plain_text("--karg", "kernel argument", karg);
+  const auto parts = split_kernel_cmdline(quote_karg(karg));
+  if (parts.size() != 1) {
+    throw UsageError("--karg: invalid kernel argument '" + printable(karg) +
+                     "': give one non-empty argument per --karg");
+  }
+  if (std::count(karg.begin(), karg.end(), '"') % 2 != 0) {
+    throw UsageError("--karg: kernel argument '" + printable(karg) +
+                     "' has an unbalanced double quote: quote a value as KEY=\"VALUE\"");
+  }
+}
+
+} // namespace
+
+KeyValue parse_key_value(const std::string& option, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError(option + ": invalid value '" + text + "': use KEY=VALUE");
+  }
+  KeyValue kv{text.substr(0, eq), text.substr(eq + 1)};
+  check_plain_text(option, "key", kv.key);
+  check_plain_text(option, "value", kv.value);
+  if (option == "--env" && !is_env_key(kv.key)) {
+    throw UsageError("--env: invalid variable name '" + kv.key +
+                     "': use letters, digits and '_', not starting with a digit");
+  }
+  if (kv.key.find_first_of("\n\r\t ") != std::string::npos) {
+    throw UsageError(option + ": invalid key '" + kv.key + "': keys cannot contain white space");
+  }
+  return kv;
+}
+
+BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only) {
+  if (text.empty()) {
+    throw UsageError(option + ": empty value: use HOST_PATH[:NAME]");
+  }
+  const auto colon = text.rfind(':');
+  BindSpec spec;
+  spec.read_only = read_only;
+  if (colon == std::string::npos) {
+    spec.host_path = text;
+    spec.name = basename_of(text);
+  } else {
+    spec.host_path = text.substr(0, colon);
+    spec.name = text.substr(colon + 1);
+  }
+  if (spec.host_path.empty()) {
+    throw UsageError(option + ": '" + text + "' has no host path: use HOST_PATH[:NAME]");
+  }
+  check_plain_text(option, "path", spec.host_path);
+  if (!is_valid_name(spec.name, k_max_mount_name)) {
+    throw UsageError(option + ": invalid mount name '" + printable(spec.name) + "' in '" + printable(text) + "': use " +
+                     k_name_rule + ", at most " + std::to_string(k_max_mount_name) +
+                     " characters (give one explicitly as HOST_PATH:NAME)");
+  }
+  return spec;
+}
+
+DiskFileSpec parse_disk_file(const std::string& text) {
+  const std::string option = "--mount-disk-file";
+  if (text.empty()) {
+    throw UsageError(option + ": empty value: use FILE[:NAME]");
+  }
+  const auto colon = text.rfind(':');
+  DiskFileSpec spec;
+  if (colon == std::string::npos) {
+    spec.path = text;
+    spec.name = basename_of(text);
+    const auto dot = spec.name.find('.');
+    if (dot != std::string::npos && dot > 0) {
+      spec.name.resize(dot);
+    }
+  } else {
+    spec.path = text.substr(0, colon);
+    spec.name = text.substr(colon + 1);
+  }
+  if (spec.path.empty()) {
+    throw UsageError(option + ": '" + text + "' has no file: use FILE[:NAME]");
+  }
+  check_plain_text(option, "path", spec.path);
+  if (!is_valid_name(spec.name, k_max_disk_name)) {
+    throw UsageError(option + ": invalid disk name '" + printable(spec.name) + "' in '" + printable(text) + "': use " +
+                     k_name_rule + ", at most " + std::to_string(k_max_disk_name) +
+                     " characters (give one explicitly as FILE:NAME)");
+  }
+  if (starts_with_ignoring_case(spec.name, k_reserved_disk_prefix)) {
+    throw UsageError(option + ": disk name '" + spec.name + "' is reserved for bcvk's own devices (" +
+                     k_reserved_disk_prefix + "*): give another one as FILE:NAME");
+  }
+  return spec;
+}
+
+SerialOutSpec parse_serial_out(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw UsageError("--virtio-serial-out: invalid value '" + text + "': use NAME:/path/to/file");
+  }
+  SerialOutSpec spec{text.substr(0, colon), text.substr(colon + 1)};
+  if (!is_valid_name(spec.name, k_max_port_name)) {
+    throw UsageError("--virtio-serial-out: invalid port name '" + printable(spec.name) + "': use " + k_name_rule);
+  }
+  if (starts_with_ignoring_case(spec.name, k_reserved_port_prefix)) {
+    throw UsageError("--virtio-serial-out: port name '" + spec.name + "' is reserved for bcvk's own ports (" +
+                     k_reserved_port_prefix + "*): pick another NAME");
+  }
+  check_plain_text("--virtio-serial-out", "path", spec.path);
+  return spec;
+}
+
+NetworkChoice parse_network(const std::string& text) {
+  if (text.empty() || text == "isolated" || text == "default") {
+    return {NetworkMode::isolated, ""};
+  }
+  if (text == "none") {
+    return {NetworkMode::none, ""};
+  }
+  if (text == "user") {
+    return {NetworkMode::user, ""};
+  }
+  if (text.rfind("bridge=", 0) == 0) {
+    const std::string bridge = text.substr(7);
+    if (!is_valid_name(bridge, 15)) {
+      throw UsageError("--network: invalid bridge name '" + bridge + "': use bridge=BRIDGE, e.g. bridge=br0");
+    }
+    return {NetworkMode::bridge, bridge};
+  }
+  if (text.rfind("network=", 0) == 0 || is_valid_name(text, 255)) {
+    const std::string net = text.rfind("network=", 0) == 0 ? text.substr(8) : text;
+    if (!is_valid_name(net, 255)) {
+      throw UsageError("--network: invalid libvirt network name '" + net + "'");
+    }
+    return {NetworkMode::libvirt_network, net};
+  }
+  throw UsageError("--network: unsupported value '" + text +
+                   "': use isolated (default), none, user, bridge=BRIDGE or a libvirt network name");
+}
+
+unsigned parse_vcpus(const std::string& text) {
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > k_max_vcpus) {
+    throw UsageError("--vcpus: invalid count '" + text + "': use a whole number from 1 to " +
+                     std::to_string(k_max_vcpus));
+  }
+  return value;
+}
+
+RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
+  RunConfig config;
+  check_image_reference(options.image);
+  config.image = options.image;
+  if (options.name) {
+    config.name = VmName::parse(*options.name, "--name");
+  }
+  config.memory_bytes = parse_size_in_range("--memory", options.memory, k_min_memory, k_max_memory);
+  config.vcpus = options.vcpus.empty() ? std::clamp(host_cpus, 1U, k_max_vcpus) : parse_vcpus(options.vcpus);
+  if (!options.itype.empty()) {
+    const auto& type = find_instance_type(options.itype);
+    config.memory_bytes = type.memory_bytes;
+    config.vcpus = type.vcpus;
+  }
+  config.console = options.console;
+  config.debug = options.debug;
+  config.ssh_keygen = options.ssh_keygen;
+  config.tty = options.tty;
+  config.interactive = options.interactive;
+  config.detach = options.detach;
+  config.rm = options.rm;
+  if (config.detach && (config.tty || config.interactive)) {
+    throw UsageError("--detach cannot be combined with --tty/--interactive: attach later with "
+                     "'virsh console NAME' or 'bcvk ephemeral ssh NAME'");
+  }
+  if (config.debug && config.detach) {
+    throw UsageError("--debug cannot be combined with --detach: --debug only prepares and prints the VM");
+  }
+  if (!options.execute.empty() && config.detach) {
+    throw UsageError("--execute cannot be combined with --detach: the command's output and status come back "
+                     "to this terminal");
+  }
+  if (!options.debug_entrypoint.empty() && (config.debug || config.detach)) {
+    throw UsageError("--debug-entrypoint cannot be combined with --debug or --detach");
+  }
+  config.network = parse_network(options.network);
+  for (const auto& label : options.labels) {
+    config.labels.push_back(parse_key_value("--label", label));
+  }
+  for (const auto& env : options.env) {
+    config.env.push_back(parse_key_value("--env", env));
+  }
+  for (const auto& command : options.execute) {
+    if (command.find_first_not_of(" \t\n\r\v\f") == std::string::npos) {
+      throw UsageError("--execute: empty command: give a shell command, e.g. --execute 'uname -a'");
+    }
+    config.execute.push_back(command);
+  }
+  config.debug_entrypoint = options.debug_entrypoint;
+  std::set<std::string> mount_names;
+  const auto add_bind = [&](const std::string& option, const std::string& text, bool read_only) {
+    auto spec = parse_bind(option, text, read_only);
+    if (spec.name == "hoststorage" && options.bind_storage_ro) {
+      throw UsageError(option + ": the mount name 'hoststorage' is taken by --bind-storage-ro: pick another NAME");
+    }
+    if (!mount_names.insert(spec.name).second) {
+      throw UsageError(option + ": mount name '" + spec.name +
+                       "' is used twice: give each bind a distinct NAME as HOST_PATH:NAME");
+    }
+    config.binds.push_back(std::move(spec));
+  };
+  for (const auto& bind : options.binds) {
+    add_bind("--bind", bind, false);
+  }
+  for (const auto& bind : options.ro_binds) {
+    add_bind("--ro-bind", bind, true);
+  }
+  if (!options.systemd_units.empty()) {
+    check_plain_text("--systemd-units", "path", options.systemd_units);
+  }
+  config.systemd_units = options.systemd_units;
+  config.bind_storage_ro = options.bind_storage_ro;
+  if (!options.add_swap.empty()) {
+    config.swap_bytes = swap_size(options.add_swap);
+  }
+  std::set<std::string> disk_names;
+  for (const auto& disk : options.mount_disk_files) {
+    auto spec = parse_disk_file(disk);
+    if (!disk_names.insert(spec.name).second) {
+      throw UsageError("--mount-disk-file: disk name '" + spec.name +
+                       "' is used twice: give each disk a distinct NAME as FILE:NAME");
+    }
+    config.disks.push_back(std::move(spec));
+  }
+  std::set<std::string> port_names;
+  for (const auto& out : options.virtio_serial_out) {
+    auto spec = parse_serial_out(out);
+    if (!port_names.insert(spec.name).second) {
+      throw UsageError("--virtio-serial-out: port name '" + spec.name + "' is used twice");
+    }
+    config.serial_outputs.push_back(std::move(spec));
+  }
+  for (const auto& karg : options.kargs) {
+    check_karg(karg);
+    config.kargs.push_back(karg);
+  }
+  if (const auto length = kernel_cmdline(config.kargs).size(); length > k_max_kernel_cmdline) {
+    throw UsageError("--karg: the kernel command line would be " + std::to_string(length) +
+                     " bytes; the kernel keeps only " + std::to_string(k_max_kernel_cmdline) +
+                     ": pass fewer arguments");
+  }
+  if (options.ssh_timeout_seconds == 0) {
+    throw UsageError("--ssh-timeout: must be at least 1 second");
+  }
+  config.ssh_timeout_seconds = options.ssh_timeout_seconds;
+  if (config.ssh_keygen && config.network.mode == NetworkMode::none) {
+    throw UsageError("--ssh-keygen: a VM with --network none cannot be reached over SSH: drop one of the two");
+  }
+  return config;
+}
+
+} // namespace bcvk
