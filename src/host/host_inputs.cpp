@@ -14,7 +14,7 @@
 #include <filesystem>
 
 #include "bcvk/util/error.hpp"
-#include "bcvk/host/guest_files.hpp"
+#include "bcvk/vm/guest_files.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/host/state_dir.hpp"
 #include "bcvk/util/files.hpp"

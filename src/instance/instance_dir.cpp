@@ -275,14 +275,14 @@ void InstanceDir::save(const InstanceState& state) const {
 }
 
 void InstanceDir::remove_tree() {
-  for (const auto& mount : mounts_below(m_path)) {
-    throw Error("refusing to delete " + m_path + ": " + mount + " is still mounted");
+  for (const auto& mount : mounts_below(path())) {
+    throw Error("refusing to delete " + path() + ": " + mount + " is still mounted");
   }
   // Everything but the lock first, then the lock: waiters see the instance as gone, never
   // half-removed. The overlay holds what the guest wrote: no link in it is ever followed.
   std::error_code ec;
   std::vector<std::string> entries;
-  for (fs::directory_iterator it(m_path, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(path(), ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().filename() != "lock") {
       entries.push_back(it->path().string());
     }
@@ -291,8 +291,8 @@ void InstanceDir::remove_tree() {
     remove_tree_nofollow(entry);
   }
   ::unlink(file("lock").c_str());
-  if (::rmdir(m_path.c_str()) != 0 && errno != ENOENT) {
-    throw Error("cannot delete " + m_path + ": " + std::strerror(errno));
+  if (::rmdir(path().c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot delete " + path() + ": " + std::strerror(errno));
   }
   m_lock.reset();
 }

@@ -15,19 +15,19 @@
 #include "bcvk/host/bootc_layout.hpp"
 #include "bcvk/vm/domain_xml.hpp"
 #include "bcvk/util/error.hpp"
-#include "bcvk/host/guest_files.hpp"
-#include "bcvk/instance/guest_staging.hpp"
+#include "bcvk/vm/guest_files.hpp"
+#include "bcvk/host/guest_install.hpp"
+#include "bcvk/host/staging.hpp"
+#include "bcvk/vm/plan.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/ssh/keys.hpp"
-#include "bcvk/vm/vm_builder.hpp"
+#include "bcvk/vm/kernel_cmdline.hpp"
 
 namespace fs = std::filesystem;
-
-extern char** environ;
 
 namespace bcvk {
 namespace {
@@ -78,23 +78,7 @@ NetworkBackend pick_backend(const Connection& conn) {
                                                                                : NetworkBackend::qemu_user;
 }
 
-// libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
-// rather than letting it chown files of the overlay. The image decides which files those are, so
-// they are read strictly inside it: a kernel that is a link out of the image is refused.
-void stage_kernel(const RootedTree& image_root, const std::string& image, const InstanceDir& dir,
-                  InstanceState& state) {
-  const BootArtifacts boot = find_boot_artifacts(image_root, image);
-  state.kernel_version = boot.kernel_version;
-  make_private_dir(dir.boot_dir(), 0711);
-  if (!boot.uki.empty()) {
-    extract_uki(image_root, boot.uki, dir.kernel_file(), dir.initrd_file());
-  } else {
-    image_root.copy_out(boot.kernel, LinkPolicy::beneath, dir.kernel_file(), 0644, k_max_boot_file);
-    image_root.copy_out(boot.initrd, LinkPolicy::beneath, dir.initrd_file(), 0644, k_max_boot_file);
-  }
-}
-
-void mount_root(InstanceDir& dir, const std::string& image_root) {
+void mount_root(const InstanceLayout& dir, const std::string& image_root) {
   // overlay/ is private: through it, other local users could read what the guest wrote, and the
   // upper layer could hold a set-uid file the guest made.
   make_private_dir(dir.overlay_dir(), 0700);
@@ -104,104 +88,102 @@ void mount_root(InstanceDir& dir, const std::string& image_root) {
   mount_overlay(image_root, dir.upper_dir(), dir.work_dir(), dir.root_dir());
 }
 
-} // namespace
-
-std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir& dir) {
-  return {{k_execute_stdout_port, dir.file("execute.stdout")},
-          {k_execute_stderr_port, dir.file("execute.stderr")},
-          {k_execute_status_port, dir.file("execute.status")}};
+// libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
+// rather than letting it chown files of the overlay. The image decides which files those are, so
+// they are read strictly inside it: a kernel that is a link out of the image is refused.
+void stage_kernel(const RootedTree& image_root, const BootArtifacts& boot, const InstanceLayout& layout) {
+  make_private_dir(layout.boot_dir(), 0711);
+  if (!boot.uki.empty()) {
+    extract_uki(image_root, boot.uki, layout.kernel_file(), layout.initrd_file());
+  } else {
+    image_root.copy_out(boot.kernel, LinkPolicy::beneath, layout.kernel_file(), 0644, k_max_boot_file);
+    image_root.copy_out(boot.initrd, LinkPolicy::beneath, layout.initrd_file(), 0644, k_max_boot_file);
+  }
 }
+
+std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const InstanceDir& dir, ProcessRunner& runner) {
+  if (!config.ssh_keygen) {
+    return std::nullopt;
+  }
+  generate_ssh_keys(dir.path(), dir.name(), runner);
+  const SshKeyPaths keys = ssh_key_paths(dir.path());
+  return SshIdentity{read_text_file(keys.client_public), read_text_file(keys.host_key),
+                     read_text_file(keys.host_public)};
+}
+
+// Takes what the plan lists, in order; the owner releases all of it on any failure.
+void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const BootArtifacts& boot,
+               const std::string& image_root, InstanceOwner& owner, ProcessRunner& runner, SignalCatcher& signals) {
+  InstanceDir& dir = owner.dir();
+  stage_kernel(image_tree, boot, dir);
+  mount_root(dir, image_root);
+  mount_read_only_views(dir, plan.read_only_views);
+  owner.save();
+  install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), plan.guest_files);
+  if (plan.swap_bytes) {
+    create_swap(dir.swap_file(), *plan.swap_bytes, runner);
+  }
+  signals.checkpoint();
+}
+
+} // namespace
 
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals) {
-  const HostInputs inputs = resolve_host_inputs(config, runner, store);
+  // Facts first: nothing is taken until the inputs, the image and the name are known to be good.
+  LaunchFacts facts;
+  facts.inputs = resolve_host_inputs(config, runner, store);
   // Output files bcvk created go again if the VM never gets as far as using them.
-  ScopeExit forget_created_outputs([&inputs] {
-    for (const auto& path : inputs.created_files) {
+  ScopeExit forget_created_outputs([&facts] {
+    for (const auto& path : facts.inputs.created_files) {
       ::unlink(path.c_str());
     }
   });
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
   const VmName name = pick_name(config, conn);
+  facts.name = name.str();
+  facts.uri = conn.uri();
+  facts.created = now_rfc3339();
+  facts.image_id = image.id;
+  facts.virt_type = conn.best_virt_type();
+  facts.backend = pick_backend(conn);
 
-  InstanceState state;
-  state.name = name.str();
-  state.image = config.image;
-  state.image_id = image.id;
-  state.created = now_rfc3339();
-  state.uri = conn.uri();
-  state.auto_remove = config.rm;
-  state.detached = config.detach;
-  state.memory_bytes = config.memory_bytes;
-  state.vcpus = config.vcpus;
-  state.labels = config.labels;
-  for (const auto& bind : inputs.binds) {
-    (bind.read_only ? state.read_only_binds : state.read_write_binds).push_back(bind);
+  // The name, and with it the SSH port: chosen and recorded under the registry lock, so that
+  // concurrent runs see each other's claims.
+  std::unique_ptr<InstanceOwner> owner;
+  {
+    const PortRegistryLock registry;
+    // Every networked VM gets its SSH forward on loopback, whatever else its network allows.
+    if (config.network.mode != NetworkMode::none) {
+      facts.ssh_port = choose_port(claimed_ssh_ports(), pick_loopback_port, 64);
+    }
+    InstanceState state;
+    static_cast<InstanceRecord&>(state) = instance_record(config, facts);
+    owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), std::move(state), store);
+    owner->save();
   }
-  for (const auto& disk : inputs.disks) {
-    state.disks.push_back({disk.path, disk.serial}); // resolved: `start` may run from anywhere
-  }
-  for (const auto& out : inputs.serial_outputs) {
-    state.serial_outputs.push_back({out.name, out.path});
-  }
-  auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(name), state, store);
   InstanceDir& dir = owner->dir();
-  owner->save();
+  facts.instance_dir = dir.path();
 
   const std::string image_root = store.mount(image.id);
   owner->state().image_mounted = true;
   owner->save();
   signals.checkpoint();
-
+  // Facts read from the image, strictly inside it.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + config.image);
-  stage_kernel(image_tree, config.image, dir, owner->state());
-  owner->state().systemd_version = guest_systemd_version(image_tree).value_or(0);
-  mount_root(dir, image_root);
-  mount_read_only_views(dir, inputs.binds);
-  owner->save();
-  stage_guest_files(dir, config, inputs);
-  std::vector<DiskAttachment> disks = inputs.disks;
-  if (config.swap_bytes) {
-    disks.push_back(create_swap(dir, *config.swap_bytes, runner));
-  }
-  signals.checkpoint();
+  const BootArtifacts boot = find_boot_artifacts(image_tree, config.image);
+  facts.kernel_version = boot.kernel_version;
+  facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
+  facts.ssh = make_ssh_identity(config, dir, runner);
 
-  HostFacts facts;
-  facts.name = name.str();
-  facts.virt_type = conn.best_virt_type();
-  facts.backend = pick_backend(conn);
-  if (config.ssh_keygen) {
-    generate_ssh_keys(dir.path(), dir.name(), runner);
-    const SshKeyPaths keys = ssh_key_paths(dir.path());
-    install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"),
-                        host_key_files(read_text_file(keys.host_key), read_text_file(keys.host_public)));
-    facts.credentials.push_back(authorized_keys_credential(read_text_file(keys.client_public)));
-  }
-  // Every networked VM gets its SSH forward on loopback, whatever else its network allows.
-  if (config.network.mode != NetworkMode::none) {
-    const PortRegistryLock registry;
-    facts.ssh_port = choose_port(claimed_ssh_ports(), pick_loopback_port, 64);
-    owner->state().ssh_port = facts.ssh_port;
-    owner->save();
-  }
-  facts.image_id = image.id;
-  facts.created = owner->state().created;
-  facts.instance_dir = dir.path();
-  facts.kernel = dir.kernel_file();
-  facts.initrd = dir.initrd_file();
-  facts.root_dir = dir.root_dir();
-  facts.console_log = dir.console_log();
-  facts.shares = shares_for(dir, inputs.binds);
-  facts.disks = disks;
-  facts.channels = standard_channels(dir, inputs);
-  if (!config.execute.empty()) {
-    for (const auto& port : execute_ports(dir)) {
-      facts.channels.push_back({port.first, port.second, false});
-    }
-  }
+  const InstancePlan plan = plan_instance(config, facts);
+  static_cast<InstanceRecord&>(owner->state()) = plan.record;
+  owner->save();
+  carry_out(plan, image_tree, boot, image_root, *owner, runner, signals);
+
   PreparedInstance prepared;
-  prepared.domain_xml = render_domain_xml(build_vm_spec(config, facts));
+  prepared.domain_xml = render_domain_xml(plan.spec);
   write_file_atomic(dir.domain_xml_file(), prepared.domain_xml);
   prepared.owner = std::move(owner);
   forget_created_outputs.dismiss();

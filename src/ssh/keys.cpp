@@ -62,17 +62,4 @@ PublicKey parse_public_key(const std::string& line) {
   return key;
 }
 
-Credential authorized_keys_credential(const std::string& public_key_line) {
-  std::string value = public_key_line;
-  if (value.empty() || value.back() != '\n') {
-    value += '\n';
-  }
-  return {k_authorized_keys_credential, value};
-}
-
-std::vector<GuestFile> host_key_files(const std::string& private_key, const std::string& public_key_line) {
-  return {{"etc/ssh/ssh_host_ed25519_key", private_key, 0600, false},
-          {"etc/ssh/ssh_host_ed25519_key.pub", public_key_line, 0644, false}};
-}
-
 } // namespace bcvk

@@ -68,10 +68,10 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
     input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
   }
   std::vector<FileFollower> outputs;
-  const auto ports = execute_ports(owner.dir());
+  const ExecuteOutputs execute = owner.dir().execute_outputs();
   if (!config.execute.empty()) {
-    outputs.emplace_back(ports[0].second, STDOUT_FILENO);
-    outputs.emplace_back(ports[1].second, STDERR_FILENO);
+    outputs.emplace_back(execute.stdout_path, STDOUT_FILENO);
+    outputs.emplace_back(execute.stderr_path, STDERR_FILENO);
   }
   const auto pump = [&follower, &outputs] {
     if (follower) {
@@ -86,7 +86,7 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
       wait_for_stop(conn, domain, &signals, streaming ? TickFn(pump) : TickFn(), streaming ? 100 : 1000, input);
   pump();
   const std::optional<int> command_status =
-      config.execute.empty() ? std::nullopt : read_execute_status(ports[2].second);
+      config.execute.empty() ? std::nullopt : read_execute_status(execute.status_path);
   console.reset();
   raw.reset();
   // Powers the VM off first when it still runs (a signal, a lost connection, a detach).

@@ -82,4 +82,12 @@ std::string smbios_credential_entry(std::string_view name, std::string_view valu
   return "io.systemd.credential.binary:" + std::string(name) + "=" + base64_encode(value);
 }
 
+Credential authorized_keys_credential(const std::string& public_key_line) {
+  std::string value = public_key_line;
+  if (value.empty() || value.back() != '\n') {
+    value += '\n';
+  }
+  return {k_authorized_keys_credential, value};
+}
+
 } // namespace bcvk

@@ -4,7 +4,7 @@
 #include "bcvk/vm/instance_type.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/util/size.hpp"
-#include "bcvk/vm/vm_builder.hpp"
+#include "bcvk/vm/kernel_cmdline.hpp"
 
 #include <algorithm>
 #include <cctype>

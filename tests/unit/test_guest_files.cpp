@@ -3,7 +3,8 @@
 #include <filesystem>
 
 #include "bcvk/util/error.hpp"
-#include "bcvk/host/guest_files.hpp"
+#include "bcvk/host/guest_install.hpp"
+#include "bcvk/vm/guest_files.hpp"
 #include "bcvk/host/process.hpp"
 
 using namespace bcvk;

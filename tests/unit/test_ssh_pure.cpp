@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "bcvk/vm/credentials.hpp"
+#include "bcvk/vm/guest_files.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/ssh_forward.hpp"
 #include "bcvk/ssh/remote.hpp"

@@ -7,30 +7,12 @@
 
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/vm/instance_record.hpp"
+#include "bcvk/vm/resolved_inputs.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/vm/run_options.hpp"
 #include "bcvk/vm/vm_spec.hpp"
 
 namespace bcvk {
-
-inline constexpr const char* k_storage_mount_name = "hoststorage";
-inline constexpr const char* k_swap_serial = "bcvk-swap";
-
-// A file of the --systemd-units directory, read once at validation time (never again from the
-// host, so nothing can swap it for a link afterwards).
-struct UnitFile {
-  std::string path; // relative to system/, e.g. "app.service" or "app.service.d/override.conf"
-  std::string content;
-  bool enable = false; // a top-level unit whose [Install] section is honoured
-};
-
-struct HostInputs {
-  std::vector<BindSpec> binds;               // absolute host paths; --bind-storage-ro included
-  std::vector<DiskAttachment> disks;         // absolute paths with their detected format
-  std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
-  std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
-  std::vector<std::string> created_files;    // serial outputs bcvk created (empty) in shared directories
-};
 
 // Checks that every host path exists and is of the right kind, resolves it, and detects disk
 // formats. Throws UsageError naming the option and the path.

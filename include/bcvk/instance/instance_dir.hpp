@@ -8,6 +8,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/vm/names.hpp"
+#include "bcvk/vm/instance_layout.hpp"
 #include "bcvk/vm/instance_record.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/util/clock.hpp"
@@ -30,14 +31,8 @@ struct InstanceState : InstanceRecord {
 std::string state_to_json(const InstanceState& state);
 InstanceState state_from_json(const std::string& json);
 
-// Who may see what below the state directory (bcvk runs as root; QEMU runs as libvirt's
-// unprivileged user and opens the kernel, initramfs and disk files itself):
-//   state root, instances/, instance dir   0711  traversable, not listable
-//   boot/ (kernel, initramfs)              0711, files 0644: QEMU reads them
-//   overlay/ (upper, work, root mount)     0700  the guest's whole file system
-//   ro/ (read-only views), ssh/ (keys)     0700
-//   state.json, domain.xml, swap.img, ...  0600
-class InstanceDir {
+// A claimed instance directory (layout in instance_layout.hpp), with its owner lock and state.
+class InstanceDir : public InstanceLayout {
 public:
   // Claims the name atomically; throws UsageError when an instance of that name exists.
   static InstanceDir create(const VmName& name);
@@ -50,18 +45,6 @@ public:
 
   const std::string& name() const { return m_name.str(); }
   const VmName& vm_name() const { return m_name; }
-  const std::string& path() const { return m_path; }
-  std::string file(const std::string& relative) const { return m_path + "/" + relative; }
-  std::string overlay_dir() const { return file("overlay"); }
-  std::string upper_dir() const { return file("overlay/upper"); }
-  std::string work_dir() const { return file("overlay/work"); }
-  std::string root_dir() const { return file("overlay/root"); }
-  std::string boot_dir() const { return file("boot"); }
-  std::string kernel_file() const { return file("boot/vmlinuz"); }
-  std::string initrd_file() const { return file("boot/initramfs.img"); }
-  std::string console_log() const { return file("console.log"); }
-  std::string domain_xml_file() const { return file("domain.xml"); }
-  std::string supervisor_log() const { return file("supervisor.log"); }
 
   enum class LockResult { locked, busy, gone };
   // Takes the owner lock without waiting. `busy`: a live process owns the instance; `gone`: the
@@ -86,9 +69,8 @@ public:
   void remove_tree();
 
 private:
-  InstanceDir(VmName name, std::string path) : m_name(std::move(name)), m_path(std::move(path)) {}
+  InstanceDir(VmName name, std::string path) : InstanceLayout(std::move(path)), m_name(std::move(name)) {}
   VmName m_name;
-  std::string m_path;
   Fd m_lock;
 };
 

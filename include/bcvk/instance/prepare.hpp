@@ -1,5 +1,5 @@
 #pragma once
-// Turning a validated RunConfig into a prepared instance and a running domain.
+// Turning a validated RunConfig into a prepared instance: plan, then act.
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,16 +13,15 @@
 
 namespace bcvk {
 
-// The --execute ports and the host files they write to, in stdout, stderr, status order.
-std::vector<std::pair<std::string, std::string>> execute_ports(const InstanceDir& dir);
-
 struct PreparedInstance {
   std::unique_ptr<InstanceOwner> owner;
   std::string domain_xml;
 };
 
-// Claims the name, mounts the image, finds its kernel, builds the copy-on-write root and renders
-// the domain XML (also saved in the instance directory). Everything taken is owned by `owner`.
+// Establishes the facts (host inputs, image, name, SSH port, boot files and systemd of the image),
+// plans the VM (plan.hpp), then takes what the plan lists in order: instance directory, image mount,
+// kernel copies, overlay, read-only views, guest files, swap, domain XML (also saved in the
+// instance directory). Everything taken is owned by `owner` and recorded in its state.
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals);
 

@@ -4,9 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "bcvk/host/guest_files.hpp"
 #include "bcvk/host/process.hpp"
-#include "bcvk/vm/vm_spec.hpp"
 
 namespace bcvk {
 
@@ -32,13 +30,5 @@ struct PublicKey {
 };
 // Throws Error when the line is not a public key.
 PublicKey parse_public_key(const std::string& line);
-
-// systemd turns this credential into /root/.ssh/authorized_keys (via its tmpfiles provisioning).
-inline constexpr const char* k_authorized_keys_credential = "ssh.authorized_keys.root";
-Credential authorized_keys_credential(const std::string& public_key_line);
-
-// The files that make the guest's sshd present our host key (it uses /etc/ssh/ssh_host_ed25519_key
-// by default and only generates keys that are missing).
-std::vector<GuestFile> host_key_files(const std::string& private_key, const std::string& public_key_line);
 
 } // namespace bcvk

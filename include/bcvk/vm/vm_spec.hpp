@@ -13,6 +13,7 @@ struct FsShare {
   std::string host_dir;
   std::string tag;
   bool read_only = false;
+  bool operator==(const FsShare&) const = default;
 };
 
 // A file attached as a virtio-blk disk; `serial` becomes /dev/disk/by-id/virtio-<serial>.

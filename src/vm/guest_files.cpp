@@ -1,4 +1,4 @@
-#include "bcvk/host/guest_files.hpp"
+#include "bcvk/vm/guest_files.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -257,14 +257,9 @@ std::vector<GuestFile> enable_links(const std::string& unit_name, const std::str
   return links;
 }
 
-void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files) {
-  for (const auto& f : files) {
-    if (f.symlink) {
-      root.write_symlink(f.path, f.content);
-    } else {
-      root.write_file(f.path, f.content, f.mode);
-    }
-  }
+std::vector<GuestFile> host_key_files(const std::string& private_key, const std::string& public_key_line) {
+  return {{"etc/ssh/ssh_host_ed25519_key", private_key, 0600, false},
+          {"etc/ssh/ssh_host_ed25519_key.pub", public_key_line, 0644, false}};
 }
 
 } // namespace bcvk

@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/run_options.hpp"
 
 namespace bcvk {
@@ -83,8 +82,8 @@ std::vector<std::pair<std::string, std::string>> install_targets(const std::stri
 // Throws Error when a target is not a unit name (it would become a path).
 std::vector<GuestFile> enable_links(const std::string& unit_name, const std::string& unit_text);
 
-// Writes the files into `root` (the mounted overlay): every path is resolved inside it, parent
-// directories are created there, and existing entries (links included) are replaced, not followed.
-void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files);
+// The files that make the guest's sshd present bcvk's host key (it uses
+// /etc/ssh/ssh_host_ed25519_key by default and only generates keys that are missing).
+std::vector<GuestFile> host_key_files(const std::string& private_key, const std::string& public_key_line);
 
 } // namespace bcvk

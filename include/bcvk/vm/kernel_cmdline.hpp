@@ -1,31 +1,11 @@
 #pragma once
-// RunConfig + what the host resolved -> VmSpec. Pure: no clock, no randomness, no I/O.
+// The kernel command line of a guest: bcvk's base arguments and the user's --karg. Pure.
 #include <string>
 #include <vector>
 
 #include "bcvk/vm/run_options.hpp"
-#include "bcvk/vm/vm_spec.hpp"
 
 namespace bcvk {
-
-// Values that the launcher resolved on the host.
-struct HostFacts {
-  std::string name;
-  std::string virt_type = "kvm";
-  NetworkBackend backend = NetworkBackend::qemu_user;
-  unsigned ssh_port = 0;
-  std::string image_id;
-  std::string created;
-  std::string instance_dir;
-  std::string kernel;
-  std::string initrd;
-  std::string root_dir;
-  std::string console_log;
-  std::vector<Credential> credentials;
-  std::vector<FsShare> shares;
-  std::vector<DiskAttachment> disks;
-  std::vector<ChannelOutput> channels;
-};
 
 // The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
 inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
@@ -47,7 +27,5 @@ std::string kernel_cmdline(const std::vector<std::string>& extra);
 // The extra kernel arguments for `config`: every --karg, in order. (-e values never go here: the
 // command line is readable by every local user.)
 std::vector<std::string> guest_kargs(const RunConfig& config);
-
-VmSpec build_vm_spec(const RunConfig& config, const HostFacts& facts);
 
 } // namespace bcvk

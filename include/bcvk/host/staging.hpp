@@ -1,0 +1,21 @@
+#pragma once
+// Host-side effects that furnish an instance directory for its guest: read-only views of shared
+// directories and the swap file.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bcvk/host/process.hpp"
+#include "bcvk/vm/instance_layout.hpp"
+#include "bcvk/vm/run_options.hpp"
+
+namespace bcvk {
+
+// Bind-mounts each read-only share read-only at layout.read_only_view(name) (where release finds
+// and unmounts it), so the guest cannot write through it whatever it mounts.
+void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds);
+
+// Creates the sparse swap file of `bytes` at `path` (never through a link) and formats it.
+void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner);
+
+} // namespace bcvk

@@ -1,0 +1,51 @@
+#pragma once
+// Where each file of an instance lives below its directory. Pure: paths only, nothing is touched.
+#include <string>
+
+namespace bcvk {
+
+// The host files behind the --execute ports.
+struct ExecuteOutputs {
+  std::string stdout_path;
+  std::string stderr_path;
+  std::string status_path;
+};
+
+// Who may see what (bcvk runs as root; QEMU runs as libvirt's unprivileged user and opens the
+// kernel, initramfs and disk files itself):
+//   state root, instances/, instance dir   0711  traversable, not listable
+//   boot/ (kernel, initramfs)              0711, files 0644: QEMU reads them
+//   overlay/ (upper, work, root mount)     0700  the guest's whole file system
+//   ro/ (read-only views), ssh/ (keys)     0700
+//   state.json, domain.xml, swap.img, ...  0600
+class InstanceLayout {
+public:
+  explicit InstanceLayout(std::string path) : m_path(std::move(path)) {}
+
+  const std::string& path() const { return m_path; }
+  std::string file(const std::string& relative) const { return m_path + "/" + relative; }
+  std::string overlay_dir() const { return file("overlay"); }
+  std::string upper_dir() const { return file("overlay/upper"); }
+  std::string work_dir() const { return file("overlay/work"); }
+  std::string root_dir() const { return file("overlay/root"); }
+  std::string boot_dir() const { return file("boot"); }
+  std::string kernel_file() const { return file("boot/vmlinuz"); }
+  std::string initrd_file() const { return file("boot/initramfs.img"); }
+  std::string console_log() const { return file("console.log"); }
+  std::string journal_log() const { return file("journal.log"); }
+  std::string domain_xml_file() const { return file("domain.xml"); }
+  std::string supervisor_log() const { return file("supervisor.log"); }
+  std::string swap_file() const { return file("swap.img"); }
+  std::string ssh_dir() const { return file("ssh"); }
+  std::string read_only_views_dir() const { return file("ro"); }
+  // Where the read-only view of the --ro-bind NAME is mounted (and shared from).
+  std::string read_only_view(const std::string& name) const { return file("ro/" + name); }
+  ExecuteOutputs execute_outputs() const {
+    return {file("execute.stdout"), file("execute.stderr"), file("execute.status")};
+  }
+
+private:
+  std::string m_path;
+};
+
+} // namespace bcvk

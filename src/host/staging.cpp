@@ -1,0 +1,42 @@
+#include "bcvk/host/staging.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bcvk/host/mounts.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/util/handle.hpp"
+
+namespace bcvk {
+
+void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds) {
+  for (const auto& bind : binds) {
+    if (!bind.read_only) {
+      continue;
+    }
+    const std::string view = layout.read_only_view(bind.name);
+    // ro/ is private: the views make host directories reachable by a new path.
+    make_private_dir(layout.read_only_views_dir(), 0700);
+    make_private_dir(view, 0755);
+    bind_mount_read_only(bind.host_path, view);
+  }
+}
+
+void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner) {
+  {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
+      throw Error("cannot create swap file " + path + ": " + std::strerror(errno));
+    }
+  }
+  const auto r = runner.run({"mkswap", "-q", "--", path});
+  if (r.status != 0) {
+    throw Error("mkswap " + path + " failed: " + r.err.substr(0, r.err.find('\n')));
+  }
+}
+
+} // namespace bcvk

@@ -1,0 +1,159 @@
+#include "bcvk/vm/plan.hpp"
+
+#include "bcvk/vm/credentials.hpp"
+#include "bcvk/vm/kernel_cmdline.hpp"
+
+namespace bcvk {
+namespace {
+
+std::string describe(const RunConfig& config, const LaunchFacts& facts) {
+  std::string text = "Ephemeral VM of " + config.image + " created by bcvk at " + facts.created + ". ";
+  text += config.rm ? "It is removed with all its state when it stops."
+                    : "It is kept when it stops: 'bcvk ephemeral start " + facts.name +
+                          "' boots it again, 'bcvk ephemeral rm " + facts.name + "' removes it.";
+  return text;
+}
+
+// Read-write binds are shared directly; read-only ones through their read-only views.
+std::vector<FsShare> shares_for(const InstanceLayout& layout, const std::vector<BindSpec>& binds) {
+  std::vector<FsShare> shares;
+  for (const auto& bind : binds) {
+    shares.push_back(
+        {bind.read_only ? layout.read_only_view(bind.name) : bind.host_path, mount_tag(bind.name), bind.read_only});
+  }
+  return shares;
+}
+
+std::vector<ChannelOutput> channels_for(const RunConfig& config, const InstanceLayout& layout,
+                                        const HostInputs& inputs) {
+  std::vector<ChannelOutput> channels{{k_journal_port, layout.journal_log(), true}};
+  channels.insert(channels.end(), inputs.serial_outputs.begin(), inputs.serial_outputs.end());
+  if (!config.execute.empty()) {
+    const ExecuteOutputs out = layout.execute_outputs();
+    channels.push_back({k_execute_stdout_port, out.stdout_path, false});
+    channels.push_back({k_execute_stderr_port, out.stderr_path, false});
+    channels.push_back({k_execute_status_port, out.status_path, false});
+  }
+  return channels;
+}
+
+void append_enabled(std::vector<GuestFile>& files, const GuestFile& unit) {
+  files.push_back(unit);
+  const std::string name = unit.path.substr(unit.path.rfind('/') + 1);
+  const auto links = enable_links(name, unit.content);
+  files.insert(files.end(), links.begin(), links.end());
+}
+
+void append(std::vector<GuestFile>& files, const std::vector<GuestFile>& more) {
+  files.insert(files.end(), more.begin(), more.end());
+}
+
+std::vector<GuestFile> guest_files_for(const RunConfig& config, const LaunchFacts& facts) {
+  std::vector<GuestFile> files;
+  append_enabled(files, journal_unit());
+  for (const auto& bind : facts.inputs.binds) {
+    append_enabled(files, virtiofs_mount_unit(mount_tag(bind.name), guest_mount_point(bind.name), bind.read_only));
+  }
+  if (config.swap_bytes) {
+    append_enabled(files, swap_unit(k_swap_serial));
+  }
+  append(files, env_files(config.env));
+  if (!config.execute.empty()) {
+    append(files, execute_files(config.execute));
+  }
+  for (const auto& unit : facts.inputs.units) {
+    files.push_back({"etc/systemd/system/" + unit.path, unit.content, 0644, false});
+    if (unit.enable) {
+      append(files, enable_links(unit.path, unit.content));
+    }
+  }
+  if (facts.ssh) {
+    append(files, host_key_files(facts.ssh->host_private, facts.ssh->host_public));
+  }
+  return files;
+}
+
+} // namespace
+
+InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts) {
+  InstanceRecord r;
+  r.name = facts.name;
+  r.image = config.image;
+  r.image_id = facts.image_id;
+  r.created = facts.created;
+  r.uri = facts.uri;
+  r.auto_remove = config.rm;
+  r.detached = config.detach;
+  r.kernel_version = facts.kernel_version;
+  r.systemd_version = facts.systemd_version;
+  r.memory_bytes = config.memory_bytes;
+  r.vcpus = config.vcpus;
+  r.ssh_port = facts.ssh_port;
+  r.labels = config.labels;
+  for (const auto& bind : facts.inputs.binds) {
+    (bind.read_only ? r.read_only_binds : r.read_write_binds).push_back(bind);
+  }
+  for (const auto& disk : facts.inputs.disks) {
+    r.disks.push_back({disk.path, disk.serial}); // resolved: `start` may run from anywhere
+  }
+  for (const auto& out : facts.inputs.serial_outputs) {
+    r.serial_outputs.push_back({out.name, out.path});
+  }
+  return r;
+}
+
+InstanceMetadata metadata_view(const InstanceRecord& record, const std::string& instance_dir,
+                               const std::vector<FsShare>& shares) {
+  InstanceMetadata m;
+  m.image = record.image;
+  m.image_id = record.image_id;
+  m.created = record.created;
+  m.instance_dir = instance_dir;
+  m.auto_remove = record.auto_remove;
+  m.detached = record.detached;
+  m.labels = record.labels;
+  m.mounts = shares;
+  return m;
+}
+
+InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
+  const InstanceLayout layout(facts.instance_dir);
+  InstancePlan plan;
+  plan.record = instance_record(config, facts);
+  for (const auto& bind : facts.inputs.binds) {
+    if (bind.read_only) {
+      plan.read_only_views.push_back(bind);
+    }
+  }
+  plan.swap_bytes = config.swap_bytes;
+  plan.guest_files = guest_files_for(config, facts);
+
+  VmSpec& spec = plan.spec;
+  spec.name = facts.name;
+  spec.title = "bcvk: " + config.image;
+  spec.description = describe(config, facts);
+  spec.virt_type = facts.virt_type;
+  spec.memory_bytes = config.memory_bytes;
+  spec.vcpus = config.vcpus;
+  spec.kernel = layout.kernel_file();
+  spec.initrd = layout.initrd_file();
+  spec.cmdline = kernel_cmdline(guest_kargs(config));
+  spec.root_dir = layout.root_dir();
+  spec.shares = shares_for(layout, facts.inputs.binds);
+  spec.disks = facts.inputs.disks;
+  if (config.swap_bytes) {
+    spec.disks.push_back({layout.swap_file(), "raw", k_swap_serial});
+  }
+  if (facts.ssh) {
+    spec.credentials.push_back(authorized_keys_credential(facts.ssh->client_public));
+  }
+  spec.console_log = layout.console_log();
+  spec.channels = channels_for(config, layout, facts.inputs);
+  spec.network.choice = config.network;
+  spec.network.backend = facts.backend;
+  spec.network.ssh_port = facts.ssh_port;
+  spec.metadata = metadata_view(plan.record, layout.path(), spec.shares);
+  return plan;
+}
+
+} // namespace bcvk

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "bcvk/vm/kernel_cmdline.hpp"
+#include "bcvk/vm/plan.hpp"
+
+using namespace bcvk;
+
+TEST(KernelCmdline, BaseThenExtrasInOrder) {
+  EXPECT_EQ(kernel_cmdline({}), "rootfstype=virtiofs root=rootfs rw console=ttyS0");
+  EXPECT_EQ(kernel_cmdline({"foo=bar", "quiet"}), "rootfstype=virtiofs root=rootfs rw console=ttyS0 foo=bar quiet");
+}
+
+TEST(KernelCmdline, QuotesValuesWithSpaces) {
+  EXPECT_EQ(kernel_cmdline({"systemd.run=echo hi"}),
+            "rootfstype=virtiofs root=rootfs rw console=ttyS0 systemd.run=\"echo hi\"");
+  EXPECT_EQ(kernel_cmdline({"a b"}), "rootfstype=virtiofs root=rootfs rw console=ttyS0 \"a b\"");
+  // Already quoted by the user: left alone.
+  EXPECT_EQ(kernel_cmdline({"x=\"a b\""}), "rootfstype=virtiofs root=rootfs rw console=ttyS0 x=\"a b\"");
+}
+
+TEST(Plan, CarriesConfigAndFacts) {
+  RunConfig c;
+  c.image = "localhost/img";
+  c.memory_bytes = 1ULL << 30;
+  c.vcpus = 2;
+  c.rm = true;
+  c.labels = {{"team", "qa"}};
+  c.kargs = {"foo=bar"};
+  LaunchFacts f;
+  f.name = "vm1";
+  f.created = "2026-01-01T00:00:00Z";
+  f.instance_dir = "/state/instances/vm1";
+  const InstancePlan plan = plan_instance(c, f);
+  const VmSpec& s = plan.spec;
+  EXPECT_EQ(s.name, "vm1");
+  EXPECT_EQ(s.title, "bcvk: localhost/img");
+  EXPECT_NE(s.description.find("removed with all its state"), std::string::npos);
+  EXPECT_EQ(s.cmdline, "rootfstype=virtiofs root=rootfs rw console=ttyS0 foo=bar");
+  EXPECT_EQ(s.kernel, "/state/instances/vm1/boot/vmlinuz");
+  EXPECT_EQ(s.root_dir, "/state/instances/vm1/overlay/root");
+  EXPECT_EQ(s.metadata.labels.size(), 1U);
+  EXPECT_TRUE(s.metadata.auto_remove);
+  EXPECT_EQ(s.memory_bytes, 1ULL << 30);
+  EXPECT_EQ(plan.record.name, "vm1");
+  EXPECT_EQ(plan.record.labels, c.labels);
+  EXPECT_TRUE(plan.read_only_views.empty());
+  EXPECT_FALSE(plan.swap_bytes.has_value());
+}
+
+TEST(Plan, ReadOnlyBindsAreSharedThroughTheirViewsAndRecordedApart) {
+  RunConfig c;
+  c.image = "img";
+  LaunchFacts f;
+  f.name = "vm";
+  f.instance_dir = "/s/vm";
+  f.inputs.binds = {{"/srv/data", "data", true}, {"/srv/out", "out", false}};
+  const InstancePlan plan = plan_instance(c, f);
+  ASSERT_EQ(plan.spec.shares.size(), 2U);
+  EXPECT_EQ(plan.spec.shares[0].host_dir, "/s/vm/ro/data") << "never the host directory itself";
+  EXPECT_EQ(plan.spec.shares[1].host_dir, "/srv/out");
+  ASSERT_EQ(plan.read_only_views.size(), 1U);
+  EXPECT_EQ(plan.read_only_views[0].host_path, "/srv/data");
+  EXPECT_EQ(plan.record.read_only_binds.size(), 1U);
+  EXPECT_EQ(plan.record.read_write_binds.size(), 1U);
+  EXPECT_EQ(plan.spec.metadata.mounts, plan.spec.shares) << "the metadata is a view of the same shares";
+}
+
+TEST(Plan, SshIdentityBecomesACredentialAndHostKeyFiles) {
+  RunConfig c;
+  c.image = "img";
+  LaunchFacts f;
+  f.name = "vm";
+  f.instance_dir = "/s/vm";
+  f.ssh = SshIdentity{"ssh-ed25519 AAAA client", "PRIVATE", "ssh-ed25519 BBBB host"};
+  const InstancePlan plan = plan_instance(c, f);
+  ASSERT_EQ(plan.spec.credentials.size(), 1U);
+  EXPECT_EQ(plan.spec.credentials[0].value, "ssh-ed25519 AAAA client\n");
+  const auto key = std::find_if(plan.guest_files.begin(), plan.guest_files.end(),
+                                [](const GuestFile& g) { return g.path == "etc/ssh/ssh_host_ed25519_key"; });
+  ASSERT_NE(key, plan.guest_files.end());
+  EXPECT_EQ(key->content, "PRIVATE");
+  EXPECT_EQ(key->mode, 0600U);
+}
