@@ -60,6 +60,15 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--ssh-timeout", o.ssh_timeout_seconds, "Seconds to wait for SSH to come up")->capture_default_str();
 }
 
+RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned host_cpus) {
+  RunOptions options;
+  CLI::App cmd("run", "run");
+  add_run_options(cmd, options);
+  std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes them last first
+  cmd.parse(reversed);
+  return validate_run_options(options, host_cpus);
+}
+
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* cmd = ephemeral.add_subcommand("run", "Run a bootc container image as an ephemeral VM");

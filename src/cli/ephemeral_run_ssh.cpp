@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "bcvk/cli/cli.hpp"
 #include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
@@ -17,7 +18,7 @@ void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& ctx) {
   cmd->footer("The VM is always removed when the session ends (success, failure or Ctrl-C); the exit status is "
               "the remote command's.");
   cmd->callback([options, command, &ctx] {
-    const RunConfig config = validate_run_options(*options, std::thread::hardware_concurrency());
+    const RunConfig config = validate_run_ssh_options(*options, std::thread::hardware_concurrency());
     ctx.exit_status = run_ssh(config, *command, ctx);
   });
 }

@@ -10,34 +10,7 @@
 #include "bcvk/verbs/remote_request.hpp"
 
 namespace bcvk {
-namespace {
-
-void reject_for_run_ssh(const RunConfig& config) {
-  const auto refuse = [](const std::string& option, const std::string& fix) {
-    throw UsageError("run-ssh: " + option + " cannot be used here: " + fix);
-  };
-  if (!config.execute.empty()) {
-    refuse("--execute", "put the command after '--' (run-ssh IMAGE -- COMMAND)");
-  }
-  if (config.console || config.tty || config.interactive) {
-    refuse("--console/-t/-i", "the terminal belongs to the SSH session; use 'bcvk ephemeral run' for the console");
-  }
-  if (config.debug || !config.debug_entrypoint.empty()) {
-    refuse("--debug/--debug-entrypoint", "use 'bcvk ephemeral run' to inspect what would be started");
-  }
-  if (config.network.mode == NetworkMode::none) {
-    refuse("--network none", "SSH needs the network; drop --network none");
-  }
-}
-
-} // namespace
-
-int run_ssh(RunConfig config, const std::vector<std::string>& command, const Context& ctx) {
-  reject_for_run_ssh(config);
-  config.ssh_keygen = true;
-  config.rm = true;
-  // This process owns the VM for the whole session: libvirt destroys it if bcvk dies.
-  config.detach = false;
+int run_ssh(const RunConfig& config, const std::vector<std::string>& command, const Context& ctx) {
   SignalCatcher& signals = *ctx.signals;
   Services services(ctx.connect_uri, Recover::yes);
   PreparedInstance prepared = prepare_instance(config, services.conn, services.store, services.runner, signals);

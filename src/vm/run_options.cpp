@@ -243,6 +243,10 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     throw UsageError("--detach cannot be combined with --tty/--interactive: attach later with "
                      "'virsh console NAME' or 'bcvk ephemeral ssh NAME'");
   }
+  if (config.console && config.detach) {
+    throw UsageError("--console cannot be combined with --detach: follow a detached VM's console with "
+                     "'bcvk ephemeral logs -f --console NAME'");
+  }
   if (config.debug && config.detach) {
     throw UsageError("--debug cannot be combined with --detach: --debug only prepares and prints the VM");
   }
@@ -325,6 +329,32 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   config.ssh_timeout_seconds = options.ssh_timeout_seconds;
   if (config.ssh_keygen && config.network.mode == NetworkMode::none) {
     throw UsageError("--ssh-keygen: a VM with --network none cannot be reached over SSH: drop one of the two");
+  }
+  return config;
+}
+
+RunConfig validate_run_ssh_options(const RunOptions& options, unsigned host_cpus) {
+  const auto refuse = [](const std::string& option, const std::string& fix) {
+    throw UsageError("run-ssh: " + option + " cannot be used here: " + fix);
+  };
+  if (!options.execute.empty()) {
+    refuse("--execute", "put the command after '--' (run-ssh IMAGE -- COMMAND)");
+  }
+  if (options.console || options.tty || options.interactive) {
+    refuse("--console/-t/-i", "the terminal belongs to the SSH session; use 'bcvk ephemeral run' for the console");
+  }
+  if (options.debug || !options.debug_entrypoint.empty()) {
+    refuse("--debug/--debug-entrypoint", "use 'bcvk ephemeral run' to inspect what would be started");
+  }
+  if (options.detach) {
+    refuse("--detach", "run-ssh lasts one session; use 'bcvk ephemeral run -d -K' and 'bcvk ephemeral ssh'");
+  }
+  RunOptions session = options;
+  session.ssh_keygen = true;
+  session.rm = true;
+  RunConfig config = validate_run_options(session, host_cpus);
+  if (config.network.mode == NetworkMode::none) {
+    refuse("--network none", "SSH needs the network; drop --network none");
   }
   return config;
 }

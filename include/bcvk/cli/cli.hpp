@@ -1,8 +1,10 @@
 #pragma once
 // Wiring between the command line and the library: one setup function per verb.
 #include <string>
+#include <vector>
 
 #include "bcvk/verbs/context.hpp"
+#include "bcvk/vm/run_options.hpp"
 
 namespace CLI {
 class App;
@@ -12,6 +14,13 @@ namespace bcvk {
 
 // Runs bcvk with the given arguments and returns the process exit status. Never throws.
 int run(int argc, char** argv);
+
+// Declares every option of `ephemeral run` (shared with `run-ssh`, which takes the same ones).
+void add_run_options(CLI::App& cmd, RunOptions& options);
+
+// `ephemeral run` ARGS (what follows "bcvk ephemeral run") parsed and validated exactly as the
+// command does, without running anything. Throws CLI::ParseError or UsageError.
+RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned host_cpus);
 
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& ctx);

@@ -6,13 +6,7 @@
 #include "bcvk/verbs/context.hpp"
 #include "bcvk/vm/run_options.hpp"
 
-namespace CLI {
-class App;
-}
-
 namespace bcvk {
-
-void add_run_options(CLI::App& cmd, RunOptions& options);
 
 int run_ephemeral(const RunConfig& config, const Context& ctx);
 
@@ -27,8 +21,9 @@ struct SshOptions {
 // A shell or a command in a running VM; returns the remote command's exit status.
 int ssh_into_instance(const SshOptions& options, const Context& ctx);
 
-// Boots `config` for one SSH session (`command`, or a shell) and always removes the VM afterwards.
-int run_ssh(RunConfig config, const std::vector<std::string>& command, const Context& ctx);
+// Boots `config` (see validate_run_ssh_options) for one SSH session (`command`, or a shell) and always removes the VM
+// afterwards.
+int run_ssh(const RunConfig& config, const std::vector<std::string>& command, const Context& ctx);
 
 enum class OutputFormat { table, json };
 

@@ -107,6 +107,11 @@ inline constexpr unsigned k_max_vcpus = 256;
 // Checks every option and applies defaults; throws UsageError naming the first bad option.
 RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus);
 
+// The same for `run-ssh`: options that make no sense for one SSH session are refused; the VM always
+// gets SSH keys, is removed afterwards, and is owned by this process (libvirt destroys it should
+// bcvk die).
+RunConfig validate_run_ssh_options(const RunOptions& options, unsigned host_cpus);
+
 // Parsers for the individual value syntaxes; each throws UsageError naming `option`.
 KeyValue parse_key_value(const std::string& option, const std::string& text);
 BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only);
