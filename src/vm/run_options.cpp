@@ -349,14 +349,13 @@ RunConfig validate_run_ssh_options(const RunOptions& options, unsigned host_cpus
   if (options.detach) {
     refuse("--detach", "run-ssh lasts one session; use 'bcvk ephemeral run -d -K' and 'bcvk ephemeral ssh'");
   }
+  if (!options.network.empty() && parse_network(options.network).mode == NetworkMode::none) {
+    refuse("--network none", "SSH needs the network; drop --network none");
+  }
   RunOptions session = options;
   session.ssh_keygen = true;
   session.rm = true;
-  RunConfig config = validate_run_options(session, host_cpus);
-  if (config.network.mode == NetworkMode::none) {
-    refuse("--network none", "SSH needs the network; drop --network none");
-  }
-  return config;
+  return validate_run_options(session, host_cpus);
 }
 
 } // namespace bcvk

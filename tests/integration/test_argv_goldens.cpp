@@ -108,7 +108,7 @@ const std::vector<Row>& xml_rows() {
       {"ssh-keygen", {"-K", "localhost/bcvk-test"}},
       {"network-none", {"--network", "none", "localhost/bcvk-test"}},
       {"network-user", {"--network", "user", "localhost/bcvk-test"}},
-      {"network-libvirt", {"--network", "default", "localhost/bcvk-test"}},
+      {"network-libvirt", {"--network", "lab-net", "localhost/bcvk-test"}},
       {"network-bridge", {"--network", "bridge=br0", "localhost/bcvk-test"}},
       {"labels", {"--label", "team=qa", "--label", "owner=Zoë <zoe@example.org>", "localhost/bcvk-test"}},
       {"kargs",
