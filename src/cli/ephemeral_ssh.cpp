@@ -34,10 +34,7 @@ void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx) {
       o->command.push_back(std::move(word));
     }
     std::erase(o->command, std::string("--"));
-    if (o->timeout_seconds == 0) {
-      throw UsageError("--ssh-timeout: must be at least 1 second");
-    }
-    ctx.exit_status = ssh_into_instance(*o, ctx);
+    ctx.exit_status = ssh_into_instance(validate_ssh_options(*o), ctx);
   });
 }
 

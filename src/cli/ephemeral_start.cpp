@@ -11,7 +11,7 @@ void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx) {
   auto name = std::make_shared<std::string>();
   CLI::App* cmd = ephemeral.add_subcommand("start", "Start a stopped ephemeral VM that was kept (no --rm)");
   cmd->add_option("NAME", *name, "VM to start")->required();
-  cmd->callback([name, &ctx] { ctx.exit_status = start_instance(*name, ctx); });
+  cmd->callback([name, &ctx] { ctx.exit_status = start_instance(VmName::parse(*name), ctx); });
 }
 
 } // namespace bcvk

@@ -12,7 +12,7 @@ void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx) {
   CLI::App* cmd = ephemeral.add_subcommand("supervise", "Internal: watch a detached VM and clean up after it");
   cmd->group("");
   cmd->add_option("NAME", *name)->required();
-  cmd->callback([name, &ctx] { ctx.exit_status = supervise_instance(*name, ctx); });
+  cmd->callback([name, &ctx] { ctx.exit_status = supervise_instance(VmName::parse(*name), ctx); });
 }
 
 } // namespace bcvk

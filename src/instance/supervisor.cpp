@@ -18,6 +18,7 @@
 #include "bcvk/host/process.hpp"
 #include "bcvk/host/watcher.hpp"
 #include "bcvk/instance/owner.hpp"
+#include "bcvk/instance/services.hpp"
 #include "bcvk/util/error.hpp"
 
 extern char** environ;
@@ -81,8 +82,45 @@ void spawn_supervisor(InstanceDir& dir, const std::string& uri) {
   ::waitpid(child, &status, 0);
 }
 
-int supervise(const std::string& name_text, const std::string& uri, SignalCatcher& signals) {
-  const VmName vm = VmName::parse(name_text);
+namespace {
+
+// Waits for the domain to stop, reconnecting to libvirt as often as it takes: while the VM may
+// still run, its owner must not let go.
+void wait_until_stopped(Services& services, const std::string& uri, const std::string& name, SignalCatcher& signals) {
+  bool connected = true;
+  while (true) {
+    if (!connected) {
+      signals.checkpoint();
+      try {
+        services.conn = Connection::open(uri);
+        connected = true;
+      } catch (const LibvirtError& e) {
+        spdlog::warn("{}; retrying", e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+    }
+    const auto domain = services.conn.find(name);
+    if (!domain) {
+      return;
+    }
+    const StopResult result = wait_for_stop(services.conn, *domain, &signals);
+    if (result.reason == StopReason::connection_lost) {
+      spdlog::warn("lost the connection to libvirt; reconnecting");
+      connected = false;
+      continue;
+    }
+    if (result.reason == StopReason::signalled) {
+      spdlog::info("supervisor got signal {}: powering {} off", result.signal, name);
+      domain->destroy();
+    }
+    return;
+  }
+}
+
+} // namespace
+
+int supervise(const VmName& vm, const std::string& uri, SignalCatcher& signals) {
   const std::string& name = vm.str();
   InstanceDir dir = InstanceDir::open_existing(vm);
   if (const char* fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
@@ -91,33 +129,22 @@ int supervise(const std::string& name_text, const std::string& uri, SignalCatche
   } else if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " already has an owner");
   }
-  SystemProcessRunner runner;
-  PodmanImageStore store(runner);
+  // No recovery here: the supervisor is an owner itself, and recovery spawns supervisors.
+  Services services(uri, Recover::no);
   InstanceState state = dir.load();
-  InstanceOwner owner(std::move(dir), std::move(state), store);
+  InstanceOwner owner(std::move(dir), std::move(state), services.store);
   spdlog::info("supervising {}", name);
-  while (true) {
-    const Connection conn = Connection::open(uri);
-    const auto domain = conn.find(name);
-    if (!domain) {
-      break;
-    }
-    const StopResult result = wait_for_stop(conn, *domain, &signals);
-    if (result.reason == StopReason::connection_lost) {
-      spdlog::warn("lost the connection to libvirt; reconnecting");
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      continue;
-    }
-    if (result.reason == StopReason::signalled) {
-      spdlog::info("supervisor got signal {}: powering {} off", result.signal, name);
-      domain->destroy();
-    }
-    break;
+  try {
+    wait_until_stopped(services, uri, name, signals);
+  } catch (...) {
+    // The VM may still run (e.g. a signal while libvirt was unreachable): leave the instance as
+    // it is; the next bcvk command's recovery finds it without an owner and acts on what it sees.
+    owner.hand_over();
+    throw;
   }
   const bool remove = owner.state().auto_remove;
   spdlog::info("{} stopped; {}", name, remove ? "removing it" : "keeping it");
   owner.release(remove ? Disposition::remove : Disposition::keep);
   return k_exit_ok;
 }
-
 } // namespace bcvk

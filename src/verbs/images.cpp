@@ -11,8 +11,8 @@
 
 namespace bcvk {
 
-int list_images(const ImagesOptions& options, const Context& ctx) {
-  const OutputFormat format = parse_output_format(options.format);
+int list_images(const ImagesRequest& options, const Context& ctx) {
+  const OutputFormat format = options.format;
   Services services(ctx.connect_uri, Recover::yes);
   const auto images = services.store.list_bootc_images();
   if (options.quiet) {

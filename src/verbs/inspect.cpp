@@ -8,8 +8,7 @@
 
 namespace bcvk {
 
-int inspect_instance(const std::string& name, const Context& ctx) {
-  const VmName vm = VmName::parse(name);
+int inspect_instance(const VmName& vm, const Context& ctx) {
   const Services services(ctx.connect_uri, Recover::yes);
   const auto dir = InstanceDir::open_existing(vm);
   InstanceView v{dir.load(), "", dir.path()};

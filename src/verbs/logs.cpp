@@ -40,20 +40,19 @@ int show_virtiofsd_logs(const std::string& name) {
 
 } // namespace
 
-int show_logs(const LogsOptions& options, const Context& ctx) {
-  const VmName vm = VmName::parse(options.name);
+int show_logs(const LogsRequest& options, const Context& ctx) {
   const Services services(ctx.connect_uri, Recover::yes);
-  const auto dir = InstanceDir::open_existing(vm);
-  if (options.virtiofsd) {
-    return show_virtiofsd_logs(options.name);
+  const auto dir = InstanceDir::open_existing(options.name);
+  if (options.source == LogSource::virtiofsd) {
+    return show_virtiofsd_logs(options.name.str());
   }
-  FileFollower follower(options.console ? dir.console_log() : dir.file("journal.log"), STDOUT_FILENO);
+  FileFollower follower(options.source == LogSource::console ? dir.console_log() : dir.journal_log(), STDOUT_FILENO);
   follower.pump();
   if (!options.follow) {
     return k_exit_ok;
   }
   const Connection& conn = services.conn;
-  const auto domain = conn.find(options.name);
+  const auto domain = conn.find(options.name.str());
   if (domain) {
     wait_for_stop(
         conn, *domain, ctx.signals, [&follower] { follower.pump(); }, 200);

@@ -1,4 +1,5 @@
 // `ephemeral ps`: lists instances as a table, JSON or names.
+#include <algorithm>
 #include <iostream>
 
 #include "bcvk/instance/services.hpp"
@@ -11,33 +12,18 @@
 namespace bcvk {
 namespace {
 
-bool matches(const InstanceView& v, const std::vector<std::string>& filters) {
-  for (const auto& f : filters) {
-    if (f.rfind("label=", 0) != 0) {
-      throw UsageError("--filter: unsupported filter '" + f + "': use label=KEY or label=KEY=VALUE");
-    }
-    const std::string spec = f.substr(6);
-    const auto eq = spec.find('=');
-    const std::string key = spec.substr(0, eq);
-    bool found = false;
-    for (const auto& l : v.state.labels) {
-      found = found || (l.key == key && (eq == std::string::npos || l.value == spec.substr(eq + 1)));
-    }
-    if (!found) {
-      return false;
-    }
-  }
-  return true;
+bool matches_all(const InstanceView& v, const std::vector<LabelFilter>& filters) {
+  return std::all_of(filters.begin(), filters.end(), [&v](const LabelFilter& f) { return f.matches(v.state.labels); });
 }
 
 } // namespace
 
-int list_instances(const PsOptions& options, const Context& ctx) {
-  const OutputFormat format = parse_output_format(options.format);
+int list_instances(const PsRequest& options, const Context& ctx) {
+  const OutputFormat format = options.format;
   const Services services(ctx.connect_uri, Recover::yes);
   std::vector<InstanceView> shown;
   for (auto& v : load_views(services.conn)) {
-    if ((options.all || v.status == "running") && matches(v, options.filters)) {
+    if ((options.all || v.status == "running") && matches_all(v, options.filters)) {
       shown.push_back(std::move(v));
     }
   }

@@ -8,14 +8,9 @@
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
-int remove_instances(const RmOptions& options, const Context& ctx) {
-  if (options.all == !options.names.empty()) {
-    throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"
-                                 : "rm: name the VMs to remove, or use --all");
-  }
-  const auto given = parse_vm_names(options.names);
+int remove_instances(const RmRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
-  const auto names = options.all ? InstanceDir::list_names() : given;
+  const auto names = options.all ? InstanceDir::list_names() : options.names;
   int status = k_exit_ok;
   for (const auto& vm : names) {
     const std::string& name = vm.str();

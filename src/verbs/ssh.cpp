@@ -10,22 +10,17 @@
 
 namespace bcvk {
 
-int ssh_into_instance(const SshOptions& options, const Context& ctx) {
+int ssh_into_instance(const SshRequest& options, const Context& ctx) {
   RemoteRequest request = request_for(options.command, options.force_tty);
-  for (const auto& spec : options.local_forwards) {
-    request.forwards.push_back(parse_forward(ForwardDirection::local, spec));
-  }
-  for (const auto& spec : options.remote_forwards) {
-    request.forwards.push_back(parse_forward(ForwardDirection::remote, spec));
-  }
+  request.forwards = options.forwards;
   const Services services(ctx.connect_uri, Recover::yes);
-  const auto dir = InstanceDir::open_existing(VmName::parse(options.name));
+  const auto dir = InstanceDir::open_existing(options.name);
   const InstanceState state = dir.load();
   const SshTarget target = ssh_target_for(dir.path(), state);
-  const auto domain = services.conn.find(options.name);
+  const std::string& name = options.name.str();
+  const auto domain = services.conn.find(name);
   if (!domain || !domain->is_active()) {
-    throw Error("VM " + options.name + " is not running; boot it again with 'bcvk ephemeral start " + options.name +
-                "'");
+    throw Error("VM " + name + " is not running; boot it again with 'bcvk ephemeral start " + name + "'");
   }
   ReadinessCheck check;
   check.timeout = std::chrono::seconds(options.timeout_seconds);

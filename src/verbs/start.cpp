@@ -14,8 +14,7 @@
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
-int start_instance(const std::string& name_text, const Context& ctx) {
-  const VmName vm = VmName::parse(name_text);
+int start_instance(const VmName& vm, const Context& ctx) {
   const std::string& name = vm.str();
   Services s(ctx.connect_uri, Recover::yes);
   InstanceDir dir = InstanceDir::open_existing(vm);

@@ -40,11 +40,10 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
 
 } // namespace
 
-int stop_instances(const StopOptions& options, const Context& ctx) {
-  const auto names = parse_vm_names(options.names);
+int stop_instances(const StopRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
   int status = k_exit_ok;
-  for (const auto& vm : names) {
+  for (const auto& vm : options.names) {
     const std::string& name = vm.str();
     try {
       InstanceDir dir = InstanceDir::open_existing(vm);

@@ -5,7 +5,7 @@
 
 namespace bcvk {
 
-int supervise_instance(const std::string& name, const Context& ctx) {
+int supervise_instance(const VmName& name, const Context& ctx) {
   return supervise(name, ctx.connect_uri, *ctx.signals);
 }
 

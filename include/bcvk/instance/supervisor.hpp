@@ -13,7 +13,8 @@ namespace bcvk {
 void spawn_supervisor(InstanceDir& dir, const std::string& uri);
 
 // The supervisor's own work: adopts the lock (or takes it), waits for the domain to stop (a
-// termination signal powers it off), then releases the instance. Returns the exit status.
-int supervise(const std::string& name, const std::string& uri, SignalCatcher& signals);
+// termination signal powers it off; a lost libvirt connection is reopened), then releases the
+// instance. Should it fail while the VM may still run, it leaves the instance to crash recovery.
+int supervise(const VmName& name, const std::string& uri, SignalCatcher& signals);
 
 } // namespace bcvk
