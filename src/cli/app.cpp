@@ -89,8 +89,6 @@ int run(int argc, char** argv) {
     std::cerr << "bcvk: error: " << printable(e.what()) << " (see '" << command_path(deepest_parsed(&app))
               << " --help')\n";
     return k_exit_bcvk_error;
-  } catch (const ExitRequest& e) {
-    return e.status();
   } catch (const Interrupted& e) {
     std::cerr << "bcvk: " << e.what() << "\n";
     return 128 + e.signal();

@@ -83,29 +83,6 @@ bool Domain::is_active() const {
   return rc == 1;
 }
 
-DomainState Domain::state() const {
-  int state = 0;
-  int reason = 0;
-  if (virDomainGetState(get(), &state, &reason, 0) < 0) {
-    return DomainState::stopped;
-  }
-  switch (state) {
-  case VIR_DOMAIN_RUNNING:
-    return DomainState::running;
-  case VIR_DOMAIN_PAUSED:
-  case VIR_DOMAIN_PMSUSPENDED:
-    return DomainState::paused;
-  case VIR_DOMAIN_SHUTDOWN:
-    return DomainState::shutting_down;
-  case VIR_DOMAIN_SHUTOFF:
-    return DomainState::stopped;
-  case VIR_DOMAIN_CRASHED:
-    return DomainState::crashed;
-  default:
-    return DomainState::other;
-  }
-}
-
 std::string Domain::xml(bool inactive) const {
   LibvirtString text(virDomainGetXMLDesc(get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
   if (!text) {
@@ -201,20 +178,6 @@ Domain Connection::create(const std::string& xml, const StartMode& mode) const {
     throw_libvirt_error("libvirt refused to start the VM");
   }
   return Domain(std::move(handle));
-}
-
-std::vector<Domain> Connection::active_domains() const {
-  virDomainPtr* list = nullptr;
-  const int n = virConnectListAllDomains(get(), &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-  if (n < 0) {
-    throw_libvirt_error("cannot list domains");
-  }
-  std::vector<Domain> out;
-  for (int i = 0; i < n; ++i) {
-    out.emplace_back(DomainHandle(list[i]));
-  }
-  std::free(list);
-  return out;
 }
 
 } // namespace bcvk

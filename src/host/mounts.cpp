@@ -113,9 +113,4 @@ std::vector<std::string> mounts_below(const std::string& dir) {
   return out;
 }
 
-bool is_mountpoint(const std::string& path) {
-  const auto below = mounts_below(path);
-  return std::find(below.begin(), below.end(), path) != below.end();
-}
-
 } // namespace bcvk

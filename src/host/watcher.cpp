@@ -16,6 +16,8 @@
 namespace bcvk {
 namespace {
 
+enum class DomainState { running, stopped, crashed };
+
 struct StopEvent {
   Fd read_end;
   Fd write_end;

@@ -19,52 +19,21 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/host/console.hpp"
+#include "bcvk/ssh/nonblocking.hpp"
+#include "bcvk/ssh/port_forwarding.hpp"
 
 namespace bcvk {
 namespace {
 
-constexpr std::size_t k_buffer_limit = 256 * 1024;
-constexpr int k_idle_poll_ms = 100;
-constexpr auto k_request_timeout = std::chrono::seconds(30);
+// How much of stdin is buffered for the remote side before bcvk stops reading it.
+constexpr std::size_t k_input_buffer_limit = 256 * 1024;
 
-void cancel_listener(LIBSSH2_LISTENER* listener) {
-  libssh2_channel_forward_cancel(listener);
+// The exit-signal name libssh2 hands out; bcvk's sessions use libssh2's default allocator
+// (libssh2_session_init), which is malloc's.
+void free_libssh2_string(char* text) {
+  std::free(text);
 }
-using ListenerHandle = Handle<LIBSSH2_LISTENER, cancel_listener>;
-
-void wait_for_socket(const SshSession& s, int timeout_ms) {
-  const int directions = libssh2_session_block_directions(s.get());
-  pollfd p{s.socket(), 0, 0};
-  if ((directions & LIBSSH2_SESSION_BLOCK_INBOUND) != 0) {
-    p.events |= POLLIN;
-  }
-  if ((directions & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0) {
-    p.events |= POLLOUT;
-  }
-  ::poll(&p, 1, p.events == 0 ? 10 : timeout_ms);
-}
-
-// Repeats a non-blocking libssh2 call while it says EAGAIN; for one-off requests (open a channel,
-// ask for a pty), where waiting a round trip is fine.
-template <typename Call> auto retry(const SshSession& s, const char* what, Call call) {
-  const auto deadline = std::chrono::steady_clock::now() + k_request_timeout;
-  while (true) {
-    auto result = call();
-    bool again = false;
-    if constexpr (std::is_pointer_v<decltype(result)>) {
-      again = result == nullptr && libssh2_session_last_errno(s.get()) == LIBSSH2_ERROR_EAGAIN;
-    } else {
-      again = result == LIBSSH2_ERROR_EAGAIN;
-    }
-    if (!again) {
-      return result;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw SshError(SshFailure::broken, std::string(what) + ": no answer from the VM within 30 s");
-    }
-    wait_for_socket(s, k_idle_poll_ms);
-  }
-}
+using Libssh2String = Handle<char, free_libssh2_string>;
 
 void write_all(int fd, const char* data, std::size_t size) {
   while (size > 0) {
@@ -74,7 +43,7 @@ void write_all(int fd, const char* data, std::size_t size) {
       size -= static_cast<std::size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
       pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, k_idle_poll_ms);
+      ::poll(&p, 1, k_ssh_idle_poll_ms);
     } else {
       throw Error(std::string("cannot write the remote output: ") + std::strerror(errno));
     }
@@ -134,142 +103,6 @@ winsize terminal_size() {
   return size;
 }
 
-// One forwarded TCP connection: a local socket paired with an SSH channel.
-struct Relay {
-  Relay(Fd s, SshChannelHandle c) : socket(std::move(s)), channel(std::move(c)) {}
-  Fd socket;
-  SshChannelHandle channel;
-  std::string to_channel;
-  std::string to_socket;
-  bool socket_eof = false;
-  bool eof_sent = false;
-  bool channel_eof = false;
-  bool failed = false;
-
-  bool finished() const {
-    return failed || (socket_eof && eof_sent && channel_eof && to_socket.empty() && to_channel.empty());
-  }
-};
-
-struct LocalListener {
-  Fd fd;
-  ForwardSpec spec;
-};
-
-struct RemoteListener {
-  ListenerHandle handle;
-  ForwardSpec spec;
-};
-
-Fd listen_locally(const ForwardSpec& spec) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string bind = spec.bind_address == "*" ? "0.0.0.0" : spec.bind_address;
-  if (::getaddrinfo(bind.c_str(), std::to_string(spec.listen_port).c_str(), &hints, &found) != 0) {
-    throw UsageError("-L: cannot resolve bind address '" + spec.bind_address + "'");
-  }
-  Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  const int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const bool ok = fd && ::bind(fd.get(), found->ai_addr, found->ai_addrlen) == 0 && ::listen(fd.get(), 16) == 0;
-  const int err = errno;
-  ::freeaddrinfo(found);
-  if (!ok) {
-    throw Error("-L: cannot listen on " + bind + ":" + std::to_string(spec.listen_port) + ": " + std::strerror(err));
-  }
-  return fd;
-}
-
-// Connects to a host-side target of a -R forward; loopback targets answer at once.
-Fd connect_to(const std::string& host, unsigned port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
-    return Fd();
-  }
-  Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const bool ok = fd && ::connect(fd.get(), found->ai_addr, found->ai_addrlen) == 0;
-  ::freeaddrinfo(found);
-  if (!ok) {
-    return Fd();
-  }
-  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
-  return fd;
-}
-
-// Moves bytes both ways; true when anything moved.
-bool pump_relay(Relay& r) {
-  bool progress = false;
-  std::array<char, 32768> buffer{};
-  if (!r.socket_eof && r.to_channel.size() < k_buffer_limit) {
-    const ssize_t n = ::recv(r.socket.get(), buffer.data(), buffer.size(), 0);
-    if (n > 0) {
-      r.to_channel.append(buffer.data(), static_cast<std::size_t>(n));
-      progress = true;
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-      r.socket_eof = true;
-      progress = true;
-    }
-  }
-  while (!r.to_channel.empty()) {
-    const ssize_t n = libssh2_channel_write(r.channel.get(), r.to_channel.data(), r.to_channel.size());
-    if (n == LIBSSH2_ERROR_EAGAIN) {
-      break;
-    }
-    if (n < 0) {
-      r.failed = true;
-      return true;
-    }
-    r.to_channel.erase(0, static_cast<std::size_t>(n));
-    progress = true;
-  }
-  if (r.socket_eof && r.to_channel.empty() && !r.eof_sent) {
-    const int rc = libssh2_channel_send_eof(r.channel.get());
-    if (rc == 0) {
-      r.eof_sent = true;
-      progress = true;
-    } else if (rc != LIBSSH2_ERROR_EAGAIN) {
-      r.failed = true;
-    }
-  }
-  while (!r.channel_eof && r.to_socket.size() < k_buffer_limit) {
-    const ssize_t n = libssh2_channel_read(r.channel.get(), buffer.data(), buffer.size());
-    if (n > 0) {
-      r.to_socket.append(buffer.data(), static_cast<std::size_t>(n));
-      progress = true;
-    } else if (n == 0 && libssh2_channel_eof(r.channel.get()) != 0) {
-      r.channel_eof = true;
-      progress = true;
-    } else {
-      if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-        r.failed = true;
-      }
-      break;
-    }
-  }
-  while (!r.to_socket.empty()) {
-    const ssize_t n = ::send(r.socket.get(), r.to_socket.data(), r.to_socket.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EINTR) {
-        r.failed = true;
-      }
-      break;
-    }
-    r.to_socket.erase(0, static_cast<std::size_t>(n));
-    progress = true;
-  }
-  if (r.channel_eof && r.to_socket.empty()) {
-    ::shutdown(r.socket.get(), SHUT_WR);
-  }
-  return progress;
-}
-
 // The remote command's channel: stdin goes in, stdout and stderr come out separately.
 class MainChannel {
 public:
@@ -302,7 +135,7 @@ public:
   }
 
   LIBSSH2_CHANNEL* get() const { return m_channel.get(); }
-  bool wants_input() const { return m_stdin_open && m_to_remote.size() < k_buffer_limit; }
+  bool wants_input() const { return m_stdin_open && m_to_remote.size() < k_input_buffer_limit; }
 
   // Reads what stdin has; false once stdin is closed.
   void read_input() {
@@ -350,13 +183,12 @@ public:
   int exit_status() const {
     retry(m_session, "closing the channel", [&] { return libssh2_channel_close(get()); });
     retry(m_session, "closing the channel", [&] { return libssh2_channel_wait_closed(get()); });
-    char* signal_name = nullptr;
+    char* raw_signal = nullptr;
     std::size_t signal_len = 0;
-    libssh2_channel_get_exit_signal(get(), &signal_name, &signal_len, nullptr, nullptr, nullptr, nullptr);
-    if (signal_name != nullptr) {
-      const std::string name(signal_name, signal_len);
-      libssh2_free(m_session.get(), signal_name);
-      return exit_status_for_signal(name);
+    libssh2_channel_get_exit_signal(get(), &raw_signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
+    const Libssh2String signal_name(raw_signal);
+    if (signal_name) {
+      return exit_status_for_signal(std::string(signal_name.get(), signal_len));
     }
     return libssh2_channel_get_exit_status(get());
   }
@@ -389,100 +221,6 @@ private:
   bool m_eof_sent = false;
   bool m_stdout_done = false;
   bool m_stderr_done = false;
-};
-
-class ForwardSet {
-public:
-  ForwardSet(const SshSession& session, const std::vector<ForwardSpec>& specs) : m_session(session) {
-    for (const auto& spec : specs) {
-      if (spec.direction == ForwardDirection::local) {
-        m_local.push_back({listen_locally(spec), spec});
-        continue;
-      }
-      int bound = 0;
-      LIBSSH2_LISTENER* listener = retry(session, "setting up -R", [&] {
-        return libssh2_channel_forward_listen_ex(session.get(), spec.bind_address.c_str(),
-                                                 static_cast<int>(spec.listen_port), &bound, 16);
-      });
-      if (listener == nullptr) {
-        throw Error("-R: the VM refused to listen on " + spec.bind_address + ":" + std::to_string(spec.listen_port) +
-                    ": " + session.last_error());
-      }
-      m_remote.push_back({ListenerHandle(listener), spec});
-    }
-  }
-
-  void add_poll_fds(std::vector<pollfd>& fds) const {
-    for (const auto& l : m_local) {
-      fds.push_back({l.fd.get(), POLLIN, 0});
-    }
-    for (const auto& r : m_relays) {
-      short events = 0;
-      if (!r.socket_eof && r.to_channel.size() < k_buffer_limit) {
-        events |= POLLIN;
-      }
-      if (!r.to_socket.empty()) {
-        events |= POLLOUT;
-      }
-      fds.push_back({r.socket.get(), events, 0});
-    }
-  }
-
-  bool pump() {
-    bool progress = false;
-    for (auto& l : m_local) {
-      progress = accept_local(l) || progress;
-    }
-    for (auto& r : m_remote) {
-      progress = accept_remote(r) || progress;
-    }
-    for (auto& relay : m_relays) {
-      progress = pump_relay(relay) || progress;
-    }
-    std::erase_if(m_relays, [](const Relay& r) { return r.finished(); });
-    return progress;
-  }
-
-private:
-  bool accept_local(LocalListener& l) {
-    Fd client(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (!client) {
-      return false;
-    }
-    LIBSSH2_CHANNEL* channel = retry(m_session, "opening a -L channel", [&] {
-      return libssh2_channel_direct_tcpip_ex(m_session.get(), l.spec.target_host.c_str(),
-                                             static_cast<int>(l.spec.target_port), "127.0.0.1",
-                                             static_cast<int>(l.spec.listen_port));
-    });
-    if (channel == nullptr) {
-      spdlog::warn("-L {}: the VM could not connect to {}:{}: {}", l.spec.listen_port, l.spec.target_host,
-                   l.spec.target_port, m_session.last_error());
-      return true;
-    }
-    m_relays.emplace_back(std::move(client), SshChannelHandle(channel));
-    return true;
-  }
-
-  bool accept_remote(RemoteListener& r) {
-    LIBSSH2_CHANNEL* channel = libssh2_channel_forward_accept(r.handle.get());
-    if (channel == nullptr) {
-      return false;
-    }
-    SshChannelHandle owned(channel);
-    Fd target = connect_to(r.spec.target_host, r.spec.target_port);
-    if (!target) {
-      spdlog::warn("-R {}: cannot connect to {}:{} on the host", r.spec.listen_port, r.spec.target_host,
-                   r.spec.target_port);
-      return true;
-    }
-    m_relays.emplace_back(std::move(target), std::move(owned));
-    return true;
-  }
-
-  const SshSession& m_session;
-  std::vector<LocalListener> m_local;
-  std::vector<RemoteListener> m_remote;
-  std::vector<Relay> m_relays;
 };
 
 } // namespace
@@ -532,7 +270,7 @@ int run_remote(const SshSession& session, const RemoteRequest& request, SignalCa
     const std::size_t window_index = fds.size();
     fds.push_back({window ? window->fd() : -1, POLLIN, 0});
     forwards.add_poll_fds(fds);
-    if (::poll(fds.data(), fds.size(), k_idle_poll_ms) < 0 && errno != EINTR) {
+    if (::poll(fds.data(), fds.size(), k_ssh_idle_poll_ms) < 0 && errno != EINTR) {
       throw Error(std::string("poll failed: ") + std::strerror(errno));
     }
     if ((fds[1].revents & POLLIN) != 0) {

@@ -59,9 +59,15 @@ Doc parse(std::string_view text, std::string_view what) {
 
 std::string to_string(const xmlDoc* doc) {
   Buffer buf(xmlBufferCreate());
-  xmlSaveCtxt* save = xmlSaveToBuffer(buf.get(), "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-  xmlSaveTree(save, xmlDocGetRootElement(const_cast<xmlDoc*>(doc)));
-  xmlSaveClose(save);
+  {
+    // Closing the context flushes it into the buffer: it ends before the buffer is read.
+    const Handle<xmlSaveCtxt, xmlSaveClose> save(
+        xmlSaveToBuffer(buf.get(), "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL));
+    if (!save) {
+      throw Error("cannot serialise XML");
+    }
+    xmlSaveTree(save.get(), xmlDocGetRootElement(const_cast<xmlDoc*>(doc)));
+  }
   std::string out(reinterpret_cast<const char*>(xmlBufferContent(buf.get())),
                   static_cast<std::size_t>(xmlBufferLength(buf.get())));
   if (out.empty() || out.back() != '\n') {

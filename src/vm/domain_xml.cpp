@@ -245,16 +245,4 @@ std::string render_domain_xml(const VmSpec& spec) {
   return xml::to_string(doc.get());
 }
 
-std::string render_metadata_xml(const InstanceMetadata& metadata) {
-  xml::Doc doc(xmlNewDoc(reinterpret_cast<const xmlChar*>("1.0")));
-  xmlNode* holder = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("metadata"));
-  xmlDocSetRootElement(doc.get(), holder);
-  fill_metadata(holder, metadata);
-  xmlNode* instance = holder->children;
-  xmlUnlinkNode(instance);
-  xmlDocSetRootElement(doc.get(), instance);
-  xmlFreeNode(holder);
-  return xml::to_string(doc.get());
-}
-
 } // namespace bcvk

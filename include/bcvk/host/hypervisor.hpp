@@ -40,15 +40,12 @@ bool is_test_driver(const std::string& driver);
 // Flags for virDomainCreateXML. The test driver refuses AUTODESTROY, so it is dropped there.
 unsigned int domain_start_flags(const StartMode& mode, const std::string& driver);
 
-enum class DomainState { running, paused, shutting_down, stopped, crashed, other };
-
 class Domain {
 public:
   explicit Domain(DomainHandle handle) : m_handle(std::move(handle)) {}
   virDomain* get() const { return m_handle.get(); }
   std::string name() const;
   bool is_active() const;
-  DomainState state() const;
   std::string xml(bool inactive = false) const;
   void shutdown() const; // ACPI power button
   void destroy() const;  // immediate power off; a domain already gone is not an error
@@ -72,7 +69,6 @@ public:
   std::string best_virt_type() const;
   std::optional<Domain> find(const std::string& name) const;
   Domain create(const std::string& xml, const StartMode& mode) const;
-  std::vector<Domain> active_domains() const;
 
 private:
   explicit Connection(ConnectionHandle handle) : m_handle(std::move(handle)) {}

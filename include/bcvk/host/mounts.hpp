@@ -17,8 +17,6 @@ void bind_mount_read_only(const std::string& source, const std::string& target);
 // Unmounts `target`, retrying while a just-stopped virtiofsd still holds it, then detaching lazily.
 void unmount(const std::string& target);
 
-bool is_mountpoint(const std::string& path);
-
 // Mount points at or below `dir`, deepest first (from /proc/self/mountinfo); a point with mounts
 // stacked on it appears once per mount.
 std::vector<std::string> mounts_below(const std::string& dir);

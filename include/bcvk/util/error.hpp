@@ -8,8 +8,6 @@ namespace bcvk {
 // Exit codes follow podman's convention; a guest command's own status passes through unchanged.
 inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_bcvk_error = 125;
-inline constexpr int k_exit_cannot_run = 126;
-inline constexpr int k_exit_not_found = 127;
 
 // A failure of bcvk itself or of something it drives.
 class Error : public std::runtime_error {
@@ -31,17 +29,6 @@ public:
 
 private:
   int m_code;
-};
-
-// Ends the program with a given status without printing anything (the status was already reported).
-class ExitRequest : public std::exception {
-public:
-  explicit ExitRequest(int status) : m_status(status) {}
-  int status() const { return m_status; }
-  const char* what() const noexcept override { return "exit requested"; }
-
-private:
-  int m_status;
 };
 
 } // namespace bcvk

@@ -14,9 +14,6 @@ inline constexpr const char* k_metadata_prefix = "bcvk";
 // Renders the domain XML for `spec`. Pure: the same spec always gives the same bytes.
 std::string render_domain_xml(const VmSpec& spec);
 
-// Renders only bcvk's metadata element (as virDomainSetMetadata expects it).
-std::string render_metadata_xml(const InstanceMetadata& metadata);
-
 // Reads bcvk's metadata back from a whole domain XML; nullopt when the domain is not bcvk's.
 std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domain_xml);
 
