@@ -78,14 +78,12 @@ SshTarget ssh_target_for(const std::string& instance_dir, const InstanceRecord& 
     throw Error("VM " + state.name + " has no network (--network none), so it cannot be reached over SSH");
   }
   const SshKeyPaths paths = ssh_key_paths(instance_dir);
-  SshTarget target;
-  target.vm_name = state.name;
-  target.port = state.ssh_port;
-  target.client_key = paths.client_key;
-  target.client_public = paths.client_public;
-  target.host_public_path = paths.host_public;
-  target.host_key_blob = parse_public_key(read_text_file(paths.host_public)).blob;
-  return target;
+  return {.vm_name = state.name,
+          .port = state.ssh_port,
+          .client_key = paths.client_key,
+          .client_public = paths.client_public,
+          .host_key_blob = parse_public_key(read_text_file(paths.host_public)).blob,
+          .host_public_path = paths.host_public};
 }
 
 SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, SignalCatcher& signals) {

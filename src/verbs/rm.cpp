@@ -3,6 +3,7 @@
 
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/instance/services.hpp"
+#include "bcvk/verbs/each_vm.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/util/error.hpp"
@@ -11,38 +12,30 @@ namespace bcvk {
 int remove_instances(const RmRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
   const auto names = options.all ? InstanceDir::list_names() : options.names;
-  int status = k_exit_ok;
-  for (const auto& vm : names) {
+  return for_each_vm(names, [&](const VmName& vm) {
     const std::string& name = vm.str();
-    try {
-      InstanceDir dir = InstanceDir::open_existing(vm);
-      const auto domain = s.conn.find(name);
-      if (domain && domain->is_active()) {
-        if (!options.force) {
-          throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");
-        }
-        domain->destroy();
+    InstanceDir dir = InstanceDir::open_existing(vm);
+    const auto domain = s.conn.find(name);
+    if (domain && domain->is_active()) {
+      if (!options.force) {
+        throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");
       }
-      const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms);
-      if (lock == InstanceDir::LockResult::busy) {
-        throw Error("VM " + name + " is busy (another bcvk holds it)");
-      }
-      if (lock == InstanceDir::LockResult::locked) {
-        InstanceState state;
-        try {
-          state = dir.load();
-        } catch (const Error&) {
-          state.name = name; // never got as far as writing its state: it holds nothing
-        }
-        release_instance(dir, state, s.store, Disposition::remove);
-      }
-      std::cout << name << std::endl;
-    } catch (const Error& e) {
-      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
-      status = k_exit_bcvk_error;
+      domain->destroy();
     }
-  }
-  return status;
+    const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms);
+    if (lock == InstanceDir::LockResult::busy) {
+      throw Error("VM " + name + " is busy (another bcvk holds it)");
+    }
+    if (lock == InstanceDir::LockResult::locked) {
+      InstanceState state;
+      try {
+        state = dir.load();
+      } catch (const Error&) {
+        state.name = name; // never got as far as writing its state: it holds nothing
+      }
+      release_instance(dir, state, s.store, Disposition::remove);
+    }
+  });
 }
 
 } // namespace bcvk

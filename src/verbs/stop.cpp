@@ -7,6 +7,7 @@
 
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/instance/services.hpp"
+#include "bcvk/verbs/each_vm.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/util/error.hpp"
 
@@ -42,23 +43,15 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
 
 int stop_instances(const StopRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
-  int status = k_exit_ok;
-  for (const auto& vm : options.names) {
+  return for_each_vm(options.names, [&](const VmName& vm) {
     const std::string& name = vm.str();
-    try {
-      InstanceDir dir = InstanceDir::open_existing(vm);
-      power_off(s.conn, name, options.timeout_seconds, options.force);
-      // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-      if (dir.wait_lock(k_owner_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
-        throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
-      }
-      std::cout << name << std::endl;
-    } catch (const Error& e) {
-      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
-      status = k_exit_bcvk_error;
+    InstanceDir dir = InstanceDir::open_existing(vm);
+    power_off(s.conn, name, options.timeout_seconds, options.force);
+    // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
+    if (dir.wait_lock(k_owner_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
+      throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
     }
-  }
-  return status;
+  });
 }
 
 } // namespace bcvk

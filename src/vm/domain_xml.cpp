@@ -69,9 +69,15 @@ void fill_metadata(xmlNode* parent, const InstanceMetadata& meta) {
   }
 }
 
+// A new element `name` placed right before `before` (devices keep the template's order).
+xmlNode* insert_before(xmlNode* before, const char* name) {
+  xmlNode* node = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>(name));
+  xmlAddPrevSibling(before, node);
+  return node;
+}
+
 void add_filesystem(xmlNode* before, const FsShare& share) {
-  xmlNode* fs = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("filesystem"));
-  xmlAddPrevSibling(before, fs);
+  xmlNode* fs = insert_before(before, "filesystem");
   xml::set_attr(fs, "type", "mount");
   xml::set_attr(fs, "accessmode", "passthrough");
   xmlNode* driver = xml::add(fs, "driver");
@@ -82,8 +88,7 @@ void add_filesystem(xmlNode* before, const FsShare& share) {
 }
 
 void add_disk(xmlNode* before, const DiskAttachment& disk, std::size_t index) {
-  xmlNode* node = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("disk"));
-  xmlAddPrevSibling(before, node);
+  xmlNode* node = insert_before(before, "disk");
   xml::set_attr(node, "type", "file");
   xml::set_attr(node, "device", "disk");
   xmlNode* driver = xml::add(node, "driver");

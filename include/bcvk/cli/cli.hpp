@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bcvk/verbs/context.hpp"
+#include "bcvk/vm/names.hpp"
 #include "bcvk/vm/run_options.hpp"
 
 namespace CLI {
@@ -21,6 +22,11 @@ void add_run_options(CLI::App& cmd, RunOptions& options);
 // `ephemeral run` ARGS (what follows "bcvk ephemeral run") parsed and validated exactly as the
 // command does, without running anything. Throws CLI::ParseError or UsageError.
 RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned host_cpus);
+
+// A verb that takes exactly one VM NAME: the name is checked before `verb` runs.
+using SingleVmVerb = int (*)(const VmName& name, const Context& ctx);
+CLI::App* add_single_vm_verb(CLI::App& parent, const std::string& verb_name, const std::string& description,
+                             const std::string& name_help, Context& ctx, SingleVmVerb verb);
 
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& ctx);

@@ -10,21 +10,10 @@
 
 namespace bcvk {
 
-namespace detail {
-inline void close_connection(virConnect* c) {
-  virConnectClose(c);
-}
-inline void free_domain(virDomain* d) {
-  virDomainFree(d);
-}
-inline void free_stream(virStream* s) {
-  virStreamFree(s);
-}
-} // namespace detail
-
-using ConnectionHandle = Handle<virConnect, detail::close_connection>;
-using DomainHandle = Handle<virDomain, detail::free_domain>;
-using StreamHandle = Handle<virStream, detail::free_stream>;
+// libvirt's own release functions serve as the deleters (their status results are of no use here).
+using ConnectionHandle = Handle<virConnect, virConnectClose>;
+using DomainHandle = Handle<virDomain, virDomainFree>;
+using StreamHandle = Handle<virStream, virStreamFree>;
 
 // Throws LibvirtError built from libvirt's last error, prefixed with `what`.
 [[noreturn]] void throw_libvirt_error(const std::string& what);

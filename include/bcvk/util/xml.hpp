@@ -11,19 +11,10 @@
 
 namespace bcvk::xml {
 
-inline void free_doc(xmlDoc* doc) {
-  xmlFreeDoc(doc);
-}
-inline void free_xpath_object(xmlXPathObject* obj) {
-  xmlXPathFreeObject(obj);
-}
-inline void free_xpath_context(xmlXPathContext* ctx) {
-  xmlXPathFreeContext(ctx);
-}
-
-using Doc = Handle<xmlDoc, free_doc>;
-using XPathObject = Handle<xmlXPathObject, free_xpath_object>;
-using XPathContext = Handle<xmlXPathContext, free_xpath_context>;
+// libxml2's own release functions serve as the deleters.
+using Doc = Handle<xmlDoc, xmlFreeDoc>;
+using XPathObject = Handle<xmlXPathObject, xmlXPathFreeObject>;
+using XPathContext = Handle<xmlXPathContext, xmlXPathFreeContext>;
 
 // Parses `text`; throws Error naming `what` on malformed input. Blank text nodes are dropped so
 // that serialisation re-indents consistently.

@@ -1,0 +1,18 @@
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "bcvk/cli/cli.hpp"
+
+namespace bcvk {
+
+CLI::App* add_single_vm_verb(CLI::App& parent, const std::string& verb_name, const std::string& description,
+                             const std::string& name_help, Context& ctx, SingleVmVerb verb) {
+  auto name = std::make_shared<std::string>();
+  CLI::App* cmd = parent.add_subcommand(verb_name, description);
+  cmd->add_option("NAME", *name, name_help)->required();
+  cmd->callback([name, &ctx, verb] { ctx.exit_status = verb(VmName::parse(*name), ctx); });
+  return cmd;
+}
+
+} // namespace bcvk

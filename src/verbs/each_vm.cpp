@@ -1,0 +1,23 @@
+#include "bcvk/verbs/each_vm.hpp"
+
+#include <iostream>
+
+#include "bcvk/util/error.hpp"
+
+namespace bcvk {
+
+int for_each_vm(const std::vector<VmName>& names, const std::function<void(const VmName&)>& act) {
+  int status = k_exit_ok;
+  for (const auto& vm : names) {
+    try {
+      act(vm);
+      std::cout << vm.str() << std::endl;
+    } catch (const Error& e) {
+      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
+      status = k_exit_bcvk_error;
+    }
+  }
+  return status;
+}
+
+} // namespace bcvk
