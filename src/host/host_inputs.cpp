@@ -360,4 +360,10 @@ std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, Proces
   return created;
 }
 
+CreatedFiles::~CreatedFiles() {
+  for (const auto& path : m_paths) {
+    ::unlink(path.c_str());
+  }
+}
+
 } // namespace bcvk

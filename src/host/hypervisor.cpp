@@ -97,11 +97,13 @@ void Domain::shutdown() const {
   }
 }
 
-void Domain::destroy_on_cleanup() const noexcept {
+bool Domain::destroy_on_cleanup() const noexcept {
   try {
     destroy();
+    return true;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
+    return false;
   }
 }
 

@@ -18,9 +18,6 @@ namespace fs = std::filesystem;
 namespace bcvk {
 namespace {
 
-// See the table in instance_dir.hpp.
-constexpr unsigned k_dir_mode = 0711;
-
 std::string state_dir_problem(const struct stat& st) {
   if (!S_ISDIR(st.st_mode)) {
     return "is not a directory";
@@ -85,7 +82,7 @@ std::string ensure_state_root() {
   if (!exists(root)) {
     std::error_code ec;
     fs::create_directories(fs::path(root).parent_path(), ec);
-    make_private_dir(root, k_dir_mode);
+    make_private_dir(root, k_state_dir_mode);
   }
   return state_root();
 }

@@ -27,12 +27,7 @@
 namespace fs = std::filesystem;
 
 namespace bcvk {
-namespace {
-
-// See the table in instance.hpp.
-constexpr mode_t k_dir_mode = 0711;
-
-} // namespace
+namespace {} // namespace
 
 std::string to_string(Phase phase) {
   switch (phase) {
@@ -144,16 +139,16 @@ InstanceState state_from_json(const std::string& json) {
 
 InstanceDir InstanceDir::create(const VmName& name) {
   ensure_state_root();
-  make_private_dir(instances_root(), k_dir_mode);
+  make_private_dir(instances_root(), k_state_dir_mode);
   check_state_dir(instances_root());
   const std::string path = instances_root() + "/" + name.str();
-  if (::mkdir(path.c_str(), k_dir_mode) != 0) {
+  if (::mkdir(path.c_str(), k_state_dir_mode) != 0) {
     if (errno == EEXIST) {
       throw vm_exists_error(name);
     }
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
-  ::chmod(path.c_str(), k_dir_mode);
+  ::chmod(path.c_str(), k_state_dir_mode);
   InstanceDir dir(name, path);
   Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {

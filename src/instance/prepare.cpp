@@ -133,12 +133,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   // Facts first: nothing is taken until the inputs, the image and the name are known to be good.
   LaunchFacts facts;
   facts.inputs = resolve_host_inputs(config, runner, store);
-  // Output files bcvk created go again if the VM never gets as far as using them.
-  ScopeExit forget_created_outputs([&facts] {
-    for (const auto& path : facts.inputs.created_files) {
-      ::unlink(path.c_str());
-    }
-  });
+  CreatedFiles created_files(facts.inputs.created_files);
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
   const VmName name = pick_name(config, conn);
@@ -182,12 +177,9 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   owner->save();
   carry_out(plan, image_tree, boot, image_root, *owner, runner, signals);
 
-  PreparedInstance prepared;
-  prepared.domain_xml = render_domain_xml(plan.spec);
-  write_file_atomic(dir.domain_xml_file(), prepared.domain_xml);
-  prepared.owner = std::move(owner);
-  forget_created_outputs.dismiss();
-  return prepared;
+  std::string domain_xml = render_domain_xml(plan.spec);
+  write_file_atomic(dir.domain_xml_file(), domain_xml);
+  return {std::move(owner), std::move(domain_xml), std::move(created_files)};
 }
 
 void remount_instance(InstanceOwner& owner, ImageStore& store) {

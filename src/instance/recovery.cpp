@@ -24,6 +24,9 @@ void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
     release_instance(*dir, state, store, Disposition::remove);
     return;
   }
+  if (!state.uri.empty() && state.uri != conn.uri()) {
+    return; // its VM lives on another libvirt connection: this one cannot tell whether it runs
+  }
   if (state.phase == Phase::stopped && !state.image_mounted) {
     dir->migrate_layout(); // what an older bcvk kept: make its overlay private
     return;                // kept on purpose, holds nothing

@@ -7,8 +7,10 @@
 namespace bcvk {
 
 StartedInstance::~StartedInstance() {
-  if (m_guarded) {
-    m_domain.destroy_on_cleanup();
+  if (m_guarded && !m_domain.destroy_on_cleanup()) {
+    // The VM may still run (libvirt unreachable): its storage stays, and so does the instance,
+    // for the next bcvk command's recovery to judge by what libvirt then says.
+    m_owner->hand_over();
   }
 }
 
@@ -19,7 +21,13 @@ void StartedInstance::hand_to_supervisor(const std::string& uri) {
 }
 
 void StartedInstance::release(Disposition disposition) {
-  m_domain.destroy();
+  try {
+    m_domain.destroy();
+  } catch (...) {
+    m_guarded = false;
+    m_owner->hand_over(); // as in the destructor: never release under a VM that may run
+    throw;
+  }
   m_guarded = false;
   m_owner->release(disposition);
 }

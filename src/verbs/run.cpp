@@ -141,6 +141,7 @@ int run_ephemeral(const RunConfig& config, const Context& ctx) {
   signals.checkpoint();
   StartedInstance started = start_instance_domain(conn, std::move(prepared.owner), prepared.domain_xml,
                                                   StartMode{.autodestroy = !config.detach});
+  prepared.created_files.keep();
   if (config.detach) {
     if (config.ssh_keygen) {
       await_ssh_on_new_vm(started.domain(), started.owner(), config.ssh_timeout_seconds, signals);

@@ -27,12 +27,7 @@ int start_instance(const VmName& vm, const Context& ctx) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
-  const auto created_outputs = recheck_host_inputs(state, s.runner);
-  ScopeExit forget_created_outputs([&created_outputs] {
-    for (const auto& path : created_outputs) {
-      ::unlink(path.c_str());
-    }
-  });
+  CreatedFiles created_outputs(recheck_host_inputs(state, s.runner));
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
   remount_instance(*owner, s.store);
   owner->state().detached = true;
@@ -40,7 +35,7 @@ int start_instance(const VmName& vm, const Context& ctx) {
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
   started.hand_to_supervisor(s.conn.uri());
-  forget_created_outputs.dismiss();
+  created_outputs.keep();
   std::cout << started.domain().name() << std::endl;
   return k_exit_ok;
 }

@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "../common/golden_specs.hpp"
+#include "bcvk/host/host_inputs.hpp"
+#include "bcvk/instance/recovery.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/domain_xml.hpp"
@@ -127,4 +129,45 @@ TEST_F(StartPath, ReleaseAfterTheVmStoppedKeepsAKeptInstance) {
   EXPECT_FALSE(store.vm_ran_at_unmount);
   ASSERT_TRUE(fs::exists(instance_path()));
   EXPECT_EQ(InstanceDir::open_existing(VmName::parse(m_name)).load().phase, Phase::stopped);
+}
+
+TEST_F(StartPath, RecoveryLeavesAnInstanceOfAnotherLibvirtAlone) {
+  WatchingStore store(m_conn, m_name);
+  {
+    auto owner = owner_holding_image(store);
+    owner->state().uri = "qemu:///elsewhere";
+    owner->state().phase = Phase::running;
+    owner->save();
+    owner->hand_over(); // its owner "died": nobody holds the lock any more
+  }
+  collect_garbage(m_conn, store);
+  EXPECT_EQ(store.unmounts, 0) << "this connection cannot tell whether that VM still runs";
+  EXPECT_TRUE(fs::exists(instance_path() / "state.json"));
+
+  // The same instance recorded on this connection, VM gone: recovery releases it.
+  auto dir = InstanceDir::open_existing(VmName::parse(m_name));
+  ASSERT_EQ(dir.try_lock(), InstanceDir::LockResult::locked);
+  InstanceState state = dir.load();
+  state.uri = m_conn.uri();
+  dir.save(state);
+  dir = InstanceDir::open_existing(VmName::parse(m_name)); // lets go of the lock
+  collect_garbage(m_conn, store);
+  EXPECT_EQ(store.unmounts, 1);
+  EXPECT_FALSE(fs::exists(instance_path())) << "an --rm instance whose VM is gone is removed";
+}
+
+TEST(CreatedFiles, RemovedUnlessKept) {
+  const fs::path dir = fs::temp_directory_path() / ("bcvk-created-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a") << "";
+  std::ofstream(dir / "b") << "";
+  { CreatedFiles gone({(dir / "a").string()}); }
+  {
+    CreatedFiles kept({(dir / "b").string()});
+    CreatedFiles moved(std::move(kept));
+    moved.keep();
+  }
+  EXPECT_FALSE(fs::exists(dir / "a"));
+  EXPECT_TRUE(fs::exists(dir / "b"));
+  fs::remove_all(dir);
 }

@@ -3,6 +3,7 @@
 // created, so bad input fails with one clear line and leaves nothing behind. bcvk runs as root:
 // none of these may steer it into its own state, a kernel pseudo file system, or through a link.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bcvk/host/image_store.hpp"
@@ -13,6 +14,23 @@
 #include "bcvk/vm/vm_spec.hpp"
 
 namespace bcvk {
+
+// The output files bcvk created (empty) for a VM: removed again when the owner goes out of scope,
+// unless the VM started and libvirt took them over (keep()).
+class CreatedFiles {
+public:
+  CreatedFiles() = default;
+  explicit CreatedFiles(std::vector<std::string> paths) : m_paths(std::move(paths)) {}
+  CreatedFiles(CreatedFiles&& other) noexcept : m_paths(std::exchange(other.m_paths, {})) {}
+  CreatedFiles& operator=(CreatedFiles&&) = delete;
+  CreatedFiles(const CreatedFiles&) = delete;
+  CreatedFiles& operator=(const CreatedFiles&) = delete;
+  ~CreatedFiles();
+  void keep() { m_paths.clear(); }
+
+private:
+  std::vector<std::string> m_paths;
+};
 
 // Checks that every host path exists and is of the right kind, resolves it, and detects disk
 // formats. Throws UsageError naming the option and the path.

@@ -39,7 +39,8 @@ public:
   void shutdown() const; // ACPI power button
   void destroy() const;  // immediate power off; a domain already gone is not an error
   // The same for cleanup paths: a failure is logged, never thrown.
-  void destroy_on_cleanup() const noexcept;
+  // Returns false when the VM may still run.
+  bool destroy_on_cleanup() const noexcept;
 
 private:
   DomainHandle m_handle;

@@ -4,6 +4,10 @@
 
 namespace bcvk {
 
+// The state root, instances/ and each instance directory: traversable, not listable (see the
+// table in vm/instance_layout.hpp).
+inline constexpr unsigned k_state_dir_mode = 0711;
+
 // BCVK_STATE_DIR, else /var/lib/bcvk. Throws UsageError when it is not an absolute path, or
 // exists but is not a directory that only root can write (e.g. /tmp): such a directory is never
 // used and never chmod'ed. Canonical once it exists.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/host/hypervisor.hpp"
+#include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/vm/run_options.hpp"
@@ -16,12 +17,15 @@ namespace bcvk {
 struct PreparedInstance {
   std::unique_ptr<InstanceOwner> owner;
   std::string domain_xml;
+  // Output files bcvk created: removed again unless the VM starts (keep() once it runs).
+  CreatedFiles created_files;
 };
 
-// Establishes the facts (host inputs, image, name, SSH port, boot files and systemd of the image),
-// plans the VM (plan.hpp), then takes what the plan lists in order: instance directory, image mount,
-// kernel copies, overlay, read-only views, guest files, swap, domain XML (also saved in the
-// instance directory). Everything taken is owned by `owner` and recorded in its state.
+// Facts first: host inputs, the image, the name and SSH port (claimed with the instance
+// directory), the image mount, and what the image holds (kernel, systemd version), plus SSH keys.
+// Then the pure plan (vm/plan.hpp), then what it lists, in order: kernel copies, overlay,
+// read-only views, guest files, swap, domain XML (also saved in the instance directory).
+// Everything taken is owned by `owner` and recorded in its state.
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals);
 

@@ -12,7 +12,8 @@ namespace bcvk {
 
 // A domain this process started for an instance it owns. Until it is handed to a supervisor or
 // released, destroying it powers the VM off first and only then lets the owner release the
-// instance: a running VM never loses the mounts under its root.
+// instance: a running VM never loses the mounts under its root. Should the power-off fail (libvirt
+// unreachable), nothing is released: the instance is left to crash recovery.
 class StartedInstance {
 public:
   StartedInstance(std::unique_ptr<InstanceOwner> owner, Domain domain)
