@@ -1,16 +1,13 @@
 // `bcvk ephemeral logs NAME`: the guest journal, serial console or virtiofsd logs of a VM.
-#include <CLI/CLI.hpp>
 
-#include <memory>
-
+#include "bcvk/cli/verb.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 
 void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx) {
-  auto o = std::make_shared<LogsOptions>();
-  CLI::App* cmd = ephemeral.add_subcommand("logs", "Show the logs of an ephemeral VM");
+  const auto [cmd, o] = add_verb<LogsOptions>(ephemeral, "logs", "Show the logs of an ephemeral VM");
   cmd->add_option("NAME", o->name, "VM whose logs to show")->required();
   cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines until the VM stops");
   cmd->add_flag("--console", o->console, "Show the serial console log instead of the journal");

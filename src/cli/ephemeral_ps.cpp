@@ -1,15 +1,12 @@
 // `bcvk ephemeral ps`: list ephemeral VMs.
-#include <CLI/CLI.hpp>
 
-#include <memory>
-
+#include "bcvk/cli/verb.hpp"
 #include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 
 void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx) {
-  auto o = std::make_shared<PsOptions>();
-  CLI::App* cmd = ephemeral.add_subcommand("ps", "List ephemeral VMs (running ones unless -a)");
+  const auto [cmd, o] = add_verb<PsOptions>(ephemeral, "ps", "List ephemeral VMs (running ones unless -a)");
   cmd->alias("list");
   cmd->add_flag("-a,--all", o->all, "Also show stopped VMs that were kept");
   cmd->add_flag("-q,--quiet", o->quiet, "Print names only");

@@ -1,9 +1,8 @@
 // `bcvk ephemeral run IMAGE`: option wiring only; the work happens in run_ephemeral().
-#include <CLI/CLI.hpp>
 
-#include <memory>
 #include <thread>
 
+#include "bcvk/cli/verb.hpp"
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/vm/run_options.hpp"
 #include "bcvk/verbs/verbs.hpp"
@@ -70,8 +69,7 @@ RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned hos
 }
 
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx) {
-  auto options = std::make_shared<RunOptions>();
-  CLI::App* cmd = ephemeral.add_subcommand("run", "Run a bootc container image as an ephemeral VM");
+  const auto [cmd, options] = add_verb<RunOptions>(ephemeral, "run", "Run a bootc container image as an ephemeral VM");
   add_run_options(*cmd, *options);
   cmd->callback([options, &ctx] {
     const RunConfig config = validate_run_options(*options, std::thread::hardware_concurrency());

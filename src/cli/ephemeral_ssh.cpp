@@ -1,8 +1,6 @@
 // `bcvk ephemeral ssh NAME [COMMAND...]`: a shell or a command in a running VM.
-#include <CLI/CLI.hpp>
 
-#include <memory>
-
+#include "bcvk/cli/verb.hpp"
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/verbs/verbs.hpp"
@@ -10,8 +8,7 @@
 namespace bcvk {
 
 void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx) {
-  auto o = std::make_shared<SshOptions>();
-  CLI::App* cmd = ephemeral.add_subcommand("ssh", "Open a shell in, or run a command on, a running VM");
+  const auto [cmd, o] = add_verb<SshOptions>(ephemeral, "ssh", "Open a shell in, or run a command on, a running VM");
   cmd->add_option("NAME", o->name, "VM to connect to (started with -K)")->required();
   cmd->add_option("-L", o->local_forwards, "Forward a host port to the guest side, as in ssh -L")
       ->type_name("[BIND:]PORT:HOST:HOSTPORT")

@@ -1,15 +1,12 @@
 // `bcvk ephemeral stop NAME...`: shut VMs down gracefully, then by force after a timeout.
-#include <CLI/CLI.hpp>
 
-#include <memory>
-
+#include "bcvk/cli/verb.hpp"
 #include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
 
 void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx) {
-  auto o = std::make_shared<StopOptions>();
-  CLI::App* cmd = ephemeral.add_subcommand("stop", "Stop running ephemeral VMs");
+  const auto [cmd, o] = add_verb<StopOptions>(ephemeral, "stop", "Stop running ephemeral VMs");
   cmd->add_option("NAME", o->names, "VMs to stop")->required();
   cmd->add_option("--timeout", o->timeout_seconds, "Seconds to wait for a clean shutdown before forcing it")
       ->capture_default_str();
