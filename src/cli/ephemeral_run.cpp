@@ -38,15 +38,20 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option_function<std::string>(
       "--name", [&o](const std::string& name) { o.name = name; }, "Name of the VM (libvirt domain name)");
   cmd.add_option("--network", o.network, "isolated (default), none, user, bridge=BRIDGE or a libvirt network");
+  repeatable(cmd.add_option("-p,--port", o.ports,
+                            "Forward a host port (on 127.0.0.1 unless an address is given) to a guest port"))
+      ->type_name("[HOST_ADDR:]HOST_PORT:GUEST_PORT[/tcp|udp]");
   repeatable(cmd.add_option("--label", o.labels, "Add metadata in key=value form"))->type_name("KEY=VALUE");
   repeatable(cmd.add_option("-e,--env", o.env, "Environment for --execute commands (key=value)"))
       ->type_name("KEY=VALUE");
   cmd.add_option("--debug-entrypoint", o.debug_entrypoint,
                  "Prepare everything, then run this host command instead of starting the VM");
-  repeatable(cmd.add_option("--bind", o.binds, "Bind mount a host directory read-write at /run/virtiofs-mnt-NAME"))
-      ->type_name("HOST_PATH[:NAME]");
-  repeatable(cmd.add_option("--ro-bind", o.ro_binds, "Bind mount a host directory read-only at /run/virtiofs-mnt-NAME"))
-      ->type_name("HOST_PATH[:NAME]");
+  repeatable(cmd.add_option("--bind", o.binds,
+                            "Share a host directory read-write at /run/virtiofs-mnt-NAME or at /GUEST/PATH"))
+      ->type_name("HOST_PATH[:NAME|:/GUEST/PATH]");
+  repeatable(cmd.add_option("--ro-bind", o.ro_binds,
+                            "Share a host directory read-only at /run/virtiofs-mnt-NAME or at /GUEST/PATH"))
+      ->type_name("HOST_PATH[:NAME|:/GUEST/PATH]");
   cmd.add_option("--systemd-units", o.systemd_units, "Directory of systemd units to inject (expects system/)")
       ->type_name("SYSTEMD_UNITS_DIR");
   cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,

@@ -16,6 +16,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/guest_files.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/host/port_probe.hpp"
 #include "bcvk/host/state_dir.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/util/rooted_fs.hpp"
@@ -159,7 +160,7 @@ BindSpec bind_share(const std::string& option, const BindSpec& bind) {
   if (dir != "/" && ::stat(dir.c_str(), &st) == 0 && ::stat(fs::path(dir).parent_path().c_str(), &parent_st) == 0) {
     refuse_foreign_file(option, bind.host_path, st, parent_st);
   }
-  return {dir, bind.name, bind.read_only};
+  return {dir, bind.name, bind.read_only, bind.guest_path};
 }
 
 std::string bind_option(const BindSpec& bind) {
@@ -313,7 +314,7 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
     in.binds.push_back(bind_share(bind_option(bind), bind));
   }
   if (config.bind_storage_ro) {
-    in.binds.push_back(bind_share("--bind-storage-ro", {store.storage_root(), k_storage_mount_name, true}));
+    in.binds.push_back(bind_share("--bind-storage-ro", {store.storage_root(), k_storage_mount_name, true, {}}));
   }
   for (const auto& disk : config.disks) {
     in.disks.push_back(disk_attachment(disk, runner));
@@ -344,6 +345,9 @@ std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, Proces
       if (!is_valid_name(bind.name, 32)) {
         throw Error("the state of " + state.name + " names an invalid share '" + printable(bind.name) + "'");
       }
+      if (!bind.guest_path.empty()) {
+        check_guest_mount_path(bind_option(bind), bind.guest_path);
+      }
       bind_share(bind_option(bind), bind);
     }
   }
@@ -352,6 +356,9 @@ std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, Proces
   }
   for (const auto& out : state.serial_outputs) {
     serial_output(out, nullptr);
+  }
+  for (const auto& port : state.ports) {
+    require_free_port(port);
   }
   std::vector<std::string> created;
   for (const auto& out : state.serial_outputs) {

@@ -56,10 +56,14 @@ std::string state_to_json(const InstanceState& s) {
   for (const auto& l : s.labels) {
     labels[l.key] = l.value;
   }
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : s.ports) {
+    ports.push_back(to_string(p));
+  }
   const auto binds_json = [](const std::vector<BindSpec>& binds) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& b : binds) {
-      out.push_back({{"name", b.name}, {"host_path", b.host_path}});
+      out.push_back({{"name", b.name}, {"host_path", b.host_path}, {"guest_path", b.guest_path}});
     }
     return out;
   };
@@ -85,6 +89,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"memory_bytes", s.memory_bytes},
                    {"vcpus", s.vcpus},
                    {"ssh_port", s.ssh_port},
+                   {"ports", ports},
                    {"labels", labels},
                    {"read_only_binds", binds_json(s.read_only_binds)},
                    {"read_write_binds", binds_json(s.read_write_binds)},
@@ -119,11 +124,14 @@ InstanceState state_from_json(const std::string& json) {
     const auto array = [&j](const char* key) {
       return j.contains(key) && j[key].is_array() ? j[key] : nlohmann::json::array();
     };
+    for (const auto& p : array("ports")) {
+      s.ports.push_back(parse_port(p.get<std::string>()));
+    }
     for (const auto& b : array("read_only_binds")) {
-      s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true});
+      s.read_only_binds.push_back({b.value("host_path", ""), b.value("name", ""), true, b.value("guest_path", "")});
     }
     for (const auto& b : array("read_write_binds")) {
-      s.read_write_binds.push_back({b.value("host_path", ""), b.value("name", ""), false});
+      s.read_write_binds.push_back({b.value("host_path", ""), b.value("name", ""), false, b.value("guest_path", "")});
     }
     for (const auto& d : array("disks")) {
       s.disks.push_back({d.value("path", ""), d.value("name", "")});
@@ -133,6 +141,8 @@ InstanceState state_from_json(const std::string& json) {
     }
     return s;
   } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("corrupt instance state: ") + e.what());
+  } catch (const UsageError& e) {
     throw Error(std::string("corrupt instance state: ") + e.what());
   }
 }

@@ -47,14 +47,20 @@ PortRegistryLock::PortRegistryLock() {
   }
 }
 
-std::set<unsigned> claimed_ssh_ports() {
-  std::set<unsigned> ports;
+std::map<unsigned, std::string> claimed_ports() {
+  std::map<unsigned, std::string> ports;
   for (const auto& name : InstanceDir::list_names()) {
     const auto dir = InstanceDir::open(name);
     try {
-      const unsigned port = dir ? dir->load().ssh_port : 0;
-      if (port != 0) {
-        ports.insert(port);
+      if (!dir) {
+        continue;
+      }
+      const InstanceState state = dir->load();
+      if (state.ssh_port != 0) {
+        ports.emplace(state.ssh_port, name.str());
+      }
+      for (const auto& forward : state.ports) {
+        ports.emplace(forward.host_port, name.str());
       }
     } catch (const Error&) {
       // Still being created, before its first state write: it claims no port yet.

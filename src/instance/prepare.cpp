@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -23,6 +22,7 @@
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
+#include "bcvk/host/port_probe.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
@@ -149,9 +149,22 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   std::unique_ptr<InstanceOwner> owner;
   {
     const PortRegistryLock registry;
+    const auto claimed = claimed_ports();
+    std::set<unsigned> taken;
+    for (const auto& [port, owner_name] : claimed) {
+      taken.insert(port);
+    }
+    for (const auto& forward : config.ports) {
+      if (const auto it = claimed.find(forward.host_port); it != claimed.end()) {
+        throw UsageError("--port " + to_string(forward) + ": host port " + std::to_string(forward.host_port) +
+                         " is claimed by VM " + it->second + ": pick another HOST_PORT or remove " + it->second);
+      }
+      require_free_port(forward);
+      taken.insert(forward.host_port);
+    }
     // Every networked VM gets its SSH forward on loopback, whatever else its network allows.
     if (config.network.mode != NetworkMode::none) {
-      facts.ssh_port = choose_port(claimed_ssh_ports(), pick_loopback_port, 64);
+      facts.ssh_port = choose_port(taken, pick_loopback_port, 64);
     }
     InstanceState state;
     static_cast<InstanceRecord&>(state) = instance_record(config, facts);

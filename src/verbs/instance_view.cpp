@@ -37,6 +37,13 @@ nlohmann::json to_json(const InstanceView& v) {
   for (const auto& l : v.state.labels) {
     labels[l.key] = l.value;
   }
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& p : v.state.ports) {
+    ports.push_back({{"host_address", p.host_address},
+                     {"host_port", p.host_port},
+                     {"guest_port", p.guest_port},
+                     {"protocol", protocol_name(p.protocol)}});
+  }
   return {{"name", v.state.name},
           {"image", v.state.image},
           {"image_id", v.state.image_id},
@@ -46,6 +53,7 @@ nlohmann::json to_json(const InstanceView& v) {
           {"vcpus", v.state.vcpus},
           {"auto_remove", v.state.auto_remove},
           {"ssh_port", v.state.ssh_port},
+          {"ports", ports},
           {"kernel_version", v.state.kernel_version},
           {"systemd_version", v.state.systemd_version},
           {"instance_dir", v.instance_dir},

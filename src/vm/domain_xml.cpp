@@ -126,6 +126,10 @@ std::string qemu_user_netdev(const NetworkSpec& net, bool restricted) {
   if (net.ssh_port != 0) {
     netdev += ",hostfwd=tcp:127.0.0.1:" + std::to_string(net.ssh_port) + "-:22";
   }
+  for (const auto& port : net.ports) {
+    netdev += std::string(",hostfwd=") + protocol_name(port.protocol) + ":" + port.host_address + ":" +
+              std::to_string(port.host_port) + "-:" + std::to_string(port.guest_port);
+  }
   return netdev;
 }
 
@@ -139,17 +143,24 @@ void add_qemu_user_nic(xmlNode* root, const NetworkSpec& net, bool restricted) {
   }
 }
 
+void add_port_forward(xmlNode* iface, const PortForward& port) {
+  xmlNode* fwd = xml::add(iface, "portForward");
+  xml::set_attr(fwd, "proto", protocol_name(port.protocol));
+  xml::set_attr(fwd, "address", port.host_address);
+  xmlNode* range = xml::add(fwd, "range");
+  xml::set_attr(range, "start", std::to_string(port.host_port));
+  xml::set_attr(range, "to", std::to_string(port.guest_port));
+}
+
 void add_passt_nic(xmlNode* devices, const NetworkSpec& net) {
   xmlNode* iface = xml::add(devices, "interface");
   xml::set_attr(iface, "type", "user");
   xml::set_attr(xml::add(iface, "backend"), "type", "passt");
   if (net.ssh_port != 0) {
-    xmlNode* fwd = xml::add(iface, "portForward");
-    xml::set_attr(fwd, "proto", "tcp");
-    xml::set_attr(fwd, "address", "127.0.0.1");
-    xmlNode* range = xml::add(fwd, "range");
-    xml::set_attr(range, "start", std::to_string(net.ssh_port));
-    xml::set_attr(range, "to", "22");
+    add_port_forward(iface, {"127.0.0.1", net.ssh_port, 22, PortProtocol::tcp});
+  }
+  for (const auto& port : net.ports) {
+    add_port_forward(iface, port);
   }
   xml::set_attr(xml::add(iface, "model"), "type", "virtio");
 }
@@ -180,8 +191,8 @@ void add_network(xmlNode* root, xmlNode* devices, const NetworkSpec& net) {
   case NetworkMode::libvirt_network:
   case NetworkMode::bridge:
     add_libvirt_nic(devices, net.choice);
-    // SSH still goes through a loopback-only forward on a second, isolated NIC.
-    if (net.ssh_port != 0) {
+    // SSH and --port still go through forwards on a second, isolated NIC.
+    if (net.ssh_port != 0 || !net.ports.empty()) {
       add_qemu_user_nic(root, net, true);
     }
     return;

@@ -124,8 +124,8 @@ std::string systemd_escape_path(const std::string& path) {
   return out;
 }
 
-std::string guest_mount_point(const std::string& name) {
-  return "/run/virtiofs-mnt-" + name;
+std::string guest_mount_point(const BindSpec& bind) {
+  return bind.guest_path.empty() ? "/run/virtiofs-mnt-" + bind.name : bind.guest_path;
 }
 
 std::string mount_tag(const std::string& name) {

@@ -52,7 +52,7 @@ std::vector<GuestFile> guest_files_for(const RunConfig& config, const LaunchFact
   std::vector<GuestFile> files;
   append_enabled(files, journal_unit());
   for (const auto& bind : facts.inputs.binds) {
-    append_enabled(files, virtiofs_mount_unit(mount_tag(bind.name), guest_mount_point(bind.name), bind.read_only));
+    append_enabled(files, virtiofs_mount_unit(mount_tag(bind.name), guest_mount_point(bind), bind.read_only));
   }
   if (config.swap_bytes) {
     append_enabled(files, swap_unit(k_swap_serial));
@@ -89,6 +89,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.memory_bytes = config.memory_bytes;
   r.vcpus = config.vcpus;
   r.ssh_port = facts.ssh_port;
+  r.ports = config.ports;
   r.labels = config.labels;
   for (const auto& bind : facts.inputs.binds) {
     (bind.read_only ? r.read_only_binds : r.read_write_binds).push_back(bind);
@@ -152,6 +153,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.network.choice = config.network;
   spec.network.backend = facts.backend;
   spec.network.ssh_port = facts.ssh_port;
+  spec.network.ports = config.ports;
   spec.metadata = metadata_view(plan.record, layout.path(), spec.shares);
   return plan;
 }

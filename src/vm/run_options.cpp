@@ -29,6 +29,22 @@ std::string basename_of(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// A share name for a guest path: its last component with anything a name cannot hold replaced.
+std::string name_from_guest_path(const std::string& path) {
+  std::string name;
+  for (const char c : basename_of(path)) {
+    const auto u = static_cast<unsigned char>(c);
+    name += std::isalnum(u) != 0 || c == '_' || c == '.' || c == '-' ? c : '-';
+  }
+  while (!name.empty() && std::isalnum(static_cast<unsigned char>(name.front())) == 0) {
+    name.erase(0, 1);
+  }
+  if (name.size() > k_max_mount_name - 4) {
+    name.resize(k_max_mount_name - 4); // room for a "-NN" suffix that makes it distinct
+  }
+  return name.empty() ? "share" : name;
+}
+
 bool is_env_key(std::string_view key) {
   if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0])) != 0) {
     return false;
@@ -103,9 +119,43 @@ KeyValue parse_key_value(const std::string& option, const std::string& text) {
   return kv;
 }
 
+void check_guest_mount_path(const std::string& option, const std::string& path) {
+  const auto refuse = [&](const std::string& why) {
+    throw UsageError(option + ": guest path '" + printable(path) + "' " + why);
+  };
+  if (path.empty() || path.front() != '/') {
+    refuse("is not absolute: give a path such as /workspace");
+  }
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) == 0 && std::string_view("/._-+@,=~").find(c) == std::string_view::npos) {
+      refuse("has a character other than letters, digits and / . _ - + @ , = ~: pick a plainer path");
+    }
+  }
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto slash = std::min(path.find('/', start), path.size());
+    const std::string component = path.substr(start, slash - start);
+    if (component.empty() || component == "." || component == "..") {
+      refuse(path == "/" ? "is the guest's root file system: mount the share below it, e.g. /workspace"
+                         : "is not normalised (empty, '.' or '..' component): write it as /a/b");
+    }
+    start = slash + 1;
+  }
+  // The guest's own system lives there: a share over it would hide or replace the image's files.
+  static const char* const k_system_dirs[] = {"/usr", "/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/sysroot"};
+  for (const std::string dir : k_system_dirs) {
+    const bool inside = path == dir || path.rfind(dir + "/", 0) == 0;
+    if (inside && (dir != "/run" || path == dir || path.rfind("/run/virtiofs-mnt-", 0) == 0)) {
+      refuse("is inside " + dir + ", which the guest's own system needs: mount the share elsewhere, e.g. /workspace");
+    }
+  }
+}
+
 BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only) {
+  const std::string usage = "use HOST_PATH[:NAME] or HOST_PATH:/GUEST/PATH";
   if (text.empty()) {
-    throw UsageError(option + ": empty value: use HOST_PATH[:NAME]");
+    throw UsageError(option + ": empty value: " + usage);
   }
   const auto colon = text.rfind(':');
   BindSpec spec;
@@ -118,9 +168,18 @@ BindSpec parse_bind(const std::string& option, const std::string& text, bool rea
     spec.name = text.substr(colon + 1);
   }
   if (spec.host_path.empty()) {
-    throw UsageError(option + ": '" + text + "' has no host path: use HOST_PATH[:NAME]");
+    throw UsageError(option + ": '" + printable(text) + "' has no host path: " + usage);
   }
   check_plain_text(option, "path", spec.host_path);
+  if (!spec.name.empty() && spec.name.front() == '/') {
+    spec.guest_path = spec.name;
+    while (spec.guest_path.size() > 1 && spec.guest_path.back() == '/') {
+      spec.guest_path.pop_back(); // "/workspace/" means /workspace
+    }
+    check_guest_mount_path(option, spec.guest_path);
+    spec.name = name_from_guest_path(spec.guest_path);
+    return spec;
+  }
   if (!is_valid_name(spec.name, k_max_mount_name)) {
     throw UsageError(option + ": invalid mount name '" + printable(spec.name) + "' in '" + printable(text) + "': use " +
                      k_name_rule + ", at most " + std::to_string(k_max_mount_name) +
@@ -258,6 +317,13 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     throw UsageError("--debug-entrypoint cannot be combined with --debug or --detach");
   }
   config.network = parse_network(options.network);
+  for (const auto& port : options.ports) {
+    config.ports.push_back(parse_port(port));
+  }
+  check_distinct_ports(config.ports);
+  if (!config.ports.empty() && config.network.mode == NetworkMode::none) {
+    throw UsageError("--port: a VM with --network none has no network device to forward to: drop one of the two");
+  }
   for (const auto& label : options.labels) {
     config.labels.push_back(parse_key_value("--label", label));
   }
@@ -272,8 +338,21 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   }
   config.debug_entrypoint = options.debug_entrypoint;
   std::set<std::string> mount_names;
+  std::set<std::string> guest_paths;
   const auto add_bind = [&](const std::string& option, const std::string& text, bool read_only) {
     auto spec = parse_bind(option, text, read_only);
+    if (!spec.guest_path.empty()) {
+      // Named after its guest path: pick a suffix rather than refuse a name the user never gave.
+      const std::string base = spec.name;
+      for (int n = 2; mount_names.count(spec.name) != 0 || (spec.name == "hoststorage" && options.bind_storage_ro);
+           ++n) {
+        spec.name = base + "-" + std::to_string(n);
+      }
+      if (!guest_paths.insert(spec.guest_path).second) {
+        throw UsageError(option + ": guest path '" + spec.guest_path +
+                         "' is used twice: mount each share at its own path");
+      }
+    }
     if (spec.name == "hoststorage" && options.bind_storage_ro) {
       throw UsageError(option + ": the mount name 'hoststorage' is taken by --bind-storage-ro: pick another NAME");
     }

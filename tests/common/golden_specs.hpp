@@ -45,11 +45,17 @@ inline std::vector<NamedSpec> golden_specs() {
   out.push_back({"isolated-ssh-credentials", ssh});
 
   VmSpec passt = minimal_spec("bcvk-passt");
-  passt.network = {{NetworkMode::user, ""}, NetworkBackend::passt, 40023};
+  passt.network = {{NetworkMode::user, ""},
+                   NetworkBackend::passt,
+                   40023,
+                   {{"127.0.0.1", 8080, 80, PortProtocol::tcp}, {"0.0.0.0", 5353, 53, PortProtocol::udp}}};
   out.push_back({"user-network-passt", passt});
 
   VmSpec user = minimal_spec("bcvk-user");
-  user.network = {{NetworkMode::user, ""}, NetworkBackend::qemu_user, 40024};
+  user.network = {{NetworkMode::user, ""},
+                  NetworkBackend::qemu_user,
+                  40024,
+                  {{"127.0.0.1", 8080, 80, PortProtocol::tcp}, {"0.0.0.0", 5353, 53, PortProtocol::udp}}};
   out.push_back({"user-network-qemu", user});
 
   VmSpec none = minimal_spec("bcvk-none");
@@ -57,11 +63,12 @@ inline std::vector<NamedSpec> golden_specs() {
   out.push_back({"network-none", none});
 
   VmSpec libvirt_net = minimal_spec("bcvk-libvirt-net");
-  libvirt_net.network = {{NetworkMode::libvirt_network, "default"}, NetworkBackend::qemu_user, 40025};
+  libvirt_net.network = {{NetworkMode::libvirt_network, "default"}, NetworkBackend::qemu_user, 40025, {}};
   out.push_back({"libvirt-network-with-ssh", libvirt_net});
 
   VmSpec bridge = minimal_spec("bcvk-bridge");
-  bridge.network = {{NetworkMode::bridge, "br0"}, NetworkBackend::qemu_user, 0};
+  bridge.network = {
+      {NetworkMode::bridge, "br0"}, NetworkBackend::qemu_user, 0, {{"127.0.0.1", 8443, 443, PortProtocol::tcp}}};
   out.push_back({"bridge", bridge});
 
   VmSpec binds = minimal_spec("bcvk-binds");

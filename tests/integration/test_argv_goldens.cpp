@@ -76,7 +76,7 @@ LaunchFacts fixed_facts(const RunConfig& c) {
   f.ssh_port = c.network.mode == NetworkMode::none ? 0 : 20022;
   f.inputs.binds = c.binds;
   if (c.bind_storage_ro) {
-    f.inputs.binds.push_back({"/var/lib/containers/storage", k_storage_mount_name, true});
+    f.inputs.binds.push_back({"/var/lib/containers/storage", k_storage_mount_name, true, {}});
   }
   for (const auto& disk : c.disks) {
     f.inputs.disks.push_back({disk.path, disk.path.ends_with(".qcow2") ? "qcow2" : "raw", disk.name});
@@ -117,6 +117,10 @@ const std::vector<Row>& xml_rows() {
       {"execute-with-env",
        {"-e", "GREETING=hi", "--execute", "echo $GREETING", "--execute", "uname -r", "localhost/bcvk-test"}},
       {"bind", {"--bind", "/srv/data:data", "localhost/bcvk-test"}},
+      {"bind-at-guest-path",
+       {"--bind", "/srv/code:/workspace", "--ro-bind", "/srv/ref:/opt/ref/", "localhost/bcvk-test"}},
+      {"ports", {"--port", "8080:80", "-p", "127.0.0.1:5353:53/udp", "localhost/bcvk-test"}},
+      {"ports-on-a-bridge", {"--network", "bridge=br0", "--port", "8443:443", "localhost/bcvk-test"}},
       {"ro-bind-default-name", {"--ro-bind", "/srv/reference", "localhost/bcvk-test"}},
       {"bind-storage-ro", {"--bind-storage-ro", "localhost/bcvk-test"}},
       {"swap", {"--add-swap", "1G", "localhost/bcvk-test"}},
@@ -173,6 +177,10 @@ const std::vector<Row>& error_rows() {
       {"label-without-value", {"--label", "team", "localhost/bcvk-test"}},
       {"env-without-equals", {"-e", "JUSTANAME", "--execute", "true", "localhost/bcvk-test"}},
       {"relative-bind", {"--bind", "data", "localhost/bcvk-test"}},
+      {"bind-over-etc", {"--bind", "/srv/etc:/etc/app", "localhost/bcvk-test"}},
+      {"bind-over-root", {"--ro-bind", "/srv/root:/", "localhost/bcvk-test"}},
+      {"port-without-network", {"--network", "none", "--port", "8080:80", "localhost/bcvk-test"}},
+      {"port-bad-protocol", {"--port", "8080:80/sctp", "localhost/bcvk-test"}},
       {"bad-swap", {"--add-swap", "-1G", "localhost/bcvk-test"}},
       {"karg-with-newline", {"--karg", "a\nb", "localhost/bcvk-test"}},
       {"image-like-an-option", {"--", "-image"}},

@@ -55,8 +55,24 @@ TEST(Plan, ReadOnlyBindsAreSharedThroughTheirViewsAndRecordedApart) {
   LaunchFacts f;
   f.name = "vm";
   f.instance_dir = "/s/vm";
-  f.inputs.binds = {{"/srv/data", "data", true}, {"/srv/out", "out", false}};
+  f.inputs.binds = {{"/srv/data", "data", true, {}}, {"/srv/out", "out", false, "/workspace/out"}};
   const InstancePlan plan = plan_instance(c, f);
+  const auto unit = [&plan](const std::string& path) -> std::string {
+    for (const auto& file : plan.guest_files) {
+      if (file.path == path) {
+        return file.content;
+      }
+    }
+    return "(no " + path + ")";
+  };
+  EXPECT_NE(unit("etc/systemd/system/run-virtiofs\\x2dmnt\\x2ddata.mount").find("Where=/run/virtiofs-mnt-data\n"),
+            std::string::npos)
+      << "a plain NAME keeps /run/virtiofs-mnt-NAME";
+  const std::string out_unit = unit("etc/systemd/system/workspace-out.mount");
+  EXPECT_NE(out_unit.find("Where=/workspace/out\n"), std::string::npos) << out_unit;
+  EXPECT_NE(out_unit.find("What=mnt-out\n"), std::string::npos) << out_unit;
+  EXPECT_EQ(unit("etc/systemd/system/local-fs.target.wants/workspace-out.mount"),
+            "/etc/systemd/system/workspace-out.mount");
   ASSERT_EQ(plan.spec.shares.size(), 2U);
   EXPECT_EQ(plan.spec.shares[0].host_dir, "/s/vm/ro/data") << "never the host directory itself";
   EXPECT_EQ(plan.spec.shares[1].host_dir, "/srv/out");
@@ -65,6 +81,20 @@ TEST(Plan, ReadOnlyBindsAreSharedThroughTheirViewsAndRecordedApart) {
   EXPECT_EQ(plan.record.read_only_binds.size(), 1U);
   EXPECT_EQ(plan.record.read_write_binds.size(), 1U);
   EXPECT_EQ(plan.spec.metadata.mounts, plan.spec.shares) << "the metadata is a view of the same shares";
+}
+
+TEST(Plan, PortForwardsAreRecordedAndReachTheNetwork) {
+  RunConfig c;
+  c.image = "img";
+  c.ports = {parse_port("8080:80"), parse_port("0.0.0.0:5353:53/udp")};
+  LaunchFacts f;
+  f.name = "vm";
+  f.instance_dir = "/s/vm";
+  f.ssh_port = 20022;
+  const InstancePlan plan = plan_instance(c, f);
+  EXPECT_EQ(plan.record.ports, c.ports);
+  EXPECT_EQ(plan.spec.network.ports, c.ports);
+  EXPECT_EQ(plan.spec.network.ssh_port, 20022U);
 }
 
 TEST(Plan, SshIdentityBecomesACredentialAndHostKeyFiles) {

@@ -103,9 +103,10 @@ TEST(ValidateRunOptions, ConflictingModes) {
 }
 
 TEST(ParseBind, NameDefaultsToBasename) {
-  EXPECT_EQ(parse_bind("--bind", "/home/user/project", false), (BindSpec{"/home/user/project", "project", false}));
-  EXPECT_EQ(parse_bind("--bind", "/home/user/project/", false), (BindSpec{"/home/user/project/", "project", false}));
-  EXPECT_EQ(parse_bind("--ro-bind", "/etc/myconfig:config", true), (BindSpec{"/etc/myconfig", "config", true}));
+  EXPECT_EQ(parse_bind("--bind", "/home/user/project", false), (BindSpec{"/home/user/project", "project", false, {}}));
+  EXPECT_EQ(parse_bind("--bind", "/home/user/project/", false),
+            (BindSpec{"/home/user/project/", "project", false, {}}));
+  EXPECT_EQ(parse_bind("--ro-bind", "/etc/myconfig:config", true), (BindSpec{"/etc/myconfig", "config", true, {}}));
 }
 
 TEST(ParseBind, Errors) {
@@ -119,6 +120,96 @@ TEST(ParseBind, Errors) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("--ro-bind: invalid mount name 'a b'"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("HOST_PATH:NAME"), std::string::npos);
+  }
+}
+
+TEST(ParseBind, AnAbsoluteTargetIsAGuestPath) {
+  EXPECT_EQ(parse_bind("--bind", "/home/u/code:/workspace", false),
+            (BindSpec{"/home/u/code", "workspace", false, "/workspace"}));
+  EXPECT_EQ(parse_bind("--ro-bind", "/srv/cfg:/opt/app-cfg/", true).guest_path, "/opt/app-cfg");
+  EXPECT_EQ(parse_bind("--ro-bind", "/srv/cfg:/opt/.hidden", true).name, "hidden");
+  EXPECT_THROW(parse_bind("--bind", "/srv/cfg:/opt/my app", false), UsageError) << "white space never reaches a unit";
+}
+
+TEST(ParseBind, GuestPathsOverTheGuestsOwnSystemAreRefused) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"/", "is the guest's root file system"},
+      {"/usr", "is inside /usr"},
+      {"/usr/local/src", "is inside /usr"},
+      {"/etc/foo", "is inside /etc"},
+      {"/proc/x", "is inside /proc"},
+      {"/sys", "is inside /sys"},
+      {"/dev/shm/x", "is inside /dev"},
+      {"/run", "is inside /run"},
+      {"/run/virtiofs-mnt-other", "is inside /run"},
+      {"/a/../etc", "is not normalised"},
+      {"/a//b", "is not normalised"},
+      {"/a/./b", "is not normalised"},
+      {"/a\nb", "has a character other than"},
+      {"/a$(x)", "has a character other than"},
+  };
+  for (const auto& [path, why] : bad) {
+    try {
+      check_guest_mount_path("--bind", path);
+      ADD_FAILURE() << path << " was accepted";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << path << ": " << e.what();
+    }
+  }
+  EXPECT_NO_THROW(check_guest_mount_path("--bind", "/run/mydata"));
+  EXPECT_NO_THROW(check_guest_mount_path("--bind", "/usrdata"));
+  EXPECT_NO_THROW(check_guest_mount_path("--bind", "/var/lib/app"));
+}
+
+TEST(ValidateRunOptions, GuestPathSharesGetDistinctNames) {
+  auto o = base();
+  o.binds = {"/a/data:/srv/data", "/b/data:/opt/data", "/c:data2"};
+  o.ro_binds = {"/d:/x/hoststorage"};
+  o.bind_storage_ro = true;
+  const auto c = validate_run_options(o, 4);
+  ASSERT_EQ(c.binds.size(), 4U);
+  EXPECT_EQ(c.binds[0].name, "data");
+  EXPECT_EQ(c.binds[1].name, "data-2") << "a derived name never collides";
+  EXPECT_EQ(c.binds[3].name, "hoststorage-2") << "--bind-storage-ro keeps its name";
+  o = base();
+  o.binds = {"/a:/srv/data"};
+  o.ro_binds = {"/b:/srv/data/"};
+  expect_usage_error(o, "--ro-bind: guest path '/srv/data' is used twice");
+}
+
+TEST(ValidateRunOptions, PortForwards) {
+  auto o = base();
+  o.ports = {"8080:80", "127.0.0.2:8443:443/tcp", "5353:53/udp"};
+  const auto c = validate_run_options(o, 4);
+  ASSERT_EQ(c.ports.size(), 3U);
+  EXPECT_EQ(c.ports[0], (PortForward{"127.0.0.1", 8080, 80, PortProtocol::tcp}));
+  EXPECT_EQ(to_string(c.ports[1]), "127.0.0.2:8443:443/tcp");
+  EXPECT_EQ(c.ports[2].protocol, PortProtocol::udp);
+  o.network = "none";
+  expect_usage_error(o, "--port: a VM with --network none has no network device");
+  o = base();
+  o.network = "isolated";
+  o.ports = {"8080:80"};
+  EXPECT_NO_THROW(validate_run_options(o, 4)) << "forwards are inbound: isolated keeps them";
+  o.ports = {"8080:80", "0.0.0.0:8080:81"};
+  expect_usage_error(o, "host port 8080/tcp is forwarded twice");
+  o.ports = {"8080:80", "8080:80/udp"};
+  EXPECT_NO_THROW(validate_run_options(o, 4));
+  const std::pair<const char*, const char*> bad[] = {
+      {"80", "use [HOST_ADDR:]HOST_PORT:GUEST_PORT"},
+      {"1:2:3:4", "use [HOST_ADDR:]HOST_PORT:GUEST_PORT"},
+      {"0:80", "invalid host port '0'"},
+      {"8080:65536", "invalid guest port '65536'"},
+      {"8080:80/sctp", "unknown protocol 'sctp'"},
+      {"::1:8080:80", "use [HOST_ADDR:]HOST_PORT:GUEST_PORT"},
+      {"localhost:8080:80", "invalid host address 'localhost'"},
+      {"8080:-80", "invalid guest port"},
+      {"8080:80\n", "--port"},
+  };
+  for (const auto& [text, fragment] : bad) {
+    o = base();
+    o.ports = {text};
+    expect_usage_error(o, fragment);
   }
 }
 

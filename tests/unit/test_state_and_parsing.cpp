@@ -22,14 +22,16 @@ TEST(InstanceStateJson, RoundTrips) {
   s.vcpus = 2;
   s.systemd_version = 252;
   s.labels = {{"team", "qa"}, {"note", "a \"b\"\n"}};
-  s.read_only_binds = {{"/etc/conf", "conf", true}};
-  s.read_write_binds = {{"/srv/work", "work", false}};
+  s.read_only_binds = {{"/etc/conf", "conf", true, {}}};
+  s.read_write_binds = {{"/srv/work", "work", false, "/workspace"}};
   s.disks = {{"/var/d.qcow2", "data"}};
+  s.ports = {parse_port("8080:80"), parse_port("0.0.0.0:5353:53/udp")};
   s.serial_outputs = {{"log", "/var/log/guest.log"}};
   const InstanceState back = state_from_json(state_to_json(s));
   EXPECT_EQ(back.read_only_binds, s.read_only_binds);
   EXPECT_EQ(back.read_write_binds, s.read_write_binds) << "host paths are checked again at every start";
   EXPECT_EQ(back.disks, s.disks);
+  EXPECT_EQ(back.ports, s.ports);
   EXPECT_EQ(back.serial_outputs, s.serial_outputs);
   EXPECT_EQ(back.name, s.name);
   EXPECT_EQ(back.phase, Phase::running);

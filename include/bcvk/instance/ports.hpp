@@ -1,7 +1,9 @@
 #pragma once
 // Loopback ports for the guests' SSH forwards, chosen so that concurrent bcvk runs never collide.
 #include <functional>
+#include <map>
 #include <set>
+#include <string>
 
 #include "bcvk/util/handle.hpp"
 
@@ -14,7 +16,7 @@ unsigned pick_loopback_port();
 unsigned choose_port(const std::set<unsigned>& claimed, const std::function<unsigned()>& next_candidate, int attempts);
 
 // Serialises port choices between bcvk processes: hold it from choosing a port until the instance's
-// state (which claims the port) is saved. Others then see the claim in claimed_ssh_ports().
+// state (which claims the port) is saved. Others then see the claim in claimed_ports().
 class PortRegistryLock {
 public:
   PortRegistryLock();
@@ -23,7 +25,8 @@ private:
   Fd m_fd;
 };
 
-// The SSH ports recorded by every existing instance (running or kept).
-std::set<unsigned> claimed_ssh_ports();
+// The host ports recorded by every existing instance (running or kept): its SSH forward and its
+// --port forwards, each mapped to the instance's name.
+std::map<unsigned, std::string> claimed_ports();
 
 } // namespace bcvk

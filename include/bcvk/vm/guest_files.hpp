@@ -56,8 +56,8 @@ std::vector<GuestFile> execute_files(const std::vector<std::string>& commands);
 // as `systemd-escape --path` does.
 std::string systemd_escape_path(const std::string& path);
 
-// Where a --bind/--ro-bind NAME appears in the guest.
-std::string guest_mount_point(const std::string& name);
+// Where a --bind/--ro-bind share appears in the guest: its guest path, else /run/virtiofs-mnt-NAME.
+std::string guest_mount_point(const BindSpec& bind);
 // The virtiofs tag of a bind mount (the root file system uses "rootfs").
 std::string mount_tag(const std::string& name);
 

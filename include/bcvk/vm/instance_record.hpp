@@ -22,7 +22,8 @@ struct InstanceRecord {
   int systemd_version = 0;
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 0;
-  unsigned ssh_port = 0; // 0: no SSH forward
+  unsigned ssh_port = 0;          // 0: no SSH forward
+  std::vector<PortForward> ports; // --port forwards
   std::vector<KeyValue> labels;
   // Host directories shared read-only: re-created as read-only bind mounts on every start.
   std::vector<BindSpec> read_only_binds;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/vm/names.hpp"
+#include "bcvk/vm/port_spec.hpp"
 
 namespace bcvk {
 
@@ -26,6 +27,7 @@ struct RunOptions {
   bool rm = false;
   std::optional<std::string> name; // given (even empty) or not
   std::string network;
+  std::vector<std::string> ports;
   std::vector<std::string> labels;
   std::vector<std::string> env;
   std::string debug_entrypoint;
@@ -47,8 +49,9 @@ struct KeyValue {
 
 struct BindSpec {
   std::string host_path;
-  std::string name;
+  std::string name; // the share's name: its virtiofs tag is mnt-NAME
   bool read_only = false;
+  std::string guest_path; // where the guest mounts it; empty: /run/virtiofs-mnt-NAME
   bool operator==(const BindSpec&) const = default;
 };
 
@@ -86,6 +89,7 @@ struct RunConfig {
   bool detach = false;
   bool rm = false;
   NetworkChoice network;
+  std::vector<PortForward> ports;
   std::vector<KeyValue> labels;
   std::vector<KeyValue> env;
   std::vector<std::string> execute;
@@ -114,7 +118,11 @@ RunConfig validate_run_ssh_options(const RunOptions& options, unsigned host_cpus
 
 // Parsers for the individual value syntaxes; each throws UsageError naming `option`.
 KeyValue parse_key_value(const std::string& option, const std::string& text);
+// HOST_PATH[:NAME] or HOST_PATH:/GUEST/PATH. A share mounted at a guest path is named after the
+// path's last component (validate_run_options() makes such names distinct).
 BindSpec parse_bind(const std::string& option, const std::string& text, bool read_only);
+// An absolute, normalised guest mount point outside the places the guest's own system lives in.
+void check_guest_mount_path(const std::string& option, const std::string& path);
 DiskFileSpec parse_disk_file(const std::string& text);
 SerialOutSpec parse_serial_out(const std::string& text);
 NetworkChoice parse_network(const std::string& text);

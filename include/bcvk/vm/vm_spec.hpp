@@ -42,6 +42,7 @@ struct NetworkSpec {
   NetworkChoice choice;
   NetworkBackend backend = NetworkBackend::qemu_user;
   unsigned ssh_port = 0; // 0: no SSH forward
+  std::vector<PortForward> ports;
 };
 
 // bcvk's own record inside the domain, readable by any later command (and by humans in virsh dumpxml).
