@@ -19,6 +19,7 @@
 #include "bcvk/host/staging.hpp"
 #include "bcvk/vm/plan.hpp"
 #include "bcvk/host/host_inputs.hpp"
+#include "bcvk/host/image_facts.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
@@ -183,6 +184,10 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const BootArtifacts boot = find_boot_artifacts(image_tree, config.image);
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
+  facts.image_boot = read_image_boot_facts(image_tree, config.image);
+  if (config.ssh_keygen) {
+    require_ssh_server(image_tree, config.image);
+  }
   facts.ssh = make_ssh_identity(config, dir, runner);
 
   const InstancePlan plan = plan_instance(config, facts);

@@ -44,8 +44,22 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline) {
   return args;
 }
 
-std::vector<std::string> guest_kargs(const RunConfig& config) {
-  return config.kargs;
+std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFacts& image) {
+  const auto user_sets = [&config](std::initializer_list<std::string_view> keys) {
+    return std::any_of(config.kargs.begin(), config.kargs.end(), [&keys](const std::string& arg) {
+      const std::string_view key = std::string_view(arg).substr(0, arg.find('='));
+      return std::find(keys.begin(), keys.end(), key) != keys.end();
+    });
+  };
+  std::vector<std::string> args = image.kargs;
+  if (image.selinux && !user_sets({"selinux", "enforcing"})) {
+    args.emplace_back("selinux=0");
+  }
+  if (image.cloud_init && !user_sets({"cloud-init", "ds", "ci.ds", "ci.datasource"})) {
+    args.emplace_back(image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
+  }
+  args.insert(args.end(), config.kargs.begin(), config.kargs.end());
+  return args;
 }
 
 std::string kernel_cmdline(const std::vector<std::string>& extra) {

@@ -1,6 +1,7 @@
 #include "bcvk/vm/plan.hpp"
 
 #include "bcvk/vm/credentials.hpp"
+#include "bcvk/util/error.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 
 namespace bcvk {
@@ -138,7 +139,12 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.vcpus = config.vcpus;
   spec.kernel = layout.kernel_file();
   spec.initrd = layout.initrd_file();
-  spec.cmdline = kernel_cmdline(guest_kargs(config));
+  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot));
+  if (spec.cmdline.size() > k_max_kernel_cmdline) {
+    throw UsageError("--karg: with the image's own kernel arguments (kargs.d) the command line would be " +
+                     std::to_string(spec.cmdline.size()) + " bytes; the kernel keeps only " +
+                     std::to_string(k_max_kernel_cmdline) + ": pass fewer arguments");
+  }
   spec.root_dir = layout.root_dir();
   spec.shares = shares_for(layout, facts.inputs.binds);
   spec.disks = facts.inputs.disks;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/image_kargs.hpp"
 #include "bcvk/vm/run_options.hpp"
 
 namespace bcvk {
@@ -24,8 +25,11 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline);
 // Base arguments followed by each extra argument in order; one with white space gets quoted.
 std::string kernel_cmdline(const std::vector<std::string>& extra);
 
-// The extra kernel arguments for `config`: every --karg, in order. (-e values never go here: the
-// command line is readable by every local user.)
-std::vector<std::string> guest_kargs(const RunConfig& config);
+// The extra kernel arguments, in this order: the image's own (kargs.d); bcvk's defaults for what
+// the image ships (selinux=0 for an SELinux image: a virtiofs root carries no labels; cloud-init
+// off, or pointed at the image's own NoCloud seed, so it never waits for a cloud); every --karg.
+// A default is left out when a --karg sets the same thing. (-e values never go here: the command
+// line is readable by every local user.)
+std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFacts& image);
 
 } // namespace bcvk

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bcvk/vm/guest_files.hpp"
+#include "bcvk/vm/image_kargs.hpp"
 #include "bcvk/vm/instance_layout.hpp"
 #include "bcvk/vm/instance_record.hpp"
 #include "bcvk/vm/resolved_inputs.hpp"
@@ -32,6 +33,7 @@ struct LaunchFacts {
   std::string image_id;
   std::string kernel_version;
   int systemd_version = 0;
+  ImageBootFacts image_boot;     // kargs.d, SELinux, cloud-init
   std::string virt_type = "kvm"; // or "qemu" without hardware acceleration
   NetworkBackend backend = NetworkBackend::qemu_user;
   unsigned ssh_port = 0; // the loopback port claimed for the SSH forward; 0 without network
@@ -54,6 +56,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
 InstanceMetadata metadata_view(const InstanceRecord& record, const std::string& instance_dir,
                                const std::vector<FsShare>& shares);
 
+// Throws UsageError when the image's and the user's kernel arguments together are too long.
 InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts);
 
 } // namespace bcvk

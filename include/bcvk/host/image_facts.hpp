@@ -1,0 +1,25 @@
+#pragma once
+// What an image's own configuration means for booting it, read strictly inside the image: its
+// kernel arguments (kargs.d), SELinux, cloud-init, and whether bcvk's SSH key can log in.
+#include <string>
+
+#include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/vm/image_kargs.hpp"
+
+namespace bcvk {
+
+// The directory bootc reads an image's kernel arguments from.
+inline constexpr const char* k_kargs_dir = "/usr/lib/bootc/kargs.d";
+
+// kargs.d (every *.toml, in file-name order, for this machine's architecture), SELinux and
+// cloud-init. Throws Error naming the image and the file for a malformed kargs.d file.
+ImageBootFacts read_image_boot_facts(const RootedTree& image_root, const std::string& image);
+
+// For -K, run-ssh and ssh: throws Error (suggesting --execute) when the image has no sshd, or when
+// its sshd configuration keeps root from logging in with a key.
+void require_ssh_server(const RootedTree& image_root, const std::string& image);
+
+// The architecture as bootc's match-architectures names it ("x86_64", "aarch64", ...).
+std::string bootc_architecture();
+
+} // namespace bcvk

@@ -1,0 +1,199 @@
+// What an image says about its own boot: kargs.d, SELinux, cloud-init and its sshd, read inside
+// the image and turned into kernel arguments or a refusal before boot.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bcvk/host/image_facts.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/kernel_cmdline.hpp"
+#include "bcvk/vm/sshd_config.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+class ImageFacts : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_root = fs::temp_directory_path() / ("bcvk-facts-" + std::to_string(::getpid()) + "-" +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(m_root);
+  }
+  void TearDown() override { fs::remove_all(m_root); }
+  void write(const std::string& rel, const std::string& content) {
+    fs::create_directories((m_root / rel).parent_path());
+    std::ofstream(m_root / rel, std::ios::binary) << content;
+  }
+  void link(const std::string& rel, const std::string& target) {
+    fs::create_directories((m_root / rel).parent_path());
+    fs::create_symlink(target, m_root / rel);
+  }
+  RootedTree tree() const { return RootedTree::open(m_root.string(), "image img"); }
+  void give_sshd() {
+    write("usr/sbin/sshd", "ELF");
+    write("usr/lib/systemd/system/ssh.service", "[Service]\n");
+  }
+  fs::path m_root;
+};
+
+} // namespace
+
+TEST(KargsFromToml, ArgumentsAndArchitectures) {
+  EXPECT_EQ(kargs_from_toml("a.toml", "kargs = [\"console=ttyS0,115200\", \"mitigations=auto,nosmt\"]\n", "x86_64"),
+            (std::vector<std::string>{"console=ttyS0,115200", "mitigations=auto,nosmt"}));
+  EXPECT_EQ(kargs_from_toml("b.toml", "kargs = [\"x=1\"]\nmatch-architectures = [\"x86_64\", \"aarch64\"]\n", "x86_64"),
+            (std::vector<std::string>{"x=1"}));
+  EXPECT_TRUE(kargs_from_toml("c.toml", "kargs = [\"x=1\"]\nmatch-architectures = [\"s390x\"]\n", "x86_64").empty());
+  EXPECT_EQ(kargs_from_toml("d.toml", "# comment\nkargs = []\n", "x86_64"), std::vector<std::string>{});
+  EXPECT_EQ(kargs_from_toml("e.toml", "kargs = ['msg=\"hello world\"', 'note=a b']\n", "x86_64"),
+            (std::vector<std::string>{"msg=\"hello world\"", "note=a b"}))
+      << "white space is quoted on the command line, as for --karg";
+}
+
+TEST(KargsFromToml, MalformedFilesAreNamed) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"kargs = [\"a\"", "10-x.toml: invalid TOML at line 1"},
+      {"kargs = \"quiet\"\n", "10-x.toml: 'kargs' must be an array of strings"},
+      {"kargs = [1, 2]\n", "10-x.toml: every entry of 'kargs' must be a string"},
+      {"karg = [\"quiet\"]\n", "10-x.toml: no 'kargs' array"},
+      {"kargs = [\"\"]\n", "invalid kernel argument ''"},
+      {"kargs = [\"a\\nb\"]\n", "invalid kernel argument 'a\\x0ab'"},
+      {"kargs = [\"x=\\\"y\"]\n", "invalid kernel argument"},
+      {"kargs = [\"q\"]\nmatch-architectures = \"x86_64\"\n", "'match-architectures' must be an array"},
+  };
+  for (const auto& [text, fragment] : bad) {
+    const std::string message = error_of([&] { kargs_from_toml("10-x.toml", text, "x86_64"); });
+    EXPECT_NE(message.find(fragment), std::string::npos) << text << " -> " << message;
+  }
+}
+
+TEST(GuestKargs, ImageFirstThenDefaultsThenTheUsersOwn) {
+  RunConfig config;
+  config.kargs = {"quiet"};
+  ImageBootFacts image;
+  image.kargs = {"console=tty0", "mitigations=off"};
+  EXPECT_EQ(guest_kargs(config, image), (std::vector<std::string>{"console=tty0", "mitigations=off", "quiet"}));
+  image.selinux = true;
+  image.cloud_init = true;
+  EXPECT_EQ(guest_kargs(config, image),
+            (std::vector<std::string>{"console=tty0", "mitigations=off", "selinux=0", "cloud-init=disabled", "quiet"}));
+  image.cloud_init_seed = true;
+  EXPECT_EQ(guest_kargs(config, image)[3], "ds=nocloud") << "the image's own seed is used, no cloud is waited for";
+  config.kargs = {"enforcing=0", "ds=None"};
+  EXPECT_EQ(guest_kargs(config, image),
+            (std::vector<std::string>{"console=tty0", "mitigations=off", "enforcing=0", "ds=None"}))
+      << "the user's own selinux/enforcing/cloud-init arguments replace bcvk's defaults";
+  config.kargs = {"selinuxfoo=1"};
+  EXPECT_EQ(guest_kargs(config, image)[2], "selinux=0") << "only the exact key counts";
+}
+
+TEST(SshdSetting, FirstValueWinsAcrossIncludesAndMatchIsConditional) {
+  const std::map<std::string, std::vector<ConfigFile>> includes{
+      {"/etc/ssh/sshd_config.d/*.conf",
+       {{"/etc/ssh/sshd_config.d/10-a.conf", "# nothing\n"},
+        {"/etc/ssh/sshd_config.d/50-b.conf", "  permitrootlogin=No\n"}}},
+      {"/etc/ssh/extra.conf", {{"/etc/ssh/extra.conf", "PermitRootLogin yes\n"}}},
+  };
+  const IncludeExpander expand = [&includes](const std::string& pattern) {
+    const auto it = includes.find(pattern);
+    return it == includes.end() ? std::vector<ConfigFile>{} : it->second;
+  };
+  const auto value = [&](const std::string& text) {
+    const auto s = sshd_setting("PermitRootLogin", {"/etc/ssh/sshd_config", text}, expand);
+    return s ? s->value + "@" + s->file : "(unset)";
+  };
+  EXPECT_EQ(value("Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n"),
+            "no@/etc/ssh/sshd_config.d/50-b.conf");
+  EXPECT_EQ(value("PermitRootLogin prohibit-password\nInclude /etc/ssh/sshd_config.d/*.conf\n"),
+            "prohibit-password@/etc/ssh/sshd_config");
+  EXPECT_EQ(value("Include extra.conf sshd_config.d/*.conf\n"), "yes@/etc/ssh/extra.conf") << "relative to /etc/ssh";
+  EXPECT_EQ(value("Match User git\n  PermitRootLogin no\n"), "(unset)");
+  EXPECT_EQ(value("#PermitRootLogin no\n"), "(unset)");
+  EXPECT_EQ(value("PermitRootLogin \"forced-commands-only\"\n"), "forced-commands-only@/etc/ssh/sshd_config");
+  EXPECT_TRUE(forbids_root_key_login("no"));
+  EXPECT_TRUE(forbids_root_key_login("forced-commands-only"));
+  EXPECT_FALSE(forbids_root_key_login("prohibit-password"));
+  EXPECT_FALSE(forbids_root_key_login("yes"));
+  const IncludeExpander loop = [](const std::string&) {
+    return std::vector<ConfigFile>{{"/etc/ssh/loop.conf", "Include loop.conf\n"}};
+  };
+  EXPECT_NE(error_of([&] {
+              sshd_setting("PermitRootLogin", {"/etc/ssh/sshd_config", "Include loop.conf\n"}, loop);
+            }).find("nested deeper"),
+            std::string::npos);
+}
+
+TEST_F(ImageFacts, KargsDirInFileNameOrderWithOwnedArgumentsDropped) {
+  write("usr/lib/bootc/kargs.d/20-b.toml", "kargs = [\"b=2\", \"root=/dev/sda\"]\n");
+  write("usr/lib/bootc/kargs.d/10-a.toml", "kargs = [\"a=1\"]\n");
+  write("usr/lib/bootc/kargs.d/30-other-arch.toml", "kargs = [\"z=9\"]\nmatch-architectures = [\"riscv64\"]\n");
+  write("usr/lib/bootc/kargs.d/README", "not toml");
+  const auto facts = read_image_boot_facts(tree(), "img");
+  EXPECT_EQ(facts.kargs, (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_FALSE(facts.selinux);
+  EXPECT_FALSE(facts.cloud_init);
+}
+
+TEST_F(ImageFacts, AMalformedKargsFileIsRefusedByName) {
+  write("usr/lib/bootc/kargs.d/10-bad.toml", "kargs = [\n");
+  const std::string message = error_of([&] { read_image_boot_facts(tree(), "img"); });
+  EXPECT_NE(message.find("image img: /usr/lib/bootc/kargs.d/10-bad.toml: invalid TOML"), std::string::npos) << message;
+}
+
+TEST_F(ImageFacts, LinksInTheImageNeverReachHostFiles) {
+  // An absolute link is resolved inside the image: the host's file of that name is never read.
+  link("usr/lib/bootc/kargs.d/10-host.toml", "/etc/hostname");
+  write("etc/hostname", "kargs = [\"from=inside-the-image\"]\n");
+  link("etc/ssh/sshd_config", "../../../../../etc/ssh/image_sshd_config");
+  write("etc/ssh/image_sshd_config", "PermitRootLogin no\n");
+  give_sshd();
+  EXPECT_EQ(read_image_boot_facts(tree(), "img").kargs, (std::vector<std::string>{"from=inside-the-image"}));
+  EXPECT_NE(error_of([&] { require_ssh_server(tree(), "img"); }).find("PermitRootLogin no"), std::string::npos)
+      << "a climbing link stops at the image's root";
+}
+
+TEST_F(ImageFacts, SelinuxAndCloudInitAreNoticed) {
+  write("etc/selinux/config", "SELINUX=enforcing\n");
+  write("usr/bin/cloud-init", "#!/usr/bin/python3\n");
+  auto facts = read_image_boot_facts(tree(), "img");
+  EXPECT_TRUE(facts.selinux);
+  EXPECT_TRUE(facts.cloud_init);
+  EXPECT_FALSE(facts.cloud_init_seed);
+  fs::create_directories(m_root / "var/lib/cloud/seed/nocloud");
+  EXPECT_TRUE(read_image_boot_facts(tree(), "img").cloud_init_seed);
+}
+
+TEST_F(ImageFacts, AnImageWithoutSshdIsRefusedWithTheExecuteHint) {
+  std::string message = error_of([&] { require_ssh_server(tree(), "img"); });
+  EXPECT_NE(message.find("image img has no SSH server (no sshd)"), std::string::npos) << message;
+  EXPECT_NE(message.find("--execute"), std::string::npos) << message;
+  write("usr/sbin/sshd", "ELF");
+  message = error_of([&] { require_ssh_server(tree(), "img"); });
+  EXPECT_NE(message.find("no ssh.service or sshd.service unit"), std::string::npos) << message;
+  write("usr/lib/systemd/system/sshd.service", "[Service]\n");
+  EXPECT_NO_THROW(require_ssh_server(tree(), "img")) << "no sshd_config: sshd's defaults allow a key";
+}
+
+TEST_F(ImageFacts, RootLoginForbiddenInADropInIsRefused) {
+  give_sshd();
+  write("etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n");
+  write("etc/ssh/sshd_config.d/50-hardening.conf", "PermitRootLogin no\n");
+  const std::string message = error_of([&] { require_ssh_server(tree(), "img"); });
+  EXPECT_NE(message.find("PermitRootLogin no in /etc/ssh/sshd_config.d/50-hardening.conf"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--execute"), std::string::npos) << message;
+  write("etc/ssh/sshd_config.d/40-allow.conf", "PermitRootLogin prohibit-password\n");
+  EXPECT_NO_THROW(require_ssh_server(tree(), "img")) << "an earlier file's value wins";
+}
