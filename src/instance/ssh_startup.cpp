@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/vm/boot_progress.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/ssh/readiness.hpp"
@@ -18,6 +20,13 @@
 namespace fs = std::filesystem;
 
 namespace bcvk {
+namespace {
+
+// Enough of the logs' ends for the latest step, and for the last lines of a failed boot.
+constexpr std::size_t k_progress_window = 16 * 1024;
+constexpr std::size_t k_report_window = 64 * 1024;
+
+} // namespace
 
 std::string rescue_console_log(const InstanceDir& dir) {
   std::error_code ec;
@@ -46,6 +55,12 @@ SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsig
   check.timeout = std::chrono::seconds(timeout_seconds);
   check.vm_running = [&domain] { return domain.is_active(); };
   check.console_log = owner.dir().console_log();
+  const std::string journal_log = owner.dir().journal_log();
+  check.progress = [journal_log] { return latest_boot_step(read_file_tail(journal_log, k_progress_window)); };
+  check.diagnosis = [journal_log, console_log = check.console_log] {
+    return boot_failure_report(read_file_tail(journal_log, k_report_window),
+                               read_file_tail(console_log, k_report_window));
+  };
   try {
     return wait_for_ssh(ssh_target_for(owner.dir().path(), owner.state()), check, signals);
   } catch (const SshNotReady& e) {

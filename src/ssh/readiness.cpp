@@ -50,13 +50,15 @@ public:
   Spinner(const Spinner&) = delete;
   Spinner& operator=(const Spinner&) = delete;
 
-  void tick(std::chrono::seconds elapsed) {
+  bool active() const { return m_active; }
+
+  void tick(std::chrono::seconds elapsed, const std::string& step) {
     static constexpr std::array<const char*, 4> k_frames{"|", "/", "-", "\\"};
     if (!m_active) {
       return;
     }
     std::cerr << "\r\033[K" << k_frames[m_frame++ % k_frames.size()] << " " << m_what << " (" << elapsed.count()
-              << " s)" << std::flush;
+              << " s)" << (step.empty() ? "" : ": guest " + step) << std::flush;
     m_drawn = true;
   }
 
@@ -92,14 +94,24 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
   Spinner spinner("waiting for SSH on " + target.vm_name);
   std::deque<Pending> pending;
   std::string last_problem = k_nothing_yet;
+  std::string step;
+  auto next_step = start;
+  // The failure message, with what the guest's own logs say about it.
+  const auto failure = [&check](std::string message) {
+    if (check.diagnosis) {
+      if (const std::string diagnosis = check.diagnosis(); !diagnosis.empty()) {
+        message += "\n" + diagnosis;
+      }
+    }
+    return SshNotReady(message);
+  };
   auto next_attempt = start;
   auto next_liveness = start;
   while (true) {
     const auto now = Clock::now();
     if (now >= next_liveness) {
       if (check.vm_running && !check.vm_running()) {
-        throw SshNotReady("VM " + target.vm_name + " stopped before SSH came up; see its console log " +
-                          check.console_log);
+        throw failure("VM " + target.vm_name + " stopped before SSH came up; see its console log " + check.console_log);
       }
       next_liveness = now + k_liveness_interval;
     }
@@ -107,11 +119,11 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
       if (!pending.empty() && last_problem == k_nothing_yet) {
         last_problem = k_no_answer;
       }
-      throw SshNotReady("SSH to VM " + target.vm_name + " did not come up within " +
-                        std::to_string(check.timeout.count()) + " s (" + last_problem +
-                        "): the guest may not run sshd, may lack networking, or may need longer (--ssh-timeout); "
-                        "see its console log " +
-                        check.console_log);
+      throw failure("SSH to VM " + target.vm_name + " did not come up within " + std::to_string(check.timeout.count()) +
+                    " s (" + last_problem +
+                    "): the guest may not run sshd, may lack networking, or may need longer (--ssh-timeout); "
+                    "see its console log " +
+                    check.console_log);
     }
     const bool all_stalled =
         std::all_of(pending.begin(), pending.end(), [now](const Pending& p) { return now - p.started >= k_stall; });
@@ -119,7 +131,11 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
       pending.push_back({start_loopback_connect(target.port), now});
       next_attempt = now + k_attempt_interval;
     }
-    spinner.tick(std::chrono::duration_cast<std::chrono::seconds>(now - start));
+    if (check.progress && spinner.active() && now >= next_step) {
+      step = check.progress();
+      next_step = now + std::chrono::seconds(1);
+    }
+    spinner.tick(std::chrono::duration_cast<std::chrono::seconds>(now - start), step);
 
     std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
     for (const auto& p : pending) {

@@ -47,4 +47,18 @@ std::string read_text_file(const std::string& path) {
   return ss.str();
 }
 
+std::string read_file_tail(const std::string& path, std::size_t max_bytes) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return "";
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const std::size_t start = size > max_bytes ? size - max_bytes : 0;
+  std::string out(size - start, '\0');
+  const ssize_t n = ::pread(fd.get(), out.data(), out.size(), static_cast<off_t>(start));
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
 } // namespace bcvk

@@ -13,4 +13,7 @@ void make_private_dir(const std::string& path, unsigned mode);
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0600);
 std::string read_text_file(const std::string& path);
 
+// The last `max_bytes` of a regular file (never through a link), or "" when it is missing.
+std::string read_file_tail(const std::string& path, std::size_t max_bytes);
+
 } // namespace bcvk

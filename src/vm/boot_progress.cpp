@@ -1,0 +1,119 @@
+#include "bcvk/vm/boot_progress.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <vector>
+
+namespace bcvk {
+namespace {
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    auto line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+      line.remove_suffix(1);
+    }
+    if (!line.empty()) {
+      lines.push_back(line);
+    }
+    start = end + 1;
+  }
+  return lines;
+}
+
+// Only printable ASCII reaches the terminal: the guest wrote this text.
+std::string printable_ascii(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out += u >= 0x20 && u < 0x7f ? c : '?';
+  }
+  return out;
+}
+
+// The message of a journal line ("Nov 24 10:00:00.123456 host systemd[1]: MESSAGE").
+std::string_view systemd_message(std::string_view line) {
+  const auto at = line.find("systemd[1]: ");
+  return at == std::string_view::npos ? std::string_view{} : line.substr(at + 12);
+}
+
+} // namespace
+
+std::string latest_boot_step(std::string_view journal, std::size_t max_chars) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> k_steps{{
+      {"Reached target ", "reached "},
+      {"Starting ", "starting "},
+      {"Started ", "started "},
+      {"Finished ", "finished "},
+      {"Mounted ", "mounted "},
+  }};
+  const auto lines = lines_of(journal);
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    const auto message = systemd_message(*it);
+    for (const auto& [prefix, shown] : k_steps) {
+      if (message.substr(0, prefix.size()) == prefix) {
+        std::string step = std::string(shown) + printable_ascii(message.substr(prefix.size()));
+        while (!step.empty() && (step.back() == '.' || step.back() == ' ')) {
+          step.pop_back();
+        }
+        if (step.size() > max_chars) {
+          step = step.substr(0, max_chars - 3) + "...";
+        }
+        return step;
+      }
+    }
+  }
+  return "";
+}
+
+std::string tail_lines(std::string_view text, std::size_t count) {
+  const auto lines = lines_of(text);
+  std::string out;
+  for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
+    out += (out.empty() ? "  " : "\n  ") + printable_ascii(lines[i]);
+  }
+  return out;
+}
+
+std::string likely_boot_failure(std::string_view journal, std::string_view console) {
+  // The most specific signs first; within one sign, the latest line.
+  static constexpr std::array<std::string_view, 8> k_signs{"Kernel panic",          "Timed out waiting for device",
+                                                           "emergency mode",        "Failed to mount",
+                                                           "Dependency failed for", "Failed to start",
+                                                           "failed with result",    "Cannot open access to console"};
+  const auto journal_lines = lines_of(journal);
+  const auto console_lines = lines_of(console);
+  for (const auto sign : k_signs) {
+    for (const auto* lines : {&journal_lines, &console_lines}) {
+      for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
+        if (it->find(sign) != std::string_view::npos) {
+          const auto message = systemd_message(*it);
+          return printable_ascii(message.empty() ? *it : message);
+        }
+      }
+    }
+  }
+  return "";
+}
+
+std::string boot_failure_report(std::string_view journal, std::string_view console) {
+  std::string report;
+  if (const auto cause = likely_boot_failure(journal, console); !cause.empty()) {
+    report = "likely cause: " + cause;
+  }
+  const bool from_journal = !lines_of(journal).empty();
+  if (const auto tail = tail_lines(from_journal ? journal : console, 15); !tail.empty()) {
+    report += std::string(report.empty() ? "" : "\n") + "last lines of the guest's " +
+              (from_journal ? "journal" : "console") + ":\n" + tail;
+  }
+  return report;
+}
+
+} // namespace bcvk
