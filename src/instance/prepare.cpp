@@ -20,6 +20,7 @@
 #include "bcvk/vm/plan.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/image_facts.hpp"
+#include "bcvk/host/initrd_append.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
@@ -100,6 +101,7 @@ void stage_kernel(const RootedTree& image_root, const BootArtifacts& boot, const
     image_root.copy_out(boot.kernel, LinkPolicy::beneath, layout.kernel_file(), 0644, k_max_boot_file);
     image_root.copy_out(boot.initrd, LinkPolicy::beneath, layout.initrd_file(), 0644, k_max_boot_file);
   }
+  append_virtiofs_addon(image_root, boot.kernel_version, layout.initrd_file());
 }
 
 std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const InstanceDir& dir, ProcessRunner& runner) {

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
+#include "bcvk/instance/ports.hpp"
+
 using namespace bcvk::e2e;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -27,6 +31,13 @@ protected:
     std::ofstream(m_dir / "units/system/srv-e2e.mount")
         << "[Unit]\nDescription=e2e injected mount\n[Mount]\nWhat=tmpfs\nWhere=/srv/e2e\nType=tmpfs\n"
            "[Install]\nWantedBy=local-fs.target\n";
+    // A socket-activated service answering a fixed string: what --port forwards to.
+    std::ofstream(m_dir / "units/system/bcvk-e2e-echo.socket")
+        << "[Unit]\nDescription=e2e port target\n[Socket]\nListenStream=8000\nAccept=yes\n"
+           "[Install]\nWantedBy=sockets.target\n";
+    std::ofstream(m_dir / "units/system/bcvk-e2e-echo@.service")
+        << "[Unit]\nDescription=e2e port answer\n[Service]\nExecStart=/bin/echo reached-through-port\n"
+           "StandardOutput=socket\n";
     std::ofstream(m_dir / "serial.out") << "kept from before\n"; // appended to, never truncated
     run({"truncate", "-s", "64M", (m_dir / "data.raw").string()});
     run({"qemu-img", "create", "-q", "-f", "qcow2", (m_dir / "data.qcow2").string(), "32M"});
@@ -117,16 +128,38 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   EXPECT_TRUE(fs::exists(path("data.raw"))) << "the user's disk files are never removed";
 }
 
-// Isolated (the default): the guest reaches nothing, yet its sshd answers on the loopback forward.
+// Isolated (the default): the guest reaches nothing, yet its sshd answers on the loopback forward
+// and --port forwards reach a guest service. Also: a share at a guest path of its own, and the
+// image's kargs.d arguments ahead of the user's.
 TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
   LoopbackServer server;
+  const unsigned forwarded = bcvk::pick_loopback_port();
   const std::string probe =
+      "echo CMDLINE=$(cat /proc/cmdline); echo WORKSPACE=$(cat /workspace/config.txt); "
+      "echo WORKSPACE_MOUNT=$(findmnt -n -o FSTYPE /workspace)-$(findmnt -n -o OPTIONS /workspace | cut -d, -f1); "
       "echo STREAMED=before-the-wait; sleep 40; r=$(timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/" +
       std::to_string(server.port()) + "; cat <&3' 2>&1) && echo NET=reached || echo NET=blocked";
-  Background vm({"ephemeral", "run", "--rm", "--name", "e2e-isolated", "--memory", "1G", "--execute", probe, k_image});
+  Background vm({"ephemeral", "run", "--rm", "--name", "e2e-isolated", "--memory", "1G", "--port",
+                 std::to_string(forwarded) + ":8000", "--systemd-units", path("units"), "--ro-bind",
+                 path("ro") + ":/workspace", "--karg", "bcvk.test.order=user", "--execute", probe, k_image});
   ASSERT_TRUE(eventually([] { return domain_exists("e2e-isolated"); }, 60s)) << vm.err();
   const int port = ssh_port_of("e2e-isolated");
   ASSERT_GT(port, 0) << "inspect reports no ssh_port for e2e-isolated";
+  const auto inspect = nlohmann::json::parse(bcvk_cli({"ephemeral", "inspect", "e2e-isolated"}).out);
+  ASSERT_EQ(inspect["ports"].size(), 1U) << inspect.dump();
+  EXPECT_EQ(inspect["ports"][0]["host_address"], "127.0.0.1");
+  EXPECT_EQ(inspect["ports"][0]["host_port"], forwarded);
+  EXPECT_EQ(inspect["ports"][0]["guest_port"], 8000);
+  EXPECT_EQ(inspect["ports"][0]["protocol"], "tcp");
+  const auto taken = bcvk_cli(
+      {"ephemeral", "run", "--rm", "--name", "e2e-port-taken", "--port", std::to_string(forwarded) + ":80", k_image});
+  EXPECT_EQ(taken.status, 125);
+  EXPECT_TRUE(contains(taken.err, "host port " + std::to_string(forwarded) + " is claimed by VM e2e-isolated"))
+      << taken.err;
+  EXPECT_FALSE(domain_exists("e2e-port-taken"));
+  EXPECT_FALSE(fs::exists(state_dir() + "/instances/e2e-port-taken"));
+  EXPECT_TRUE(eventually([&] { return loopback_banner(static_cast<int>(forwarded)) == "reached-through-port"; }, 600s))
+      << "nothing answered on 127.0.0.1:" << forwarded << "; " << vm.err();
   // --execute output is streamed while the command runs: its first line arrives during the 40 s wait.
   EXPECT_TRUE(eventually([&] { return contains(vm.out(), "STREAMED=before-the-wait"); }, 600s)) << vm.err();
   EXPECT_FALSE(contains(vm.out(), "NET=")) << "the first line arrived only when the command ended";
@@ -135,6 +168,13 @@ TEST_F(Attachments, IsolatedNetworkReachesNothingButKeepsTheSshForward) {
       << "no SSH banner on 127.0.0.1:" << port;
   EXPECT_EQ(vm.wait_exit(600s), 0) << vm.err();
   EXPECT_EQ(field(vm.out(), "NET"), "blocked");
+  EXPECT_EQ(field(vm.out(), "WORKSPACE"), "read only");
+  EXPECT_EQ(field(vm.out(), "WORKSPACE_MOUNT"), "virtiofs-ro");
+  const std::string cmdline = field(vm.out(), "CMDLINE");
+  const auto image_arg = cmdline.find("bcvk.test.kargs=from-kargs-d bcvk.test.order=image");
+  EXPECT_NE(image_arg, std::string::npos) << "the image's kargs.d arguments: " << cmdline;
+  EXPECT_GT(cmdline.find("bcvk.test.order=user"), image_arg) << "the user's --karg comes last and wins: " << cmdline;
+  EXPECT_FALSE(contains(cmdline, "bcvk.test.arch=wrong")) << "a kargs.d file for another architecture applied";
   expect_nothing_left("e2e-isolated");
 }
 

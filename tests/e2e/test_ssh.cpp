@@ -70,10 +70,11 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   EXPECT_EQ(piped.status, 0) << piped.err;
   EXPECT_EQ(piped.out, "2\n") << "stdin reaches the remote command";
 
-  // -L: a host port leads to the guest's own sshd; -R: a guest port leads to a host server.
+  // -L: a host port leads to the guest's own sshd (named "localhost", which the guest resolves as
+  // real images do); -R: a guest port leads to a host server.
   const unsigned local_port = bcvk::pick_loopback_port();
   {
-    Background tunnel(ssh_args(vm, {"-L", std::to_string(local_port) + ":127.0.0.1:22", "--", "sleep 60"}));
+    Background tunnel(ssh_args(vm, {"-L", std::to_string(local_port) + ":localhost:22", "--", "sleep 60"}));
     EXPECT_TRUE(
         eventually([&] { return loopback_banner(static_cast<int>(local_port)).rfind("SSH-2.0-", 0) == 0; }, 60s))
         << tunnel.err();
@@ -151,8 +152,13 @@ TEST_F(Ssh, ReadinessTimeoutFailsClearlyAndCleansUp) {
                                    "systemd.mask=ssh.service", "--ssh-timeout", "30", k_image});
   EXPECT_EQ(r.status, 125);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_TRUE(contains(r.err, "did not come up within 30 s")) << r.err;
+  const std::string first_line = r.err.substr(0, r.err.find('\n'));
+  EXPECT_TRUE(contains(first_line, "did not come up within 30 s")) << r.err;
+  // Then what the guest itself said: its journal's last lines, safe to print.
+  EXPECT_TRUE(contains(r.err, "\nlast lines of the guest's journal:\n  ")) << r.err;
+  const auto tail = r.err.substr(r.err.find("last lines of the guest's journal:"));
+  EXPECT_LE(std::count(tail.begin(), tail.end(), '\n'), 16) << tail;
+  EXPECT_TRUE(std::none_of(r.err.begin(), r.err.end(), [](char c) { return c == '\x1b'; }));
   // The kept log has an unpredictable name (no one can prepare a link for it) and only root reads it.
   std::smatch m;
   const std::regex kept_re(fs::temp_directory_path().string() + "/bcvk-console-" + vm + "-[A-Za-z0-9]{6}\\.log");

@@ -2,11 +2,13 @@
 // the image and turned into kernel arguments or a refusal before boot.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "bcvk/host/image_facts.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/initrd_addon.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/sshd_config.hpp"
 
@@ -196,4 +198,58 @@ TEST_F(ImageFacts, RootLoginForbiddenInADropInIsRefused) {
   EXPECT_NE(message.find("--execute"), std::string::npos) << message;
   write("etc/ssh/sshd_config.d/40-allow.conf", "PermitRootLogin prohibit-password\n");
   EXPECT_NO_THROW(require_ssh_server(tree(), "img")) << "an earlier file's value wins";
+}
+
+TEST(InitrdAddon, ModulesLoadDependenciesFirstLikeModprobe) {
+  const std::string dep = "kernel/fs/fuse/fuse.ko:\n"
+                          "kernel/fs/fuse/virtiofs.ko: kernel/drivers/virtio/virtio.ko "
+                          "kernel/drivers/virtio/virtio_ring.ko kernel/fs/fuse/fuse.ko\n"
+                          "kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko\n"
+                          "kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio_pci_modern_dev.ko "
+                          "kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n"
+                          "../../../etc/evil.ko: kernel/fs/fuse/fuse.ko\n"
+                          "kernel/x/evil2.ko: /etc/shadow\n";
+  EXPECT_EQ(
+      modules_to_load(dep, k_virtiofs_modules),
+      (std::vector<std::string>{"kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
+                                "kernel/drivers/virtio/virtio_pci_modern_dev.ko", "kernel/drivers/virtio/virtio_pci.ko",
+                                "kernel/fs/fuse/fuse.ko", "kernel/fs/fuse/virtiofs.ko"}));
+  EXPECT_TRUE(modules_to_load("", k_virtiofs_modules).empty()) << "built in: nothing to load";
+  EXPECT_TRUE(modules_to_load(dep, {"evil", "evil2"}).empty()) << "paths out of the module tree are ignored";
+}
+
+TEST(InitrdAddon, NewcArchiveIsWellFormed) {
+  const std::string archive = newc_archive({{CpioEntry::Kind::directory, "d", "", 0755},
+                                            {CpioEntry::Kind::file, "d/f", "hello", 0644},
+                                            {CpioEntry::Kind::symlink, "d/l", "f", 0777}});
+  EXPECT_EQ(archive.size() % 4, 0U);
+  EXPECT_EQ(archive.substr(0, 6), "070701");
+  // Header fields: mode (2nd) and file size (7th), 8 hex digits each after the magic.
+  EXPECT_EQ(archive.substr(6 + 8, 8), "000041ED") << "directory 0755";
+  const auto file = archive.find("d/f");
+  ASSERT_NE(file, std::string::npos);
+  const std::size_t header = file - 110;
+  EXPECT_EQ(archive.substr(header + 6 + 8, 8), "000081A4") << "regular file 0644";
+  EXPECT_EQ(archive.substr(header + 6 + 6 * 8, 8), "00000005");
+  EXPECT_NE(archive.find("hello"), std::string::npos);
+  EXPECT_NE(archive.find("TRAILER!!!"), std::string::npos);
+  for (std::size_t at = 0; (at = archive.find("070701", at)) != std::string::npos; at += 6) {
+    EXPECT_EQ(at % 4, 0U) << "every header starts on a 4-byte boundary";
+  }
+}
+
+TEST(InitrdAddon, AddsOnlyFilesAndOwnDirectories) {
+  const auto entries = virtiofs_initrd_addon({{"kernel/fs/fuse/virtiofs.ko", "MOD"}});
+  for (const auto& e : entries) {
+    if (e.kind == CpioEntry::Kind::directory) {
+      // A directory entry over an existing link (/lib -> usr/lib) would replace the link.
+      EXPECT_TRUE(e.path.rfind("usr/lib/bcvk-initrd", 0) == 0 ||
+                  e.path == "usr/lib/systemd/system/sysroot.mount.requires")
+          << e.path;
+    }
+  }
+  const auto script = std::find_if(entries.begin(), entries.end(),
+                                   [](const CpioEntry& e) { return e.path.ends_with("load-virtiofs.sh"); });
+  ASSERT_NE(script, entries.end());
+  EXPECT_NE(script->data.find("for file in virtiofs.ko; do"), std::string::npos) << script->data;
 }

@@ -1,0 +1,43 @@
+#include "bcvk/host/initrd_append.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/vm/initrd_addon.hpp"
+
+namespace bcvk {
+namespace {
+
+constexpr std::size_t k_max_modules_dep = 16 * 1024 * 1024;
+constexpr std::size_t k_max_module = 64 * 1024 * 1024;
+
+} // namespace
+
+void append_virtiofs_addon(const RootedTree& image_root, const std::string& kernel_version, const std::string& initrd) {
+  const std::string module_dir = "/usr/lib/modules/" + kernel_version + "/";
+  std::vector<ModuleFile> modules;
+  if (const auto dep = image_root.read_file(module_dir + "modules.dep", LinkPolicy::confined, k_max_modules_dep)) {
+    for (const auto& path : modules_to_load(*dep, k_virtiofs_modules)) {
+      if (auto bytes = image_root.read_file(module_dir + path, LinkPolicy::confined, k_max_module)) {
+        modules.push_back({path, std::move(*bytes)});
+      }
+    }
+  }
+  const Fd fd(::open(initrd.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    throw Error("cannot open " + initrd + " to add virtiofs support: " + std::strerror(errno));
+  }
+  // The kernel reads an uncompressed archive after another one only from a 4-byte boundary of the
+  // whole initramfs; zeros before it are skipped.
+  std::string tail(static_cast<std::size_t>((4 - st.st_size % 4) % 4), '\0');
+  tail += newc_archive(virtiofs_initrd_addon(modules));
+  write_all(fd.get(), tail, initrd);
+}
+
+} // namespace bcvk

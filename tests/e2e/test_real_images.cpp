@@ -1,0 +1,97 @@
+// Images that behave like the ones users bring, built by scripts/build-test-image: SELinux,
+// cloud-init, no sshd, no root login, an initramfs without virtiofs, a UKI only.
+#include "e2e_support.hpp"
+
+using namespace bcvk::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string variant(const std::string& name) {
+  return "localhost/bcvk-test-" + name + ":latest";
+}
+
+class RealImages : public ::testing::Test {
+protected:
+  void SetUp() override { use_test_environment(); }
+};
+
+} // namespace
+
+// Refused before anything boots: a user learns at once, not after a four-minute SSH timeout.
+TEST_F(RealImages, ImagesSshCannotLogInToAreRefusedBeforeBoot) {
+  const struct {
+    std::vector<std::string> args;
+    std::string image;
+    std::string says;
+  } cases[] = {
+      {{"ephemeral", "run", "-d", "-K", "--rm", "--name", "e2e-no-sshd"}, "no-sshd", "has no SSH server (no sshd)"},
+      {{"ephemeral", "run-ssh", "--name", "e2e-no-sshd"}, "no-sshd", "has no SSH server (no sshd)"},
+      {{"ephemeral", "run", "-d", "-K", "--rm", "--name", "e2e-no-sshd"},
+       "no-root-login",
+       "PermitRootLogin no in /etc/ssh/sshd_config.d/50-no-root.conf"},
+  };
+  for (const auto& c : cases) {
+    auto args = c.args;
+    args.push_back(variant(c.image));
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = bcvk_within(120, args);
+    EXPECT_EQ(r.status, 125) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(contains(r.err, c.says)) << r.err;
+    EXPECT_TRUE(contains(r.err, "--execute")) << "names the way without SSH: " << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << "refused only after a boot";
+    expect_nothing_left("e2e-no-sshd");
+  }
+}
+
+// SELinux enforcing in the image, loaded by its kargs.d: bcvk boots it with selinux=0 (a virtiofs
+// root has no labels) and SSH works.
+TEST_F(RealImages, SelinuxImageBootsToSshWithSelinuxOff) {
+  const auto r =
+      bcvk_within(900, {"ephemeral", "run-ssh", "--name", "e2e-selinux", "--memory", "1G", variant("selinux"), "--",
+                        "echo CMDLINE=$(cat /proc/cmdline); "
+                        "echo SELINUXFS=$(test -e /sys/fs/selinux/enforce && echo present || echo absent); "
+                        "echo CONFIG=$(grep ^SELINUX= /etc/selinux/config)"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string cmdline = field(r.out, "CMDLINE");
+  EXPECT_TRUE(contains(cmdline, "security=selinux")) << "the image's kargs.d: " << cmdline;
+  EXPECT_TRUE(contains(cmdline, "selinux=0")) << cmdline;
+  EXPECT_EQ(field(r.out, "SELINUXFS"), "absent") << "SELinux is off in the guest";
+  EXPECT_EQ(field(r.out, "CONFIG"), "SELINUX=enforcing") << "the image is left as it is";
+  expect_nothing_left("e2e-selinux");
+}
+
+// cloud-init in the image: bcvk turns it off, so it never waits for a cloud's metadata service.
+TEST_F(RealImages, CloudInitImageBootsToSshWithoutWaitingForACloud) {
+  const auto r = bcvk_within(900, {"ephemeral", "run-ssh", "--name", "e2e-cloud-init", "--memory", "1G",
+                                   variant("cloud-init"), "--",
+                                   "echo CMDLINE=$(cat /proc/cmdline); "
+                                   "echo CLOUD_INIT=$(systemctl is-active cloud-init.service)"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(field(r.out, "CMDLINE"), "cloud-init=disabled")) << r.out;
+  EXPECT_EQ(field(r.out, "CLOUD_INIT"), "inactive") << r.out;
+  expect_nothing_left("e2e-cloud-init");
+}
+
+// Only a unified kernel image: bcvk boots the kernel and initramfs inside it.
+TEST_F(RealImages, UkiOnlyImageBoots) {
+  const auto r = bcvk_within(900, {"ephemeral", "run", "--rm", "--name", "e2e-uki", "--memory", "1G", "--execute",
+                                   "echo UKI_BOOT_SUCCESS; echo ROOT=$(findmnt -n -o FSTYPE /)", variant("uki")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "UKI_BOOT_SUCCESS\n")) << r.out;
+  EXPECT_EQ(field(r.out, "ROOT"), "virtiofs");
+  expect_nothing_left("e2e-uki");
+}
+
+// An initramfs made without dracut's virtiofs module: bcvk's add-on loads the image's own modules
+// and mounts the root.
+TEST_F(RealImages, InitramfsWithoutVirtiofsStillBoots) {
+  const auto r =
+      bcvk_within(900, {"ephemeral", "run", "--rm", "--name", "e2e-no-virtiofs", "--memory", "1G", "--execute",
+                        "echo ROOT=$(findmnt -n -o FSTYPE /); echo BOOTED=yes", variant("no-virtiofs-initrd")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(r.out, "BOOTED"), "yes");
+  EXPECT_EQ(field(r.out, "ROOT"), "virtiofs");
+  expect_nothing_left("e2e-no-virtiofs");
+}
