@@ -12,6 +12,7 @@
 #include "bcvk/util/log.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/util/signals.hpp"
+#include "bcvk/verbs/error_report.hpp"
 
 namespace bcvk {
 namespace {
@@ -93,9 +94,7 @@ int run(int argc, char** argv) {
     std::cerr << "bcvk: " << e.what() << "\n";
     return 128 + e.signal();
   } catch (const std::exception& e) {
-    // Messages can quote file names from an image or values from the command line: never let
-    // them send control sequences to the terminal.
-    std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
+    std::cerr << error_report(e);
     return k_exit_bcvk_error;
   }
 }

@@ -77,7 +77,7 @@ SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsig
     } catch (const Error& copy_error) {
       spdlog::warn("could not keep the console log: {}", copy_error.what());
     }
-    throw SshNotReady(message);
+    throw SshNotReady(message, e.details());
   }
 }
 

@@ -96,14 +96,9 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
   std::string last_problem = k_nothing_yet;
   std::string step;
   auto next_step = start;
-  // The failure message, with what the guest's own logs say about it.
-  const auto failure = [&check](std::string message) {
-    if (check.diagnosis) {
-      if (const std::string diagnosis = check.diagnosis(); !diagnosis.empty()) {
-        message += "\n" + diagnosis;
-      }
-    }
-    return SshNotReady(message);
+  // The failure message, with what the guest's own logs say about it as lines of their own.
+  const auto failure = [&check](const std::string& message) {
+    return SshNotReady(message, check.diagnosis ? check.diagnosis() : std::string());
   };
   auto next_attempt = start;
   auto next_liveness = start;

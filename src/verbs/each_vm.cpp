@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/verbs/error_report.hpp"
 
 namespace bcvk {
 
@@ -13,7 +14,7 @@ int for_each_vm(const std::vector<VmName>& names, const std::function<void(const
       act(vm);
       std::cout << vm.str() << std::endl;
     } catch (const Error& e) {
-      std::cerr << "bcvk: error: " << printable(e.what()) << "\n";
+      std::cerr << error_report(e);
       status = k_exit_bcvk_error;
     }
   }

@@ -28,12 +28,26 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return lines;
 }
 
-// Only printable ASCII reaches the terminal: the guest wrote this text.
+// Only printable ASCII reaches the terminal: the guest wrote this text. Its colour sequences (CSI:
+// ESC '[' parameters, one final byte) are dropped whole so the console reads as plain text; every
+// other byte outside printable ASCII becomes '?'.
 std::string printable_ascii(std::string_view text) {
   std::string out;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    out += u >= 0x20 && u < 0x7f ? c : '?';
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == 0x1b && i + 1 < text.size() && text[i + 1] == '[') {
+      std::size_t end = i + 2;
+      while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x20 &&
+             static_cast<unsigned char>(text[end]) < 0x40) {
+        ++end;
+      }
+      if (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x40 &&
+          static_cast<unsigned char>(text[end]) < 0x7f) {
+        i = end;
+        continue;
+      }
+    }
+    out += u >= 0x20 && u < 0x7f ? text[i] : '?';
   }
   return out;
 }

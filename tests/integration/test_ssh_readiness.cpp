@@ -117,6 +117,19 @@ TEST_F(Readiness, AVmThatStopsEndsTheWaitAtOnce) {
   EXPECT_EQ(why, "VM probe stopped before SSH came up; see its console log /path/to/console.log");
 }
 
+TEST_F(Readiness, WhatTheGuestSaidIsADetailOfTheFailureNotItsMessage) {
+  ReadinessCheck check = quick_check();
+  check.vm_running = [] { return false; };
+  check.diagnosis = [] { return std::string("likely cause: Kernel panic\nlast lines of the guest's console:\n  x"); };
+  try {
+    wait_for_ssh(target_on(pick_loopback_port()), check, signals);
+    ADD_FAILURE() << "no failure";
+  } catch (const SshNotReady& e) {
+    EXPECT_EQ(std::string(e.what()), "VM probe stopped before SSH came up; see its console log /path/to/console.log");
+    EXPECT_EQ(e.details(), "likely cause: Kernel panic\nlast lines of the guest's console:\n  x");
+  }
+}
+
 TEST_F(Readiness, ATerminationSignalInterruptsTheWait) {
   ReadinessCheck check = quick_check();
   check.timeout = std::chrono::seconds(600);

@@ -25,8 +25,10 @@ TEST(BootProgress, TheLatestSystemdStepWins) {
                              "Something With A Long Description...\n",
                              40),
             "starting a-very-long-unit-name-that-g...");
-  EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b[31mevil\x07.\n"), "started ?[31mevil?")
-      << "the guest's control characters never reach the terminal";
+  EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b[31mevil\x07.\n"), "started evil?")
+      << "the guest's control characters never reach the terminal; its colours are dropped";
+  EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b]0;title\x07 \x1b[1\x1b[2J.\n"), "started ?]0;title? ?[1")
+      << "only complete colour sequences are dropped; any other escape is shown harmless";
 }
 
 TEST(BootProgress, TailKeepsTheLastNonEmptyLinesIndented) {

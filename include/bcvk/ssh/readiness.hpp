@@ -25,7 +25,7 @@ struct ReadinessCheck {
   std::function<bool()> vm_running;       // polled; a VM that stops ends the wait at once
   std::string console_log;                // named in the failure message
   std::function<std::string()> progress;  // what the guest is doing, shown beside the spinner
-  std::function<std::string()> diagnosis; // appended to the failure message (lines of its own)
+  std::function<std::string()> diagnosis; // the failure's details: lines after its message
 };
 
 // Opens connections every ~0.2 s (several may wait for a banner at once, so a slow first answer is
