@@ -7,6 +7,7 @@
 #include "bcvk/vm/kernel_cmdline.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <charconv>
 #include <set>
@@ -133,22 +134,38 @@ void check_guest_mount_path(const std::string& option, const std::string& path) 
     }
   }
   std::size_t start = 1;
-  while (start <= path.size()) {
+  while (start <= path.size() && path != "/") {
     const auto slash = std::min(path.find('/', start), path.size());
     const std::string component = path.substr(start, slash - start);
     if (component.empty() || component == "." || component == "..") {
-      refuse(path == "/" ? "is the guest's root file system: mount the share below it, e.g. /workspace"
-                         : "is not normalised (empty, '.' or '..' component): write it as /a/b");
+      std::string normal = std::filesystem::path(path).lexically_normal().string();
+      while (normal.size() > 1 && normal.back() == '/') {
+        normal.pop_back();
+      }
+      if (normal == "/") {
+        break; // refused below as the root itself
+      }
+      refuse("is not normalised (empty, '.' or '..' component): write it as " + normal);
     }
     start = slash + 1;
   }
+  if (path == "/" || std::filesystem::path(path).lexically_normal() == "/") {
+    refuse("is the guest's root file system: mount the share below it, e.g. /workspace");
+  }
+  if (path.rfind("/run/virtiofs-mnt-", 0) == 0) {
+    refuse("is where bcvk mounts shares given a NAME: pick a path outside /run/virtiofs-mnt-*");
+  }
   // The guest's own system lives there: a share over it would hide or replace the image's files.
-  static const char* const k_system_dirs[] = {"/usr", "/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/sysroot"};
+  // Below /run (a tmpfs of the guest's) only /run itself is refused.
+  static const char* const k_system_dirs[] = {"/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/sysroot"};
   for (const std::string dir : k_system_dirs) {
-    const bool inside = path == dir || path.rfind(dir + "/", 0) == 0;
-    if (inside && (dir != "/run" || path == dir || path.rfind("/run/virtiofs-mnt-", 0) == 0)) {
+    if (path == dir || path.rfind(dir + "/", 0) == 0) {
       refuse("is inside " + dir + ", which the guest's own system needs: mount the share elsewhere, e.g. /workspace");
     }
+  }
+  if (path == "/run") {
+    refuse("is the guest's runtime directory, which its own system needs: mount the share elsewhere, e.g. "
+           "/workspace");
   }
 }
 
