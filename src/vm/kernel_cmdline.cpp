@@ -1,6 +1,7 @@
 #include "bcvk/vm/kernel_cmdline.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace bcvk {
 namespace {
@@ -45,17 +46,34 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline) {
 }
 
 std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFacts& image) {
-  const auto user_sets = [&config](std::initializer_list<std::string_view> keys) {
-    return std::any_of(config.kargs.begin(), config.kargs.end(), [&keys](const std::string& arg) {
-      const std::string_view key = std::string_view(arg).substr(0, arg.find('='));
-      return std::find(keys.begin(), keys.end(), key) != keys.end();
-    });
+  const auto has_key = [](const std::string& arg, const auto& keys) {
+    const std::string_view key = std::string_view(arg).substr(0, arg.find('='));
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
   };
-  std::vector<std::string> args = image.kargs;
-  if (image.selinux && !user_sets({"selinux", "enforcing"})) {
-    args.emplace_back("selinux=0");
+  const auto any_sets = [&has_key](const std::vector<std::string>& args, const auto& keys) {
+    return std::any_of(args.begin(), args.end(), [&](const std::string& arg) { return has_key(arg, keys); });
+  };
+  static constexpr std::array<std::string_view, 2> k_selinux_keys{"selinux", "enforcing"};
+  static constexpr std::array<std::string_view, 4> k_cloud_init_keys{"cloud-init", "ds", "ci.ds", "ci.datasource"};
+  // A virtiofs root carries no SELinux labels: an enforcing guest denies its own services. selinux=0
+  // turns SELinux off where the kernel honours it (Fedora, CentOS, RHEL); where the kernel was built
+  // without that switch (Debian) it is ignored, and enforcing=0 makes SELinux permissive instead
+  // (libselinux reads the first enforcing= it finds, so the image's own is left out). Only the user's
+  // own selinux=/enforcing= arguments replace this.
+  const bool selinux_off = image.selinux && !any_sets(config.kargs, k_selinux_keys);
+  std::vector<std::string> args;
+  for (const auto& arg : image.kargs) {
+    if (!(selinux_off && has_key(arg, k_selinux_keys))) {
+      args.push_back(arg);
+    }
   }
-  if (image.cloud_init && !user_sets({"cloud-init", "ds", "ci.ds", "ci.datasource"})) {
+  if (selinux_off) {
+    args.emplace_back("selinux=0");
+    args.emplace_back("enforcing=0");
+  }
+  // cloud-init would wait for a cloud's metadata service: off, or the image's own NoCloud seed,
+  // unless the user or the image chose a datasource.
+  if (image.cloud_init && !any_sets(config.kargs, k_cloud_init_keys) && !any_sets(image.kargs, k_cloud_init_keys)) {
     args.emplace_back(image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
   }
   args.insert(args.end(), config.kargs.begin(), config.kargs.end());

@@ -89,16 +89,31 @@ TEST(GuestKargs, ImageFirstThenDefaultsThenTheUsersOwn) {
   EXPECT_EQ(guest_kargs(config, image), (std::vector<std::string>{"console=tty0", "mitigations=off", "quiet"}));
   image.selinux = true;
   image.cloud_init = true;
-  EXPECT_EQ(guest_kargs(config, image),
-            (std::vector<std::string>{"console=tty0", "mitigations=off", "selinux=0", "cloud-init=disabled", "quiet"}));
+  EXPECT_EQ(guest_kargs(config, image), (std::vector<std::string>{"console=tty0", "mitigations=off", "selinux=0",
+                                                                  "enforcing=0", "cloud-init=disabled", "quiet"}));
   image.cloud_init_seed = true;
-  EXPECT_EQ(guest_kargs(config, image)[3], "ds=nocloud") << "the image's own seed is used, no cloud is waited for";
+  EXPECT_EQ(guest_kargs(config, image)[4], "ds=nocloud") << "the image's own seed is used, no cloud is waited for";
   config.kargs = {"enforcing=0", "ds=None"};
   EXPECT_EQ(guest_kargs(config, image),
             (std::vector<std::string>{"console=tty0", "mitigations=off", "enforcing=0", "ds=None"}))
       << "the user's own selinux/enforcing/cloud-init arguments replace bcvk's defaults";
   config.kargs = {"selinuxfoo=1"};
   EXPECT_EQ(guest_kargs(config, image)[2], "selinux=0") << "only the exact key counts";
+}
+
+TEST(GuestKargs, TheImagesOwnEnforcingGivesWayToBcvksDefaultButItsDatasourceStays) {
+  RunConfig config;
+  ImageBootFacts image;
+  image.selinux = true;
+  image.cloud_init = true;
+  image.kargs = {"security=selinux", "enforcing=1", "selinux=1", "ds=nocloud;s=/var/seed/"};
+  EXPECT_EQ(guest_kargs(config, image),
+            (std::vector<std::string>{"security=selinux", "ds=nocloud;s=/var/seed/", "selinux=0", "enforcing=0"}))
+      << "the image's enforcing=1 would win in libselinux (first one found), so it is left out";
+  config.kargs = {"enforcing=1"};
+  EXPECT_EQ(guest_kargs(config, image), (std::vector<std::string>{"security=selinux", "enforcing=1", "selinux=1",
+                                                                  "ds=nocloud;s=/var/seed/", "enforcing=1"}))
+      << "with the user's own choice the image's arguments stay as they are";
 }
 
 TEST(SshdSetting, FirstValueWinsAcrossIncludesAndMatchIsConditional) {
