@@ -1,18 +1,52 @@
 #include "bcvk/host/image_facts.hpp"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/names.hpp"
 #include "bcvk/vm/sshd_config.hpp"
+
+namespace fs = std::filesystem;
 
 namespace bcvk {
 namespace {
 
 // Configuration files are small; a huge one is not a configuration file.
 constexpr std::size_t k_max_config_file = 256 * 1024;
+
+// What one question about the image may read, in files and bytes: an image could otherwise make
+// bcvk read without end (a million links to one file, Includes that fan out).
+struct ReadBudget {
+  std::size_t files;
+  std::size_t bytes;
+  const char* what; // for the error: "kargs.d", "sshd configuration"
+
+  void open_one(const std::string& path) {
+    if (files == 0) {
+      exceeded(path);
+    }
+    --files;
+  }
+  void read(const std::string& path, std::size_t size) {
+    if (size > bytes) {
+      exceeded(path);
+    }
+    bytes -= size;
+  }
+  [[noreturn]] void exceeded(const std::string& path) const {
+    throw Error("the image's " + std::string(what) + " is larger than bcvk reads (at " + printable(path) +
+                "): keep it to a few small files");
+  }
+};
 
 bool exists(const RootedTree& root, const std::string& path) {
   return root.kind_of(path, LinkPolicy::confined).has_value();
@@ -33,7 +67,8 @@ std::string dir_of(const std::string& path) {
 }
 
 // The regular files in `dir` whose names match `pattern`, sorted by name, with their text.
-std::vector<ConfigFile> matching_files(const RootedTree& root, const std::string& dir, const std::string& pattern) {
+std::vector<ConfigFile> matching_files(const RootedTree& root, const std::string& dir, const std::string& pattern,
+                                       ReadBudget& budget) {
   std::vector<ConfigFile> files;
   for (const auto& entry : root.list(dir, LinkPolicy::confined)) {
     if (::fnmatch(pattern.c_str(), entry.name.c_str(), FNM_PERIOD) != 0) {
@@ -43,7 +78,9 @@ std::vector<ConfigFile> matching_files(const RootedTree& root, const std::string
     if (root.kind_of(path, LinkPolicy::confined) != TreeEntry::Kind::file) {
       continue;
     }
+    budget.open_one(path);
     if (auto text = root.read_file(path, LinkPolicy::confined, k_max_config_file)) {
+      budget.read(path, text->size());
       files.push_back({path, std::move(*text)});
     }
   }
@@ -68,11 +105,12 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
   ImageBootFacts facts;
   const std::string arch = bootc_architecture();
   try {
-    for (const auto& file : matching_files(root, k_kargs_dir, "*.toml")) {
+    ReadBudget budget{64, 1024 * 1024, "kargs.d"};
+    for (const auto& file : matching_files(root, k_kargs_dir, "*.toml", budget)) {
       for (auto& arg : kargs_from_toml(file.path, file.text, arch)) {
-        if (is_bcvk_owned_karg(arg)) {
-          spdlog::warn("image {}: ignoring '{}' from {}: bcvk boots the image's root over virtiofs", image, arg,
-                       file.path);
+        if (const auto why = why_image_karg_is_ignored(arg)) {
+          spdlog::warn("image {}: ignoring '{}' from {}: {}", printable(image), printable(arg), printable(file.path),
+                       *why);
           continue;
         }
         facts.kargs.push_back(std::move(arg));
@@ -88,6 +126,50 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
     facts.cloud_init_seed = facts.cloud_init_seed || (facts.cloud_init && entry.name.rfind("nocloud", 0) == 0);
   }
   return facts;
+}
+
+void check_guest_mount_points(const RootedTree& image_root, const std::vector<BindSpec>& binds) {
+  for (const auto& bind : binds) {
+    if (bind.guest_path.empty()) {
+      continue;
+    }
+    const std::string option = bind.read_only ? "--ro-bind" : "--bind";
+    // Paths were checked normalised and absolute: every component is a plain name.
+    std::string prefix;
+    for (std::size_t start = 1; start <= bind.guest_path.size();) {
+      const auto slash = std::min(bind.guest_path.find('/', start), bind.guest_path.size());
+      prefix = bind.guest_path.substr(0, slash);
+      start = slash + 1;
+      const auto fd = image_root.open_at(prefix, O_PATH | O_NOFOLLOW, LinkPolicy::confined);
+      if (!fd) {
+        break; // missing: systemd creates it, and everything below it
+      }
+      struct stat st {};
+      if (::fstat(fd->get(), &st) != 0 || S_ISDIR(st.st_mode)) {
+        continue;
+      }
+      if (!S_ISLNK(st.st_mode)) {
+        throw UsageError(option + ": guest path '" + bind.guest_path + "' goes through " + prefix +
+                         ", which is not a directory in the image: mount the share elsewhere, e.g. /workspace");
+      }
+      char target[4096];
+      const ssize_t n = ::readlinkat(fd->get(), "", target, sizeof target - 1);
+      const std::string to = n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+      std::string hint = "mount the share elsewhere, e.g. /workspace";
+      if (!to.empty() && to.find_first_of("\n\r") == std::string::npos) {
+        const fs::path base = to.front() == '/' ? fs::path(to) : fs::path(dir_of(prefix)) / to;
+        const std::string rest = start < bind.guest_path.size() ? bind.guest_path.substr(start) : "";
+        std::string led_to = (base / rest).lexically_normal().string();
+        while (led_to.size() > 1 && led_to.back() == '/') {
+          led_to.pop_back();
+        }
+        hint = "use the path it leads to, " + printable(led_to);
+      }
+      throw UsageError(option + ": guest path '" + bind.guest_path + "' goes through " + prefix +
+                       ", a symbolic link in the image (to " + printable(to) + "), and systemd does not mount over " +
+                       "a link: " + hint);
+    }
+  }
 }
 
 void require_ssh_server(const RootedTree& root, const std::string& image) {
@@ -106,8 +188,9 @@ void require_ssh_server(const RootedTree& root, const std::string& image) {
   if (!main) {
     return; // sshd's defaults allow a key login as root
   }
-  const IncludeExpander expand = [&root](const std::string& pattern) {
-    return matching_files(root, dir_of(pattern), pattern.substr(pattern.rfind('/') + 1));
+  ReadBudget budget{128, 1024 * 1024, "sshd configuration"};
+  const IncludeExpander expand = [&root, &budget](const std::string& pattern) {
+    return matching_files(root, dir_of(pattern), pattern.substr(pattern.rfind('/') + 1), budget);
   };
   const auto setting = sshd_setting("PermitRootLogin", {"/etc/ssh/sshd_config", *main}, expand);
   if (setting && forbids_root_key_login(setting->value)) {

@@ -13,8 +13,11 @@
 namespace bcvk {
 namespace {
 
+// A modules.dep of every module of a distribution kernel is about 1 MiB; a module a few MiB. The
+// add-on is held in memory and appended to every instance's initramfs, so it stays small.
 constexpr std::size_t k_max_modules_dep = 16 * 1024 * 1024;
-constexpr std::size_t k_max_module = 64 * 1024 * 1024;
+constexpr std::size_t k_max_module = 16 * 1024 * 1024;
+constexpr std::size_t k_max_addon_bytes = 48 * 1024 * 1024;
 
 } // namespace
 
@@ -22,8 +25,14 @@ void append_virtiofs_addon(const RootedTree& image_root, const std::string& kern
   const std::string module_dir = "/usr/lib/modules/" + kernel_version + "/";
   std::vector<ModuleFile> modules;
   if (const auto dep = image_root.read_file(module_dir + "modules.dep", LinkPolicy::confined, k_max_modules_dep)) {
+    std::size_t total = 0;
     for (const auto& path : modules_to_load(*dep, k_virtiofs_modules)) {
       if (auto bytes = image_root.read_file(module_dir + path, LinkPolicy::confined, k_max_module)) {
+        total += bytes->size();
+        if (total > k_max_addon_bytes) {
+          throw Error("the modules a virtiofs root needs take more than " + std::to_string(k_max_addon_bytes >> 20) +
+                      " MiB in the image" + ": bcvk will not copy that into the VM's initramfs");
+        }
         modules.push_back({path, std::move(*bytes)});
       }
     }

@@ -187,6 +187,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image);
+  check_guest_mount_points(image_tree, config.binds);
   if (config.ssh_keygen) {
     require_ssh_server(image_tree, config.image);
   }

@@ -212,15 +212,23 @@ std::optional<Fd> RootedTree::open_or_missing(const std::string& path, int flags
 
 std::optional<std::string> RootedTree::read_file(const std::string& path, LinkPolicy policy,
                                                  std::size_t max_bytes) const {
-  auto fd = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
-  if (!fd) {
+  // Looked at before it is opened for reading: an image can carry device nodes, and opening one
+  // (a watchdog, a tape) acts on the host.
+  auto where = open_at(path, O_PATH, policy);
+  if (!where) {
     return std::nullopt;
   }
   struct stat st {};
-  if (::fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(where->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw Error(shown(path) + " is not a regular file");
   }
-  return read_all(fd->get(), max_bytes, shown(path));
+  // Reopened through the descriptor just checked, so the file read is the one examined.
+  const std::string self = "/proc/self/fd/" + std::to_string(where->get());
+  const Fd fd(::open(self.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) {
+    throw Error("cannot open " + shown(path) + ": " + std::strerror(errno));
+  }
+  return read_all(fd.get(), max_bytes, shown(path));
 }
 
 std::vector<TreeEntry> RootedTree::list(const std::string& path, LinkPolicy policy) const {

@@ -28,18 +28,6 @@ std::vector<std::string> string_array(const std::string& file, const toml::table
   return out;
 }
 
-void check_image_karg(const std::string& file, const std::string& arg) {
-  const bool control = std::any_of(arg.begin(), arg.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-  if (arg.empty() || control || split_kernel_cmdline(quote_karg(arg)).size() != 1 ||
-      std::count(arg.begin(), arg.end(), '"') % 2 != 0) {
-    throw Error(file + ": invalid kernel argument '" + printable(arg) +
-                "': each entry of 'kargs' must be one argument without control characters");
-  }
-}
-
 } // namespace
 
 std::vector<std::string> kargs_from_toml(const std::string& file, const std::string& text, const std::string& arch) {
@@ -62,14 +50,20 @@ std::vector<std::string> kargs_from_toml(const std::string& file, const std::str
   }
   auto kargs = string_array(file, table, "kargs");
   for (const auto& arg : kargs) {
-    check_image_karg(file, arg);
+    check_kernel_argument(file, arg);
   }
   return kargs;
 }
 
-bool is_bcvk_owned_karg(const std::string& arg) {
+std::optional<std::string> why_image_karg_is_ignored(const std::string& arg) {
   const std::string key = arg.substr(0, arg.find('='));
-  return key == "root" || key == "rootfstype" || key == "rootflags";
+  if (key == "root" || key == "rootfstype" || key == "rootflags") {
+    return "bcvk boots the image's root over virtiofs";
+  }
+  if (arg == "--") {
+    return "it would hand bcvk's own arguments after it to init";
+  }
+  return std::nullopt;
 }
 
 } // namespace bcvk

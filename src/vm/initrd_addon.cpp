@@ -1,5 +1,7 @@
 #include "bcvk/vm/initrd_addon.hpp"
 
+#include "bcvk/util/error.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -129,8 +131,14 @@ std::vector<std::string> modules_to_load(const std::string& modules_dep, const s
       entries.emplace_back(path, std::move(dep_paths));
     }
   }
+  // virtio_pci and virtiofs need a handful of modules; an image that lists more is refused rather
+  // than copied into every instance.
   const auto add = [&order](const std::string& path) {
     if (std::find(order.begin(), order.end(), path) == order.end()) {
+      if (order.size() == k_max_addon_modules) {
+        throw Error("the image's modules.dep lists more than " + std::to_string(k_max_addon_modules) +
+                    " modules for a virtiofs root: rebuild its modules.dep with depmod");
+      }
       order.push_back(path);
     }
   };
@@ -178,12 +186,17 @@ std::vector<CpioEntry> virtiofs_initrd_addon(const std::vector<ModuleFile>& modu
   entries.push_back({Kind::directory, "usr/lib/systemd/system/sysroot.mount.requires", "", 0755});
   entries.push_back({Kind::symlink, "usr/lib/systemd/system/sysroot.mount.requires/bcvk-virtiofs-root.service",
                      "../bcvk-virtiofs-root.service", 0777});
-  // dracut refuses a root it has no module for before systemd mounts it; /lib/dracut/hooks is
-  // where dracut looks, whether /lib is a directory or a link to usr/lib.
-  entries.push_back({Kind::file, "lib/dracut/hooks/cmdline/95-bcvk-virtiofs.sh",
-                     "# Written by bcvk: a virtiofs root is mounted by sysroot.mount.\n"
-                     "[ \"$fstype\" = virtiofs ] && rootok=1\n",
-                     0644});
+  // dracut refuses a root it has no module for before systemd mounts it. Its hooks live in
+  // /lib/dracut/hooks (dracut up to 059, whether /lib is a directory or a link to usr/lib) or in
+  // /var/lib/dracut/hooks (dracut-ng): the hook goes to both. The kernel skips a file whose
+  // directory is missing, so the copy for the other dracut is not even created; no directory entry
+  // is added for them, as one would replace a link of the same name.
+  for (const char* hooks : {"lib/dracut/hooks", "var/lib/dracut/hooks"}) {
+    entries.push_back({Kind::file, std::string(hooks) + "/cmdline/95-bcvk-virtiofs.sh",
+                       "# Written by bcvk: a virtiofs root is mounted by sysroot.mount.\n"
+                       "[ \"$fstype\" = virtiofs ] && rootok=1\n",
+                       0644});
+  }
   return entries;
 }
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/names.hpp"
+
 namespace bcvk {
 namespace {
 
@@ -43,6 +46,17 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline) {
     args.push_back(cmdline.substr(start, i - start));
   }
   return args;
+}
+
+void check_kernel_argument(const std::string& source, const std::string& arg) {
+  check_plain_text(source, "kernel argument", arg);
+  if (split_kernel_cmdline(quote_karg(arg)).size() != 1) {
+    throw UsageError(source + ": invalid kernel argument '" + printable(arg) + "': give one non-empty argument");
+  }
+  if (std::count(arg.begin(), arg.end(), '"') % 2 != 0) {
+    throw UsageError(source + ": kernel argument '" + printable(arg) +
+                     "' has an unbalanced double quote: quote a value as KEY=\"VALUE\"");
+  }
 }
 
 std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFacts& image) {

@@ -5,6 +5,7 @@
 #include "bcvk/vm/names.hpp"
 #include "bcvk/util/size.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
+#include "bcvk/vm/guest_files.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -87,19 +88,6 @@ void check_image_reference(const std::string& image) {
   }
 }
 
-void check_karg(const std::string& karg) {
-  check_plain_text("--karg", "kernel argument", karg);
-  const auto parts = split_kernel_cmdline(quote_karg(karg));
-  if (parts.size() != 1) {
-    throw UsageError("--karg: invalid kernel argument '" + printable(karg) +
-                     "': give one non-empty argument per --karg");
-  }
-  if (std::count(karg.begin(), karg.end(), '"') % 2 != 0) {
-    throw UsageError("--karg: kernel argument '" + printable(karg) +
-                     "' has an unbalanced double quote: quote a value as KEY=\"VALUE\"");
-  }
-}
-
 } // namespace
 
 KeyValue parse_key_value(const std::string& option, const std::string& text) {
@@ -162,6 +150,10 @@ void check_guest_mount_path(const std::string& option, const std::string& path) 
     if (path == dir || path.rfind(dir + "/", 0) == 0) {
       refuse("is inside " + dir + ", which the guest's own system needs: mount the share elsewhere, e.g. /workspace");
     }
+  }
+  // The mount unit is named after the escaped path, and a unit name has at most 255 bytes.
+  if (systemd_escape_path(path).size() + std::string_view(".mount").size() > 255) {
+    refuse("is too long for the name of its mount unit: pick a shorter path");
   }
   if (path == "/run") {
     refuse("is the guest's runtime directory, which its own system needs: mount the share elsewhere, e.g. "
@@ -354,21 +346,23 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     config.execute.push_back(command);
   }
   config.debug_entrypoint = options.debug_entrypoint;
+  std::vector<std::pair<std::string, BindSpec>> binds; // with the option that gave each
+  for (const auto& bind : options.binds) {
+    binds.emplace_back("--bind", parse_bind("--bind", bind, false));
+  }
+  for (const auto& bind : options.ro_binds) {
+    binds.emplace_back("--ro-bind", parse_bind("--ro-bind", bind, true));
+  }
+  // Names the user gave (or a host path's base name) first; a share at a guest path is named after
+  // that path, with a suffix that keeps it apart from all of those rather than refusing a name the
+  // user never gave.
   std::set<std::string> mount_names;
-  std::set<std::string> guest_paths;
-  const auto add_bind = [&](const std::string& option, const std::string& text, bool read_only) {
-    auto spec = parse_bind(option, text, read_only);
+  if (options.bind_storage_ro) {
+    mount_names.insert("hoststorage");
+  }
+  for (const auto& [option, spec] : binds) {
     if (!spec.guest_path.empty()) {
-      // Named after its guest path: pick a suffix rather than refuse a name the user never gave.
-      const std::string base = spec.name;
-      for (int n = 2; mount_names.count(spec.name) != 0 || (spec.name == "hoststorage" && options.bind_storage_ro);
-           ++n) {
-        spec.name = base + "-" + std::to_string(n);
-      }
-      if (!guest_paths.insert(spec.guest_path).second) {
-        throw UsageError(option + ": guest path '" + spec.guest_path +
-                         "' is used twice: mount each share at its own path");
-      }
+      continue;
     }
     if (spec.name == "hoststorage" && options.bind_storage_ro) {
       throw UsageError(option + ": the mount name 'hoststorage' is taken by --bind-storage-ro: pick another NAME");
@@ -377,13 +371,24 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
       throw UsageError(option + ": mount name '" + spec.name +
                        "' is used twice: give each bind a distinct NAME as HOST_PATH:NAME");
     }
-    config.binds.push_back(std::move(spec));
-  };
-  for (const auto& bind : options.binds) {
-    add_bind("--bind", bind, false);
   }
-  for (const auto& bind : options.ro_binds) {
-    add_bind("--ro-bind", bind, true);
+  std::set<std::string> guest_paths;
+  for (auto& [option, spec] : binds) {
+    if (spec.guest_path.empty()) {
+      continue;
+    }
+    if (!guest_paths.insert(spec.guest_path).second) {
+      throw UsageError(option + ": guest path '" + spec.guest_path +
+                       "' is used twice: mount each share at its own path");
+    }
+    const std::string base = spec.name;
+    for (int n = 2; mount_names.count(spec.name) != 0; ++n) {
+      spec.name = base + "-" + std::to_string(n);
+    }
+    mount_names.insert(spec.name);
+  }
+  for (auto& [option, spec] : binds) {
+    config.binds.push_back(std::move(spec));
   }
   if (!options.systemd_units.empty()) {
     check_plain_text("--systemd-units", "path", options.systemd_units);
@@ -411,7 +416,7 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     config.serial_outputs.push_back(std::move(spec));
   }
   for (const auto& karg : options.kargs) {
-    check_karg(karg);
+    check_kernel_argument("--karg", karg);
     config.kargs.push_back(karg);
   }
   if (const auto length = kernel_cmdline(config.kargs).size(); length > k_max_kernel_cmdline) {

@@ -69,6 +69,9 @@ std::optional<SshdSetting> find_in(const std::string& keyword, const ConfigFile&
     }
     if (key == "include") {
       for (std::size_t i = 1; i < words.size(); ++i) {
+        if (words[i].empty()) {
+          continue; // Include "" names nothing
+        }
         const std::string pattern = words[i].front() == '/' ? words[i] : "/etc/ssh/" + words[i];
         for (const auto& included : expand(pattern)) {
           if (auto found = find_in(keyword, included, expand, depth + 1)) {

@@ -71,8 +71,9 @@ TEST(KargsFromToml, MalformedFilesAreNamed) {
       {"kargs = [1, 2]\n", "10-x.toml: every entry of 'kargs' must be a string"},
       {"karg = [\"quiet\"]\n", "10-x.toml: no 'kargs' array"},
       {"kargs = [\"\"]\n", "invalid kernel argument ''"},
-      {"kargs = [\"a\\nb\"]\n", "invalid kernel argument 'a\\x0ab'"},
-      {"kargs = [\"x=\\\"y\"]\n", "invalid kernel argument"},
+      {"kargs = [\"a\\nb\"]\n", "10-x.toml: kernel argument 'a\\x0ab' contains a control character (0x0a)"},
+      {"kargs = [\"a\\u009bb\"]\n", "contains a control character (U+009b)"},
+      {"kargs = [\"x=\\\"y\"]\n", "10-x.toml: kernel argument 'x=\"y' has an unbalanced double quote"},
       {"kargs = [\"q\"]\nmatch-architectures = \"x86_64\"\n", "'match-architectures' must be an array"},
   };
   for (const auto& [text, fragment] : bad) {
@@ -233,6 +234,28 @@ TEST(InitrdAddon, ModulesLoadDependenciesFirstLikeModprobe) {
   EXPECT_TRUE(modules_to_load(dep, {"evil", "evil2"}).empty()) << "paths out of the module tree are ignored";
 }
 
+TEST(InitrdAddon, AnImageListingEndlessDependenciesIsRefused) {
+  std::string dep = "kernel/fs/fuse/virtiofs.ko:";
+  for (int i = 0; i < 100000; ++i) {
+    dep += " kernel/m" + std::to_string(i) + ".ko";
+  }
+  try {
+    modules_to_load(dep + "\n", k_virtiofs_modules);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lists more than 32 modules"), std::string::npos) << e.what();
+  }
+}
+
+TEST(InitrdAddon, TheCmdlineHookGoesWhereEitherDracutLooks) {
+  const auto entries = virtiofs_initrd_addon({});
+  for (const char* path :
+       {"lib/dracut/hooks/cmdline/95-bcvk-virtiofs.sh", "var/lib/dracut/hooks/cmdline/95-bcvk-virtiofs.sh"}) {
+    EXPECT_TRUE(std::any_of(entries.begin(), entries.end(), [&](const CpioEntry& e) { return e.path == path; }))
+        << path;
+  }
+}
+
 TEST(InitrdAddon, NewcArchiveIsWellFormed) {
   const std::string archive = newc_archive({{CpioEntry::Kind::directory, "d", "", 0755},
                                             {CpioEntry::Kind::file, "d/f", "hello", 0644},
@@ -267,4 +290,52 @@ TEST(InitrdAddon, AddsOnlyFilesAndOwnDirectories) {
                                    [](const CpioEntry& e) { return e.path.ends_with("load-virtiofs.sh"); });
   ASSERT_NE(script, entries.end());
   EXPECT_NE(script->data.find("for file in virtiofs.ko; do"), std::string::npos) << script->data;
+}
+
+TEST_F(ImageFacts, ADoubleDashFromTheImageIsDroppedSoBcvksArgumentsStayTheKernels) {
+  write("usr/lib/bootc/kargs.d/10-a.toml", "kargs = [\"a=1\", \"--\", \"b=2\"]\n");
+  EXPECT_EQ(read_image_boot_facts(tree(), "img").kargs, (std::vector<std::string>{"a=1", "b=2"}));
+}
+
+TEST_F(ImageFacts, AnImageCannotMakeBcvkReadWithoutEnd) {
+  // A fan-out of Includes: every file includes every file, 4 levels deep, 20 files.
+  give_sshd();
+  std::string fan;
+  for (int i = 0; i < 20; ++i) {
+    fan += "Include /etc/ssh/fan/*.conf\n";
+  }
+  for (int i = 0; i < 20; ++i) {
+    write("etc/ssh/fan/" + std::to_string(i) + ".conf", fan);
+  }
+  write("etc/ssh/sshd_config", fan + "Include \"\"\n");
+  EXPECT_NE(error_of([&] { require_ssh_server(tree(), "img"); }).find("sshd configuration is larger than bcvk reads"),
+            std::string::npos);
+  // Many kargs.d files (links to one are as cheap to make as the files themselves).
+  write("usr/lib/bootc/kargs.d/00.toml", "kargs = [\"a=1\"]\n");
+  for (int i = 1; i < 100; ++i) {
+    link("usr/lib/bootc/kargs.d/" + std::to_string(i) + ".toml", "00.toml");
+  }
+  EXPECT_NE(error_of([&] { read_image_boot_facts(tree(), "img"); }).find("kargs.d is larger than bcvk reads"),
+            std::string::npos);
+}
+
+TEST_F(ImageFacts, GuestMountPointsThroughALinkOrAFileAreRefusedNamingTheTarget) {
+  fs::create_directories(m_root / "var/home");
+  link("home", "var/home");
+  link("opt", "/var/opt");
+  write("etc2", "a file");
+  const auto message = [&](const std::string& guest_path) {
+    return error_of([&] { check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, guest_path}}); });
+  };
+  EXPECT_NE(message("/home/u/code")
+                .find("--bind: guest path '/home/u/code' goes through /home, a symbolic link in "
+                      "the image (to var/home), and systemd does not mount over a link: use the "
+                      "path it leads to, /var/home/u/code"),
+            std::string::npos)
+      << message("/home/u/code");
+  EXPECT_NE(message("/opt").find("use the path it leads to, /var/opt"), std::string::npos) << message("/opt");
+  EXPECT_NE(message("/etc2/x").find("which is not a directory in the image"), std::string::npos);
+  EXPECT_NO_THROW(check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, "/var/home/u"}}));
+  EXPECT_NO_THROW(check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, "/workspace/deep"}}));
+  EXPECT_NO_THROW(check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, ""}})) << "a NAME share";
 }

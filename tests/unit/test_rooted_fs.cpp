@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 
 using namespace bcvk;
@@ -100,6 +103,29 @@ TEST_F(Tree, ReadsFollowLinksOnlyInsideTheTree) {
   fs::create_symlink("real", m_root / "etc/alias");
   EXPECT_EQ(tree().read_file("/etc/alias", LinkPolicy::beneath, 1024), "inside");
   EXPECT_THROW(tree().read_file("etc/real", LinkPolicy::confined, 3), Error) << "size bound";
+}
+
+// A device node or FIFO in an image is refused without ever being opened for reading: opening a
+// device acts on the host. inotify reports every open except O_PATH ones.
+TEST_F(Tree, SpecialFilesAreRefusedUnopened) {
+  ASSERT_EQ(::mknod((m_root / "etc/device").c_str(), S_IFCHR | 0600, ::makedev(1, 3)), 0) << "needs root";
+  ASSERT_EQ(::mkfifo((m_root / "etc/fifo").c_str(), 0600), 0);
+  const Fd watch(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  ASSERT_TRUE(watch);
+  ASSERT_GE(::inotify_add_watch(watch.get(), (m_root / "etc").c_str(), IN_OPEN), 0);
+  for (const char* name : {"etc/device", "etc/fifo"}) {
+    try {
+      tree().read_file(name, LinkPolicy::confined, 1024);
+      ADD_FAILURE() << name << " was read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a regular file"), std::string::npos) << e.what();
+    }
+  }
+  char events[4096];
+  EXPECT_LT(::read(watch.get(), events, sizeof events), 0) << "a special file was opened";
+  std::ofstream(m_root / "etc/plain") << "x";
+  EXPECT_EQ(tree().read_file("etc/plain", LinkPolicy::confined, 1024), "x");
+  EXPECT_GT(::read(watch.get(), events, sizeof events), 0) << "the watch sees ordinary opens";
 }
 
 TEST_F(Tree, MagicLinksAreRefused) {

@@ -150,6 +150,8 @@ TEST(ParseBind, GuestPathsOverTheGuestsOwnSystemAreRefused) {
       {"/a/..", "is the guest's root file system"},
       {"/a\nb", "has a character other than"},
       {"/a$(x)", "has a character other than"},
+      {"/a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z-a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y",
+       "is too long for the name of its mount unit"},
   };
   for (const auto& [path, why] : bad) {
     try {
@@ -160,6 +162,9 @@ TEST(ParseBind, GuestPathsOverTheGuestsOwnSystemAreRefused) {
     }
   }
   EXPECT_NO_THROW(check_guest_mount_path("--bind", "/run/mydata"));
+  EXPECT_NO_THROW(check_guest_mount_path(
+      "--bind", "/a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z-a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x"))
+      << "252 bytes with .mount: still a unit name";
   EXPECT_NO_THROW(check_guest_mount_path("--bind", "/usrdata"));
   EXPECT_NO_THROW(check_guest_mount_path("--bind", "/var/lib/app"));
 }
@@ -174,6 +179,11 @@ TEST(ValidateRunOptions, GuestPathSharesGetDistinctNames) {
   EXPECT_EQ(c.binds[0].name, "data");
   EXPECT_EQ(c.binds[1].name, "data-2") << "a derived name never collides";
   EXPECT_EQ(c.binds[3].name, "hoststorage-2") << "--bind-storage-ro keeps its name";
+  o = base();
+  o.binds = {"/a:/srv/data", "/c:data"};
+  const auto named_later = validate_run_options(o, 4);
+  EXPECT_EQ(named_later.binds[0].name, "data-2") << "a NAME given later still wins over a derived one";
+  EXPECT_EQ(named_later.binds[1].name, "data");
   o = base();
   o.binds = {"/a:/srv/data"};
   o.ro_binds = {"/b:/srv/data/"};

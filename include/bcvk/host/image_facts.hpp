@@ -2,9 +2,11 @@
 // What an image's own configuration means for booting it, read strictly inside the image: its
 // kernel arguments (kargs.d), SELinux, cloud-init, and whether bcvk's SSH key can log in.
 #include <string>
+#include <vector>
 
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/image_kargs.hpp"
+#include "bcvk/vm/run_options.hpp"
 
 namespace bcvk {
 
@@ -15,8 +17,13 @@ inline constexpr const char* k_kargs_dir = "/usr/lib/bootc/kargs.d";
 // cloud-init. Throws Error naming the image and the file for a malformed kargs.d file.
 ImageBootFacts read_image_boot_facts(const RootedTree& image_root, const std::string& image);
 
-// For -K, run-ssh and ssh: throws Error (suggesting --execute) when the image has no sshd, or when
-// its sshd configuration keeps root from logging in with a key.
+// Throws UsageError when a --bind/--ro-bind guest path leads through something in the image that
+// systemd cannot mount over: a symbolic link (bootc images make /home, /root, /opt, /srv, /mnt and
+// /usr/local links into /var) or a file. The message names the path the link leads to.
+void check_guest_mount_points(const RootedTree& image_root, const std::vector<BindSpec>& binds);
+
+// For -K and run-ssh (a VM made without them has no key for ssh): throws Error (suggesting --execute) when the image
+// has no sshd, or when its sshd configuration keeps root from logging in with a key.
 void require_ssh_server(const RootedTree& image_root, const std::string& image);
 
 // The architecture as bootc's match-architectures names it ("x86_64", "aarch64", ...).

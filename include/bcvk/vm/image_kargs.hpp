@@ -2,6 +2,7 @@
 // Kernel arguments a bootc image declares for itself in /usr/lib/bootc/kargs.d/*.toml:
 //   kargs = ["console=ttyS0", "mitigations=auto"]
 //   match-architectures = ["x86_64"]   # optional; the file applies only on these
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,12 +10,13 @@ namespace bcvk {
 
 // The file's arguments when it applies to `arch` (a Rust/bootc architecture name such as
 // "x86_64"), else none. Throws Error naming `file` for invalid TOML, a missing or non-string
-// `kargs`, and arguments that are empty, hold control characters or are more than one argument.
+// `kargs`, and arguments check_kernel_argument refuses.
 std::vector<std::string> kargs_from_toml(const std::string& file, const std::string& text, const std::string& arch);
 
-// True for an argument the image must not set because bcvk owns it: how the root is found
-// (root=, rootfstype=, rootflags=). Such arguments are dropped with a warning.
-bool is_bcvk_owned_karg(const std::string& arg);
+// Why an argument from the image is dropped (with a warning), or nothing when it is kept: bcvk owns
+// how the root is found (root=, rootfstype=, rootflags=), and a "--" would turn every argument
+// after it, bcvk's defaults and the user's --karg included, into arguments of init.
+std::optional<std::string> why_image_karg_is_ignored(const std::string& arg);
 
 // What the image is, as far as the kernel command line is concerned.
 struct ImageBootFacts {

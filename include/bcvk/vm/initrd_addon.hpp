@@ -2,6 +2,7 @@
 // What bcvk appends to an image's initramfs so that any dracut initramfs can mount the virtiofs
 // root, including one built without dracut's virtiofs module: the kernel unpacks concatenated
 // archives in order, so a small uncompressed cpio after the image's own only adds files. Pure.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@ std::string newc_archive(const std::vector<CpioEntry>& entries);
 // The modules to load, in load order, for `wanted` (names such as "virtiofs"), from the text of
 // the image's modules.dep: each module's dependencies first, as modprobe orders them. Paths are
 // as modules.dep gives them (relative to /usr/lib/modules/<kver>); a module modules.dep does
-// not list (built in, or missing) is left out. Lines with an unsafe path are ignored.
+// not list (built in, or missing) is left out. Lines with an unsafe path are ignored. Throws Error
+// when more than k_max_addon_modules would be needed.
+inline constexpr std::size_t k_max_addon_modules = 32;
 std::vector<std::string> modules_to_load(const std::string& modules_dep, const std::vector<std::string>& wanted);
 
 // The kernel modules a virtiofs root needs: the virtio PCI transport and virtiofs itself.

@@ -1,6 +1,7 @@
 #pragma once
 // The kernel command line of a guest: bcvk's base arguments and the user's --karg. Pure.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bcvk/vm/image_kargs.hpp"
@@ -21,6 +22,11 @@ std::string quote_karg(const std::string& arg);
 // quotes; the kernel's white space includes the byte 0xa0). An unbalanced quote leaves its
 // argument open to the end, as in the kernel.
 std::vector<std::string> split_kernel_cmdline(const std::string& cmdline);
+
+// Throws UsageError "SOURCE: kernel argument 'ARG' ..." unless `arg` stays exactly one argument to
+// the kernel: non-empty, no control characters, valid UTF-8, balanced double quotes. SOURCE names
+// where it came from (--karg, or an image's kargs.d file).
+void check_kernel_argument(const std::string& source, const std::string& arg);
 
 // Base arguments followed by each extra argument in order; one with white space gets quoted.
 std::string kernel_cmdline(const std::vector<std::string>& extra);
