@@ -64,6 +64,9 @@ void bind_mount_read_only(const std::string& source, const std::string& target) 
 }
 
 void unmount(const std::string& target) {
+  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit. It is never
+  // detached lazily: that would empty the mount table while the tree is still in use, and the
+  // checks before deleting anything below it would pass.
   for (int attempt = 0; attempt < 50; ++attempt) {
     if (::umount2(target.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT) {
       return;
@@ -73,10 +76,10 @@ void unmount(const std::string& target) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  spdlog::warn("{} is still busy after 5 s; detaching it lazily", target);
-  if (::umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
-    throw Error("cannot unmount " + target + ": " + std::strerror(errno));
-  }
+  throw Error(target +
+              " is still in use after 5 s, so it stays mounted and everything below it is kept; "
+              "'fuser -vm " +
+              target + "' shows who uses it");
 }
 
 std::string unescape_mountinfo(const std::string& field) {

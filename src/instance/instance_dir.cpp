@@ -220,14 +220,18 @@ InstanceDir::LockResult InstanceDir::try_lock() {
   return LockResult::locked;
 }
 
-InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms) {
+InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms, SignalCatcher* signals) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     const LockResult result = try_lock();
     if (result != LockResult::busy || std::chrono::steady_clock::now() >= deadline) {
       return result;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (signals != nullptr) {
+      signals->sleep_for(std::chrono::milliseconds(50)); // Ctrl-C ends the wait
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 

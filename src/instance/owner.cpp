@@ -2,11 +2,35 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/hypervisor.hpp"
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/util/error.hpp"
 
 namespace bcvk {
+namespace {
+
+// Asks libvirt, on the connection the instance was made on (not whatever -c says now), whether its
+// VM still runs. Anything but a clear "not running" keeps the storage: a running guest whose root
+// is unmounted or whose overlay is deleted loses its data.
+void require_vm_stopped(const InstanceState& state) {
+  const std::string where = state.uri.empty() ? "libvirt's default connection" : state.uri;
+  const std::string kept = "its storage is kept; any bcvk command releases it once that is known";
+  try {
+    const Connection conn = Connection::open(state.uri);
+    const auto domain = conn.find(state.name);
+    if (domain && domain->is_active()) {
+      throw Error("VM " + state.name + " still runs on " + where + ": " + kept +
+                  " (stop it with 'bcvk ephemeral stop " + state.name + "')");
+    }
+  } catch (const LibvirtError& e) {
+    throw Error("cannot tell whether VM " + state.name + " still runs (" + e.what() + "): " + kept);
+  }
+}
+
+} // namespace
 
 void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition) {
+  require_vm_stopped(state);
   // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
   for (const auto& mount : mounts_below(dir.path())) {
     spdlog::debug("unmounting {}", mount);

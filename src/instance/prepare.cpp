@@ -14,6 +14,7 @@
 #include "bcvk/host/bootc_layout.hpp"
 #include "bcvk/vm/domain_xml.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/fault_point.hpp"
 #include "bcvk/vm/guest_files.hpp"
 #include "bcvk/host/guest_install.hpp"
 #include "bcvk/host/staging.hpp"
@@ -122,6 +123,7 @@ void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const Boo
   mount_root(dir, image_root);
   mount_read_only_views(dir, plan.read_only_views);
   owner.save();
+  fault_point("root-mounted");
   install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), plan.guest_files);
   if (plan.swap_bytes) {
     create_swap(dir.swap_file(), *plan.swap_bytes, runner);
@@ -180,6 +182,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const std::string image_root = store.mount(image.id);
   owner->state().image_mounted = true;
   owner->save();
+  fault_point("image-mounted");
   signals.checkpoint();
   // Facts read from the image, strictly inside it.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + config.image);

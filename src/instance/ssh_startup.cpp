@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/fault_point.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/vm/boot_progress.hpp"
 #include "bcvk/util/handle.hpp"
@@ -61,6 +62,7 @@ SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsig
     return boot_failure_report(read_file_tail(journal_log, k_report_window),
                                read_file_tail(console_log, k_report_window));
   };
+  fault_point("waiting-for-ssh");
   try {
     return wait_for_ssh(ssh_target_for(owner.dir().path(), owner.state()), check, signals);
   } catch (const SshNotReady& e) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/instance/supervisor.hpp"
+#include "bcvk/util/fault_point.hpp"
 
 namespace bcvk {
 
@@ -32,6 +33,11 @@ void StartedInstance::release(Disposition disposition) {
   m_owner->release(disposition);
 }
 
+void StartedInstance::leave_to_recovery() {
+  m_guarded = false;
+  m_owner->hand_over();
+}
+
 StartedInstance start_instance_domain(const Connection& conn, std::unique_ptr<InstanceOwner> owner,
                                       const std::string& domain_xml, const StartMode& mode) {
   Domain domain = conn.create(domain_xml, mode);
@@ -39,6 +45,7 @@ StartedInstance start_instance_domain(const Connection& conn, std::unique_ptr<In
   started.owner().state().phase = Phase::running;
   started.owner().save();
   spdlog::info("started VM {} ({})", started.domain().name(), conn.uri());
+  fault_point("domain-created");
   return started;
 }
 

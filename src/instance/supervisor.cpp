@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -84,30 +85,39 @@ void spawn_supervisor(InstanceDir& dir, const std::string& uri) {
 
 namespace {
 
-// Waits for the domain to stop, reconnecting to libvirt as often as it takes: while the VM may
-// still run, its owner must not let go.
+// Waits for the domain to stop, reconnecting to libvirt (with backoff, for as long as it takes)
+// when libvirtd goes away: while the VM may still run, its owner must not let go.
 void wait_until_stopped(Services& services, const std::string& uri, const std::string& name, SignalCatcher& signals) {
+  constexpr auto k_first_retry = std::chrono::milliseconds(250);
+  constexpr auto k_longest_retry = std::chrono::seconds(8);
+  auto retry = k_first_retry;
   bool connected = true;
+  const auto lost = [&](const std::string& why) {
+    spdlog::warn("{}; reconnecting in {} ms", why, retry.count());
+    signals.sleep_for(retry);
+    retry = std::min<std::chrono::milliseconds>(retry * 2, k_longest_retry);
+    connected = false;
+  };
   while (true) {
-    if (!connected) {
-      signals.checkpoint();
-      try {
+    std::optional<Domain> domain;
+    try {
+      if (!connected) {
         services.conn = Connection::open(uri);
         connected = true;
-      } catch (const LibvirtError& e) {
-        spdlog::warn("{}; retrying", e.what());
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        continue;
+        spdlog::info("reconnected to libvirt");
       }
+      domain = services.conn.find(name);
+    } catch (const LibvirtError& e) {
+      lost(e.what());
+      continue;
     }
-    const auto domain = services.conn.find(name);
+    retry = k_first_retry;
     if (!domain) {
       return;
     }
     const StopResult result = wait_for_stop(services.conn, *domain, &signals);
     if (result.reason == StopReason::connection_lost) {
-      spdlog::warn("lost the connection to libvirt; reconnecting");
-      connected = false;
+      lost("lost the connection to libvirt");
       continue;
     }
     if (result.reason == StopReason::signalled) {

@@ -1,5 +1,6 @@
 #include "bcvk/util/signals.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -21,9 +22,7 @@ sigset_t termination_signals() {
 
 } // namespace
 
-Interrupted::Interrupted(int signo)
-    : Error(std::string("interrupted by ") + ::strsignal(signo) + "; the VM was stopped and cleaned up"),
-      m_signal(signo) {}
+Interrupted::Interrupted(int signo) : Error(std::string("interrupted by ") + ::strsignal(signo)), m_signal(signo) {}
 
 SignalCatcher::SignalCatcher() {
   const sigset_t set = termination_signals();
@@ -47,6 +46,20 @@ std::optional<int> SignalCatcher::take() {
 void SignalCatcher::checkpoint() {
   if (const auto signo = take()) {
     throw Interrupted(*signo);
+  }
+}
+
+void SignalCatcher::sleep_for(std::chrono::milliseconds duration) {
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  while (true) {
+    checkpoint();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      return;
+    }
+    pollfd pfd{m_fd.get(), POLLIN, 0};
+    ::poll(&pfd, 1, static_cast<int>(left)); // woken early by a signal; EINTR just loops
   }
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/signals.hpp"
 #include "bcvk/verbs/error_report.hpp"
 
 namespace bcvk {
@@ -13,6 +14,8 @@ int for_each_vm(const std::vector<VmName>& names, const std::function<void(const
     try {
       act(vm);
       std::cout << vm.str() << std::endl;
+    } catch (const Interrupted&) {
+      throw; // the user wants the whole command to end, not the next VM
     } catch (const Error& e) {
       std::cerr << error_report(e);
       status = k_exit_bcvk_error;

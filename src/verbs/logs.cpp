@@ -54,8 +54,12 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
   const Connection& conn = services.conn;
   const auto domain = conn.find(options.name.str());
   if (domain) {
-    wait_for_stop(
+    const StopResult result = wait_for_stop(
         conn, *domain, ctx.signals, [&follower] { follower.pump(); }, 200);
+    follower.pump();
+    if (result.reason == StopReason::signalled) {
+      throw Interrupted(result.signal); // Ctrl-C ends a follow like any other command: 130
+    }
   }
   follower.pump();
   return k_exit_ok;

@@ -22,7 +22,7 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
       }
       domain->destroy();
     }
-    const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms);
+    const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
     if (lock == InstanceDir::LockResult::busy) {
       throw Error("VM " + name + " is busy (another bcvk holds it)");
     }

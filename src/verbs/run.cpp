@@ -89,7 +89,14 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
       config.execute.empty() ? std::nullopt : read_execute_status(execute.status_path);
   console.reset();
   raw.reset();
-  // Powers the VM off first when it still runs (a signal, a lost connection, a detach).
+  if (result.reason == StopReason::connection_lost) {
+    // libvirtd went away (a restart, a crash): the VM may run on, so nothing of it is touched.
+    started.leave_to_recovery();
+    throw Error("lost the connection to libvirt while VM " + domain.name() +
+                " ran: it is left as it is, storage included; the next bcvk command (e.g. 'bcvk ephemeral ps') "
+                "gives it a supervisor if it still runs, or releases it");
+  }
+  // Powers the VM off first when it still runs (a signal, a detach).
   started.release(config.rm ? Disposition::remove : Disposition::keep);
   if (!config.rm) {
     spdlog::warn("VM {} stopped and was kept: 'bcvk ephemeral start {}' boots it again, 'bcvk ephemeral rm {}' "
@@ -102,8 +109,6 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   case StopReason::crashed:
     throw Error("the VM crashed; see its console log" +
                 (config.rm ? std::string() : " with 'bcvk ephemeral logs --console " + domain.name() + "'"));
-  case StopReason::connection_lost:
-    throw Error("lost the connection to libvirt; the VM was powered off");
   default:
     break;
   }

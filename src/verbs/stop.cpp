@@ -15,7 +15,8 @@ namespace bcvk {
 namespace {
 
 // Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
-void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force) {
+void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force,
+               SignalCatcher& signals) {
   const auto domain = conn.find(name);
   if (!domain || !domain->is_active()) {
     return;
@@ -25,7 +26,7 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
       domain->shutdown();
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
       while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        signals.sleep_for(std::chrono::milliseconds(200));
       }
     } catch (const LibvirtError& e) {
       spdlog::warn("{}; powering off instead", e.what());
@@ -46,9 +47,9 @@ int stop_instances(const StopRequest& options, const Context& ctx) {
   return for_each_vm(options.names, [&](const VmName& vm) {
     const std::string& name = vm.str();
     InstanceDir dir = InstanceDir::open_existing(vm);
-    power_off(s.conn, name, options.timeout_seconds, options.force);
+    power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
     // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-    if (dir.wait_lock(k_owner_cleanup_wait_ms) == InstanceDir::LockResult::busy) {
+    if (dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals) == InstanceDir::LockResult::busy) {
       throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
     }
   });

@@ -26,6 +26,9 @@ std::string execute_script(const std::vector<std::string>& commands) {
                   "# and reports the exit status to the host.\n"
                   "exec </dev/null >/dev/virtio-ports/" +
                   std::string(k_execute_stdout_port) + " 2>/dev/virtio-ports/" + k_execute_stderr_port + "\n";
+  // Marked before the first command: a kept VM started again boots without running them anew.
+  // (echo, not ':': a failed redirection of a special built-in would end the script.)
+  s += "echo ran 2>/dev/null >" + std::string(k_execute_done_path) + "\n";
   s += "if [ -r " + std::string(k_execute_env_path) + " ]; then . " + k_execute_env_path + "; fi\n";
   s += "cd /root 2>/dev/null || cd /\n"
        "status=0\n";
@@ -73,6 +76,9 @@ std::string execute_unit() {
          "[Unit]\n"
          "Description=bcvk --execute commands\n"
          "After=multi-user.target\n"
+         "ConditionPathExists=!" +
+         std::string(k_execute_done_path) +
+         "\n"
          "SuccessAction=poweroff\n"
          "FailureAction=poweroff\n"
          "\n"

@@ -143,6 +143,101 @@ TEST_F(Lifecycle, KilledSupervisorIsReplacedAndStillCleansUp) {
   expect_nothing_left("e2e-orphan");
 }
 
+// kill -9 of a foreground run at each stage, then any bcvk command: nothing is left behind.
+TEST_F(Lifecycle, KilledAtEveryStageOfARunLeavesNothingAfterTheNextCommand) {
+  for (const std::string stage : {"image-mounted", "root-mounted", "domain-created"}) {
+    const std::string vm = "e2e-fault-" + stage.substr(0, stage.find('-'));
+    ::setenv("BCVK_TEST_STOP_AT", stage.c_str(), 1);
+    Background killed({"ephemeral", "run", "--rm", "--name", vm, "--memory", "512M", k_image});
+    ::unsetenv("BCVK_TEST_STOP_AT");
+    ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at " + stage); }, 120s)) << killed.err();
+    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/instances/" + vm)) << stage << ": the instance exists";
+    killed.signal(SIGKILL);
+    EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL) << stage;
+    // A foreground VM is tied to bcvk's connection: libvirt destroys it when the killed process's
+    // connection goes away.
+    EXPECT_TRUE(eventually([&] { return !domain_exists(vm); }, 30s)) << stage;
+    const auto ps = bcvk_cli({"ephemeral", "ps", "-a"});
+    EXPECT_EQ(ps.status, 0) << ps.err;
+    EXPECT_FALSE(contains(ps.out, vm)) << stage << ": " << ps.out;
+    expect_nothing_left(vm);
+  }
+  // Detached, killed while waiting for SSH: the VM runs on, so the next command gives it a
+  // supervisor instead of releasing anything; stopping it then releases everything.
+  const std::string vm = "e2e-fault-ssh";
+  ::setenv("BCVK_TEST_STOP_AT", "waiting-for-ssh", 1);
+  Background killed({"ephemeral", "run", "-d", "-K", "--rm", "--name", vm, "--memory", "512M", k_image});
+  ::unsetenv("BCVK_TEST_STOP_AT");
+  ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at waiting-for-ssh"); }, 120s))
+      << killed.err();
+  killed.signal(SIGKILL);
+  EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL);
+  const auto ps = bcvk_cli({"ephemeral", "ps"});
+  EXPECT_TRUE(contains(ps.out, vm)) << "the running VM is adopted: " << ps.out << ps.err;
+  EXPECT_TRUE(eventually([&] { return run({"pgrep", "-f", "ephemeral supervise " + vm}).status == 0; }, 10s));
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", vm}).status, 0);
+  expect_nothing_left(vm);
+}
+
+// libvirtd stopped for 10 s and started again under two running VMs: the detached one stays
+// supervised and usable; the foreground run ends with one line and leaves its VM to recovery. No
+// storage is released while a VM may run.
+TEST_F(Lifecycle, VmsOutliveALibvirtdRestartAndAreStillCleanedUp) {
+  const std::string detached = "e2e-restart-d";
+  const std::string foreground = "e2e-restart-f";
+  const auto removed = removed_at_exit({detached, foreground});
+  const auto libvirtd_running = [] { return run({"pgrep", "-x", "libvirtd"}).status == 0; };
+  const auto restart_libvirtd = AtScopeExit([&] {
+    if (!libvirtd_running()) {
+      run({"libvirtd", "-d"});
+    }
+    eventually([] { return run({"virsh", "-c", "qemu:///system", "version"}).status == 0; }, 60s);
+  });
+  ASSERT_EQ(
+      bcvk_within(600, {"ephemeral", "run", "-d", "-K", "--rm", "--name", detached, "--memory", "1G", k_image}).status,
+      0);
+  const std::string supervisor = run({"pgrep", "-f", "ephemeral supervise " + detached}).out;
+  ASSERT_FALSE(supervisor.empty());
+  Background held({"ephemeral", "run", "--rm", "--name", foreground, "--memory", "512M", k_image});
+  // Running for bcvk too (libvirt lists a domain before its creation call returns).
+  ASSERT_TRUE(eventually(
+      [&] {
+        return contains(slurp(state_dir() + "/instances/" + foreground + "/state.json"), "\"phase\": \"running\"");
+      },
+      120s))
+      << held.err();
+
+  run({"pkill", "-TERM", "-x", "libvirtd"});
+  ASSERT_TRUE(eventually([&] { return !libvirtd_running(); }, 60s));
+  std::this_thread::sleep_for(10s);
+  const std::string mounts = slurp("/proc/self/mountinfo");
+  EXPECT_TRUE(contains(mounts, "/instances/" + detached + "/")) << "the detached VM's root stays mounted";
+  EXPECT_EQ(run({"pgrep", "-f", "ephemeral supervise " + detached}).out, supervisor) << "its supervisor waits";
+  EXPECT_EQ(held.wait_exit(60s), 125) << held.err();
+  const std::string held_err = held.err();
+  EXPECT_TRUE(contains(held_err, "lost the connection to libvirt while VM " + foreground + " ran")) << held_err;
+  EXPECT_EQ(std::count(held_err.begin(), held_err.end(), '\n'), 1) << held_err;
+  EXPECT_TRUE(contains(slurp("/proc/self/mountinfo"), "/instances/" + foreground + "/"))
+      << "the foreground VM's root is kept while libvirt cannot say whether it runs";
+
+  ASSERT_EQ(run({"libvirtd", "-d"}).status, 0);
+  ASSERT_TRUE(eventually([] { return run({"virsh", "-c", "qemu:///system", "version"}).status == 0; }, 60s));
+  const auto ps = bcvk_cli({"ephemeral", "ps"});
+  EXPECT_TRUE(contains(ps.out, detached)) << ps.out << ps.err;
+  const auto ssh = bcvk_within(120, {"ephemeral", "ssh", detached, "--", "echo still-here"});
+  EXPECT_EQ(ssh.out, "still-here\n") << ssh.err;
+  EXPECT_EQ(run({"pgrep", "-f", "ephemeral supervise " + detached}).out, supervisor)
+      << "the same supervisor reconnected";
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", detached}).status, 0);
+  expect_nothing_left(detached);
+  // The foreground VM: released by recovery if libvirt's shutdown took it down, else adopted.
+  if (domain_exists(foreground)) {
+    EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", foreground}).status, 0);
+  }
+  bcvk_cli({"ephemeral", "ps", "-a"});
+  expect_nothing_left(foreground);
+}
+
 TEST_F(Lifecycle, LibvirtRefusalLeavesNothing) {
   const auto r = bcvk_cli({"ephemeral", "run", "--rm", "--name", "e2e-refused", "--network", "bridge=nosuchbr0",
                            "--memory", "512M", k_image});

@@ -66,6 +66,7 @@ protected:
     state.image_id = "0123456789abcdef";
     state.auto_remove = true;
     state.image_mounted = true;
+    state.uri = m_conn.uri();
     auto owner = std::make_unique<InstanceOwner>(InstanceDir::create(VmName::parse(m_name)), state, store);
     owner->save();
     return owner;
@@ -154,6 +155,44 @@ TEST_F(StartPath, RecoveryLeavesAnInstanceOfAnotherLibvirtAlone) {
   collect_garbage(m_conn, store);
   EXPECT_EQ(store.unmounts, 1);
   EXPECT_FALSE(fs::exists(instance_path())) << "an --rm instance whose VM is gone is removed";
+}
+
+// Whoever calls it (a verb, recovery, an owner's destructor), release asks libvirt first, on the
+// URI the instance was made on, and keeps everything while the VM runs or libvirt cannot say.
+TEST_F(StartPath, NothingIsReleasedWhileTheVmRunsOrLibvirtCannotSay) {
+  WatchingStore store(m_conn, m_name);
+  auto owner = owner_holding_image(store);
+  const Domain domain = m_conn.create(render_domain_xml(golden::minimal_spec(m_name)), {});
+  std::string why;
+  try {
+    owner->release(Disposition::remove);
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("VM start-path still runs on test:///default: its storage is kept"), std::string::npos) << why;
+  EXPECT_EQ(store.unmounts, 0);
+  EXPECT_TRUE(fs::exists(instance_path() / "state.json"));
+  domain.destroy();
+  owner.reset(); // a refused release hands the instance over: the destructor leaves it alone
+
+  InstanceDir dir = InstanceDir::open_existing(VmName::parse(m_name));
+  ASSERT_EQ(dir.try_lock(), InstanceDir::LockResult::locked);
+  InstanceState state = dir.load();
+  state.uri = "test://" + (m_state / "no-such-driver-file.xml").string();
+  EXPECT_THROW(release_instance(dir, state, store, Disposition::remove), Error);
+  try {
+    release_instance(dir, state, store, Disposition::remove);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot tell whether VM start-path still runs"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(store.unmounts, 0);
+  EXPECT_TRUE(fs::exists(instance_path() / "state.json"));
+
+  state.uri = m_conn.uri();
+  release_instance(dir, state, store, Disposition::remove);
+  EXPECT_EQ(store.unmounts, 1);
+  EXPECT_FALSE(fs::exists(instance_path()));
 }
 
 TEST(CreatedFiles, RemovedUnlessKept) {

@@ -48,6 +48,10 @@ TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
   for (auto pos = script.find(k_execute_env_path); pos != std::string::npos; pos = script.find(k_execute_env_path)) {
     script.replace(pos, std::string(k_execute_env_path).size(), env_file);
   }
+  const std::string done_file = (dir / "execute.done").string();
+  for (auto pos = script.find(k_execute_done_path); pos != std::string::npos; pos = script.find(k_execute_done_path)) {
+    script.replace(pos, std::string(k_execute_done_path).size(), done_file);
+  }
   for (const char* port : {"stdout", "stderr", "status"}) {
     const std::string from = std::string("/dev/virtio-ports/org.bcvk.execute.") + port;
     const std::string to = (dir / port).string();
@@ -60,6 +64,7 @@ TEST(ExecuteScript, BehavesAsPromisedWhenRun) {
   EXPECT_EQ(read("stdout"), "it's \"x\"\n");
   EXPECT_EQ(read("stderr"), "err\n");
   EXPECT_EQ(read("status"), "3\n");
+  EXPECT_TRUE(std::filesystem::exists(done_file)) << "the mark that keeps a restarted VM from running them again";
   std::filesystem::remove_all(dir);
 }
 
@@ -68,6 +73,8 @@ TEST(ExecuteUnit, PowersOffAfterTheSystemIsUp) {
   EXPECT_NE(unit.find("After=multi-user.target"), std::string::npos);
   EXPECT_NE(unit.find("SuccessAction=poweroff"), std::string::npos);
   EXPECT_NE(unit.find("FailureAction=poweroff"), std::string::npos);
+  EXPECT_NE(unit.find(std::string("ConditionPathExists=!") + k_execute_done_path), std::string::npos)
+      << "skipped (no power-off) once the commands ran";
   EXPECT_NE(unit.find("ExecStart=/bin/sh /etc/bcvk/execute.sh"), std::string::npos);
   EXPECT_NE(unit.find("WantedBy=multi-user.target"), std::string::npos);
 }

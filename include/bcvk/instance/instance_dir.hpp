@@ -7,6 +7,7 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/util/signals.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/vm/instance_layout.hpp"
 #include "bcvk/vm/instance_record.hpp"
@@ -50,8 +51,9 @@ public:
   // Takes the owner lock without waiting. `busy`: a live process owns the instance; `gone`: the
   // instance was removed meanwhile (its lock file no longer exists).
   LockResult try_lock();
-  // Waits up to `timeout_ms` for the owner to let go; `busy` on timeout.
-  LockResult wait_lock(int timeout_ms);
+  // Waits up to `timeout_ms` for the owner to let go; `busy` on timeout. With `signals`, a
+  // termination signal ends the wait (Interrupted).
+  LockResult wait_lock(int timeout_ms, SignalCatcher* signals = nullptr);
   bool locked() const { return static_cast<bool>(m_lock); }
   // The lock's descriptor (close-on-exec), for handing down to a supervisor process.
   int lock_fd() const { return m_lock.get(); }

@@ -14,7 +14,9 @@ enum class Disposition {
 };
 
 // Unmounts the root overlay and releases the image mount if they are held, recording each step in
-// the state file; then keeps or deletes the directory. Safe to call repeatedly.
+// the state file; then keeps or deletes the directory. Safe to call repeatedly. First asks libvirt,
+// on the URI recorded in the state, whether the VM runs: when it does, or libvirt cannot say, it
+// throws Error and releases nothing.
 void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition);
 
 // Owns a live instance: releases it on destruction unless handed over (to a supervisor, or kept

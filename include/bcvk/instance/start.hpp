@@ -33,6 +33,9 @@ public:
   void hand_to_supervisor(const std::string& uri);
   // Powers the VM off if it still runs, then releases the instance as `disposition` says.
   void release(Disposition disposition);
+  // Lets go without touching the VM or its storage (libvirt is unreachable, so whether it runs is
+  // unknown): the next bcvk command's recovery decides, by what libvirt then says.
+  void leave_to_recovery();
 
 private:
   // Declared first, destroyed last: after the destructor has powered the VM off.

@@ -1,5 +1,6 @@
 #pragma once
 // Ctrl-C, SIGTERM and SIGHUP become events bcvk polls for, so cleanup always runs in normal code.
+#include <chrono>
 #include <optional>
 
 #include "bcvk/util/error.hpp"
@@ -31,6 +32,8 @@ public:
   std::optional<int> take();
   // Throws Interrupted if a termination signal is pending.
   void checkpoint();
+  // Waits `duration`, or throws Interrupted as soon as a termination signal arrives.
+  void sleep_for(std::chrono::milliseconds duration);
 
 private:
   Fd m_fd;

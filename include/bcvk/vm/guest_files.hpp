@@ -16,6 +16,8 @@ inline constexpr const char* k_execute_status_port = "org.bcvk.execute.status";
 
 // Where the files live inside the guest.
 inline constexpr const char* k_execute_script_path = "/etc/bcvk/execute.sh";
+// Written by the script when it starts: the commands run on the first boot only.
+inline constexpr const char* k_execute_done_path = "/etc/bcvk/execute.done";
 // -e values: root-only files, never the kernel command line (which every local user can read in
 // QEMU's argv and in the domain XML).
 inline constexpr const char* k_execute_env_path = "/etc/bcvk/execute.env";
