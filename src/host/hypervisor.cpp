@@ -83,6 +83,17 @@ bool Domain::is_active() const {
   return rc == 1;
 }
 
+bool Domain::is_running() const {
+  const int rc = virDomainIsActive(get());
+  if (rc >= 0) {
+    return rc == 1;
+  }
+  if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+    return false;
+  }
+  throw_libvirt_error("cannot tell whether domain " + name() + " runs");
+}
+
 std::string Domain::xml(bool inactive) const {
   LibvirtString text(virDomainGetXMLDesc(get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0));
   if (!text) {

@@ -64,10 +64,11 @@ void bind_mount_read_only(const std::string& source, const std::string& target) 
 }
 
 void unmount(const std::string& target) {
-  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit. It is never
+  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit, longer on
+  // a loaded host. It is never
   // detached lazily: that would empty the mount table while the tree is still in use, and the
   // checks before deleting anything below it would pass.
-  for (int attempt = 0; attempt < 50; ++attempt) {
+  for (int attempt = 0; attempt < 300; ++attempt) {
     if (::umount2(target.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT) {
       return;
     }

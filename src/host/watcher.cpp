@@ -128,30 +128,4 @@ StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCat
   }
 }
 
-void FileFollower::pump() {
-  Fd in(::open(m_path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!in) {
-    return;
-  }
-  if (::lseek(in.get(), m_offset, SEEK_SET) < 0) {
-    return;
-  }
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(in.get(), buf, sizeof buf);
-    if (n <= 0) {
-      break;
-    }
-    m_offset += n;
-    ssize_t off = 0;
-    while (off < n) {
-      const ssize_t w = ::write(m_out, buf + off, static_cast<std::size_t>(n - off));
-      if (w <= 0) {
-        return;
-      }
-      off += w;
-    }
-  }
-}
-
 } // namespace bcvk

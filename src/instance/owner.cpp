@@ -12,25 +12,31 @@ namespace {
 // Asks libvirt, on the connection the instance was made on (not whatever -c says now), whether its
 // VM still runs. Anything but a clear "not running" keeps the storage: a running guest whose root
 // is unmounted or whose overlay is deleted loses its data.
-void require_vm_stopped(const InstanceState& state) {
+void require_vm_stopped(const InstanceDir& dir, const InstanceState& state) {
+  if (state.uri.empty() && !state.image_mounted && mounts_below(dir.path()).empty()) {
+    return; // no state recorded yet (killed before its first write): nothing a VM could be using
+  }
+  const std::string& name = dir.name(); // the directory's name, not what a state file says
+  const std::string connect = state.uri.empty() ? "" : " -c " + state.uri;
   const std::string where = state.uri.empty() ? "libvirt's default connection" : state.uri;
-  const std::string kept = "its storage is kept; any bcvk command releases it once that is known";
+  const std::string kept =
+      "its storage is kept; 'bcvk" + connect + " ephemeral rm -f " + name + "' releases it once libvirt there answers";
   try {
     const Connection conn = Connection::open(state.uri);
-    const auto domain = conn.find(state.name);
-    if (domain && domain->is_active()) {
-      throw Error("VM " + state.name + " still runs on " + where + ": " + kept +
-                  " (stop it with 'bcvk ephemeral stop " + state.name + "')");
+    const auto domain = conn.find(name);
+    if (domain && domain->is_running()) {
+      throw Error("VM " + name + " still runs on " + where + ": its storage is kept (stop it with 'bcvk" + connect +
+                  " ephemeral stop " + name + "')");
     }
   } catch (const LibvirtError& e) {
-    throw Error("cannot tell whether VM " + state.name + " still runs (" + e.what() + "): " + kept);
+    throw Error("cannot tell whether VM " + name + " still runs (" + e.what() + "): " + kept);
   }
 }
 
 } // namespace
 
 void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition) {
-  require_vm_stopped(state);
+  require_vm_stopped(dir, state);
   // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
   for (const auto& mount : mounts_below(dir.path())) {
     spdlog::debug("unmounting {}", mount);

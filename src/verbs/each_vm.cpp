@@ -8,9 +8,11 @@
 
 namespace bcvk {
 
-int for_each_vm(const std::vector<VmName>& names, const std::function<void(const VmName&)>& act) {
+int for_each_vm(const std::vector<VmName>& names, const std::function<void(const VmName&)>& act,
+                SignalCatcher& signals) {
   int status = k_exit_ok;
   for (const auto& vm : names) {
+    signals.checkpoint(); // a Ctrl-C during the previous VM ends the command here
     try {
       act(vm);
       std::cout << vm.str() << std::endl;
@@ -21,6 +23,7 @@ int for_each_vm(const std::vector<VmName>& names, const std::function<void(const
       status = k_exit_bcvk_error;
     }
   }
+  signals.checkpoint();
   return status;
 }
 

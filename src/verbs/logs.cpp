@@ -7,6 +7,7 @@
 
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/verbs.hpp"
+#include "bcvk/host/file_follower.hpp"
 #include "bcvk/host/watcher.hpp"
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/util/error.hpp"

@@ -12,30 +12,33 @@ namespace bcvk {
 int remove_instances(const RmRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
   const auto names = options.all ? InstanceDir::list_names() : options.names;
-  return for_each_vm(names, [&](const VmName& vm) {
-    const std::string& name = vm.str();
-    InstanceDir dir = InstanceDir::open_existing(vm);
-    const auto domain = s.conn.find(name);
-    if (domain && domain->is_active()) {
-      if (!options.force) {
-        throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");
-      }
-      domain->destroy();
-    }
-    const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
-    if (lock == InstanceDir::LockResult::busy) {
-      throw Error("VM " + name + " is busy (another bcvk holds it)");
-    }
-    if (lock == InstanceDir::LockResult::locked) {
-      InstanceState state;
-      try {
-        state = dir.load();
-      } catch (const Error&) {
-        state.name = name; // never got as far as writing its state: it holds nothing
-      }
-      release_instance(dir, state, s.store, Disposition::remove);
-    }
-  });
+  return for_each_vm(
+      names,
+      [&](const VmName& vm) {
+        const std::string& name = vm.str();
+        InstanceDir dir = InstanceDir::open_existing(vm);
+        const auto domain = s.conn.find(name);
+        if (domain && domain->is_active()) {
+          if (!options.force) {
+            throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");
+          }
+          domain->destroy();
+        }
+        const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
+        if (lock == InstanceDir::LockResult::busy) {
+          throw Error("VM " + name + " is busy (another bcvk holds it)");
+        }
+        if (lock == InstanceDir::LockResult::locked) {
+          InstanceState state;
+          try {
+            state = dir.load();
+          } catch (const Error&) {
+            state.name = name; // never got as far as writing its state: it holds nothing
+          }
+          release_instance(dir, state, s.store, Disposition::remove);
+        }
+      },
+      *ctx.signals);
 }
 
 } // namespace bcvk

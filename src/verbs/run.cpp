@@ -15,6 +15,7 @@
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/instance/ssh_startup.hpp"
+#include "bcvk/host/file_follower.hpp"
 #include "bcvk/host/watcher.hpp"
 
 namespace bcvk {

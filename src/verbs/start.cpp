@@ -31,6 +31,9 @@ int start_instance(const VmName& vm, const Context& ctx) {
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
   remount_instance(*owner, s.store);
   owner->state().detached = true;
+  // Recorded before the domain exists: recovery and every release ask libvirt on this URI.
+  owner->state().uri = s.conn.uri();
+  owner->save();
   const std::string xml = read_text_file(owner->dir().domain_xml_file());
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});

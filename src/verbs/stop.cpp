@@ -44,15 +44,18 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
 
 int stop_instances(const StopRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
-  return for_each_vm(options.names, [&](const VmName& vm) {
-    const std::string& name = vm.str();
-    InstanceDir dir = InstanceDir::open_existing(vm);
-    power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
-    // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-    if (dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals) == InstanceDir::LockResult::busy) {
-      throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
-    }
-  });
+  return for_each_vm(
+      options.names,
+      [&](const VmName& vm) {
+        const std::string& name = vm.str();
+        InstanceDir dir = InstanceDir::open_existing(vm);
+        power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
+        // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
+        if (dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals) == InstanceDir::LockResult::busy) {
+          throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
+        }
+      },
+      *ctx.signals);
 }
 
 } // namespace bcvk

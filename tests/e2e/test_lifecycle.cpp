@@ -228,6 +228,11 @@ TEST_F(Lifecycle, VmsOutliveALibvirtdRestartAndAreStillCleanedUp) {
   EXPECT_EQ(ssh.out, "still-here\n") << ssh.err;
   EXPECT_EQ(run({"pgrep", "-f", "ephemeral supervise " + detached}).out, supervisor)
       << "the same supervisor reconnected";
+  // Following its journal ends on Ctrl-C with 130, like any interrupted command.
+  Background follow({"ephemeral", "logs", "-f", detached});
+  ASSERT_TRUE(eventually([&] { return !follow.out().empty(); }, 30s)) << follow.err();
+  follow.signal(SIGINT);
+  EXPECT_EQ(follow.wait_exit(30s), 130) << follow.err();
   EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", detached}).status, 0);
   expect_nothing_left(detached);
   // The foreground VM: released by recovery if libvirt's shutdown took it down, else adopted.

@@ -35,6 +35,9 @@ public:
   virDomain* get() const { return m_handle.get(); }
   std::string name() const;
   bool is_active() const;
+  // The same, for decisions that release storage: only libvirt's "no such domain" counts as not
+  // running; any other failure (a dying connection) throws LibvirtError instead of saying no.
+  bool is_running() const;
   std::string xml(bool inactive = false) const;
   void shutdown() const; // ACPI power button
   void destroy() const;  // immediate power off; a domain already gone is not an error

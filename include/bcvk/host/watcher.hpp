@@ -30,16 +30,4 @@ struct InputWatch {
 StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCatcher* signals,
                          const TickFn& on_tick = {}, int tick_ms = 1000, const InputWatch& input = {});
 
-// Copies whatever was appended to a file since the last call to a file descriptor (tail -f).
-class FileFollower {
-public:
-  FileFollower(std::string path, int out_fd) : m_path(std::move(path)), m_out(out_fd) {}
-  void pump();
-
-private:
-  std::string m_path;
-  int m_out;
-  long long m_offset = 0;
-};
-
 } // namespace bcvk
