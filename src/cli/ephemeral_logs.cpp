@@ -12,7 +12,7 @@ void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx) {
   cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines until the VM stops");
   cmd->add_flag("--console", o->console, "Show the serial console log instead of the journal");
   cmd->add_flag("--virtiofsd", o->virtiofsd, "Show the virtiofsd logs instead of the journal");
-  cmd->callback([o, &ctx] { ctx.exit_status = show_logs(validate_logs_options(*o), ctx); });
+  cmd->callback([o = o, &ctx] { ctx.exit_status = show_logs(validate_logs_options(*o), ctx); });
 }
 
 } // namespace bcvk

@@ -12,7 +12,7 @@ void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx) {
   cmd->add_flag("-q,--quiet", o->quiet, "Print names only");
   cmd->add_option("--format", o->format, "table or json")->capture_default_str();
   cmd->add_option("--filter", o->filters, "Only VMs matching, e.g. label=KEY=VALUE or label=KEY")->type_name("FILTER");
-  cmd->callback([o, &ctx] { ctx.exit_status = list_instances(validate_ps_options(*o), ctx); });
+  cmd->callback([o = o, &ctx] { ctx.exit_status = list_instances(validate_ps_options(*o), ctx); });
 }
 
 } // namespace bcvk

@@ -76,7 +76,7 @@ RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned hos
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx) {
   const auto [cmd, options] = add_verb<RunOptions>(ephemeral, "run", "Run a bootc container image as an ephemeral VM");
   add_run_options(*cmd, *options);
-  cmd->callback([options, &ctx] {
+  cmd->callback([options = options, &ctx] {
     const RunConfig config = validate_run_options(*options, std::thread::hardware_concurrency());
     ctx.exit_status = run_ephemeral(config, ctx);
   });

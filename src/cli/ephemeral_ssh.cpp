@@ -26,7 +26,7 @@ void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx) {
   // Like ssh: the first word that is not ours starts the remote command, options included.
   cmd->prefix_command();
   cmd->fallthrough(false);
-  cmd->callback([o, cmd, &ctx] {
+  cmd->callback([o = o, cmd = cmd, &ctx] {
     for (auto& word : cmd->remaining()) {
       o->command.push_back(std::move(word));
     }

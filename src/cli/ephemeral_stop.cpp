@@ -11,7 +11,7 @@ void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx) {
   cmd->add_option("--timeout", o->timeout_seconds, "Seconds to wait for a clean shutdown before forcing it")
       ->capture_default_str();
   cmd->add_flag("-f,--force", o->force, "Power off at once, without a clean shutdown");
-  cmd->callback([o, &ctx] { ctx.exit_status = stop_instances(validate_stop_options(*o), ctx); });
+  cmd->callback([o = o, &ctx] { ctx.exit_status = stop_instances(validate_stop_options(*o), ctx); });
 }
 
 } // namespace bcvk

@@ -10,7 +10,7 @@ void setup_images_list(CLI::App& images, Context& ctx) {
   cmd->alias("ls");
   cmd->add_option("--format", o->format, "table or json")->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "Print image names only");
-  cmd->callback([o, &ctx] { ctx.exit_status = list_images(validate_images_options(*o), ctx); });
+  cmd->callback([o = o, &ctx] { ctx.exit_status = list_images(validate_images_options(*o), ctx); });
 }
 
 } // namespace bcvk

@@ -9,7 +9,7 @@ CLI::App* add_single_vm_verb(CLI::App& parent, const std::string& verb_name, con
                              const std::string& name_help, Context& ctx, SingleVmVerb verb) {
   const auto [cmd, name] = add_verb<std::string>(parent, verb_name, description);
   cmd->add_option("NAME", *name, name_help)->required();
-  cmd->callback([name, &ctx, verb] { ctx.exit_status = verb(VmName::parse(*name), ctx); });
+  cmd->callback([name = name, &ctx, verb] { ctx.exit_status = verb(VmName::parse(*name), ctx); });
   return cmd;
 }
 

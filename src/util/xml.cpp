@@ -23,9 +23,6 @@ using Buffer = Handle<xmlBuffer, free_save_buffer>;
 void free_rng_parser(xmlRelaxNGParserCtxt* c) {
   xmlRelaxNGFreeParserCtxt(c);
 }
-void free_rng(xmlRelaxNG* r) {
-  xmlRelaxNGFree(r);
-}
 void free_rng_valid(xmlRelaxNGValidCtxt* c) {
   xmlRelaxNGFreeValidCtxt(c);
 }
@@ -124,15 +121,22 @@ std::optional<std::string> attr_of(const xmlNode* node, const char* name) {
   return std::string(reinterpret_cast<const char*>(value.get()));
 }
 
-std::string relaxng_errors(const xmlDoc* doc, const std::string& schema_path) {
+void RelaxNgSchema::free_schema(xmlRelaxNG* schema) {
+  xmlRelaxNGFree(schema);
+}
+
+RelaxNgSchema::RelaxNgSchema(const std::string& schema_path) {
   Handle<xmlRelaxNGParserCtxt, free_rng_parser> parser(xmlRelaxNGNewParserCtxt(schema_path.c_str()));
   std::string schema_messages;
   xmlRelaxNGSetParserErrors(parser.get(), collect, collect, &schema_messages);
-  Handle<xmlRelaxNG, free_rng> schema(xmlRelaxNGParse(parser.get()));
-  if (!schema) {
+  m_schema.reset(xmlRelaxNGParse(parser.get()));
+  if (!m_schema) {
     throw Error("cannot load RelaxNG schema " + schema_path + ": " + schema_messages);
   }
-  Handle<xmlRelaxNGValidCtxt, free_rng_valid> valid(xmlRelaxNGNewValidCtxt(schema.get()));
+}
+
+std::string RelaxNgSchema::errors(const xmlDoc* doc) const {
+  Handle<xmlRelaxNGValidCtxt, free_rng_valid> valid(xmlRelaxNGNewValidCtxt(m_schema.get()));
   std::string messages;
   xmlRelaxNGSetValidErrors(valid.get(), collect, collect, &messages);
   const int rc = xmlRelaxNGValidateDoc(valid.get(), const_cast<xmlDoc*>(doc));
@@ -140,6 +144,10 @@ std::string relaxng_errors(const xmlDoc* doc, const std::string& schema_path) {
     messages = "document does not match the schema";
   }
   return messages;
+}
+
+std::string relaxng_errors(const xmlDoc* doc, const std::string& schema_path) {
+  return RelaxNgSchema(schema_path).errors(doc);
 }
 
 } // namespace bcvk::xml

@@ -110,15 +110,22 @@ public:
   // Exit status (128+N when killed by N), or -1 on timeout.
   int wait_exit(std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_exited = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    while (!exited()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return -1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    return -1;
+    return m_status;
+  }
+  // Whether it has exited, without waiting.
+  bool exited() {
+    int status = 0;
+    if (!m_exited && ::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+      m_exited = true;
+      m_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return m_exited;
   }
   std::string out() const { return slurp(m_out); }
   std::string err() const { return slurp(m_err); }
@@ -130,6 +137,7 @@ private:
   }
   pid_t m_pid = -1;
   bool m_exited = false;
+  int m_status = -1;
   std::string m_out;
   std::string m_err;
 };

@@ -188,26 +188,62 @@ TEST_F(Ssh, VmWithoutKeysIsRefusedWithTheFix) {
   expect_nothing_left(vm);
 }
 
-TEST_F(Ssh, ConcurrentRunsGetDistinctLoopbackPorts) {
-  const std::vector<std::string> names{"e2e-port-a", "e2e-port-b", "e2e-port-c"};
-  const auto removed = removed_at_exit(names);
+// Four detached runs with -K at once, with generated names, and `ps` polled all the while; then two
+// runs racing for one name.
+TEST_F(Ssh, ConcurrentRunsAllReachSshWithDistinctPortsAndPsStaysConsistent) {
   std::vector<std::unique_ptr<Background>> runs;
-  for (const auto& name : names) {
+  for (int i = 0; i < 4; ++i) {
     runs.push_back(std::make_unique<Background>(
-        std::vector<std::string>{"ephemeral", "run", "-d", "--rm", "--name", name, "--memory", "512M", k_image}));
+        std::vector<std::string>{"ephemeral", "run", "-d", "-K", "--rm", "--memory", "512M", k_image}));
   }
+  // Whatever moment it catches, ps answers with a whole JSON array.
+  int polls = 0;
+  const auto all_done = [&] {
+    return std::all_of(runs.begin(), runs.end(), [](const auto& r) { return r->exited(); });
+  };
+  while (!all_done() && polls < 2000) {
+    const auto ps = bcvk_cli({"ephemeral", "ps", "-a", "--format", "json"});
+    EXPECT_EQ(ps.status, 0) << ps.err;
+    EXPECT_TRUE(ps.out.rfind("[", 0) == 0 && contains(ps.out, "]")) << ps.out;
+    ++polls;
+  }
+  std::vector<std::string> names;
+  const auto cleanup = AtScopeExit([&names] {
+    for (const auto& name : names) {
+      bcvk_cli({"ephemeral", "rm", "-f", name});
+    }
+    bcvk_cli({"ephemeral", "rm", "-f", "e2e-same"});
+  });
   std::set<int> ports;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    EXPECT_EQ(runs[i]->wait_exit(120s), 0) << runs[i]->err();
-    const int port = ssh_port_of(names[i]);
-    ASSERT_GT(port, 0) << "inspect reports no ssh_port for " << names[i];
-    ports.insert(port);
+  for (auto& r : runs) {
+    ASSERT_EQ(r->wait_exit(900s), 0) << r->err();
+    std::string name = r->out();
+    ASSERT_FALSE(name.empty());
+    name.pop_back(); // the newline after the printed name
+    names.push_back(name);
+    ports.insert(ssh_port_of(name));
   }
-  EXPECT_EQ(ports.size(), names.size()) << "two VMs were given the same forward port";
+  EXPECT_GT(polls, 0);
+  EXPECT_EQ(ports.size(), 4U) << "two VMs were given the same forward port";
+  EXPECT_EQ(ports.count(0), 0U);
+  for (const auto& name : names) {
+    EXPECT_EQ(bcvk_within(120, ssh_args(name, {"echo", "up"})).out, "up\n") << name;
+  }
+
+  Background first({"ephemeral", "run", "-d", "--rm", "--name", "e2e-same", "--memory", "512M", k_image});
+  Background second({"ephemeral", "run", "-d", "--rm", "--name", "e2e-same", "--memory", "512M", k_image});
+  const int a = first.wait_exit(300s);
+  const int b = second.wait_exit(300s);
+  EXPECT_EQ(std::min(a, b), 0) << first.err() << second.err();
+  EXPECT_EQ(std::max(a, b), 125) << "exactly one wins: " << first.err() << second.err();
+  EXPECT_TRUE(contains(first.err() + second.err(), "already exists")) << first.err() << second.err();
+
   for (const auto& name : names) {
     EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", name}).status, 0);
   }
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", "e2e-same"}).status, 0);
   for (const auto& name : names) {
     expect_nothing_left(name);
   }
+  expect_nothing_left("e2e-same");
 }

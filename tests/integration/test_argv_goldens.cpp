@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "../common/fixed_facts.hpp"
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/host/hypervisor.hpp"
 #include "bcvk/host/process.hpp"
@@ -58,40 +59,6 @@ std::string command_line(const std::vector<std::string>& args) {
     line += " " + (plain ? a : shell_quote(a));
   }
   return line;
-}
-
-// What bcvk would have established on a host, fixed: the host paths of the command line are
-// taken as resolved, a .qcow2 disk is qcow2, the units directory holds one enabled service.
-LaunchFacts fixed_facts(const RunConfig& c) {
-  LaunchFacts f;
-  f.name = c.name ? c.name->str() : "golden-vm";
-  f.instance_dir = "/var/lib/bcvk/instances/" + f.name;
-  f.uri = "qemu:///system";
-  f.created = "2026-11-23T12:00:00Z";
-  f.image_id = "4f6e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
-  f.kernel_version = "6.1.0-28-amd64";
-  f.systemd_version = 252;
-  f.virt_type = "qemu";
-  f.backend = NetworkBackend::passt;
-  f.ssh_port = c.network.mode == NetworkMode::none ? 0 : 20022;
-  f.inputs.binds = c.binds;
-  if (c.bind_storage_ro) {
-    f.inputs.binds.push_back({"/var/lib/containers/storage", k_storage_mount_name, true, {}});
-  }
-  for (const auto& disk : c.disks) {
-    f.inputs.disks.push_back({disk.path, disk.path.ends_with(".qcow2") ? "qcow2" : "raw", disk.name});
-  }
-  for (const auto& out : c.serial_outputs) {
-    f.inputs.serial_outputs.push_back({out.name, out.path, true});
-  }
-  if (!c.systemd_units.empty()) {
-    f.inputs.units = {{"app.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n", true}};
-  }
-  if (c.ssh_keygen) {
-    f.ssh = SshIdentity{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNsaWVudA bcvk@" + f.name, "PRIVATE HOST KEY",
-                        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhvc3Q root@" + f.name};
-  }
-  return f;
 }
 
 const std::vector<Row>& xml_rows() {
@@ -204,7 +171,7 @@ void quiet_errors(void*, virErrorPtr) {}
 TEST_P(ArgvToXml, MatchesGoldenValidatesAndStarts) {
   const Row& row = GetParam();
   const RunConfig config = parse_run_arguments(row.args, k_host_cpus);
-  const InstancePlan plan = plan_instance(config, fixed_facts(config));
+  const InstancePlan plan = plan_instance(config, golden::fixed_facts(config));
   const std::string xml = render_domain_xml(plan.spec);
   const std::string golden = golden_dir() + "/" + row.name + ".xml";
   const std::string expected_text = "<!-- " + command_line(row.args) + " -->\n" + xml;

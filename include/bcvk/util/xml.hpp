@@ -1,5 +1,6 @@
 #pragma once
 // Small, safe helpers over libxml2: owned documents, escaped text, XPath lookups, schema checks.
+#include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
@@ -43,6 +44,19 @@ std::string text_of(const xmlNode* node);
 
 // The value of an attribute, or nullopt when absent.
 std::optional<std::string> attr_of(const xmlNode* node, const char* name);
+
+// A RelaxNG schema loaded once, for validating many documents.
+class RelaxNgSchema {
+public:
+  // Throws Error when the schema cannot be loaded.
+  explicit RelaxNgSchema(const std::string& schema_path);
+  // The validator's messages, empty when the document is valid.
+  std::string errors(const xmlDoc* doc) const;
+
+private:
+  static void free_schema(xmlRelaxNG* schema);
+  Handle<xmlRelaxNG, free_schema> m_schema;
+};
 
 // Validates `doc` against the RelaxNG schema at `schema_path`; returns the validator's messages,
 // empty when the document is valid. Throws Error when the schema itself cannot be loaded.

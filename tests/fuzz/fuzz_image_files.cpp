@@ -1,0 +1,44 @@
+// What bcvk reads from an image that could be hostile: a UKI's PE headers, kargs.d TOML, sshd
+// configuration, modules.dep. The first byte picks the reader; refusing (bcvk::Error) is fine.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bcvk/host/bootc_layout.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/image_kargs.hpp"
+#include "bcvk/vm/initrd_addon.hpp"
+#include "bcvk/vm/sshd_config.hpp"
+
+using namespace bcvk;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  try {
+    switch (data[0] % 4) {
+    case 0:
+      parse_pe_sections(text);
+      break;
+    case 1:
+      kargs_from_toml("/usr/lib/bootc/kargs.d/fuzz.toml", text, "x86_64");
+      break;
+    case 2: {
+      // Every Include resolves to the same text again: loops must end at the depth limit.
+      const IncludeExpander expand = [&text](const std::string&) {
+        return std::vector<ConfigFile>{{"/etc/ssh/included", text}};
+      };
+      sshd_setting("PermitRootLogin", {"/etc/ssh/sshd_config", text}, expand);
+      break;
+    }
+    case 3:
+      newc_archive(virtiofs_initrd_addon({}));
+      modules_to_load(text, k_virtiofs_modules);
+      break;
+    }
+  } catch (const Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,27 @@
+// What bcvk reads back from disk or from a user's key files: the instance state JSON and OpenSSH
+// public keys. The first byte picks the reader; refusing (bcvk::Error) is fine.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/ssh/keys.hpp"
+#include "bcvk/util/error.hpp"
+
+using namespace bcvk;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  try {
+    if (data[0] % 2 == 0) {
+      state_from_json(text);
+    } else {
+      parse_public_key(text);
+    }
+  } catch (const Error&) {
+  }
+  return 0;
+}
