@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bcvk/util/error.hpp"
+#include "selector_input.hpp"
 #include "bcvk/util/size.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/names.hpp"
@@ -15,12 +16,13 @@
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) {
+  const auto input = fuzz::selector_input(data, size);
+  if (!input) {
     return 0;
   }
-  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string& text = input->text;
   try {
-    switch (data[0] % 13) {
+    switch (input->selector % 13) {
     case 0:
       parse_size("--memory", text);
       break;

@@ -6,6 +6,7 @@
 
 #include "bcvk/host/bootc_layout.hpp"
 #include "bcvk/util/error.hpp"
+#include "selector_input.hpp"
 #include "bcvk/vm/image_kargs.hpp"
 #include "bcvk/vm/initrd_addon.hpp"
 #include "bcvk/vm/sshd_config.hpp"
@@ -13,12 +14,13 @@
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) {
+  const auto input = fuzz::selector_input(data, size);
+  if (!input) {
     return 0;
   }
-  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string& text = input->text;
   try {
-    switch (data[0] % 4) {
+    switch (input->selector % 4) {
     case 0:
       parse_pe_sections(text);
       break;

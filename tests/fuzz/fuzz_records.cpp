@@ -7,16 +7,18 @@
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/util/error.hpp"
+#include "selector_input.hpp"
 
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) {
+  const auto input = fuzz::selector_input(data, size);
+  if (!input) {
     return 0;
   }
-  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string& text = input->text;
   try {
-    if (data[0] % 2 == 0) {
+    if (input->selector % 2 == 0) {
       state_from_json(text);
     } else {
       parse_public_key(text);
