@@ -1,9 +1,11 @@
 #include "bcvk/host/file_follower.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <vector>
 
 namespace bcvk {
@@ -42,6 +44,11 @@ bool FileFollower::drain() {
     }
     for (ssize_t off = 0; off < n;) {
       const ssize_t w = ::write(m_out, buf + off, static_cast<std::size_t>(n - off));
+      if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+        pollfd out{m_out, POLLOUT, 0};
+        ::poll(&out, 1, 100); // a full pipe to a slow reader: wait, never drop what was read
+        continue;
+      }
       if (w <= 0) {
         return false;
       }
@@ -81,8 +88,16 @@ void FileFollower::pump() {
     if (at == names.size() - 1) {
       return; // still the current file: everything so far is copied
     }
-    // Rotated away (or, when `at` is past the end, so many times it is gone): the next newer
-    // generation that exists comes next.
+    struct stat held {};
+    if (at == names.size() && ::fstat(m_in.get(), &held) == 0 && held.st_nlink > 0) {
+      continue; // renamed while the names were looked at: look again
+    }
+    // Rotated away: virtlogd renames a file only once it is done writing to it, so what reached it
+    // after the read above is read now, before moving on.
+    if (!drain()) {
+      return;
+    }
+    // The next newer generation that exists comes next (all of them when ours was deleted).
     bool moved = false;
     for (std::size_t next = at == names.size() ? 0 : at + 1; next < names.size() && !moved; ++next) {
       moved = follow(names[next]);

@@ -102,7 +102,9 @@ TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
                         "bcvk-execute.service - bcvk --execute commands was skipped");
       },
       std::chrono::seconds(k_boot_budget_s)));
-  EXPECT_TRUE(domain_exists("e2e-keep")) << "no second run powered it off";
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(run({"virsh", "-c", "qemu:///system", "domstate", "e2e-keep"}).out, "running\n\n")
+      << "no second run powered it off";
   EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", "e2e-keep"}).status, 0);
   EXPECT_TRUE(contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"));
 

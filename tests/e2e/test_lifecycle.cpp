@@ -151,7 +151,15 @@ TEST_F(Lifecycle, KilledAtEveryStageOfARunLeavesNothingAfterTheNextCommand) {
     Background killed({"ephemeral", "run", "--rm", "--name", vm, "--memory", "512M", k_image});
     ::unsetenv("BCVK_TEST_STOP_AT");
     ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at " + stage); }, 120s)) << killed.err();
-    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/instances/" + vm)) << stage << ": the instance exists";
+    // What the stage holds when bcvk dies there.
+    EXPECT_NE(run_podman_mounts(), "") << stage << ": the image is mounted";
+    if (stage != "image-mounted") {
+      EXPECT_TRUE(contains(slurp("/proc/self/mountinfo"), "/instances/" + vm + "/"))
+          << stage << ": the root is mounted";
+    }
+    if (stage == "domain-created") {
+      EXPECT_TRUE(domain_exists(vm)) << stage << ": the domain runs";
+    }
     killed.signal(SIGKILL);
     EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL) << stage;
     // A foreground VM is tied to bcvk's connection: libvirt destroys it when the killed process's
@@ -233,14 +241,14 @@ TEST_F(Lifecycle, VmsOutliveALibvirtdRestartAndAreStillCleanedUp) {
   ASSERT_TRUE(eventually([&] { return !follow.out().empty(); }, 30s)) << follow.err();
   follow.signal(SIGINT);
   EXPECT_EQ(follow.wait_exit(30s), 130) << follow.err();
-  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", detached}).status, 0);
-  expect_nothing_left(detached);
   // The foreground VM: released by recovery if libvirt's shutdown took it down, else adopted.
   if (domain_exists(foreground)) {
     EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", foreground}).status, 0);
   }
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", detached}).status, 0);
   bcvk_cli({"ephemeral", "ps", "-a"});
   expect_nothing_left(foreground);
+  expect_nothing_left(detached);
 }
 
 TEST_F(Lifecycle, LibvirtRefusalLeavesNothing) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "bcvk/instance/ports.hpp"
 
 using namespace bcvk::e2e;
@@ -204,7 +206,12 @@ TEST_F(Ssh, ConcurrentRunsAllReachSshWithDistinctPortsAndPsStaysConsistent) {
   while (!all_done() && polls < 2000) {
     const auto ps = bcvk_cli({"ephemeral", "ps", "-a", "--format", "json"});
     EXPECT_EQ(ps.status, 0) << ps.err;
-    EXPECT_TRUE(ps.out.rfind("[", 0) == 0 && contains(ps.out, "]")) << ps.out;
+    const auto listed = nlohmann::json::parse(ps.out, nullptr, false);
+    EXPECT_TRUE(listed.is_array()) << "a whole JSON array: " << ps.out;
+    std::set<std::string> seen;
+    for (const auto& vm : listed.is_array() ? listed : nlohmann::json::array()) {
+      EXPECT_TRUE(vm.contains("name") && seen.insert(vm.value("name", "")).second) << ps.out;
+    }
     ++polls;
   }
   std::vector<std::string> names;
@@ -214,13 +221,20 @@ TEST_F(Ssh, ConcurrentRunsAllReachSshWithDistinctPortsAndPsStaysConsistent) {
     }
     bcvk_cli({"ephemeral", "rm", "-f", "e2e-same"});
   });
-  std::set<int> ports;
+  std::vector<int> statuses;
   for (auto& r : runs) {
-    ASSERT_EQ(r->wait_exit(900s), 0) << r->err();
-    std::string name = r->out();
-    ASSERT_FALSE(name.empty());
-    name.pop_back(); // the newline after the printed name
-    names.push_back(name);
+    statuses.push_back(r->wait_exit(900s));
+    if (std::string name = r->out(); !name.empty()) {
+      name.pop_back();       // the newline after the printed name
+      names.push_back(name); // known before any assertion, so the cleanup finds every VM
+    }
+  }
+  std::set<int> ports;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    ASSERT_EQ(statuses[i], 0) << runs[i]->err();
+  }
+  ASSERT_EQ(names.size(), 4U);
+  for (const auto& name : names) {
     ports.insert(ssh_port_of(name));
   }
   EXPECT_GT(polls, 0);

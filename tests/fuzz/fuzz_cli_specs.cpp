@@ -12,6 +12,7 @@
 #include "bcvk/vm/port_spec.hpp"
 #include "bcvk/vm/run_options.hpp"
 #include "bcvk/vm/ssh_forward.hpp"
+#include "bcvk/vm/verb_options.hpp"
 
 using namespace bcvk;
 
@@ -22,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string& text = input->text;
   try {
-    switch (input->selector % 13) {
+    switch (input->selector % 15) {
     case 0:
       parse_size("--memory", text);
       break;
@@ -62,6 +63,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 12:
       check_guest_mount_path("--bind", text);
+      break;
+    case 13:
+      parse_filter(text);
+      break;
+    case 14:
+      parse_output_format(text);
       break;
     }
   } catch (const Error&) {

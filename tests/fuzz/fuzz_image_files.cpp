@@ -1,12 +1,15 @@
-// What bcvk reads from an image that could be hostile: a UKI's PE headers, kargs.d TOML, sshd
-// configuration, modules.dep. The first byte picks the reader; refusing (bcvk::Error) is fine.
+// What bcvk reads from an image or a guest that could be hostile: a UKI's PE headers, kargs.d TOML,
+// sshd configuration, modules.dep, the guest's journal and console. The first byte picks the reader; refusing
+// (bcvk::Error) is fine.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bcvk/host/bootc_layout.hpp"
 #include "bcvk/util/error.hpp"
 #include "selector_input.hpp"
+#include "bcvk/vm/boot_progress.hpp"
 #include "bcvk/vm/image_kargs.hpp"
 #include "bcvk/vm/initrd_addon.hpp"
 #include "bcvk/vm/sshd_config.hpp"
@@ -20,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string& text = input->text;
   try {
-    switch (input->selector % 4) {
+    switch (input->selector % 5) {
     case 0:
       parse_pe_sections(text);
       break;
@@ -35,9 +38,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       sshd_setting("PermitRootLogin", {"/etc/ssh/sshd_config", text}, expand);
       break;
     }
-    case 3:
-      newc_archive(virtiofs_initrd_addon({}));
-      modules_to_load(text, k_virtiofs_modules);
+    case 3: {
+      // The archive is built from what modules.dep names: those names reach the cpio headers.
+      std::vector<ModuleFile> modules;
+      for (const auto& path : modules_to_load(text, k_virtiofs_modules)) {
+        modules.push_back({path, "module"});
+      }
+      newc_archive(virtiofs_initrd_addon(modules));
+      break;
+    }
+    case 4: // what the guest wrote to its journal and console
+      latest_boot_step(text);
+      boot_failure_report(text, text);
       break;
     }
   } catch (const Error&) {

@@ -48,7 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (auto& out : config.serial_outputs) {
       resolved(out.path);
     }
-    xml_text = render_domain_xml(plan_instance(config, golden::fixed_facts(config)).spec);
+    LaunchFacts facts = golden::fixed_facts(config);
+    // Both network backends: passt (libvirt >= 9.2) and QEMU's user stack through <qemu:commandline>.
+    facts.backend = size % 2 == 0 ? NetworkBackend::passt : NetworkBackend::qemu_user;
+    xml_text = render_domain_xml(plan_instance(config, facts).spec);
   } catch (const Error&) {
     return 0;
   } catch (const CLI::Error&) {

@@ -12,14 +12,27 @@
 
 using namespace bcvk;
 
+// In a child: were the points not inert, the child would stop, and the test sees that at once
+// instead of hanging itself.
 TEST(FaultPoint, InertUnlessNamed) {
-  ::unsetenv(k_fault_point_env);
-  fault_point("image-mounted"); // would stop this test process if it were not inert
-  ::setenv(k_fault_point_env, "root-mounted", 1);
-  fault_point("image-mounted");
-  fault_point("root-mounted-not");
-  ::unsetenv(k_fault_point_env);
-  SUCCEED();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::unsetenv(k_fault_point_env);
+    fault_point("image-mounted");
+    ::setenv(k_fault_point_env, "root-mounted", 1);
+    fault_point("image-mounted");
+    fault_point("root-mounted-not");
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, WUNTRACED), child);
+  if (WIFSTOPPED(status)) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "a point that was not named stopped the process";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(FaultPoint, TheNamedPointStopsTheProcess) {

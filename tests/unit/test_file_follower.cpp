@@ -74,3 +74,16 @@ TEST_F(Follower, AFirstCallAfterRotationsStartsAtTheOldestGeneration) {
   follower.pump();
   EXPECT_EQ(out(), "old new");
 }
+
+TEST_F(Follower, AFileRotatedOutOfExistenceIsStillFinishedFromItsDescriptor) {
+  FileFollower follower((m_dir / "log").string(), m_out.get());
+  append("a1 ");
+  follower.pump();
+  append("a2 ");
+  for (const char* next : {"b ", "c ", "d ", "e"}) {
+    rotate(); // the fourth rotation deletes the file being followed
+    append(next);
+  }
+  follower.pump();
+  EXPECT_EQ(out(), "a1 a2 b c d e");
+}
