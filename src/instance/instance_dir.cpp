@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -98,6 +99,24 @@ std::string state_to_json(const InstanceState& s) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// A whole number no larger than `max`, or 0 when absent: nlohmann converts a float or a negative
+// number to an unsigned type without a word (undefined behaviour for out-of-range values).
+std::uint64_t whole_number(const nlohmann::json& j, const char* key, std::uint64_t max) {
+  if (!j.contains(key)) {
+    return 0;
+  }
+  const auto& value = j[key];
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() > max) {
+    throw Error(std::string("corrupt instance state: '") + key + "' is not a whole number up to " +
+                std::to_string(max));
+  }
+  return value.get<std::uint64_t>();
+}
+
+} // namespace
+
 InstanceState state_from_json(const std::string& json) {
   try {
     const auto j = nlohmann::json::parse(json);
@@ -112,10 +131,10 @@ InstanceState state_from_json(const std::string& json) {
     s.detached = j.value("detached", false);
     s.image_mounted = j.value("image_mounted", false);
     s.kernel_version = j.value("kernel_version", "");
-    s.systemd_version = j.value("systemd_version", 0);
-    s.memory_bytes = j.value("memory_bytes", std::uint64_t{0});
-    s.vcpus = j.value("vcpus", 0U);
-    s.ssh_port = j.value("ssh_port", 0U);
+    s.systemd_version = static_cast<int>(whole_number(j, "systemd_version", 1000000));
+    s.memory_bytes = whole_number(j, "memory_bytes", std::numeric_limits<std::uint64_t>::max());
+    s.vcpus = static_cast<unsigned>(whole_number(j, "vcpus", 4096));
+    s.ssh_port = static_cast<unsigned>(whole_number(j, "ssh_port", 65535));
     if (j.contains("labels") && j["labels"].is_object()) {
       for (const auto& [k, v] : j["labels"].items()) {
         s.labels.push_back({k, v.get<std::string>()});

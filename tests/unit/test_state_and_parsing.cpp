@@ -44,6 +44,12 @@ TEST(InstanceStateJson, RoundTrips) {
 
 TEST(InstanceStateJson, CorruptStateIsAnError) {
   EXPECT_THROW(state_from_json("{not json"), Error);
+  // Found by fuzzing: a number out of range for its field was converted without a check (UB).
+  for (const char* bad : {R"({"ssh_port": 2e36})", R"({"ssh_port": -1})", R"({"ssh_port": 65536})", R"({"vcpus": 1.5})",
+                          R"({"memory_bytes": "1G"})", R"({"systemd_version": 1e300})"}) {
+    EXPECT_THROW(state_from_json(bad), Error) << bad;
+  }
+  EXPECT_EQ(state_from_json(R"({"ssh_port": 20022, "vcpus": 2})").ssh_port, 20022U);
 }
 
 TEST(Mountinfo, UnescapesOctal) {
