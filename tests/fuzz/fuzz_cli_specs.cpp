@@ -17,13 +17,8 @@
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = fuzz::selector_input(data, size);
-  if (!input) {
-    return 0;
-  }
-  const std::string& text = input->text;
-  try {
-    switch (input->selector % 15) {
+  return fuzz::read_selected(data, size, [](unsigned selector, const std::string& text) {
+    switch (selector % 15) {
     case 0:
       parse_size("--memory", text);
       break;
@@ -71,7 +66,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       parse_output_format(text);
       break;
     }
-  } catch (const Error&) {
-  }
-  return 0;
+  });
 }

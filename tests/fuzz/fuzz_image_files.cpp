@@ -17,13 +17,8 @@
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = fuzz::selector_input(data, size);
-  if (!input) {
-    return 0;
-  }
-  const std::string& text = input->text;
-  try {
-    switch (input->selector % 5) {
+  return fuzz::read_selected(data, size, [](unsigned selector, const std::string& text) {
+    switch (selector % 5) {
     case 0:
       parse_pe_sections(text);
       break;
@@ -52,7 +47,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       boot_failure_report(text, text);
       break;
     }
-  } catch (const Error&) {
-  }
-  return 0;
+  });
 }

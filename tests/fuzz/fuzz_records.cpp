@@ -12,18 +12,11 @@
 using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = fuzz::selector_input(data, size);
-  if (!input) {
-    return 0;
-  }
-  const std::string& text = input->text;
-  try {
-    if (input->selector % 2 == 0) {
+  return fuzz::read_selected(data, size, [](unsigned selector, const std::string& text) {
+    if (selector % 2 == 0) {
       state_from_json(text);
     } else {
       parse_public_key(text);
     }
-  } catch (const Error&) {
-  }
-  return 0;
+  });
 }

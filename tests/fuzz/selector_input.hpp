@@ -1,23 +1,26 @@
 #pragma once
-// The input layout of the fuzz targets that cover several readers: the first byte picks the
-// reader, the rest is the text it reads.
+// The fuzz targets that cover several readers share one input layout: the first byte picks the
+// reader, the rest is the text it reads. A reader may refuse its text (bcvk::Error); anything else
+// escapes to libFuzzer as a finding.
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
+
+#include "bcvk/util/error.hpp"
 
 namespace bcvk::fuzz {
 
-struct SelectorInput {
-  unsigned selector;
-  std::string text;
-};
-
-inline std::optional<SelectorInput> selector_input(const std::uint8_t* data, std::size_t size) {
+// Calls read(selector, text) for the input, if it has a selector byte; returns 0 for libFuzzer.
+template <typename Read> int read_selected(const std::uint8_t* data, std::size_t size, Read read) {
   if (size == 0) {
-    return std::nullopt;
+    return 0;
   }
-  return SelectorInput{data[0], std::string(reinterpret_cast<const char*>(data) + 1, size - 1)};
+  const std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  try {
+    read(unsigned{data[0]}, text);
+  } catch (const Error&) {
+  }
+  return 0;
 }
 
 } // namespace bcvk::fuzz
