@@ -39,15 +39,11 @@ std::string absolute_existing(const std::string& option, const std::string& path
   return resolved.string();
 }
 
-bool is_within(const std::string& path, const std::string& dir) {
-  return path == dir || path.rfind(dir == "/" ? dir : dir + "/", 0) == 0;
-}
-
 void refuse_state_dir(const std::string& option, const std::string& given, const std::string& resolved,
                       bool ancestors_too) {
   const std::string state = state_root(); // canonical once it exists
-  if (is_within(resolved, state) || (ancestors_too && is_within(state, resolved))) {
-    throw UsageError(option + ": " + given + " " + (is_within(resolved, state) ? "is inside" : "contains") +
+  if (is_at_or_below(resolved, state) || (ancestors_too && is_at_or_below(state, resolved))) {
+    throw UsageError(option + ": " + given + " " + (is_at_or_below(resolved, state) ? "is inside" : "contains") +
                      " bcvk's state directory " + state + " (other VMs' keys and disks): choose another path");
   }
 }

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
 #include "bcvk/util/handle.hpp"
 
 namespace bcvk {
@@ -100,13 +101,12 @@ std::vector<std::string> mounts_below(const std::string& dir) {
   std::ifstream in("/proc/self/mountinfo");
   std::vector<std::string> out;
   std::string line;
-  const std::string prefix = dir.back() == '/' ? dir : dir + "/";
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string id, parent, devno, root, mount_point;
     fields >> id >> parent >> devno >> root >> mount_point;
     mount_point = unescape_mountinfo(mount_point);
-    if (mount_point == dir || mount_point.rfind(prefix, 0) == 0) {
+    if (is_at_or_below(mount_point, dir)) {
       out.push_back(mount_point);
     }
   }

@@ -4,23 +4,34 @@
 
 #include "bcvk/host/hypervisor.hpp"
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/path_users.hpp"
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
 namespace {
 
+// The last word when libvirt is gone for good: a VM running from the instance has virtiofsd, QEMU
+// or virtlogd holding its files, whatever state its libvirt is in.
+void require_no_host_process_uses(const InstanceDir& dir, const std::string& silence) {
+  const auto users = processes_using(dir.path());
+  if (!users.empty()) {
+    const auto& user = users.front();
+    throw Error("VM " + dir.name() + ": " + silence + " and " + user.command + " (pid " + std::to_string(user.pid) +
+                ") still uses " + user.path + ": its storage is kept");
+  }
+  spdlog::warn("VM {}: {}, and no process on this host uses its files: releasing them", dir.name(), silence);
+}
+
 // Asks libvirt, on the connection the instance was made on (not whatever -c says now), whether its
 // VM still runs. Anything but a clear "not running" keeps the storage: a running guest whose root
 // is unmounted or whose overlay is deleted loses its data.
-void require_vm_stopped(const InstanceDir& dir, const InstanceState& state) {
+void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLibvirtSilent if_silent) {
   if (state.uri.empty() && !state.image_mounted && mounts_below(dir.path()).empty()) {
     return; // no state recorded yet (killed before its first write): nothing a VM could be using
   }
   const std::string& name = dir.name(); // the directory's name, not what a state file says
   const std::string connect = state.uri.empty() ? "" : " -c " + state.uri;
   const std::string where = state.uri.empty() ? "libvirt's default connection" : state.uri;
-  const std::string kept =
-      "its storage is kept; 'bcvk" + connect + " ephemeral rm -f " + name + "' releases it once libvirt there answers";
   try {
     const Connection conn = Connection::open(state.uri);
     const auto domain = conn.find(name);
@@ -29,14 +40,22 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state) {
                   " ephemeral stop " + name + "')");
     }
   } catch (const LibvirtError& e) {
-    throw Error("cannot tell whether VM " + name + " still runs (" + e.what() + "): " + kept);
+    if (if_silent == IfLibvirtSilent::check_host) {
+      require_no_host_process_uses(dir, "libvirt at " + where + " does not answer (" + e.what() + ")");
+      return;
+    }
+    throw Error("cannot tell whether VM " + name + " still runs (" + e.what() + "): its storage is kept; 'bcvk" +
+                connect + " ephemeral rm -f " + name +
+                "' releases it once libvirt there answers, 'bcvk ephemeral rm --forget " + name +
+                "' if that libvirt is gone for good");
   }
 }
 
 } // namespace
 
-void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition) {
-  require_vm_stopped(dir, state);
+void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition,
+                      IfLibvirtSilent if_silent) {
+  require_vm_stopped(dir, state, if_silent);
   // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
   for (const auto& mount : mounts_below(dir.path())) {
     spdlog::debug("unmounting {}", mount);

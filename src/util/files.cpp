@@ -15,6 +15,16 @@
 
 namespace bcvk {
 
+bool is_at_or_below(std::string_view path, std::string_view dir) {
+  if (dir.size() > 1 && dir.back() == '/') {
+    dir.remove_suffix(1);
+  }
+  if (!path.starts_with(dir)) {
+    return false;
+  }
+  return path.size() == dir.size() || dir == "/" || path[dir.size()] == '/';
+}
+
 void make_private_dir(const std::string& path, unsigned mode) {
   if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) {
     ::chmod(path.c_str(), static_cast<mode_t>(mode)); // the umask must not widen or narrow it

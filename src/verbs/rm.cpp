@@ -35,7 +35,8 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
           } catch (const Error&) {
             state.name = name; // never got as far as writing its state: it holds nothing
           }
-          release_instance(dir, state, s.store, Disposition::remove);
+          release_instance(dir, state, s.store, Disposition::remove,
+                           options.forget ? IfLibvirtSilent::check_host : IfLibvirtSilent::keep);
         }
       },
       *ctx.signals);

@@ -68,7 +68,7 @@ RmRequest validate_rm_options(const RmOptions& options) {
     throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"
                                  : "rm: name the VMs to remove, or use --all");
   }
-  return {parse_vm_names(options.names), options.all, options.force};
+  return {parse_vm_names(options.names), options.all, options.force, options.forget};
 }
 
 LogsRequest validate_logs_options(const LogsOptions& options) {

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <memory>
+#include <numeric>
+#include <sstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +41,24 @@ std::vector<std::string> ssh_args(const std::string& name, std::vector<std::stri
   std::vector<std::string> args{"ephemeral", "ssh", name};
   args.insert(args.end(), rest.begin(), rest.end());
   return args;
+}
+
+// The numbers of the "chatty-NNNNNN" lines in a journal, in the order they appear.
+std::vector<int> chatty_numbers(const std::string& journal) {
+  std::vector<int> numbers;
+  std::istringstream lines(journal);
+  for (std::string line; std::getline(lines, line);) {
+    if (const auto at = line.find(": chatty-"); at != std::string::npos) {
+      numbers.push_back(std::stoi(line.substr(at + 9, 6)));
+    }
+  }
+  return numbers;
+}
+
+std::vector<int> expected_chatty_numbers(int count) {
+  std::vector<int> numbers(static_cast<std::size_t>(count));
+  std::iota(numbers.begin(), numbers.end(), 1);
+  return numbers;
 }
 
 } // namespace
@@ -110,6 +130,27 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   EXPECT_TRUE(eventually([&] { return contains(capture(), "TERMINAL=restored"); }, 10s)) << capture();
   run({"tmux", "kill-session", "-t", session});
 
+  // The journal arrives whole: a unit logging about twice what virtlogd keeps in one file (2 MiB) is
+  // read back by `logs` line for line, in order, nothing lost or repeated at the rotations.
+  constexpr int k_chatty_lines = 30000;
+  const auto chatty = bcvk_within(
+      600,
+      ssh_args(vm, {"--", "systemd-run --wait --quiet -p LogRateLimitIntervalSec=0 --unit=bcvk-e2e-chatty "
+                          "seq -f 'chatty-%06g ................................................................' 1 " +
+                              std::to_string(k_chatty_lines)}));
+  EXPECT_EQ(chatty.status, 0) << chatty.err;
+  const std::string last_line = ": chatty-0" + std::to_string(k_chatty_lines); // seq's %06g
+  std::string journal;
+  EXPECT_TRUE(eventually(
+      [&] {
+        journal = bcvk_cli({"ephemeral", "logs", vm}).out;
+        return contains(journal, last_line);
+      },
+      300s))
+      << "the last line never arrived";
+  EXPECT_EQ(chatty_numbers(journal), expected_chatty_numbers(k_chatty_lines));
+  EXPECT_TRUE(fs::exists(instance_file(vm, "journal.log.0"))) << "virtlogd rotated the journal on the way";
+
   // A server with another host key is refused, however well it otherwise answers.
   const std::string host_pub = instance_file(vm, "ssh/ssh_host_ed25519_key.pub");
   const std::string genuine = slurp(host_pub);
@@ -128,7 +169,18 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   EXPECT_EQ(std::count(mismatch.err.begin(), mismatch.err.end(), '\n'), 1) << mismatch.err;
   EXPECT_EQ(bcvk_within(120, ssh_args(vm, {"true"})).status, 0) << "the genuine key works again";
 
-  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", vm}).status, 0);
+  // `stop` waits for the guest to power off; Ctrl-C ends the waiting with 130 and one line. The
+  // guest was asked to shut down already, so it still goes, and its supervisor removes it (--rm).
+  {
+    Background stopping({"ephemeral", "stop", vm});
+    std::this_thread::sleep_for(1s);
+    stopping.signal(SIGINT);
+    EXPECT_EQ(stopping.wait_exit(30s), 128 + SIGINT);
+    const std::string err = stopping.err();
+    EXPECT_TRUE(contains(err, "interrupted by")) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  }
+  EXPECT_TRUE(eventually([&] { return !domain_exists(vm) && !fs::exists(instance_file(vm, "")); }, 300s));
   expect_nothing_left(vm);
 }
 

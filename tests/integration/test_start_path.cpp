@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "../common/child_holding.hpp"
 #include "../common/golden_specs.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/instance/recovery.hpp"
@@ -191,6 +192,50 @@ TEST_F(StartPath, NothingIsReleasedWhileTheVmRunsOrLibvirtCannotSay) {
 
   state.uri = m_conn.uri();
   release_instance(dir, state, store, Disposition::remove);
+  EXPECT_EQ(store.unmounts, 1);
+  EXPECT_FALSE(fs::exists(instance_path()));
+}
+
+// `rm --forget`: the libvirt an instance was made on is gone for good. Its storage is released only
+// once no process on this host (virtiofsd, QEMU, virtlogd of a VM still running) uses its files.
+TEST_F(StartPath, ForgettingAnInstanceWhoseLibvirtIsGoneWaitsForTheHostsProcesses) {
+  WatchingStore store(m_conn, m_name);
+  auto owner = owner_holding_image(store);
+  owner->state().uri = "test://" + (m_state / "no-such-driver-file.xml").string();
+  owner->save();
+  owner->hand_over();
+  owner.reset();
+
+  InstanceDir dir = InstanceDir::open_existing(VmName::parse(m_name));
+  ASSERT_EQ(dir.try_lock(), InstanceDir::LockResult::locked);
+  InstanceState state = dir.load();
+  std::string why;
+  try {
+    release_instance(dir, state, store, Disposition::remove);
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("'bcvk ephemeral rm --forget start-path' if that libvirt is gone for good"), std::string::npos)
+      << why;
+
+  {
+    test_support::ChildHolding vm_process((instance_path() / "state.json").string());
+    why.clear();
+    try {
+      release_instance(dir, state, store, Disposition::remove, IfLibvirtSilent::check_host);
+    } catch (const Error& e) {
+      why = e.what();
+    }
+    EXPECT_NE(why.find("does not answer"), std::string::npos) << why;
+    EXPECT_NE(why.find("sleep (pid " + std::to_string(vm_process.pid()) + ") still uses " +
+                       (instance_path() / "state.json").string() + ": its storage is kept"),
+              std::string::npos)
+        << why;
+    EXPECT_EQ(store.unmounts, 0);
+    EXPECT_TRUE(fs::exists(instance_path() / "state.json"));
+  }
+
+  release_instance(dir, state, store, Disposition::remove, IfLibvirtSilent::check_host);
   EXPECT_EQ(store.unmounts, 1);
   EXPECT_FALSE(fs::exists(instance_path()));
 }

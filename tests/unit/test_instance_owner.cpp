@@ -48,6 +48,7 @@ protected:
     s.phase = phase;
     s.auto_remove = rm;
     s.image_mounted = true;
+    s.uri = "test:///default"; // the VM's libvirt, asked before anything is released: no daemon needed
     return s;
   }
   std::filesystem::path m_state;

@@ -13,11 +13,19 @@ enum class Disposition {
   remove, // everything goes
 };
 
+// What release does when libvirt, on the URI an instance was made on, does not answer.
+enum class IfLibvirtSilent {
+  keep,       // keep everything and say how to release it later: a VM may still run there
+  check_host, // `rm --forget`: release once no process on this host uses the instance's files
+};
+
 // Unmounts the root overlay and releases the image mount if they are held, recording each step in
 // the state file; then keeps or deletes the directory. Safe to call repeatedly. First asks libvirt,
-// on the URI recorded in the state, whether the VM runs: when it does, or libvirt cannot say, it
-// throws Error and releases nothing.
-void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition);
+// on the URI recorded in the state, whether the VM runs: when it does, or libvirt cannot say (and
+// `if_silent` does not allow looking at the host's processes instead), it throws Error and
+// releases nothing.
+void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition,
+                      IfLibvirtSilent if_silent = IfLibvirtSilent::keep);
 
 // Owns a live instance: releases it on destruction unless handed over (to a supervisor, or kept
 // running by design). The destructor never throws; failures are logged.

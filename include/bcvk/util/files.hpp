@@ -1,8 +1,12 @@
 #pragma once
 // Small file helpers that never follow a link where they create something.
 #include <string>
+#include <string_view>
 
 namespace bcvk {
+
+// Whether absolute, normalised `path` is `dir` itself or lies below it ("/a/bc" is not below "/a/b").
+bool is_at_or_below(std::string_view path, std::string_view dir);
 
 // Creates directory `path` with `mode` if missing (an existing one must be a real directory, not a
 // link); the mode is applied only to a directory created here.

@@ -72,11 +72,13 @@ struct RmOptions {
   std::vector<std::string> names;
   bool all = false;
   bool force = false;
+  bool forget = false;
 };
 struct RmRequest {
   std::vector<VmName> names; // empty with `all`
   bool all = false;
   bool force = false;
+  bool forget = false; // libvirt silent on the recorded URI: decide by the host's processes
 };
 RmRequest validate_rm_options(const RmOptions& options);
 
