@@ -38,17 +38,9 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
 
 } // namespace
 
-int run(int argc, char** argv) {
-  virSetErrorFunc(nullptr, ignore_libvirt_error);
-  // A closed output pipe or a vanished SSH peer must surface as an error that runs our cleanup,
-  // not as a silent death by SIGPIPE. Spawned programs get the default back (see process.cpp).
-  std::signal(SIGPIPE, SIG_IGN);
-  // Blocked before any thread exists, so every thread inherits the mask and signals are only
-  // ever seen through the signalfd, where cleanup code can act on them.
-  SignalCatcher signals;
-  Context ctx;
-  ctx.signals = &signals;
-  CLI::App app{"bcvk: boot bootc container images as ephemeral libvirt virtual machines", "bcvk"};
+void declare_cli(CLI::App& app, Context& ctx) {
+  app.description("bcvk: boot bootc container images as ephemeral libvirt virtual machines");
+  app.name("bcvk");
   app.require_subcommand(1);
   app.fallthrough();
   app.set_version_flag("--version", std::string("bcvk ") + BCVK_VERSION);
@@ -73,7 +65,20 @@ int run(int argc, char** argv) {
   CLI::App* images = app.add_subcommand("images", "Work with bootc container images");
   images->require_subcommand(1);
   setup_images_list(*images, ctx);
+}
 
+int run(int argc, char** argv) {
+  virSetErrorFunc(nullptr, ignore_libvirt_error);
+  // A closed output pipe or a vanished SSH peer must surface as an error that runs our cleanup,
+  // not as a silent death by SIGPIPE. Spawned programs get the default back (see process.cpp).
+  std::signal(SIGPIPE, SIG_IGN);
+  // Blocked before any thread exists, so every thread inherits the mask and signals are only
+  // ever seen through the signalfd, where cleanup code can act on them.
+  SignalCatcher signals;
+  Context ctx;
+  ctx.signals = &signals;
+  CLI::App app;
+  declare_cli(app, ctx);
   try {
     app.parse(argc, argv);
     return ctx.exit_status;

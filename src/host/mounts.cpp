@@ -66,9 +66,8 @@ void bind_mount_read_only(const std::string& source, const std::string& target) 
 
 void unmount(const std::string& target) {
   // A mount stays busy for a moment while the processes that used it (virtiofsd) exit, longer on
-  // a loaded host. It is never
-  // detached lazily: that would empty the mount table while the tree is still in use, and the
-  // checks before deleting anything below it would pass.
+  // a loaded host. It is never detached lazily: that would empty the mount table while the tree is
+  // still in use, and the checks before deleting anything below it would pass.
   for (int attempt = 0; attempt < 300; ++attempt) {
     if (::umount2(target.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT) {
       return;
@@ -79,7 +78,7 @@ void unmount(const std::string& target) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   throw Error(target +
-              " is still in use after 5 s, so it stays mounted and everything below it is kept; "
+              " is still in use after 30 s, so it stays mounted and everything below it is kept; "
               "'fuser -vm " +
               target + "' shows who uses it");
 }
@@ -97,17 +96,29 @@ std::string unescape_mountinfo(const std::string& field) {
   return out;
 }
 
-std::vector<std::string> mounts_below(const std::string& dir) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::vector<std::string> out;
+std::vector<MountEntry> parse_mountinfo(std::istream& in) {
+  std::vector<MountEntry> out;
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string id, parent, devno, root, mount_point;
-    fields >> id >> parent >> devno >> root >> mount_point;
-    mount_point = unescape_mountinfo(mount_point);
-    if (is_at_or_below(mount_point, dir)) {
-      out.push_back(mount_point);
+    std::string id, parent, device, root, mount_point;
+    if (fields >> id >> parent >> device >> root >> mount_point) {
+      out.push_back({device, unescape_mountinfo(mount_point)});
+    }
+  }
+  return out;
+}
+
+std::vector<MountEntry> read_mountinfo(const std::string& path) {
+  std::ifstream in(path);
+  return parse_mountinfo(in);
+}
+
+std::vector<std::string> mounts_below(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& mount : read_mountinfo("/proc/self/mountinfo")) {
+    if (is_at_or_below(mount.mount_point, dir)) {
+      out.push_back(mount.mount_point);
     }
   }
   std::sort(out.begin(), out.end(),

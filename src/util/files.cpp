@@ -16,6 +16,9 @@
 namespace bcvk {
 
 bool is_at_or_below(std::string_view path, std::string_view dir) {
+  if (dir.empty()) {
+    return false; // no directory names nothing, rather than everything
+  }
   if (dir.size() > 1 && dir.back() == '/') {
     dir.remove_suffix(1);
   }

@@ -24,6 +24,7 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
   if (!force) {
     try {
       domain->shutdown();
+      spdlog::debug("asked {} to shut down; waiting up to {} s", name, timeout_s);
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
       while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
         signals.sleep_for(std::chrono::milliseconds(200));

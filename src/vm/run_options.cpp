@@ -1,6 +1,7 @@
 #include "bcvk/vm/run_options.hpp"
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
 #include "bcvk/vm/instance_type.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/util/size.hpp"
@@ -147,7 +148,7 @@ void check_guest_mount_path(const std::string& option, const std::string& path) 
   // Below /run (a tmpfs of the guest's) only /run itself is refused.
   static const char* const k_system_dirs[] = {"/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/sysroot"};
   for (const std::string dir : k_system_dirs) {
-    if (path == dir || path.rfind(dir + "/", 0) == 0) {
+    if (is_at_or_below(path, dir)) {
       refuse("is inside " + dir + ", which the guest's own system needs: mount the share elsewhere, e.g. /workspace");
     }
   }

@@ -1,6 +1,6 @@
 #pragma once
-// A child process that keeps a path open (as its descriptor 3) until destroyed: what virtiofsd or
-// QEMU does with an instance's files while a VM runs.
+// A child process that keeps a path open (as its descriptor 3) until destroyed, as QEMU does with
+// an instance's disks while a VM runs; by default it sleeps, or it runs the given program.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,20 +8,25 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace bcvk::test_support {
 
 class ChildHolding {
 public:
-  explicit ChildHolding(const std::string& path) {
+  explicit ChildHolding(const std::string& path, std::vector<std::string> argv = {"/bin/sleep", "600"}) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 3, path.c_str(), O_RDONLY, 0);
-    char sleep_path[] = "/bin/sleep";
-    char seconds[] = "600";
-    char* argv[] = {sleep_path, seconds, nullptr};
+    if (!path.empty()) {
+      posix_spawn_file_actions_addopen(&actions, 3, path.c_str(), O_RDONLY, 0);
+    }
+    std::vector<char*> args;
+    for (auto& arg : argv) {
+      args.push_back(arg.data());
+    }
+    args.push_back(nullptr);
     char* envp[] = {nullptr};
-    if (posix_spawn(&m_pid, sleep_path, &actions, nullptr, argv, envp) != 0) {
+    if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), envp) != 0) {
       m_pid = -1;
     }
     posix_spawn_file_actions_destroy(&actions); // posix_spawn returns after the open and the exec

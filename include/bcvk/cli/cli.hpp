@@ -13,6 +13,10 @@ class App;
 
 namespace bcvk {
 
+// Declares bcvk's whole command line (verbs, options, callbacks filling `ctx`) on `app`: what runs,
+// and what the man-page and completion checks read.
+void declare_cli(CLI::App& app, Context& ctx);
+
 // Runs bcvk with the given arguments and returns the process exit status. Never throws.
 int run(int argc, char** argv);
 

@@ -1,5 +1,6 @@
 #pragma once
 // Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root.
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,18 @@ void mount_overlay(const std::string& lower, const std::string& upper, const std
 // unmounting it never unmounts anything of the host.
 void bind_mount_read_only(const std::string& source, const std::string& target);
 
-// Unmounts `target`, retrying while a just-stopped virtiofsd still holds it, then detaching lazily.
+// Unmounts `target`, retrying for 30 s while a just-stopped virtiofsd still holds it; never detaches
+// lazily (a busy mount stays, and Error says so).
 void unmount(const std::string& target);
+
+struct MountEntry {
+  std::string device; // "major:minor" of the mounted file system (the same in every mount namespace)
+  std::string mount_point;
+};
+
+// The entries of a /proc/PID/mountinfo file (pure parse of its text; an unreadable file gives none).
+std::vector<MountEntry> parse_mountinfo(std::istream& in);
+std::vector<MountEntry> read_mountinfo(const std::string& path);
 
 // Mount points at or below `dir`, deepest first (from /proc/self/mountinfo); a point with mounts
 // stacked on it appears once per mount.

@@ -14,11 +14,13 @@ struct PathUser {
   std::string path;    // the open file, working directory or root directory found below the directory
 };
 
-// Processes other than this one with an open file, a working directory or a root directory at or below `dir` (an
-// absolute, canonical path). virtiofsd keeps the shared directory open and QEMU its disks, so a VM
-// running from an instance shows up here whether or not its libvirt answers. Processes that vanish
-// while being looked at are skipped; QEMU, virtiofsd or virtlogd processes this process may not
-// look into count as users (other processes there, such as a container's init, cannot be a VM).
+// Processes other than this one with an open file, a working directory or a root directory at or
+// below `dir`, or with a mount namespace of their own that holds a file system mounted here only
+// at or below `dir` (the root overlay). virtiofsd keeps the shared directory open from inside its
+// sandbox and QEMU its disks and logs, so a VM running from an instance shows up here whether or
+// not its libvirt answers. Processes that vanish while being looked at are skipped; a link that
+// cannot be read counts as a use, and so does a QEMU, virtiofsd or virtlogd process this process
+// may not look into at all (other such processes, e.g. another container's init, cannot be a VM).
 std::vector<PathUser> processes_using(const std::string& dir);
 
 } // namespace bcvk

@@ -1,6 +1,7 @@
 // Which host processes use an instance's files: the evidence `rm --forget` goes by when the
 // libvirt an instance was made on no longer answers.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,9 @@ TEST(IsAtOrBelow, ComparesWholePathComponents) {
   EXPECT_FALSE(is_at_or_below("/a/bc", "/a/b")) << "a sibling sharing a prefix is not below";
   EXPECT_FALSE(is_at_or_below("/a", "/a/b"));
   EXPECT_FALSE(is_at_or_below("", "/a"));
+  EXPECT_TRUE(is_at_or_below("/", "/"));
+  EXPECT_TRUE(is_at_or_below("/a/b", "/a/b/"));
+  EXPECT_FALSE(is_at_or_below("/a", "")) << "no directory names nothing";
 }
 
 class PathUsers : public ::testing::Test {
@@ -67,4 +71,27 @@ TEST_F(PathUsers, ADeletedFileStillCountsAndASiblingDirectoryDoesNot) {
 TEST_F(PathUsers, TheDirectoryItselfCounts) {
   test_support::ChildHolding holder(m_dir.string());
   EXPECT_TRUE(used_by(holder.pid()));
+}
+
+// virtiofsd runs in a mount namespace of its own, pivoted into the shared directory: none of its
+// links name the instance's path, yet its namespace holds the instance's root mount.
+TEST_F(PathUsers, AnotherMountNamespaceHoldingTheInstancesMountIsFound) {
+  const fs::path root = m_dir / "root";
+  fs::create_directories(root);
+  ASSERT_EQ(::mount("bcvk-test", root.c_str(), "tmpfs", 0, "size=1m"), 0);
+  test_support::ChildHolding sandboxed(
+      "", {"/usr/bin/unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", "cd / && exec sleep 600"});
+  const std::string ns = "/proc/" + std::to_string(sandboxed.pid()) + "/ns/mnt";
+  // The namespace exists once unshare has exec'd sleep; until then the child shares ours.
+  for (int i = 0; i < 500 && fs::read_symlink(ns) == fs::read_symlink("/proc/self/ns/mnt"); ++i) {
+    ::usleep(10'000);
+  }
+  const auto users = processes_using(m_dir.string());
+  const auto found =
+      std::find_if(users.begin(), users.end(), [&](const PathUser& u) { return u.pid == sandboxed.pid(); });
+  ASSERT_NE(found, users.end());
+  EXPECT_NE(found->path.find("in its own mount namespace"), std::string::npos) << found->path;
+  sandboxed.end();
+  EXPECT_EQ(::umount2(root.c_str(), 0), 0);
+  EXPECT_FALSE(used_by(sandboxed.pid()));
 }
