@@ -8,6 +8,8 @@
 #include <iostream>
 
 #include "bcvk/cli/cli.hpp"
+#include "bcvk/cli/completion.hpp"
+#include "bcvk/verbs/completion_sources.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/log.hpp"
 #include "bcvk/vm/names.hpp"
@@ -34,6 +36,22 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
     return deepest_parsed(sub);
   }
   return app;
+}
+
+// `bcvk __complete WORDS...`, what the completion scripts call: candidates one per line. Never
+// fails loudly: a shell completing a word has nowhere to show an error.
+int answer_completion(int argc, char** argv, Context& ctx) {
+  CLI::App app;
+  declare_cli(app, ctx);
+  const std::vector<std::string> words(argv + 2, argv + argc);
+  const CompletionSources sources = host_completion_sources();
+  try {
+    for (const auto& candidate : complete_words(app, words.empty() ? std::vector<std::string>{""} : words, sources)) {
+      std::cout << candidate << "\n";
+    }
+  } catch (const std::exception&) {
+  }
+  return k_exit_ok;
 }
 
 } // namespace
@@ -65,6 +83,8 @@ void declare_cli(CLI::App& app, Context& ctx) {
   CLI::App* images = app.add_subcommand("images", "Work with bootc container images");
   images->require_subcommand(1);
   setup_images_list(*images, ctx);
+
+  setup_completion(app, ctx);
 }
 
 int run(int argc, char** argv) {
@@ -77,6 +97,9 @@ int run(int argc, char** argv) {
   SignalCatcher signals;
   Context ctx;
   ctx.signals = &signals;
+  if (argc >= 2 && std::string_view(argv[1]) == "__complete") {
+    return answer_completion(argc, argv, ctx);
+  }
   CLI::App app;
   declare_cli(app, ctx);
   try {

@@ -171,7 +171,11 @@ RootedTree RootedTree::open(const std::string& host_path, std::string label) {
 }
 
 std::string RootedTree::shown(const std::string& path) const {
-  return "/" + tree_relative(path) + " in " + m_label;
+  // Appended piece by piece: GCC 12's -Wrestrict reports a false overlap for "/" + std::string
+  // in optimised builds (GCC bug 105329).
+  std::string shown = "/";
+  shown.append(tree_relative(path)).append(" in ").append(m_label);
+  return shown;
 }
 
 std::optional<Fd> RootedTree::open_at(const std::string& path, int flags, LinkPolicy policy) const {

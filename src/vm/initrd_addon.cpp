@@ -58,7 +58,7 @@ std::string module_name(const std::string& path) {
 std::string load_script(const std::vector<ModuleFile>& modules) {
   std::string files;
   for (const auto& m : modules) {
-    files += (files.empty() ? "" : " ") + m.path.substr(m.path.rfind('/') + 1);
+    files.append(files.empty() ? "" : " ").append(m.path.substr(m.path.rfind('/') + 1)); // see kernel_cmdline
   }
   // Shell built-ins only, apart from insmod and sleep: an initramfs carries few tools.
   return "#!/bin/sh\n"

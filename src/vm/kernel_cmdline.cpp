@@ -97,7 +97,7 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
 std::string kernel_cmdline(const std::vector<std::string>& extra) {
   std::string cmdline = k_base_kargs;
   for (const auto& arg : extra) {
-    cmdline += " " + quote_karg(arg);
+    cmdline.append(" ").append(quote_karg(arg)); // not " " + s: GCC 12 -Wrestrict false positive
   }
   return cmdline;
 }

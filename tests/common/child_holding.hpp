@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,17 @@ public:
     if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), envp) != 0) {
       m_pid = -1;
     }
-    posix_spawn_file_actions_destroy(&actions); // posix_spawn returns after the open and the exec
+    posix_spawn_file_actions_destroy(&actions);
+    // posix_spawn returns once the exec has begun, a moment before the kernel names the child
+    // after its new program (/proc/PID/comm): wait for that, so a test reads the program's name.
+    std::string comm;
+    for (int i = 0; i < 500 && m_pid > 0 && comm != program_name(args[0]); ++i) {
+      std::ifstream in("/proc/" + std::to_string(m_pid) + "/comm");
+      std::getline(in, comm);
+      if (comm != program_name(args[0])) {
+        ::usleep(10'000);
+      }
+    }
   }
   ~ChildHolding() { end(); }
   ChildHolding(const ChildHolding&) = delete;
@@ -45,6 +56,10 @@ public:
   }
 
 private:
+  static std::string program_name(const char* path) {
+    const std::string p = path;
+    return p.substr(p.rfind('/') + 1).substr(0, 15); // comm holds at most 15 characters
+  }
   pid_t m_pid = -1;
 };
 

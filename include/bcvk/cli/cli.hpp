@@ -43,5 +43,6 @@ void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx);
 void setup_images_list(CLI::App& images, Context& ctx);
+void setup_completion(CLI::App& app, Context& ctx);
 
 } // namespace bcvk

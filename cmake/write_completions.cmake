@@ -1,0 +1,10 @@
+# Writes the three completion scripts the built binary prints (cmake -DBCVK=... -DOUTPUT_DIR=... -P).
+file(MAKE_DIRECTORY ${OUTPUT_DIR})
+foreach(pair "bash;bcvk" "zsh;_bcvk" "fish;bcvk.fish")
+  list(GET pair 0 shell)
+  list(GET pair 1 name)
+  execute_process(COMMAND ${BCVK} completion ${shell} OUTPUT_FILE ${OUTPUT_DIR}/${name} RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "bcvk completion ${shell} failed: ${status}")
+  endif()
+endforeach()

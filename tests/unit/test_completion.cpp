@@ -1,0 +1,99 @@
+// Completion candidates come from the command-line definitions themselves.
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+
+#include "bcvk/cli/cli.hpp"
+#include "bcvk/cli/completion.hpp"
+#include "bcvk/util/error.hpp"
+
+using namespace bcvk;
+
+namespace {
+
+using Words = std::vector<std::string>;
+
+class Completion : public ::testing::Test {
+protected:
+  void SetUp() override {
+    declare_cli(m_app, m_ctx);
+    m_sources.instances = [] { return Words{"dev-box", "other"}; };
+    m_sources.images = [] { return Words{"localhost/mybootc:latest", "quay.io/x/y:1"}; };
+  }
+  Words complete(const Words& words) const { return complete_words(m_app, words, m_sources); }
+  CLI::App m_app;
+  Context m_ctx;
+  CompletionSources m_sources;
+};
+
+bool contains(const Words& words, const std::string& w) {
+  return std::find(words.begin(), words.end(), w) != words.end();
+}
+
+} // namespace
+
+TEST_F(Completion, VerbsByPrefixWithoutHiddenOnes) {
+  EXPECT_EQ(complete({""}), (Words{"ephemeral", "images"})) << "completion and __complete stay hidden";
+  EXPECT_EQ(complete({"ephemeral", "st"}), (Words{"start", "stop"}));
+  EXPECT_EQ(complete({"ephemeral", "s"}), (Words{"ssh", "start", "stop"})) << "supervise is hidden";
+  EXPECT_EQ(complete({"-c", "qemu:///system", "images", ""}), (Words{"list"})) << "a global option's value is skipped";
+  EXPECT_EQ(complete({"ephemeral", "list", "--"}).size(), complete({"ephemeral", "ps", "--"}).size())
+      << "an alias leads to the same verb";
+}
+
+TEST_F(Completion, OptionsOfTheVerbAndTheGlobalOnes) {
+  const auto options = complete({"ephemeral", "run", "--"});
+  EXPECT_TRUE(contains(options, "--itype"));
+  EXPECT_TRUE(contains(options, "--ssh-keygen"));
+  EXPECT_TRUE(contains(options, "--connect")) << "global options work after the verb";
+  EXPECT_FALSE(contains(options, "--follow")) << "another verb's option";
+  EXPECT_EQ(complete({"ephemeral", "ps", "--f"}), (Words{"--filter", "--format"}));
+}
+
+TEST_F(Completion, OptionValuesFromWhatBcvkAccepts) {
+  EXPECT_EQ(complete({"ephemeral", "run", "--network", ""}), (Words{"bridge=", "isolated", "none", "user"}));
+  EXPECT_EQ(complete({"ephemeral", "run", "--itype", "u1.2x"}), (Words{"u1.2xlarge", "u1.2xmedium"}));
+  EXPECT_EQ(complete({"ephemeral", "ps", "--format", ""}), (Words{"json", "table"}));
+  EXPECT_EQ(complete({"--log-level", "d"}), (Words{"debug"}));
+  EXPECT_EQ(complete({"ephemeral", "run", "--bind", ""}), (Words{std::string(k_complete_files)}));
+  EXPECT_EQ(complete({"ephemeral", "run", "--memory", ""}), Words{}) << "a size: nothing to offer";
+}
+
+TEST_F(Completion, PositionalsAreVmNamesOrImages) {
+  EXPECT_EQ(complete({"ephemeral", "ssh", "d"}), (Words{"dev-box"}));
+  EXPECT_EQ(complete({"ephemeral", "stop", "dev-box", ""}), (Words{"dev-box", "other"})) << "stop takes several";
+  EXPECT_EQ(complete({"ephemeral", "ssh", "dev-box", ""}), Words{}) << "then the remote command";
+  EXPECT_EQ(complete({"ephemeral", "run", "--memory", "4G", "local"}), (Words{"localhost/mybootc:latest"}));
+  EXPECT_EQ(complete({"ephemeral", "run-ssh", "img", "--", ""}), Words{});
+  EXPECT_EQ(complete({"ephemeral", "ps", ""}), Words{});
+}
+
+TEST_F(Completion, EveryOptionWithCompletedValuesExistsAndTakesAValue) {
+  for (const auto& name : options_with_completed_values()) {
+    SCOPED_TRACE(name);
+    bool found = false;
+    std::vector<const CLI::App*> pending{&m_app};
+    while (!pending.empty()) {
+      const CLI::App* app = pending.back();
+      pending.pop_back();
+      for (const CLI::Option* option : app->get_options()) {
+        const auto& lnames = option->get_lnames();
+        if (std::find(lnames.begin(), lnames.end(), name) != lnames.end()) {
+          found = true;
+          EXPECT_NE(option->get_type_size(), 0);
+        }
+      }
+      for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
+        pending.push_back(sub);
+      }
+    }
+    EXPECT_TRUE(found);
+  }
+}
+
+TEST(CompletionScript, OneForEachSupportedShell) {
+  EXPECT_NE(completion_script("bash").find("complete -F _bcvk bcvk"), std::string::npos);
+  EXPECT_TRUE(completion_script("zsh").starts_with("#compdef bcvk\n"));
+  EXPECT_NE(completion_script("fish").find("complete -c bcvk"), std::string::npos);
+  EXPECT_THROW(completion_script("tcsh"), UsageError);
+}
