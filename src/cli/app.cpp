@@ -10,6 +10,7 @@
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/cli/completion.hpp"
 #include "bcvk/verbs/completion_sources.hpp"
+#include "bcvk/verbs/version.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/log.hpp"
 #include "bcvk/vm/names.hpp"
@@ -61,7 +62,7 @@ void declare_cli(CLI::App& app, Context& ctx) {
   app.name("bcvk");
   app.require_subcommand(1);
   app.fallthrough();
-  app.set_version_flag("--version", std::string("bcvk ") + BCVK_VERSION);
+  app.set_version_flag("--version", version_report, "Print the versions of bcvk, libvirt, QEMU and podman and exit");
   app.add_option("-c,--connect", ctx.connect_uri, "libvirt connection URI (default: libvirt's own choice)")
       ->envname("BCVK_CONNECT");
   app.add_option("--log-level", ctx.log_level, "trace, debug, info, warn, error or off")->envname("BCVK_LOG_LEVEL");
@@ -72,6 +73,7 @@ void declare_cli(CLI::App& app, Context& ctx) {
   setup_ephemeral_run(*ephemeral, ctx);
   setup_ephemeral_run_ssh(*ephemeral, ctx);
   setup_ephemeral_ssh(*ephemeral, ctx);
+  setup_ephemeral_ssh_config(*ephemeral, ctx);
   setup_ephemeral_ps(*ephemeral, ctx);
   setup_ephemeral_stop(*ephemeral, ctx);
   setup_ephemeral_start(*ephemeral, ctx);

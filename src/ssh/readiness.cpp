@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <deque>
 #include <iostream>
 
@@ -38,10 +39,17 @@ struct Pending {
   Clock::time_point started;
 };
 
+bool dumb_terminal() {
+  const char* term = std::getenv("TERM");
+  return term == nullptr || std::string_view(term) == "dumb";
+}
+
 // "⠋ waiting for SSH on NAME (12 s)" redrawn in place, only on a terminal.
 class Spinner {
 public:
-  explicit Spinner(std::string what) : m_what(std::move(what)), m_active(::isatty(STDERR_FILENO) == 1) {}
+  // Only on a terminal that can move its cursor: never into a pipe or a log file.
+  explicit Spinner(std::string what)
+      : m_what(std::move(what)), m_active(::isatty(STDERR_FILENO) == 1 && !dumb_terminal()) {}
   ~Spinner() {
     if (m_active && m_drawn) {
       std::cerr << "\r\033[K" << std::flush;

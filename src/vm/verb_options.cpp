@@ -63,6 +63,14 @@ StopRequest validate_stop_options(const StopOptions& options) {
   return {parse_vm_names(options.names), options.timeout_seconds, options.force};
 }
 
+SshConfigRequest validate_ssh_config_options(const SshConfigOptions& options) {
+  if (options.all == !options.names.empty()) {
+    throw UsageError(options.all ? "ssh-config: give either NAMEs or --all, not both"
+                                 : "ssh-config: name the VMs, or use --all for every running one");
+  }
+  return {parse_vm_names(options.names), options.all};
+}
+
 RmRequest validate_rm_options(const RmOptions& options) {
   if (options.all == !options.names.empty()) {
     throw UsageError(options.all ? "rm: give either NAMEs or --all, not both"

@@ -107,6 +107,37 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   EXPECT_EQ(reverse.status, 0) << reverse.err;
   EXPECT_EQ(reverse.out, "reply-through-R\n");
 
+  // The system's OpenSSH reaches the VM through `ssh-config`, checking its host key as strictly as
+  // bcvk does: scp copies a file in, rsync a directory tree out.
+  const std::string ssh_config = "/var/tmp/bcvk-e2e-ssh-config";
+  const auto write_ssh_config = [&] {
+    const auto printed = bcvk_cli({"ephemeral", "ssh-config", vm});
+    std::ofstream(ssh_config, std::ios::trunc) << printed.out;
+    return printed;
+  };
+  const AtScopeExit config_removed([&] { fs::remove(ssh_config); });
+  const auto config = write_ssh_config();
+  ASSERT_EQ(config.status, 0) << config.err;
+  EXPECT_TRUE(contains(config.out, "Host " + vm + "\n")) << config.out;
+  const std::string payload = "/var/tmp/bcvk-e2e-payload";
+  std::ofstream(payload) << "payload " << ::getpid() << "\n";
+  const auto scp = run({"scp", "-F", ssh_config, "-o", "BatchMode=yes", payload, vm + ":/var/tmp/payload"});
+  EXPECT_EQ(scp.status, 0) << scp.err;
+  EXPECT_EQ(bcvk_within(120, ssh_args(vm, {"cat", "/var/tmp/payload"})).out, slurp(payload));
+  fs::remove(payload);
+  ASSERT_EQ(bcvk_within(120, ssh_args(vm, {"--", "mkdir -p /var/tmp/tree/sub && echo a > /var/tmp/tree/a && "
+                                                 "echo b > /var/tmp/tree/sub/b"}))
+                .status,
+            0);
+  const std::string pulled = "/var/tmp/bcvk-e2e-rsync";
+  fs::remove_all(pulled);
+  const auto rsync =
+      run({"rsync", "-a", "-e", "ssh -F " + ssh_config + " -o BatchMode=yes", vm + ":/var/tmp/tree/", pulled + "/"});
+  EXPECT_EQ(rsync.status, 0) << rsync.err;
+  EXPECT_EQ(slurp(pulled + "/a"), "a\n");
+  EXPECT_EQ(slurp(pulled + "/sub/b"), "b\n");
+  fs::remove_all(pulled);
+
   // An interactive shell in a terminal: size, resize, Ctrl-C reaching the guest, exit status.
   const std::string session = "bcvk-e2e-ssh-tty";
   const auto capture = [&] { return run({"tmux", "capture-pane", "-p", "-S", "-200", "-t", session}).out; };
@@ -160,7 +191,14 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   ASSERT_EQ(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", impostor}).status, 0);
   std::ofstream(host_pub, std::ios::trunc) << slurp(impostor + ".pub");
   const auto mismatch = bcvk_within(120, ssh_args(vm, {"--", "echo should-not-run"}));
+  ASSERT_EQ(write_ssh_config().status, 0); // its known-hosts file now holds the other key: OpenSSH refuses too
+  const auto openssh_mismatch = run({"ssh", "-F", ssh_config, "-o", "BatchMode=yes", vm, "echo should-not-run"});
+  EXPECT_EQ(openssh_mismatch.status, 255);
+  EXPECT_EQ(openssh_mismatch.out, "");
+  EXPECT_TRUE(contains(openssh_mismatch.err, "Host key verification failed")) << openssh_mismatch.err;
   std::ofstream(host_pub, std::ios::trunc) << genuine;
+  ASSERT_EQ(write_ssh_config().status, 0);
+  EXPECT_EQ(run({"ssh", "-F", ssh_config, "-o", "BatchMode=yes", vm, "echo genuine"}).out, "genuine\n");
   fs::remove(impostor);
   fs::remove(impostor + ".pub");
   EXPECT_EQ(mismatch.status, 125);

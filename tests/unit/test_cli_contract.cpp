@@ -62,10 +62,26 @@ TEST_F(Cli, HelpExitsZeroEverywhere) {
   }
 }
 
-TEST_F(Cli, VersionPrintsTheVersion) {
+TEST_F(Cli, VersionPrintsItsOwnAndWhatItDrives) {
   const auto r = bcvk_cli({"--version"});
   EXPECT_EQ(r.status, 0);
-  EXPECT_EQ(r.out, std::string("bcvk ") + BCVK_VERSION + "\n");
+  EXPECT_TRUE(r.out.starts_with(std::string("bcvk ") + BCVK_VERSION + "\nlibvirt: ")) << r.out;
+  EXPECT_NE(r.out.find("\nqemu: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\npodman: "), std::string::npos) << r.out;
+  EXPECT_EQ(line_count(r.out), 4U) << r.out;
+  EXPECT_EQ(r.err, "");
+  // Asks no daemon: it answers the same with a libvirt URI that leads nowhere.
+  const auto nowhere = bcvk_cli({"-c", "qemu+tcp://127.0.0.1:1/system", "--version"});
+  EXPECT_EQ(nowhere.status, 0);
+  EXPECT_EQ(nowhere.out, r.out);
+}
+
+TEST_F(Cli, NoColorAndNoSpinnerWhenOutputIsNotATerminal) {
+  // stderr is a pipe here: no escape sequence of any kind, whatever the log level says.
+  const auto r = bcvk_cli({"--log-level", "debug", "ephemeral", "ps"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find('\033'), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find('\033'), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, UnknownFlagIsAUsageErrorWithCode125) {

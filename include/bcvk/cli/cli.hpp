@@ -35,6 +35,7 @@ CLI::App* add_single_vm_verb(CLI::App& parent, const std::string& verb_name, con
 void setup_ephemeral_run(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_run_ssh(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_ssh_config(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx);

@@ -21,6 +21,9 @@ int ssh_into_instance(const SshRequest& request, const Context& ctx);
 // always removes the VM afterwards.
 int run_ssh(const RunConfig& config, const std::vector<std::string>& command, const Context& ctx);
 
+// OpenSSH configuration for running VMs with keys, so scp, rsync, ansible and IDEs reach them.
+int print_ssh_config(const SshConfigRequest& request, const Context& ctx);
+
 int list_instances(const PsRequest& request, const Context& ctx);
 int stop_instances(const StopRequest& request, const Context& ctx);
 int start_instance(const VmName& name, const Context& ctx);

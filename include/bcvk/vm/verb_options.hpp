@@ -33,6 +33,16 @@ struct SshRequest {
 };
 SshRequest validate_ssh_options(const SshOptions& options);
 
+struct SshConfigOptions {
+  std::vector<std::string> names;
+  bool all = false;
+};
+struct SshConfigRequest {
+  std::vector<VmName> names; // empty with `all`: every running VM with keys
+  bool all = false;
+};
+SshConfigRequest validate_ssh_config_options(const SshConfigOptions& options);
+
 // --filter label=KEY or label=KEY=VALUE.
 struct LabelFilter {
   std::string key;
