@@ -28,6 +28,9 @@ std::vector<std::string> instance_type_names() {
   }
   return names;
 }
+std::vector<std::string> graphics_modes() {
+  return {"none", "vnc", "spice"};
+}
 std::vector<std::string> formats() {
   return {"table", "json"};
 }
@@ -39,13 +42,21 @@ std::vector<std::string> connections() {
 }
 
 const std::vector<OptionValues>& option_values() {
+  // clang-format off
   static const std::vector<OptionValues> table{
-      {"network", ValueKind::listed, network_modes}, {"itype", ValueKind::listed, instance_type_names},
-      {"format", ValueKind::listed, formats},        {"log-level", ValueKind::listed, log_levels},
-      {"connect", ValueKind::listed, connections},   {"bind", ValueKind::files, nullptr},
-      {"ro-bind", ValueKind::files, nullptr},        {"mount-disk-file", ValueKind::files, nullptr},
-      {"systemd-units", ValueKind::files, nullptr},  {"virtio-serial-out", ValueKind::files, nullptr},
+      {"network", ValueKind::listed, network_modes},
+      {"itype", ValueKind::listed, instance_type_names},
+      {"graphics", ValueKind::listed, graphics_modes},
+      {"format", ValueKind::listed, formats},
+      {"log-level", ValueKind::listed, log_levels},
+      {"connect", ValueKind::listed, connections},
+      {"bind", ValueKind::files, nullptr},
+      {"ro-bind", ValueKind::files, nullptr},
+      {"mount-disk-file", ValueKind::files, nullptr},
+      {"systemd-units", ValueKind::files, nullptr},
+      {"virtio-serial-out", ValueKind::files, nullptr},
   };
+  // clang-format on
   return table;
 }
 

@@ -25,6 +25,9 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--memory", o.memory, "Memory size (e.g. 4G, 2048M, or a plain number of MiB)")->capture_default_str();
   cmd.add_option("--vcpus", o.vcpus, "Number of vCPUs (default: the host's CPU count)");
   cmd.add_flag("--console", o.console, "Show the serial console on the terminal");
+  cmd.add_option("--graphics", o.graphics,
+                 "none (default), vnc or spice: a display on 127.0.0.1 for virt-manager or a VNC/SPICE viewer")
+      ->type_name("MODE");
   cmd.add_flag("--debug", o.debug, "Prepare everything, print the domain XML and paths, start nothing");
   repeatable(
       cmd.add_option("--virtio-serial-out", o.virtio_serial_out, "Add a virtio-serial port writing to a host file"))

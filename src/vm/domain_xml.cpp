@@ -199,6 +199,25 @@ void add_network(xmlNode* root, xmlNode* devices, const NetworkSpec& net) {
   }
 }
 
+// A display on the host's loopback only, on any free port, and a video device for it: virtio-vga,
+// whose VGA mode shows a text console even with a kernel that has no GPU driver.
+void add_graphics(xmlNode* devices, GraphicsMode mode) {
+  if (mode == GraphicsMode::none) {
+    return;
+  }
+  xmlNode* graphics = xml::add(devices, "graphics");
+  xml::set_attr(graphics, "type", mode == GraphicsMode::vnc ? "vnc" : "spice");
+  xml::set_attr(graphics, "autoport", "yes");
+  xml::set_attr(graphics, "listen", "127.0.0.1");
+  xmlNode* listen = xml::add(graphics, "listen");
+  xml::set_attr(listen, "type", "address");
+  xml::set_attr(listen, "address", "127.0.0.1");
+  xmlNode* model = xml::add(xml::add(devices, "video"), "model");
+  xml::set_attr(model, "type", "virtio");
+  xml::set_attr(model, "heads", "1");
+  xml::set_attr(model, "primary", "yes");
+}
+
 } // namespace
 
 std::string render_domain_xml(const VmSpec& spec) {
@@ -250,6 +269,7 @@ std::string render_domain_xml(const VmSpec& spec) {
   xmlNode* balloon = required_child(devices, "memballoon");
   xmlUnlinkNode(balloon);
   add_network(root, devices, spec.network);
+  add_graphics(devices, spec.graphics);
   xmlAddChild(devices, usb);
   xmlAddChild(devices, rng);
   xmlAddChild(devices, balloon);

@@ -94,8 +94,8 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
   return args;
 }
 
-std::string kernel_cmdline(const std::vector<std::string>& extra) {
-  std::string cmdline = k_base_kargs;
+std::string kernel_cmdline(const std::vector<std::string>& extra, bool display) {
+  std::string cmdline = display ? k_display_kargs : k_base_kargs;
   for (const auto& arg : extra) {
     cmdline.append(" ").append(quote_karg(arg)); // not " " + s: GCC 12 -Wrestrict false positive
   }

@@ -7,11 +7,13 @@
 namespace bcvk {
 namespace {
 
+// What virt-manager and `virsh desc` show a person: what this VM is and how it goes away.
 std::string describe(const RunConfig& config, const LaunchFacts& facts) {
-  std::string text = "Ephemeral VM of " + config.image + " created by bcvk at " + facts.created + ". ";
-  text += config.rm ? "It is removed with all its state when it stops."
-                    : "It is kept when it stops: 'bcvk ephemeral start " + facts.name +
-                          "' boots it again, 'bcvk ephemeral rm " + facts.name + "' removes it.";
+  std::string text = "Ephemeral VM of " + config.image + ", made by bcvk at " + facts.created + ". ";
+  text += config.rm ? "Shutting it down (here, or with 'bcvk ephemeral stop " + facts.name +
+                          "') removes it with all its state."
+                    : "Shutting it down keeps it: 'bcvk ephemeral start " + facts.name + "' boots it again, 'bcvk " +
+                          "ephemeral rm " + facts.name + "' removes it.";
   return text;
 }
 
@@ -132,14 +134,15 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
 
   VmSpec& spec = plan.spec;
   spec.name = facts.name;
-  spec.title = "bcvk: " + config.image;
+  spec.title = "bcvk: " + config.image + " (" + facts.name + ")"; // virt-manager lists VMs by title
   spec.description = describe(config, facts);
   spec.virt_type = facts.virt_type;
   spec.memory_bytes = config.memory_bytes;
   spec.vcpus = config.vcpus;
   spec.kernel = layout.kernel_file();
   spec.initrd = layout.initrd_file();
-  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot));
+  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot), config.graphics != GraphicsMode::none);
+  spec.graphics = config.graphics;
   if (spec.cmdline.size() > k_max_kernel_cmdline) {
     throw UsageError("--karg: with the image's own kernel arguments (kargs.d) the command line would be " +
                      std::to_string(spec.cmdline.size()) + " bytes; the kernel keeps only " +

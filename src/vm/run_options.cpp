@@ -249,6 +249,19 @@ SerialOutSpec parse_serial_out(const std::string& text) {
   return spec;
 }
 
+GraphicsMode parse_graphics(const std::string& text) {
+  if (text.empty() || text == "none") {
+    return GraphicsMode::none;
+  }
+  if (text == "vnc") {
+    return GraphicsMode::vnc;
+  }
+  if (text == "spice") {
+    return GraphicsMode::spice;
+  }
+  throw UsageError("--graphics: unsupported value '" + printable(text) + "': use none (default), vnc or spice");
+}
+
 NetworkChoice parse_network(const std::string& text) {
   if (text.empty() || text == "isolated" || text == "default") {
     return {NetworkMode::isolated, ""};
@@ -327,6 +340,7 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     throw UsageError("--debug-entrypoint cannot be combined with --debug or --detach");
   }
   config.network = parse_network(options.network);
+  config.graphics = parse_graphics(options.graphics);
   for (const auto& port : options.ports) {
     config.ports.push_back(parse_port(port));
   }
@@ -420,7 +434,8 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     check_kernel_argument("--karg", karg);
     config.kargs.push_back(karg);
   }
-  if (const auto length = kernel_cmdline(config.kargs).size(); length > k_max_kernel_cmdline) {
+  if (const auto length = kernel_cmdline(config.kargs, config.graphics != GraphicsMode::none).size();
+      length > k_max_kernel_cmdline) {
     throw UsageError("--karg: the kernel command line would be " + std::to_string(length) +
                      " bytes; the kernel keeps only " + std::to_string(k_max_kernel_cmdline) +
                      ": pass fewer arguments");

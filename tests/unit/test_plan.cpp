@@ -35,8 +35,8 @@ TEST(Plan, CarriesConfigAndFacts) {
   const InstancePlan plan = plan_instance(c, f);
   const VmSpec& s = plan.spec;
   EXPECT_EQ(s.name, "vm1");
-  EXPECT_EQ(s.title, "bcvk: localhost/img");
-  EXPECT_NE(s.description.find("removed with all its state"), std::string::npos);
+  EXPECT_EQ(s.title, "bcvk: localhost/img (vm1)");
+  EXPECT_NE(s.description.find("'bcvk ephemeral stop vm1') removes it with all its state"), std::string::npos);
   EXPECT_EQ(s.cmdline, "rootfstype=virtiofs root=rootfs rw console=ttyS0 foo=bar");
   EXPECT_EQ(s.kernel, "/state/instances/vm1/boot/vmlinuz");
   EXPECT_EQ(s.root_dir, "/state/instances/vm1/overlay/root");

@@ -11,6 +11,9 @@ namespace bcvk {
 
 // The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
 inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
+// With a display the kernel also writes to it; the serial console stays the last one named, so it
+// remains /dev/console (what bcvk logs and --console shows).
+inline constexpr const char* k_display_kargs = "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyS0";
 
 // x86 kernels keep at most this many bytes of the command line (COMMAND_LINE_SIZE less the NUL).
 inline constexpr std::size_t k_max_kernel_cmdline = 2047;
@@ -29,7 +32,7 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline);
 void check_kernel_argument(const std::string& source, const std::string& arg);
 
 // Base arguments followed by each extra argument in order; one with white space gets quoted.
-std::string kernel_cmdline(const std::vector<std::string>& extra);
+std::string kernel_cmdline(const std::vector<std::string>& extra, bool display = false);
 
 // The extra kernel arguments, in this order: the image's own (kargs.d); bcvk's defaults for what
 // the image ships (selinux=0 for an SELinux image: a virtiofs root carries no labels; cloud-init

@@ -27,6 +27,7 @@ struct RunOptions {
   bool rm = false;
   std::optional<std::string> name; // given (even empty) or not
   std::string network;
+  std::string graphics;
   std::vector<std::string> ports;
   std::vector<std::string> labels;
   std::vector<std::string> env;
@@ -69,6 +70,10 @@ struct SerialOutSpec {
 
 enum class NetworkMode { isolated, none, user, libvirt_network, bridge };
 
+// A display for virt-manager or a VNC/SPICE viewer, on 127.0.0.1 only; none by default (the serial
+// console is what virt-manager's text console then shows).
+enum class GraphicsMode { none, vnc, spice };
+
 struct NetworkChoice {
   NetworkMode mode = NetworkMode::isolated;
   std::string source; // libvirt network name or bridge name
@@ -89,6 +94,7 @@ struct RunConfig {
   bool detach = false;
   bool rm = false;
   NetworkChoice network;
+  GraphicsMode graphics = GraphicsMode::none;
   std::vector<PortForward> ports;
   std::vector<KeyValue> labels;
   std::vector<KeyValue> env;
@@ -126,6 +132,7 @@ void check_guest_mount_path(const std::string& option, const std::string& path);
 DiskFileSpec parse_disk_file(const std::string& text);
 SerialOutSpec parse_serial_out(const std::string& text);
 NetworkChoice parse_network(const std::string& text);
+GraphicsMode parse_graphics(const std::string& text);
 unsigned parse_vcpus(const std::string& text);
 
 } // namespace bcvk

@@ -74,6 +74,7 @@ struct VmSpec {
   std::string console_log;
   std::vector<ChannelOutput> channels;
   NetworkSpec network;
+  GraphicsMode graphics = GraphicsMode::none;
   InstanceMetadata metadata;
 };
 
