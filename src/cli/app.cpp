@@ -42,6 +42,7 @@ const CLI::App* deepest_parsed(const CLI::App* app) {
 // `bcvk __complete WORDS...`, what the completion scripts call: candidates one per line. Never
 // fails loudly: a shell completing a word has nowhere to show an error.
 int answer_completion(int argc, char** argv, Context& ctx) {
+  configure_logging("off"); // a log line on standard output would become a candidate
   CLI::App app;
   declare_cli(app, ctx);
   const std::vector<std::string> words(argv + 2, argv + argc);
@@ -91,6 +92,10 @@ void declare_cli(CLI::App& app, Context& ctx) {
 
 int run(int argc, char** argv) {
   virSetErrorFunc(nullptr, ignore_libvirt_error);
+  if (argc >= 2 && std::string_view(argv[1]) == "__complete") {
+    Context ctx; // before signals are blocked: Ctrl-C at a prompt must end a slow completion
+    return answer_completion(argc, argv, ctx);
+  }
   // A closed output pipe or a vanished SSH peer must surface as an error that runs our cleanup,
   // not as a silent death by SIGPIPE. Spawned programs get the default back (see process.cpp).
   std::signal(SIGPIPE, SIG_IGN);
@@ -99,9 +104,6 @@ int run(int argc, char** argv) {
   SignalCatcher signals;
   Context ctx;
   ctx.signals = &signals;
-  if (argc >= 2 && std::string_view(argv[1]) == "__complete") {
-    return answer_completion(argc, argv, ctx);
-  }
   CLI::App app;
   declare_cli(app, ctx);
   try {

@@ -199,6 +199,23 @@ std::vector<std::string> complete_words(const CLI::App& root, const std::vector<
     }
     return values != nullptr ? with_prefix(values->listed(), current) : std::vector<std::string>{};
   }
+  if (!only_positionals && current.starts_with("--") && current.find('=') != std::string::npos) {
+    // --option=VALUE in one word: the value part, offered with its option in front.
+    const CLI::Option* option = find_option(*command, current);
+    const OptionValues* values = option != nullptr ? values_of(*option) : nullptr;
+    if (values == nullptr) {
+      return {};
+    }
+    if (values->kind == ValueKind::files) {
+      return {std::string(k_complete_files)};
+    }
+    const std::string head = current.substr(0, current.find('=') + 1);
+    std::vector<std::string> out;
+    for (const auto& value : with_prefix(values->listed(), current.substr(head.size()))) {
+      out.push_back(head + value);
+    }
+    return out;
+  }
   if (!only_positionals && current.starts_with("-")) {
     return with_prefix(option_names(*command), current);
   }
@@ -228,26 +245,30 @@ std::string completion_script(std::string_view shell) {
 # The candidates come from bcvk itself (`bcvk __complete WORDS...`), so they always match the
 # installed version: verbs, options, option values, VM names and local bootc images.
 _bcvk() {
-  local cur words cword
-  if declare -F _get_comp_words_by_ref >/dev/null; then
-    _get_comp_words_by_ref -n =: cur words cword
-  else
-    words=("${COMP_WORDS[@]}") cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]}
+  # The words as bcvk sees them: the line up to the cursor split at white space only (bash's own
+  # COMP_WORDS also splits at ':' and '=', breaking qemu:///system and --opt=value apart).
+  local line=${COMP_LINE:0:COMP_POINT}
+  local -a words
+  read -r -a words <<<"$line"
+  if [[ -z $line || $line == *[[:space:]] ]]; then
+    words+=("")
   fi
+  local cur=${words[${#words[@]}-1]}
+  # bash replaces only its own current word, which starts after the last ':' or '=' it split at.
+  local word=${COMP_WORDS[COMP_CWORD]}
   local IFS=$'\n'
   local -a replies
-  replies=($("${words[0]}" __complete "${words[@]:1:cword}" 2>/dev/null))
+  replies=($("${words[0]}" __complete "${words[@]:1}" 2>/dev/null))
   if [[ ${replies[0]} == __files__ ]]; then
+    [[ $word == [:=] ]] && word=""
     compopt -o filenames 2>/dev/null
-    COMPREPLY=($(compgen -f -- "$cur"))
+    COMPREPLY=($(compgen -f -- "$word"))
     return 0
   fi
-  COMPREPLY=("${replies[@]}")
+  local prefix=${cur%"$word"}
+  COMPREPLY=("${replies[@]#"$prefix"}")
   if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
     compopt -o nospace 2>/dev/null
-  fi
-  if declare -F __ltrim_colon_completions >/dev/null; then
-    __ltrim_colon_completions "$cur"
   fi
   return 0
 }
@@ -293,7 +314,9 @@ function __bcvk_complete
         __fish_complete_path "$current"
         return
     end
-    printf '%s\n' $replies
+    if set -q replies[1]
+        printf '%s\n' $replies
+    end
 end
 complete -c bcvk -f -a '(__bcvk_complete)'
 )";

@@ -60,7 +60,8 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,
                "Mount host container storage read-only at /run/virtiofs-mnt-hoststorage");
   cmd.add_option("--add-swap", o.add_swap, "Attach a swap device of this size")->type_name("SIZE");
-  cmd.add_option("--mount-disk-file", o.mount_disk_files, "Attach a disk file as /dev/disk/by-id/virtio-NAME")
+  repeatable(
+      cmd.add_option("--mount-disk-file", o.mount_disk_files, "Attach a disk file as /dev/disk/by-id/virtio-NAME"))
       ->type_name("FILE[:NAME]");
   repeatable(cmd.add_option("--karg", o.kargs, "Additional kernel command line argument (repeatable)"))
       ->type_name("KERNEL_ARG");

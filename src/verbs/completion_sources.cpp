@@ -1,5 +1,7 @@
 #include "bcvk/verbs/completion_sources.hpp"
 
+#include <unistd.h>
+
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/instance/instance_dir.hpp"
@@ -21,6 +23,9 @@ CompletionSources host_completion_sources() {
   };
   sources.images = [] {
     std::vector<std::string> names;
+    if (::geteuid() != 0) {
+      return names; // bcvk boots root's images; a user's own podman store is not where they are
+    }
     try {
       SystemProcessRunner runner;
       PodmanImageStore store(runner);

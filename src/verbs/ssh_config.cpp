@@ -9,7 +9,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/verbs/verbs.hpp"
-#include "bcvk/vm/ssh_client_config.hpp"
+#include "bcvk/ssh/client_config.hpp"
 
 namespace bcvk {
 namespace {

@@ -199,19 +199,18 @@ void add_network(xmlNode* root, xmlNode* devices, const NetworkSpec& net) {
   }
 }
 
-// A display on the host's loopback only, on any free port, and a video device for it: virtio-vga,
-// whose VGA mode shows a text console even with a kernel that has no GPU driver.
+// A display and a video device for it: virtio-vga, whose VGA mode shows a text console even with a
+// kernel that has no GPU driver. The display listens on a UNIX socket libvirt keeps in the domain's
+// private directory, not on a TCP port: VNC and SPICE have no password here, and any local user
+// can connect to 127.0.0.1 (then log in as the guest's root, reaching its shares). virt-manager and
+// virt-viewer open the socket through libvirt, as root.
 void add_graphics(xmlNode* devices, GraphicsMode mode) {
   if (mode == GraphicsMode::none) {
     return;
   }
   xmlNode* graphics = xml::add(devices, "graphics");
   xml::set_attr(graphics, "type", mode == GraphicsMode::vnc ? "vnc" : "spice");
-  xml::set_attr(graphics, "autoport", "yes");
-  xml::set_attr(graphics, "listen", "127.0.0.1");
-  xmlNode* listen = xml::add(graphics, "listen");
-  xml::set_attr(listen, "type", "address");
-  xml::set_attr(listen, "address", "127.0.0.1");
+  xml::set_attr(xml::add(graphics, "listen"), "type", "socket");
   xmlNode* model = xml::add(xml::add(devices, "video"), "model");
   xml::set_attr(model, "type", "virtio");
   xml::set_attr(model, "heads", "1");

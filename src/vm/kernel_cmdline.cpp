@@ -95,7 +95,12 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
 }
 
 std::string kernel_cmdline(const std::vector<std::string>& extra, bool display) {
-  std::string cmdline = display ? k_display_kargs : k_base_kargs;
+  std::string cmdline = k_base_kargs;
+  if (display) {
+    // The kernel also writes to the display; the serial console stays the last one named, so it
+    // remains /dev/console (what bcvk logs and --console shows).
+    cmdline.insert(cmdline.find("console=ttyS0"), "console=tty0 ");
+  }
   for (const auto& arg : extra) {
     cmdline.append(" ").append(quote_karg(arg)); // not " " + s: GCC 12 -Wrestrict false positive
   }

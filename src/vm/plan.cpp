@@ -141,7 +141,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.vcpus = config.vcpus;
   spec.kernel = layout.kernel_file();
   spec.initrd = layout.initrd_file();
-  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot), config.graphics != GraphicsMode::none);
+  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot), has_display(config));
   spec.graphics = config.graphics;
   if (spec.cmdline.size() > k_max_kernel_cmdline) {
     throw UsageError("--karg: with the image's own kernel arguments (kargs.d) the command line would be " +

@@ -434,8 +434,7 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
     check_kernel_argument("--karg", karg);
     config.kargs.push_back(karg);
   }
-  if (const auto length = kernel_cmdline(config.kargs, config.graphics != GraphicsMode::none).size();
-      length > k_max_kernel_cmdline) {
+  if (const auto length = kernel_cmdline(config.kargs, has_display(config)).size(); length > k_max_kernel_cmdline) {
     throw UsageError("--karg: the kernel command line would be " + std::to_string(length) +
                      " bytes; the kernel keeps only " + std::to_string(k_max_kernel_cmdline) +
                      ": pass fewer arguments");

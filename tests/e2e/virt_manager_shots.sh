@@ -30,7 +30,10 @@ look() {
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   echo "$view: $found"
+  [ "$found" = ok ]
 }
 
-look list "($domain)"
-look console "login:" --show-domain-console "$domain"
+status=0
+look list "($domain)" || status=1
+look console "login:" --show-domain-console "$domain" || status=1
+exit $status

@@ -6,6 +6,10 @@
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/cli/completion.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/log.hpp"
+#include "bcvk/vm/instance_type.hpp"
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/vm/verb_options.hpp"
 
 using namespace bcvk;
 
@@ -97,4 +101,45 @@ TEST(CompletionScript, OneForEachSupportedShell) {
   EXPECT_TRUE(completion_script("zsh").starts_with("#compdef bcvk\n"));
   EXPECT_NE(completion_script("fish").find("complete -c bcvk"), std::string::npos);
   EXPECT_THROW(completion_script("tcsh"), UsageError);
+}
+
+// Every value completion offers is one bcvk accepts: the lists cannot drift from the parsers.
+TEST_F(Completion, OfferedValuesAreAcceptedByTheirOptions) {
+  for (const auto& value : complete({"ephemeral", "run", "--network", ""})) {
+    if (!value.ends_with("=")) { // bridge= still needs its bridge's name
+      EXPECT_NO_THROW(parse_network(value)) << value;
+    }
+  }
+  for (const auto& value : complete({"ephemeral", "run", "--graphics", ""})) {
+    EXPECT_NO_THROW(parse_graphics(value)) << value;
+  }
+  for (const auto& value : complete({"ephemeral", "run", "--itype", ""})) {
+    EXPECT_NO_THROW(find_instance_type(value)) << value;
+  }
+  for (const auto& value : complete({"ephemeral", "ps", "--format", ""})) {
+    EXPECT_NO_THROW(parse_output_format(value)) << value;
+  }
+  for (const auto& value : complete({"--log-level", ""})) {
+    EXPECT_NO_THROW(configure_logging(value)) << value;
+  }
+  configure_logging("warn");
+  EXPECT_EQ(complete({"ephemeral", "run", "--itype", ""}).size(), instance_types().size());
+}
+
+TEST_F(Completion, EveryRepeatableOptionTakesOneValuePerOccurrence) {
+  // Otherwise CLI11 would swallow the words after it (an IMAGE after --mount-disk-file FILE), and
+  // completion, which assumes one value, would be wrong about what follows.
+  std::vector<const CLI::App*> pending{&m_app};
+  while (!pending.empty()) {
+    const CLI::App* app = pending.back();
+    pending.pop_back();
+    for (const CLI::Option* option : app->get_options()) {
+      if (option->nonpositional() && option->get_items_expected_max() > 1) {
+        EXPECT_FALSE(option->get_allow_extra_args()) << app->get_name() << " " << option->get_name();
+      }
+    }
+    for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
+      pending.push_back(sub);
+    }
+  }
 }

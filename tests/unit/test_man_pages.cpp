@@ -72,9 +72,9 @@ std::string section(const std::string& text, const std::string& title) {
 }
 
 // The options a page documents: the bold words starting with '-' in each definition term of its
-// OPTIONS section (a line of its own followed by a ": " definition), plus every option of a page
-// it takes over with "All options of **bcvk-...**(8)".
-std::set<std::string> documented_options(const std::string& page) {
+// OPTIONS section (a paragraph whose first line starts with bold text), plus every option of a page it takes over with
+// "All options of **bcvk-...**(8)". A term must be followed by its ": " definition.
+std::set<std::string> documented_options(const std::string& page, int depth = 0) {
   const std::string options = section(read_page(page), "OPTIONS");
   std::set<std::string> names;
   std::vector<std::string> lines;
@@ -83,10 +83,12 @@ std::set<std::string> documented_options(const std::string& page) {
     lines.push_back(line);
   }
   static const std::regex bold(R"(\*\*([^*]+)\*\*)");
-  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
-    if (!lines[i].starts_with("**") || !lines[i + 1].starts_with(": ")) {
-      continue;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (!lines[i].starts_with("**") || (i > 0 && !lines[i - 1].empty())) {
+      continue; // a term is a paragraph's first line; bold text inside a paragraph is prose
     }
+    EXPECT_TRUE(i + 1 < lines.size() && lines[i + 1].starts_with(": "))
+        << page << ": the term '" << lines[i] << "' has no ': ' definition on the next line";
     for (std::sregex_iterator it(lines[i].begin(), lines[i].end(), bold), end; it != end; ++it) {
       std::istringstream words(std::regex_replace((*it)[1].str(), std::regex(","), " "));
       for (std::string word; words >> word;) {
@@ -98,7 +100,11 @@ std::set<std::string> documented_options(const std::string& page) {
   }
   static const std::regex includes(R"(All options of \*\*(bcvk-[a-z-]+)\*\*\(8\))");
   for (std::sregex_iterator it(options.begin(), options.end(), includes), end; it != end; ++it) {
-    const auto more = documented_options((*it)[1].str());
+    EXPECT_LT(depth, 3) << page << " takes over options in a loop";
+    if (depth >= 3) {
+      break;
+    }
+    const auto more = documented_options((*it)[1].str(), depth + 1);
     names.insert(more.begin(), more.end());
   }
   return names;

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "bcvk/util/error.hpp"
-#include "bcvk/vm/ssh_client_config.hpp"
+#include "bcvk/ssh/client_config.hpp"
 
 using namespace bcvk;
 
@@ -29,9 +29,19 @@ TEST(SshClientConfig, PathsWithSpacesAreQuoted) {
   EXPECT_NE(block.find("  UserKnownHostsFile \"/state dir/kh\"\n"), std::string::npos);
 }
 
+TEST(SshClientConfig, PathsOpenSshWouldReadSpeciallyAreRefused) {
+  for (const char* odd :
+       {"/state%h/id", "/state\"x/id", "/state'x/id", "/state\\x/id", "/state${HOME}/id", "relative/id"}) {
+    EXPECT_THROW(ssh_client_block({"dev", 1, odd, "/kh"}), Error) << odd;
+    EXPECT_THROW(ssh_client_block({"dev", 1, "/id", odd}), Error) << odd;
+  }
+}
+
 TEST(SshClientConfig, KnownHostsLineUnderTheAliasWithoutTheComment) {
-  EXPECT_EQ(known_hosts_line("dev", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv+x/= bcvk host key of dev\n"),
-            "bcvk-dev ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv+x/=\n");
+  const std::string key = "AAAAC3NzaC1lZDI1NTE5AAAAIFd8bYs6Y0nVN0H6J2fY6iQ1V2k0c8m5p7f3b1G0nJ2x";
+  EXPECT_EQ(known_hosts_line("dev", "ssh-ed25519 " + key + " bcvk host key of dev\n"),
+            "bcvk-dev ssh-ed25519 " + key + "\n");
+  EXPECT_THROW(known_hosts_line("dev", "ssh-rsa " + key), Error) << "the blob says ed25519";
   EXPECT_THROW(known_hosts_line("dev", "not a key"), Error);
   EXPECT_THROW(known_hosts_line("dev", "ssh-ed25519 AAAA\nevil-host ssh-rsa AAAA"), Error) << "one line, one key";
   EXPECT_THROW(known_hosts_line("dev", "ssh-ed25519"), Error);

@@ -11,9 +11,6 @@ namespace bcvk {
 
 // The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
 inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
-// With a display the kernel also writes to it; the serial console stays the last one named, so it
-// remains /dev/console (what bcvk logs and --console shows).
-inline constexpr const char* k_display_kargs = "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyS0";
 
 // x86 kernels keep at most this many bytes of the command line (COMMAND_LINE_SIZE less the NUL).
 inline constexpr std::size_t k_max_kernel_cmdline = 2047;

@@ -133,6 +133,9 @@ DiskFileSpec parse_disk_file(const std::string& text);
 SerialOutSpec parse_serial_out(const std::string& text);
 NetworkChoice parse_network(const std::string& text);
 GraphicsMode parse_graphics(const std::string& text);
+inline bool has_display(const RunConfig& config) {
+  return config.graphics != GraphicsMode::none;
+}
 unsigned parse_vcpus(const std::string& text);
 
 } // namespace bcvk

@@ -1,16 +1,24 @@
-#include "bcvk/vm/ssh_client_config.hpp"
+#include "bcvk/ssh/client_config.hpp"
 
 #include <sstream>
 
+#include "bcvk/ssh/keys.hpp"
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
 namespace {
 
-// ssh_config takes a path with white space in double quotes; bcvk's paths have none, but the
-// state directory is the user's choice.
+// OpenSSH reads %, quotes, backslashes and ${...} in these paths itself; bcvk's own paths never
+// hold them, but the state directory is the user's choice: anything odd is refused, not escaped.
 std::string config_path(const std::string& path) {
-  return path.find_first_of(" \t") == std::string::npos ? path : "\"" + path + "\"";
+  const bool plain = path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+,@- ") ==
+                     std::string::npos;
+  if (!plain || path.empty() || path.front() != '/') {
+    throw Error("ssh-config: the path " + path +
+                " holds characters OpenSSH's configuration would read specially: choose a BCVK_STATE_DIR of letters, "
+                "digits and / . _ - only");
+  }
+  return path.find(' ') == std::string::npos ? path : "\"" + path + "\"";
 }
 
 } // namespace
@@ -44,14 +52,7 @@ std::string known_hosts_line(const std::string& vm_name, const std::string& host
   std::istringstream words(host_public_line);
   std::string type, base64;
   words >> type >> base64;
-  const bool plain_type = type.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789@.-") == std::string::npos;
-  if (!plain_type || (!type.starts_with("ssh-") && !type.starts_with("ecdsa-"))) {
-    throw Error("VM " + vm_name + ": its host public key file does not hold an OpenSSH public key");
-  }
-  if (base64.empty() || base64.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-                            std::string::npos) {
-    throw Error("VM " + vm_name + ": its host public key is not valid base64");
-  }
+  parse_public_key(host_public_line); // a real key: known type, base64 that decodes to that type
   return host_key_alias(vm_name) + " " + type + " " + base64 + "\n";
 }
 

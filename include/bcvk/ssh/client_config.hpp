@@ -16,6 +16,7 @@ std::string host_key_alias(const std::string& vm_name);
 
 // A `Host NAME` block: 127.0.0.1 and the forward port, root with bcvk's key only, and strict
 // checking against the VM's own host key (never trusted on first use, never learned elsewhere).
+// Throws Error for a path OpenSSH would read specially (%, quotes, $...).
 std::string ssh_client_block(const SshClientEntry& entry);
 
 // The known_hosts line for the VM: its alias and the key type and base64 of `host_public_line`
