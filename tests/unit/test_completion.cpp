@@ -30,6 +30,21 @@ protected:
   CompletionSources m_sources;
 };
 
+// Calls `visit` with every option of every command, hidden ones included.
+template <typename F> void for_each_option(const CLI::App& root, F visit) {
+  std::vector<const CLI::App*> pending{&root};
+  while (!pending.empty()) {
+    const CLI::App* app = pending.back();
+    pending.pop_back();
+    for (const CLI::Option* option : app->get_options()) {
+      visit(*app, *option);
+    }
+    for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
+      pending.push_back(sub);
+    }
+  }
+}
+
 bool contains(const Words& words, const std::string& w) {
   return std::find(words.begin(), words.end(), w) != words.end();
 }
@@ -77,21 +92,13 @@ TEST_F(Completion, EveryOptionWithCompletedValuesExistsAndTakesAValue) {
   for (const auto& name : options_with_completed_values()) {
     SCOPED_TRACE(name);
     bool found = false;
-    std::vector<const CLI::App*> pending{&m_app};
-    while (!pending.empty()) {
-      const CLI::App* app = pending.back();
-      pending.pop_back();
-      for (const CLI::Option* option : app->get_options()) {
-        const auto& lnames = option->get_lnames();
-        if (std::find(lnames.begin(), lnames.end(), name) != lnames.end()) {
-          found = true;
-          EXPECT_NE(option->get_type_size(), 0);
-        }
+    for_each_option(m_app, [&](const CLI::App&, const CLI::Option& option) {
+      const auto& lnames = option.get_lnames();
+      if (std::find(lnames.begin(), lnames.end(), name) != lnames.end()) {
+        found = true;
+        EXPECT_NE(option.get_type_size(), 0);
       }
-      for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
-        pending.push_back(sub);
-      }
-    }
+    });
     EXPECT_TRUE(found);
   }
 }
@@ -129,17 +136,9 @@ TEST_F(Completion, OfferedValuesAreAcceptedByTheirOptions) {
 TEST_F(Completion, EveryRepeatableOptionTakesOneValuePerOccurrence) {
   // Otherwise CLI11 would swallow the words after it (an IMAGE after --mount-disk-file FILE), and
   // completion, which assumes one value, would be wrong about what follows.
-  std::vector<const CLI::App*> pending{&m_app};
-  while (!pending.empty()) {
-    const CLI::App* app = pending.back();
-    pending.pop_back();
-    for (const CLI::Option* option : app->get_options()) {
-      if (option->nonpositional() && option->get_items_expected_max() > 1) {
-        EXPECT_FALSE(option->get_allow_extra_args()) << app->get_name() << " " << option->get_name();
-      }
+  for_each_option(m_app, [](const CLI::App& app, const CLI::Option& option) {
+    if (option.nonpositional() && option.get_items_expected_max() > 1) {
+      EXPECT_FALSE(option.get_allow_extra_args()) << app.get_name() << " " << option.get_name();
     }
-    for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
-      pending.push_back(sub);
-    }
-  }
+  });
 }
