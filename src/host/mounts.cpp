@@ -37,15 +37,13 @@ void mount_overlay(const std::string& lower, const std::string& upper, const std
   }
 }
 
-void bind_mount_read_only(const std::string& source, const std::string& target) {
-  // A detached copy of the whole tree below `source` (submounts included), made read-only,
-  // nosuid, nodev and private in one step before it appears anywhere: a plain MS_REMOUNT would
-  // only cover the top mount, and shared propagation would let unmounting the copy's submounts
-  // unmount the host's originals (e.g. /dev/pts under a view of /dev).
-  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-  if (!tree) {
-    throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
-  }
+namespace {
+
+// Makes the detached mount tree `tree` read-only, nosuid, nodev and private, then attaches it at
+// `target`. Done before it appears anywhere: a plain MS_REMOUNT would only cover the top mount,
+// and shared propagation would let unmounting the copy's submounts unmount the host's originals
+// (e.g. /dev/pts under a view of /dev).
+void attach_read_only(const Fd& tree, const std::string& source, const std::string& target) {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.propagation = MS_PRIVATE;
@@ -62,6 +60,27 @@ void bind_mount_read_only(const std::string& source, const std::string& target) 
     ::umount2(target.c_str(), MNT_DETACH);
     throw Error("cannot make " + target + " private: " + std::strerror(err));
   }
+}
+
+} // namespace
+
+void bind_mount_read_only(const std::string& source, const std::string& target) {
+  // A detached copy of the whole tree below `source`, submounts included.
+  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!tree) {
+    throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
+  }
+  attach_read_only(tree, source, target);
+}
+
+void bind_file_read_only(const Fd& source, const std::string& shown, const std::string& target) {
+  // The very file already open, not whatever its path names now: the path was resolved once,
+  // inside the tree it belongs to.
+  Fd tree(::open_tree(source.get(), "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (!tree) {
+    throw Error("cannot bind-mount " + shown + ": " + std::strerror(errno));
+  }
+  attach_read_only(tree, shown, target);
 }
 
 void unmount(const std::string& target) {

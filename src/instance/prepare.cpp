@@ -15,13 +15,14 @@
 #include "bcvk/vm/domain_xml.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/fault_point.hpp"
+#include "bcvk/util/log.hpp"
 #include "bcvk/vm/guest_files.hpp"
 #include "bcvk/host/guest_install.hpp"
 #include "bcvk/host/staging.hpp"
 #include "bcvk/vm/plan.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/image_facts.hpp"
-#include "bcvk/host/initrd_append.hpp"
+#include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
@@ -36,9 +37,6 @@ namespace bcvk {
 namespace {
 
 constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
-// Kernels are tens of MiB and initramfs images rarely above a few hundred: a hostile image must
-// not fill the host's disk through them.
-constexpr std::uint64_t k_max_boot_file = std::uint64_t{2} << 30;
 
 VmName pick_name(const RunConfig& config, const Connection& conn) {
   if (config.name) {
@@ -91,18 +89,33 @@ void mount_root(const InstanceLayout& dir, const std::string& image_root) {
   mount_overlay(image_root, dir.upper_dir(), dir.work_dir(), dir.root_dir());
 }
 
-// libvirt relabels kernel and initrd for the unprivileged qemu user: give it copies of its own
-// rather than letting it chown files of the overlay. The image decides which files those are, so
-// they are read strictly inside it: a kernel that is a link out of the image is refused.
-void stage_kernel(const RootedTree& image_root, const BootArtifacts& boot, const InstanceLayout& layout) {
-  make_private_dir(layout.boot_dir(), 0711);
-  if (!boot.uki.empty()) {
-    extract_uki(image_root, boot.uki, layout.kernel_file(), layout.initrd_file());
-  } else {
-    image_root.copy_out(boot.kernel, LinkPolicy::beneath, layout.kernel_file(), 0644, k_max_boot_file);
-    image_root.copy_out(boot.initrd, LinkPolicy::beneath, layout.initrd_file(), 0644, k_max_boot_file);
+void mount_boot_file(const Fd& source, const std::string& shown, const std::string& target) {
+  // The mount point: an empty file of the instance's own boot dir (kept between boots).
+  const Fd placeholder(::open(target.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!placeholder) {
+    throw Error("cannot create " + target + ": " + std::strerror(errno));
   }
-  append_virtiofs_addon(image_root, boot.kernel_version, layout.initrd_file());
+  bind_file_read_only(source, shown, target);
+}
+
+// QEMU opens the kernel and initramfs itself, as libvirt's unprivileged user, which cannot reach
+// into podman's storage; and libvirt would chown them to that user while the VM runs. So each is a
+// read-only bind mount in the instance's boot dir: the image's own kernel straight from the image
+// (resolved strictly inside it: a kernel that is a link out of the image is refused), the initramfs
+// with bcvk's add-on from the files all instances of the image share. Nothing is copied per
+// instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
+// stay root's, and no QEMU can change what another VM boots.
+void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
+                      const std::string& image_id) {
+  make_private_dir(dir.boot_dir(), 0711);
+  const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name());
+  if (shared.kernel) {
+    mount_boot_file(*shared.kernel, "the kernel of " + boot.uki, dir.kernel_file());
+  } else {
+    const Fd kernel = image_root.open_regular(boot.kernel, LinkPolicy::beneath, k_max_boot_file_bytes);
+    mount_boot_file(kernel, boot.kernel, dir.kernel_file());
+  }
+  mount_boot_file(shared.initrd, shared.initrd_path, dir.initrd_file());
 }
 
 std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const InstanceDir& dir, ProcessRunner& runner) {
@@ -119,11 +132,14 @@ std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const Inst
 void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const BootArtifacts& boot,
                const std::string& image_root, InstanceOwner& owner, ProcessRunner& runner, SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
-  stage_kernel(image_tree, boot, dir);
+  log_stage("boot files");
+  mount_boot_files(image_tree, boot, dir, owner.state().image_id);
+  log_stage("overlay");
   mount_root(dir, image_root);
   mount_read_only_views(dir, plan.read_only_views);
   owner.save();
   fault_point("root-mounted");
+  log_stage("guest files");
   install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), plan.guest_files);
   if (plan.swap_bytes) {
     create_swap(dir.swap_file(), *plan.swap_bytes, runner);
@@ -137,10 +153,13 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
                                   ProcessRunner& runner, SignalCatcher& signals) {
   // Facts first: nothing is taken until the inputs, the image and the name are known to be good.
   LaunchFacts facts;
+  log_stage("host inputs");
   facts.inputs = resolve_host_inputs(config, runner, store);
   CreatedFiles created_files(facts.inputs.created_files);
+  log_stage("image presence");
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
+  log_stage("name and ports");
   const VmName name = pick_name(config, conn);
   facts.name = name.str();
   facts.uri = conn.uri();
@@ -179,12 +198,14 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   InstanceDir& dir = owner->dir();
   facts.instance_dir = dir.path();
 
+  log_stage("image mount");
   const std::string image_root = store.mount(image.id);
   owner->state().image_mounted = true;
   owner->save();
   fault_point("image-mounted");
   signals.checkpoint();
   // Facts read from the image, strictly inside it.
+  log_stage("kernel discovery");
   const RootedTree image_tree = RootedTree::open(image_root, "image " + config.image);
   const BootArtifacts boot = find_boot_artifacts(image_tree, config.image);
   facts.kernel_version = boot.kernel_version;
@@ -201,6 +222,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   owner->save();
   carry_out(plan, image_tree, boot, image_root, *owner, runner, signals);
 
+  log_stage("domain XML");
   std::string domain_xml = render_domain_xml(plan.spec);
   write_file_atomic(dir.domain_xml_file(), domain_xml);
   return {std::move(owner), std::move(domain_xml), std::move(created_files)};
@@ -217,6 +239,9 @@ void remount_instance(InstanceOwner& owner, ImageStore& store) {
   const std::string image_root = store.mount(state.image_id);
   state.image_mounted = true;
   owner.save();
+  // The image is the one the instance was made from: its boot files are found the same way again.
+  const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
+  mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id);
   mount_root(owner.dir(), image_root);
   mount_read_only_views(owner.dir(), state.read_only_binds);
 }

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "bcvk/util/error.hpp"
@@ -22,6 +23,16 @@ void configure_logging(const std::string& level) {
   logger->set_pattern(parsed <= spdlog::level::debug ? "%H:%M:%S.%e %^%l%$ [%t] %v" : "bcvk: %^%l%$: %v");
   logger->set_level(parsed);
   spdlog::set_default_logger(logger);
+}
+
+void log_stage(std::string_view stage) {
+  if (!spdlog::should_log(spdlog::level::debug)) {
+    return;
+  }
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  spdlog::debug("stage: {} (Unix time {}.{:06})", stage, micros / 1000000, micros % 1000000);
 }
 
 } // namespace bcvk

@@ -303,25 +303,31 @@ void RootedTree::write_symlink(const std::string& path, const std::string& targe
                    [&](const std::string& tmp) { return ::symlinkat(target.c_str(), parent.get(), tmp.c_str()) == 0; });
 }
 
-void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode,
-                          std::uint64_t max_bytes) const {
-  auto from = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
-  if (!from) {
+Fd RootedTree::open_regular(const std::string& path, LinkPolicy policy, std::uint64_t max_bytes) const {
+  // O_NONBLOCK: a FIFO the tree holds in its place must not block the open.
+  auto file = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);
+  if (!file) {
     throw Error(shown(path) + " does not exist");
   }
   struct stat st {};
-  if (::fstat(from->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     throw Error(shown(path) + " is not a regular file");
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     throw Error(shown(path) + " is larger than " + std::to_string(max_bytes) + " bytes");
   }
+  return std::move(*file);
+}
+
+void RootedTree::copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode,
+                          std::uint64_t max_bytes) const {
+  const Fd from = open_regular(path, policy, max_bytes);
   Fd to(::open(host_dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!to) {
     throw Error("cannot create " + host_dest + ": " + std::strerror(errno));
   }
   try {
-    copy_fd_contents(from->get(), to.get(), shown(path), max_bytes);
+    copy_fd_contents(from.get(), to.get(), shown(path), max_bytes);
   } catch (const Error&) {
     ::unlink(host_dest.c_str());
     throw;

@@ -12,6 +12,7 @@
 #include "bcvk/instance/start.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/log.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/instance/ssh_startup.hpp"
@@ -145,13 +146,16 @@ int run_ephemeral(const RunConfig& config, const Context& ctx) {
     return status;
   }
   signals.checkpoint();
+  log_stage("domain create");
   StartedInstance started = start_instance_domain(conn, std::move(prepared.owner), prepared.domain_xml,
                                                   StartMode{.autodestroy = !config.detach});
   prepared.created_files.keep();
   if (config.detach) {
     if (config.ssh_keygen) {
+      log_stage("ssh wait");
       await_ssh_on_new_vm(started.domain(), started.owner(), config.ssh_timeout_seconds, signals);
     }
+    log_stage("supervisor hand-off");
     started.hand_to_supervisor(conn.uri());
     std::cout << started.domain().name() << std::endl;
     return k_exit_ok;

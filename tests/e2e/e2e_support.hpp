@@ -201,6 +201,25 @@ inline void expect_nothing_left(const std::string& name) {
   const std::string mounts = slurp("/proc/self/mountinfo");
   EXPECT_FALSE(contains(mounts, "/instances/" + name + "/")) << "a mount of " << name << " is left";
   EXPECT_EQ(run_podman_mounts(), "") << "podman image mounts are left";
+  if (std::filesystem::exists(state_dir() + "/boot")) {
+    for (const auto& entry : std::filesystem::directory_iterator(state_dir() + "/boot")) {
+      EXPECT_FALSE(std::filesystem::exists(entry.path() / "users" / name))
+          << name << " is still recorded as a user of " << entry.path();
+    }
+  }
+}
+
+// The KiB an instance directory holds on disk itself (without what is mounted in it), and the
+// part of that the guest wrote (overlay upper layer, console and journal logs).
+struct DiskUse {
+  long total_kib = -1;
+  long guest_kib = -1;
+};
+inline DiskUse instance_disk_use(const std::string& name) {
+  const auto du = run({BCVK_SCRIPTS_DIR "/instance-disk-use", state_dir() + "/instances/" + name});
+  DiskUse use;
+  std::istringstream(du.out) >> use.total_kib >> use.guest_kib;
+  return use;
 }
 
 } // namespace bcvk::e2e

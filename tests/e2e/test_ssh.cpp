@@ -73,6 +73,23 @@ TEST_F(Ssh, DetachedVmWithKeysServesCommandsForwardsAndAShell) {
   EXPECT_EQ(mode_of(instance_file(vm, "ssh")), 0700U);
   EXPECT_EQ(mode_of(instance_file(vm, "ssh/id_ed25519")), 0600U);
 
+  // Nothing of the image is copied per instance: kernel and initramfs are read-only mounts that
+  // stay root's and 0644 whatever libvirt tried while starting QEMU, and the directory itself
+  // holds less than 1 MiB besides what the guest wrote (keys, state, saved domain).
+  for (const char* boot_file : {"boot/vmlinuz", "boot/initramfs.img"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(instance_file(vm, boot_file).c_str(), &st), 0) << boot_file;
+    EXPECT_EQ(st.st_uid, 0U) << boot_file;
+    EXPECT_EQ(st.st_mode & 07777, 0644U) << boot_file;
+    EXPECT_GT(st.st_size, 1 << 20) << boot_file;
+    EXPECT_NE(::access(instance_file(vm, boot_file).c_str(), W_OK), 0) << boot_file;
+    EXPECT_EQ(errno, EROFS) << boot_file;
+  }
+  const DiskUse use = instance_disk_use(vm);
+  EXPECT_GT(use.guest_kib, 0);
+  EXPECT_LE(use.total_kib - use.guest_kib, 1024)
+      << "the instance directory holds " << use.total_kib << " KiB, of which the guest wrote " << use.guest_kib;
+
   // `run -d -K` returned only once SSH worked: the very next command needs no waiting.
   const auto cmd = bcvk_within(120, ssh_args(vm, {"--", "echo out-line; echo err-line >&2; exit 7"}));
   EXPECT_EQ(cmd.status, 7) << cmd.err;

@@ -153,6 +153,19 @@ TEST_F(Tree, CopyOutCreatesANewFileAndNeverWritesThroughALink) {
   EXPECT_EQ(slurp(m_host / "precious"), "host data");
 }
 
+// The kernel an instance boots is opened once, strictly inside the image, and mounted from that
+// descriptor: whatever its path names later does not matter.
+TEST_F(Tree, OpenRegularRefusesLinksOutFifosAndOversizedFiles) {
+  std::ofstream(m_root / "etc/kernel") << "KERNEL";
+  EXPECT_NO_THROW(tree().open_regular("etc/kernel", LinkPolicy::beneath, 6));
+  EXPECT_THROW(tree().open_regular("etc/kernel", LinkPolicy::beneath, 5), Error);
+  fs::create_symlink(m_host / "precious", m_root / "etc/out");
+  EXPECT_THROW(tree().open_regular("etc/out", LinkPolicy::beneath, 1 << 20), Error);
+  ASSERT_EQ(::mkfifo((m_root / "etc/fifo").c_str(), 0644), 0);
+  EXPECT_THROW(tree().open_regular("etc/fifo", LinkPolicy::beneath, 1 << 20), Error); // and does not block
+  EXPECT_THROW(tree().open_regular("etc/missing", LinkPolicy::beneath, 1 << 20), Error);
+}
+
 TEST_F(Tree, RemoveTreeDeletesLinksNotTheirTargets) {
   fs::create_directories(m_root / "upper/etc");
   fs::create_symlink(m_host / "precious", m_root / "upper/etc/link-to-file");

@@ -1,8 +1,11 @@
 #pragma once
-// Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root.
+// Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root, read-only views
+// and the boot files.
 #include <istream>
 #include <string>
 #include <vector>
+
+#include "bcvk/util/handle.hpp"
 
 namespace bcvk {
 
@@ -14,6 +17,12 @@ void mount_overlay(const std::string& lower, const std::string& upper, const std
 // private propagation, so writes through it fail with EROFS whatever the guest does, and
 // unmounting it never unmounts anything of the host.
 void bind_mount_read_only(const std::string& source, const std::string& target);
+
+// Mounts the file open at `source` read-only at the existing file `target` (`shown` names the
+// source in errors). Nothing is copied, and the file cannot be changed through `target`: not
+// written, not chmod'ed, not chown'ed (EROFS), which libvirt's DAC driver accepts for a kernel
+// or initramfs, leaving the file root's.
+void bind_file_read_only(const Fd& source, const std::string& shown, const std::string& target);
 
 // Unmounts `target`, retrying for 30 s while a just-stopped virtiofsd still holds it; never detaches
 // lazily (a busy mount stays, and Error says so).

@@ -59,6 +59,10 @@ public:
   // Creates or atomically replaces a symbolic link at `path` pointing at `target` (not resolved).
   void write_symlink(const std::string& path, const std::string& target) const;
 
+  // Opens a regular file of the tree for reading; throws Error when it is missing, no regular
+  // file, a link `policy` refuses, or larger than `max_bytes`.
+  Fd open_regular(const std::string& path, LinkPolicy policy, std::uint64_t max_bytes) const;
+
   // Copies a regular file of the tree, at most `max_bytes`, to a new host file `host_dest` (created
   // exclusively, never through a link), with `mode`. Nothing is left behind on failure.
   void copy_out(const std::string& path, LinkPolicy policy, const std::string& host_dest, unsigned mode,

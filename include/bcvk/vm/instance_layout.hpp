@@ -14,7 +14,7 @@ struct ExecuteOutputs {
 // Who may see what (bcvk runs as root; QEMU runs as libvirt's unprivileged user and opens the
 // kernel, initramfs and disk files itself):
 //   state root, instances/, instance dir   0711  traversable, not listable
-//   boot/ (kernel, initramfs)              0711, files 0644: QEMU reads them
+//   boot/ (kernel, initramfs)              0711; read-only mounts of root's 0644 files: QEMU reads them
 //   overlay/ (upper, work, root mount)     0700  the guest's whole file system
 //   ro/ (read-only views), ssh/ (keys)     0700
 //   state.json, domain.xml, swap.img, ...  0600

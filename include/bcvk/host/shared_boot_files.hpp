@@ -1,0 +1,47 @@
+#pragma once
+// Boot files bcvk makes from an image, made once per image and shared by all its instances: the
+// image's initramfs with bcvk's virtiofs add-on appended, and, for an image that only has a unified
+// kernel image, the kernel and initramfs taken out of it. An image's own kernel is never copied
+// (instances mount it straight from the image). Each set of files records the instances using it,
+// and the last one to leave removes it, so a host holds one copy per image in use, whatever the
+// number of instances.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "bcvk/host/bootc_layout.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/vm/names.hpp"
+
+namespace bcvk {
+
+// Kernels are tens of MiB and initramfs images rarely above a few hundred: a hostile image must
+// not fill the host's disk or QEMU's memory through them.
+inline constexpr std::uint64_t k_max_boot_file_bytes = std::uint64_t{2} << 30;
+
+// The shared files, open for reading (mode 0644, root's).
+struct SharedBootFiles {
+  std::optional<Fd> kernel; // only for a UKI; otherwise the image's own kernel is used
+  Fd initrd;
+  std::string initrd_path; // where they are, for messages
+};
+
+// Whether the instance `name` still exists (instances that were removed without leaving, e.g. by
+// a crash, are dropped from the user lists).
+using InstanceExists = std::function<bool(const VmName& name)>;
+
+// The shared boot files of image `image_id` (podman's full ID), made from `image_root` when no
+// instance has them yet, with `user` recorded as one of their users.
+SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
+                                      const std::string& image_id, const VmName& user);
+
+// Removes `user` from every set of shared boot files, along with users that no longer exist, and
+// deletes the sets nobody uses any more.
+void leave_shared_boot_files(const VmName& user, const InstanceExists& exists);
+
+// Where the shared files of all images live (below the state root).
+std::string shared_boot_files_root();
+
+} // namespace bcvk

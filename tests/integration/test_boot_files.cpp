@@ -1,0 +1,187 @@
+// Boot files without copies (needs root, no VM): the initramfs with bcvk's add-on is made once per
+// image and shared, the last instance to leave removes it, and each instance sees its kernel and
+// initramfs through read-only mounts that nobody, libvirt included, can write or chown through.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "../common/pe_file.hpp"
+#include "bcvk/host/mounts.hpp"
+#include "bcvk/host/shared_boot_files.hpp"
+#include "bcvk/util/error.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_image_id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+std::string contents(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    names.insert(e.path().filename().string());
+  }
+  return names;
+}
+
+class SharedBootFilesTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0U) << "these tests mount files: run them as root";
+    m_base = fs::temp_directory_path() / ("bcvk-boot-files-" + std::to_string(::getpid()));
+    fs::create_directories(m_base / "state");
+    fs::permissions(m_base, fs::perms(0755));
+    fs::permissions(m_base / "state", fs::perms(0711));
+    if (const char* old = std::getenv("BCVK_STATE_DIR")) {
+      m_old_state = old;
+    }
+    ::setenv("BCVK_STATE_DIR", (m_base / "state").c_str(), 1);
+    write("image/usr/lib/modules/6.1/vmlinuz", "KERNEL");
+    write("image/usr/lib/modules/6.1/initramfs.img", "INITRD");
+    write("host-secret", "SECRET");
+  }
+  void TearDown() override {
+    if (m_old_state) {
+      ::setenv("BCVK_STATE_DIR", m_old_state->c_str(), 1);
+    } else {
+      ::unsetenv("BCVK_STATE_DIR");
+    }
+    if (m_base.empty()) {
+      return;
+    }
+    for (const auto& m : mounts_below(m_base.string())) {
+      ::umount2(m.c_str(), MNT_DETACH);
+    }
+    fs::remove_all(m_base);
+  }
+  void write(const std::string& rel, const std::string& content) {
+    fs::create_directories((m_base / rel).parent_path());
+    std::ofstream(m_base / rel, std::ios::binary) << content;
+  }
+  RootedTree image() const { return RootedTree::open((m_base / "image").string(), "image test"); }
+  static BootArtifacts pair() {
+    return {"6.1", "/usr/lib/modules/6.1/vmlinuz", "/usr/lib/modules/6.1/initramfs.img", ""};
+  }
+  SharedBootFiles use(const std::string& user, const BootArtifacts& boot = pair()) {
+    return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user));
+  }
+  fs::path entry() const { return m_base / "state/boot" / ("v1-" + k_image_id); }
+
+  fs::path m_base;
+  std::optional<std::string> m_old_state;
+};
+
+const InstanceExists k_everyone_exists = [](const VmName&) { return true; };
+const InstanceExists k_nobody_exists = [](const VmName&) { return false; };
+
+TEST_F(SharedBootFilesTest, OneCopyPerImageSharedByItsInstancesAndRemovedWithTheLast) {
+  const SharedBootFiles a = use("vm-a");
+  const SharedBootFiles b = use("vm-b");
+  EXPECT_FALSE(a.kernel) << "the image's own kernel is never copied";
+  struct stat sa {
+  }, sb{};
+  ASSERT_EQ(::fstat(a.initrd.get(), &sa), 0);
+  ASSERT_EQ(::fstat(b.initrd.get(), &sb), 0);
+  EXPECT_EQ(sa.st_ino, sb.st_ino) << "the second instance must reuse the first one's file";
+  EXPECT_EQ(sa.st_mode & 07777, 0644U);
+  EXPECT_EQ(sa.st_uid, 0U);
+  const std::string initrd = contents(entry() / "initramfs.img");
+  EXPECT_EQ(initrd.substr(0, 6), "INITRD");
+  EXPECT_NE(initrd.find("070701"), std::string::npos) << "the virtiofs add-on is appended";
+  EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-a", "vm-b"}));
+  EXPECT_EQ(fs::status(m_base / "state/boot").permissions() & fs::perms::all, fs::perms(0700));
+
+  leave_shared_boot_files(VmName::parse("vm-a"), k_everyone_exists);
+  ASSERT_TRUE(fs::exists(entry())) << "vm-b still uses it";
+  EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"}));
+  leave_shared_boot_files(VmName::parse("vm-b"), k_everyone_exists);
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+TEST_F(SharedBootFilesTest, UsersThatNoLongerExistDoNotKeepTheFiles) {
+  use("vm-a");
+  use("crashed");
+  // "crashed" was removed without leaving (its owner was killed): the next one to leave drops it.
+  leave_shared_boot_files(VmName::parse("vm-a"), k_nobody_exists);
+  EXPECT_FALSE(fs::exists(entry()));
+}
+
+TEST_F(SharedBootFilesTest, AKilledBuildIsSweptAndNeverUsed) {
+  write("state/boot/.new-v1-" + k_image_id + "/initramfs.img", "HALF");
+  fs::permissions(m_base / "state/boot", fs::perms(0700));
+  const SharedBootFiles a = use("vm-a");
+  EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
+  write("state/boot/.new-v1-other/initramfs.img", "HALF");
+  leave_shared_boot_files(VmName::parse("vm-a"), k_everyone_exists);
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+TEST_F(SharedBootFilesTest, AUkisKernelAndInitramfsAreExtractedOnce) {
+  write("image/boot/EFI/Linux/x.efi", test_support::make_pe({{".linux", "UKIKERNEL"}, {".initrd", "UKIINITRD"}}));
+  const SharedBootFiles a = use("vm-a", {"6.1", "", "", "/boot/EFI/Linux/x.efi"});
+  ASSERT_TRUE(a.kernel);
+  EXPECT_EQ(contents(entry() / "vmlinuz"), "UKIKERNEL");
+  EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 9), "UKIINITRD");
+}
+
+TEST_F(SharedBootFilesTest, AnInitramfsLinkedOutOfTheImageIsRefusedAndLeavesNothing) {
+  fs::remove(m_base / "image/usr/lib/modules/6.1/initramfs.img");
+  fs::create_symlink(m_base / "host-secret", m_base / "image/usr/lib/modules/6.1/initramfs.img");
+  try {
+    use("vm-a");
+    FAIL() << "a link out of the image was followed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/usr/lib/modules/6.1/initramfs.img"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+  EXPECT_EQ(contents(m_base / "host-secret"), "SECRET");
+}
+
+TEST_F(SharedBootFilesTest, AnImageIdThatIsNotPodmansIsRefused) {
+  EXPECT_THROW(use_shared_boot_files(image(), pair(), "../../etc", VmName::parse("vm-a")), Error);
+  EXPECT_FALSE(fs::exists(m_base / "state/boot"));
+}
+
+TEST_F(SharedBootFilesTest, BootFileMountIsReadOnlyForEveryoneAndReleasedCleanly) {
+  const SharedBootFiles shared = use("vm-a");
+  const fs::path target = m_base / "instance-initramfs.img";
+  write("instance-initramfs.img", "");
+  bind_file_read_only(shared.initrd, shared.initrd_path, target.string());
+  EXPECT_EQ(contents(target).substr(0, 6), "INITRD");
+  // What libvirt's DAC driver does to a kernel before QEMU starts, and what a write would do.
+  EXPECT_NE(::chown(target.c_str(), 65534, 65534), 0);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_NE(::chmod(target.c_str(), 0666), 0);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(::open(target.c_str(), O_WRONLY | O_CLOEXEC), -1);
+  EXPECT_EQ(errno, EROFS);
+  struct stat st {};
+  ASSERT_EQ(::stat((entry() / "initramfs.img").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0U);
+  EXPECT_EQ(st.st_mode & 07777, 0644U);
+
+  unmount(target.string());
+  EXPECT_EQ(fs::file_size(target), 0U) << "the placeholder is all the instance holds";
+  EXPECT_TRUE(mounts_below(m_base.string()).empty());
+}
+
+} // namespace
