@@ -185,6 +185,41 @@ std::optional<Domain> Connection::find(const std::string& name) const {
   return Domain(std::move(handle));
 }
 
+namespace {
+
+// The array virConnectListAllDomains returns: every domain and the array itself are freed.
+struct DomainList {
+  virDomainPtr* domains = nullptr;
+  int count = 0;
+  DomainList() = default;
+  DomainList(const DomainList&) = delete;
+  DomainList& operator=(const DomainList&) = delete;
+  ~DomainList() {
+    for (int i = 0; i < count; ++i) {
+      virDomainFree(domains[i]);
+    }
+    ::free(domains);
+  }
+};
+
+} // namespace
+
+std::set<std::string> Connection::active_domain_names() const {
+  DomainList list;
+  list.count = virConnectListAllDomains(get(), &list.domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+  if (list.count < 0) {
+    list.count = 0;
+    throw_libvirt_error("cannot list the running domains");
+  }
+  std::set<std::string> names;
+  for (int i = 0; i < list.count; ++i) {
+    if (const char* name = virDomainGetName(list.domains[i])) {
+      names.insert(name);
+    }
+  }
+  return names;
+}
+
 Domain Connection::create(const std::string& xml, const StartMode& mode) const {
   DomainHandle handle(virDomainCreateXML(get(), xml.c_str(), domain_start_flags(mode, driver())));
   if (!handle) {

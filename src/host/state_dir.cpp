@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
@@ -54,9 +57,41 @@ void check_state_dir(const std::string& path) {
   }
 }
 
+namespace {
+
+// Directories already found safe in this process, by the path asked for. What makes one unsafe
+// (its owner, its mode, those of its parents) only root can change, so one check per process is
+// enough; commands touching a thousand instances would otherwise repeat it for each of them.
+class CheckedDirs {
+public:
+  std::optional<std::string> find(const std::string& asked) {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_checked.find(asked);
+    return it == m_checked.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void add(const std::string& asked, const std::string& checked) {
+    const std::lock_guard lock(m_mutex);
+    m_checked[asked] = checked;
+  }
+
+private:
+  std::mutex m_mutex;
+  std::map<std::string, std::string> m_checked;
+};
+
+CheckedDirs& checked_dirs() {
+  static CheckedDirs dirs;
+  return dirs;
+}
+
+} // namespace
+
 std::string state_root() {
   const char* env = std::getenv("BCVK_STATE_DIR");
   std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  if (auto checked = checked_dirs().find(path)) {
+    return *checked;
+  }
   while (path.size() > 1 && path.back() == '/') {
     path.pop_back();
   }
@@ -74,6 +109,7 @@ std::string state_root() {
     throw UsageError("BCVK_STATE_DIR: cannot resolve " + path + ": " + ec.message());
   }
   check_state_dir(canonical);
+  checked_dirs().add(env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk"), canonical);
   return canonical;
 }
 
@@ -89,8 +125,12 @@ std::string ensure_state_root() {
 
 std::string instances_root() {
   const std::string path = state_root() + "/instances";
+  if (checked_dirs().find(path)) {
+    return path;
+  }
   if (exists(path)) {
     check_state_dir(path);
+    checked_dirs().add(path, path);
   }
   return path;
 }

@@ -196,6 +196,25 @@ std::optional<InstanceDir> InstanceDir::open(const VmName& name) {
   return InstanceDir(name, path);
 }
 
+void InstanceDir::mark_released() const {
+  const Fd fd(::open(released_marker().c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) {
+    throw Error("cannot create " + released_marker() + ": " + std::strerror(errno));
+  }
+}
+
+void InstanceDir::clear_released() const {
+  if (::unlink(released_marker().c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot remove " + released_marker() + ": " + std::strerror(errno));
+  }
+}
+
+bool InstanceDir::is_marked_released(const VmName& name) {
+  struct stat st {};
+  return ::lstat(InstanceLayout(instances_root() + "/" + name.str()).released_marker().c_str(), &st) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
 InstanceDir InstanceDir::open_existing(const VmName& name) {
   auto dir = open(name);
   if (!dir) {

@@ -82,9 +82,12 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
   if (disposition == Disposition::remove) {
     dir.remove_tree();
     leave_boot_files(dir.vm_name());
-  } else if (state.phase != Phase::stopped) {
-    state.phase = Phase::stopped;
-    dir.save(state);
+  } else {
+    if (state.phase != Phase::stopped) {
+      state.phase = Phase::stopped;
+      dir.save(state);
+    }
+    dir.mark_released();
   }
 }
 

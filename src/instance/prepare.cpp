@@ -60,11 +60,21 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
   throw Error("cannot find a free VM name; pass one with --name");
 }
 
-ImageInfo resolve_image(const std::string& image, ImageStore& store) {
+ImageInfo inspect_or_pull(const std::string& image, ImageStore& store) {
+  // The image is usually there: then one podman call does. Only when that fails is it looked for,
+  // pulled if missing and inspected again, which reports any other failure.
+  try {
+    return store.inspect(image);
+  } catch (const Error&) {
+  }
   if (!store.exists(image)) {
     store.pull(image);
   }
-  ImageInfo info = store.inspect(image);
+  return store.inspect(image);
+}
+
+ImageInfo resolve_image(const std::string& image, ImageStore& store) {
+  ImageInfo info = inspect_or_pull(image, store);
   const auto label = info.labels.find("containers.bootc");
   if (label == info.labels.end() || label->second != "1") {
     spdlog::warn("{} has no containers.bootc=1 label; booting it anyway", image);
@@ -235,6 +245,7 @@ void remount_instance(InstanceOwner& owner, ImageStore& store) {
                 ") is gone from local storage: the VM cannot boot again; remove it with 'bcvk ephemeral rm " +
                 state.name + "'");
   }
+  owner.dir().clear_released(); // before anything is taken: recovery must look at it again
   owner.dir().migrate_layout();
   const std::string image_root = store.mount(state.image_id);
   state.image_mounted = true;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/mounts.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/supervisor.hpp"
 
@@ -10,6 +11,9 @@ namespace {
 
 void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
   const std::string& name = vm.str();
+  if (InstanceDir::is_marked_released(vm)) {
+    return; // kept, holds nothing: nothing to recover, whatever else happens to it meanwhile
+  }
   auto dir = InstanceDir::open(vm);
   if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
     return; // gone meanwhile, or a live process owns it
@@ -27,9 +31,10 @@ void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
   if (!state.uri.empty() && state.uri != conn.uri()) {
     return; // its VM lives on another libvirt connection: this one cannot tell whether it runs
   }
-  if (state.phase == Phase::stopped && !state.image_mounted) {
+  if (state.phase == Phase::stopped && !state.image_mounted && mounts_below(dir->path()).empty()) {
     dir->migrate_layout(); // what an older bcvk kept: make its overlay private
-    return;                // kept on purpose, holds nothing
+    dir->mark_released();  // kept on purpose, holds nothing: no need to look again
+    return;
   }
   if (const auto domain = conn.find(name); domain && domain->is_active()) {
     spdlog::info("VM {} lost its supervisor; starting a new one", name);

@@ -4,17 +4,30 @@
 
 namespace bcvk {
 
-std::string live_status(const Connection& conn, const InstanceState& state) {
-  const auto domain = conn.find(state.name);
-  if (domain && domain->is_active()) {
-    return "running";
-  }
+namespace {
+
+std::string saved_status(const InstanceState& state) {
   return state.phase == Phase::creating ? "creating" : "stopped";
 }
 
-std::vector<InstanceView> load_views(const Connection& conn) {
+} // namespace
+
+std::string live_status(const Connection& conn, const InstanceState& state) {
+  const auto domain = conn.find(state.name);
+  return domain && domain->is_active() ? "running" : saved_status(state);
+}
+
+std::string live_status(const std::set<std::string>& running_domains, const InstanceState& state) {
+  return running_domains.contains(state.name) ? "running" : saved_status(state);
+}
+
+std::vector<InstanceView> load_views(const Connection& conn, Which which) {
+  const std::set<std::string> running = conn.active_domain_names();
   std::vector<InstanceView> views;
   for (const auto& name : InstanceDir::list_names()) {
+    if (which == Which::running && !running.contains(name.str())) {
+      continue;
+    }
     const auto dir = InstanceDir::open(name);
     if (!dir) {
       continue;
@@ -22,7 +35,7 @@ std::vector<InstanceView> load_views(const Connection& conn) {
     try {
       InstanceView v;
       v.state = dir->load();
-      v.status = live_status(conn, v.state);
+      v.status = live_status(running, v.state);
       v.instance_dir = dir->path();
       views.push_back(std::move(v));
     } catch (const Error&) {

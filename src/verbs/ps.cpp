@@ -22,7 +22,7 @@ int list_instances(const PsRequest& options, const Context& ctx) {
   const OutputFormat format = options.format;
   const Services services(ctx.connect_uri, Recover::yes);
   std::vector<InstanceView> shown;
-  for (auto& v : load_views(services.conn)) {
+  for (auto& v : load_views(services.conn, options.all ? Which::all : Which::running)) {
     if ((options.all || v.status == "running") && matches_all(v, options.filters)) {
       shown.push_back(std::move(v));
     }

@@ -67,6 +67,16 @@ TEST(TestDriverFlags, AutodestroyIsDroppedOnlyForTheTestDriver) {
   EXPECT_EQ(domain_start_flags({.autodestroy = false}, "QEMU"), VIR_DOMAIN_START_VALIDATE);
 }
 
+TEST(TestDriverListing, RunningDomainsAreListedInOneCall) {
+  const Connection conn = Connection::open("test:///default");
+  const Domain vm = conn.create(render_domain_xml(golden::minimal_spec("listed")), {});
+  auto running = conn.active_domain_names();
+  EXPECT_TRUE(running.contains("listed"));
+  vm.destroy();
+  running = conn.active_domain_names();
+  EXPECT_FALSE(running.contains("listed"));
+}
+
 TEST(TestDriverErrors, DuplicateNameIsRefused) {
   virSetErrorFunc(nullptr, quiet_errors);
   const Connection conn = Connection::open("test:///default");

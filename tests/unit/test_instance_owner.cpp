@@ -6,6 +6,8 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/instance/owner.hpp"
+#include "bcvk/instance/recovery.hpp"
+#include "bcvk/host/hypervisor.hpp"
 
 using namespace bcvk;
 
@@ -68,6 +70,35 @@ TEST_F(Owner, ReleaseGivesTheImageBackOnceAndRecordsIt) {
   const InstanceState saved = dir.load();
   EXPECT_FALSE(saved.image_mounted);
   EXPECT_EQ(saved.phase, Phase::stopped);
+}
+
+// Crash recovery runs before every command: a kept instance that holds nothing is marked so, and
+// recovery passes over it without locking or reading it (a thousand kept VMs cost a thousand
+// stat calls, not a thousand lock-load-lookup rounds); whoever takes resources again clears it.
+TEST_F(Owner, AKeptReleasedInstanceIsMarkedAndRecoveryPassesOverIt) {
+  const VmName name = VmName::parse("kept");
+  {
+    InstanceDir dir = InstanceDir::create(name);
+    InstanceState state = mounted_state("kept", Phase::running, false);
+    dir.save(state);
+    EXPECT_FALSE(InstanceDir::is_marked_released(name));
+    release_instance(dir, state, m_store, Disposition::keep);
+    EXPECT_TRUE(InstanceDir::is_marked_released(name));
+
+    // The next owner takes the image again, then dies without a release (a kill -9).
+    dir.clear_released();
+    state.image_mounted = true;
+    state.phase = Phase::running;
+    dir.save(state);
+    dir.mark_released(); // as if the marker were stale: recovery must believe it, and look no further
+  }                      // the owner's lock goes with it
+  const Connection conn = Connection::open("test:///default");
+  collect_garbage(conn, m_store);
+  EXPECT_EQ(m_store.unmounts, 1) << "a marked instance was examined";
+  InstanceDir::open(name)->clear_released();
+  collect_garbage(conn, m_store);
+  EXPECT_EQ(m_store.unmounts, 2) << "an unmarked instance holding an image reference was not released";
+  EXPECT_TRUE(InstanceDir::is_marked_released(name)) << "released and kept: marked again";
 }
 
 TEST_F(Owner, RemoveDeletesTheDirectory) {

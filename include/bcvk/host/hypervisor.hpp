@@ -3,6 +3,7 @@
 #include <libvirt/libvirt.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,8 @@ public:
   // "kvm" when the host can accelerate guests, else "qemu" (software emulation).
   std::string best_virt_type() const;
   std::optional<Domain> find(const std::string& name) const;
+  // The names of all running domains, in one call (a lookup per instance costs a round trip each).
+  std::set<std::string> active_domain_names() const;
   Domain create(const std::string& xml, const StartMode& mode) const;
 
 private:

@@ -64,6 +64,14 @@ public:
   // Only for the lock holder, while nothing is mounted.
   void migrate_layout() const;
 
+  // The released marker, for crash recovery to pass over a kept instance without locking or
+  // reading it: present only while the instance holds nothing (its VM stopped, nothing mounted,
+  // no image reference). Its lock holder writes it after a release that keeps the instance and
+  // clears it before taking anything again.
+  void mark_released() const;
+  void clear_released() const;
+  static bool is_marked_released(const VmName& name);
+
   InstanceState load() const;
   void save(const InstanceState& state) const; // atomic replace, 0600
   // Deletes the directory tree without following any link in it; refuses if anything is still

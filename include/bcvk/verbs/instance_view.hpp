@@ -18,9 +18,12 @@ struct InstanceView {
 
 // "running" when libvirt says so, else "creating" or "stopped" from the saved phase.
 std::string live_status(const Connection& conn, const InstanceState& state);
+std::string live_status(const std::set<std::string>& running_domains, const InstanceState& state);
 
-// Every instance whose state can be read (one being created right now is skipped), sorted by name.
-std::vector<InstanceView> load_views(const Connection& conn);
+// The instances whose state can be read (one being created right now is skipped), sorted by name:
+// all of them, or only those whose VM runs (then the others' state is not even read).
+enum class Which { all, running };
+std::vector<InstanceView> load_views(const Connection& conn, Which which);
 
 nlohmann::json to_json(const InstanceView& v);
 

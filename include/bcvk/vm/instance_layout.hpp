@@ -34,6 +34,8 @@ public:
   std::string console_log() const { return file("console.log"); }
   std::string journal_log() const { return file("journal.log"); }
   std::string domain_xml_file() const { return file("domain.xml"); }
+  // Present only while the instance holds nothing (see InstanceDir::mark_released).
+  std::string released_marker() const { return file("released"); }
   std::string supervisor_log() const { return file("supervisor.log"); }
   std::string swap_file() const { return file("swap.img"); }
   std::string ssh_dir() const { return file("ssh"); }
