@@ -22,7 +22,9 @@ namespace {
 // Bumped whenever what bcvk writes into these files changes (e.g. the add-on), so that an entry
 // made by an older bcvk is never booted by a newer one.
 constexpr const char* k_format = "v1-";
+// Entries on their way in (being built) or out (being deleted): never used, swept under the lock.
 constexpr const char* k_building = ".new-";
+constexpr const char* k_leaving = ".old-";
 
 bool is_image_id(const std::string& id) {
   return id.size() == 64 &&
@@ -52,42 +54,79 @@ Fd open_shared(const std::string& path) {
   return fd;
 }
 
-bool exists_no_follow(const std::string& path) {
+bool is_nonempty_file(const std::string& path) {
   struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
-// Makes the entry's files in a directory of their own, moved into place only when complete: an
-// entry that exists is whole, and what a killed build left is swept by the next one.
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Takes an entry out of use in one step (a rename), then deletes it: a process killed meanwhile
+// leaves a ".old-" directory that the next one sweeps, never a half-deleted entry in use.
+void discard(const std::string& root, const std::string& name) {
+  const std::string leaving = root + "/" + k_leaving + name;
+  remove_tree_nofollow(leaving);
+  if (::rename((root + "/" + name).c_str(), leaving.c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot take " + root + "/" + name + " out of use: " + std::strerror(errno));
+  }
+  remove_tree_nofollow(leaving);
+}
+
+// Whether the image's kernel can be mounted for QEMU as it is: QEMU runs as another user and
+// reads it through the mount, which keeps the image's mode.
+bool kernel_readable_by_all(const RootedTree& image_root, const BootArtifacts& boot) {
+  const Fd kernel = image_root.open_regular(boot.kernel, LinkPolicy::beneath, k_max_boot_file_bytes);
+  struct stat st {};
+  return ::fstat(kernel.get(), &st) == 0 && (st.st_mode & S_IROTH) != 0;
+}
+
+// Makes the entry's files in a directory of their own, flushed to disk and moved into place only
+// when complete.
 void build_entry(const RootedTree& image_root, const BootArtifacts& boot, const std::string& root,
                  const std::string& key) {
   const std::string building = root + "/" + k_building + key;
   remove_tree_nofollow(building);
   make_private_dir(building, 0700);
   try {
+    const std::string kernel = building + "/vmlinuz";
     const std::string initrd = building + "/initramfs.img";
     if (!boot.uki.empty()) {
-      extract_uki(image_root, boot.uki, building + "/vmlinuz", initrd);
+      extract_uki(image_root, boot.uki, kernel, initrd);
     } else {
       image_root.copy_out(boot.initrd, LinkPolicy::beneath, initrd, 0644, k_max_boot_file_bytes);
+      if (!kernel_readable_by_all(image_root, boot)) {
+        image_root.copy_out(boot.kernel, LinkPolicy::beneath, kernel, 0644, k_max_boot_file_bytes);
+      }
     }
     append_virtiofs_addon(image_root, boot.kernel_version, initrd);
     make_private_dir(building + "/users", 0700);
+    for (const auto& file : {kernel, initrd}) {
+      if (exists_nofollow(file)) {
+        sync_path(file);
+      }
+    }
+    sync_path(building);
     if (::rename(building.c_str(), (root + "/" + key).c_str()) != 0) {
       throw Error("cannot move " + building + " into place: " + std::strerror(errno));
     }
+    sync_path(root);
   } catch (...) {
     remove_tree_nofollow(building);
     throw;
   }
 }
 
+// An entry is used only when whole: a UKI's needs its kernel as well.
+bool is_whole(const std::string& entry, const BootArtifacts& boot) {
+  return is_directory(entry + "/users") && is_nonempty_file(entry + "/initramfs.img") &&
+         (boot.uki.empty() || is_nonempty_file(entry + "/vmlinuz"));
+}
+
 void add_user(const std::string& users_dir, const VmName& user) {
-  const std::string path = users_dir + "/" + user.str();
-  const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) {
-    throw Error("cannot record " + user.str() + " in " + users_dir + ": " + std::strerror(errno));
-  }
+  create_empty_file(users_dir + "/" + user.str(), 0600);
 }
 
 // Drops `user` and the users that no longer exist from an entry; true when nobody is left.
@@ -95,7 +134,7 @@ bool drop_users(const std::string& entry, const VmName& user, const InstanceExis
   const std::string users_dir = entry + "/users";
   const Fd dir(::open(users_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) {
-    return true; // an entry without its list was never completed
+    return true; // an entry without its list is no use
   }
   std::size_t left = 0;
   for (const auto& name : list_dir_fd(dir.get(), users_dir)) {
@@ -126,13 +165,19 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   const SharedFilesLock lock(root);
   const std::string key = k_format + image_id;
   const std::string entry = root + "/" + key;
-  if (!exists_no_follow(entry)) {
+  if (exists_nofollow(entry) && !is_whole(entry, boot)) {
+    // Cut short by a power loss: made again. Its other users record themselves again when they
+    // next start; running VMs keep the files they mounted.
+    spdlog::warn("{} is incomplete; making it again", entry);
+    discard(root, key);
+  }
+  if (!exists_nofollow(entry)) {
     spdlog::debug("making the shared boot files of image {}", image_id.substr(0, 12));
     build_entry(image_root, boot, root, key);
   }
   add_user(entry + "/users", user);
   SharedBootFiles files;
-  if (!boot.uki.empty()) {
+  if (exists_nofollow(entry + "/vmlinuz")) {
     files.kernel = open_shared(entry + "/vmlinuz");
   }
   files.initrd_path = entry + "/initramfs.img";
@@ -140,7 +185,7 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   return files;
 }
 
-void leave_shared_boot_files(const VmName& user, const InstanceExists& exists) {
+void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists) {
   const std::string root = shared_boot_files_root();
   const Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!root_fd) {
@@ -148,17 +193,12 @@ void leave_shared_boot_files(const VmName& user, const InstanceExists& exists) {
   }
   const SharedFilesLock lock(root);
   for (const auto& name : list_dir_fd(root_fd.get(), root)) {
-    const std::string entry = root + "/" + name;
-    if (name == "lock") {
-      continue;
-    }
-    if (name.rfind(k_building, 0) == 0) {
-      remove_tree_nofollow(entry); // left by a killed build: none runs while the lock is held
-      continue;
-    }
-    if (drop_users(entry, user, exists)) {
-      spdlog::debug("removing {}: no instance uses it any more", entry);
-      remove_tree_nofollow(entry);
+    if (name.starts_with(k_building) || name.starts_with(k_leaving)) {
+      remove_tree_nofollow(root + "/" + name); // left by a killed process: none works while the lock is held
+    } else if (name != "lock" && !image_id.empty() && name.ends_with("-" + image_id) &&
+               drop_users(root + "/" + name, user, exists)) {
+      spdlog::debug("removing {}/{}: no instance uses it any more", root, name);
+      discard(root, name);
     }
   }
 }

@@ -34,11 +34,6 @@ std::string state_dir_problem(const struct stat& st) {
   return "";
 }
 
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 } // namespace
 
 // A directory only we can write: anything else could let another user plant links where bcvk,
@@ -60,8 +55,9 @@ void check_state_dir(const std::string& path) {
 namespace {
 
 // Directories already found safe in this process, by the path asked for. What makes one unsafe
-// (its owner, its mode, those of its parents) only root can change, so one check per process is
-// enough; commands touching a thousand instances would otherwise repeat it for each of them.
+// (its owner, its mode, those of its parents) only their owners can change, and those are root
+// (or bcvk's own user) once the check passed; so one check per process is enough, where commands
+// touching a thousand instances would otherwise repeat it for each of them.
 class CheckedDirs {
 public:
   std::optional<std::string> find(const std::string& asked) {
@@ -88,8 +84,9 @@ CheckedDirs& checked_dirs() {
 
 std::string state_root() {
   const char* env = std::getenv("BCVK_STATE_DIR");
-  std::string path = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
-  if (auto checked = checked_dirs().find(path)) {
+  const std::string asked = env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk");
+  std::string path = asked;
+  if (auto checked = checked_dirs().find(asked)) {
     return *checked;
   }
   while (path.size() > 1 && path.back() == '/') {
@@ -99,7 +96,7 @@ std::string state_root() {
   if (path.front() != '/') {
     throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
   }
-  if (!exists(path)) {
+  if (!exists_nofollow(path)) {
     return path;
   }
   // Canonical, so that mount points found in /proc/self/mountinfo match the paths built here.
@@ -109,13 +106,13 @@ std::string state_root() {
     throw UsageError("BCVK_STATE_DIR: cannot resolve " + path + ": " + ec.message());
   }
   check_state_dir(canonical);
-  checked_dirs().add(env != nullptr && *env != '\0' ? std::string(env) : std::string("/var/lib/bcvk"), canonical);
+  checked_dirs().add(asked, canonical);
   return canonical;
 }
 
 std::string ensure_state_root() {
   const std::string root = state_root();
-  if (!exists(root)) {
+  if (!exists_nofollow(root)) {
     std::error_code ec;
     fs::create_directories(fs::path(root).parent_path(), ec);
     make_private_dir(root, k_state_dir_mode);
@@ -128,7 +125,7 @@ std::string instances_root() {
   if (checked_dirs().find(path)) {
     return path;
   }
-  if (exists(path)) {
+  if (exists_nofollow(path)) {
     check_state_dir(path);
     checked_dirs().add(path, path);
   }

@@ -187,8 +187,12 @@ InstanceDir InstanceDir::create(const VmName& name) {
   return dir;
 }
 
+std::string InstanceDir::path_of(const VmName& name) {
+  return instances_root() + "/" + name.str();
+}
+
 std::optional<InstanceDir> InstanceDir::open(const VmName& name) {
-  const std::string path = instances_root() + "/" + name.str();
+  const std::string path = path_of(name);
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return std::nullopt;
@@ -197,10 +201,7 @@ std::optional<InstanceDir> InstanceDir::open(const VmName& name) {
 }
 
 void InstanceDir::mark_released() const {
-  const Fd fd(::open(released_marker().c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) {
-    throw Error("cannot create " + released_marker() + ": " + std::strerror(errno));
-  }
+  create_empty_file(released_marker(), 0600);
 }
 
 void InstanceDir::clear_released() const {
@@ -210,9 +211,7 @@ void InstanceDir::clear_released() const {
 }
 
 bool InstanceDir::is_marked_released(const VmName& name) {
-  struct stat st {};
-  return ::lstat(InstanceLayout(instances_root() + "/" + name.str()).released_marker().c_str(), &st) == 0 &&
-         S_ISREG(st.st_mode);
+  return exists_nofollow(InstanceLayout(path_of(name)).released_marker());
 }
 
 InstanceDir InstanceDir::open_existing(const VmName& name) {

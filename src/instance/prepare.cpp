@@ -100,10 +100,11 @@ void mount_root(const InstanceLayout& dir, const std::string& image_root) {
 }
 
 void mount_boot_file(const Fd& source, const std::string& shown, const std::string& target) {
-  // The mount point: an empty file of the instance's own boot dir (kept between boots).
-  const Fd placeholder(::open(target.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+  create_empty_file(target, 0644); // the mount point, kept between boots
+  // An instance kept by an older bcvk holds its own copy here: it is no longer needed.
+  const Fd placeholder(::open(target.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!placeholder) {
-    throw Error("cannot create " + target + ": " + std::strerror(errno));
+    throw Error("cannot empty " + target + ": " + std::strerror(errno));
   }
   bind_file_read_only(source, shown, target);
 }

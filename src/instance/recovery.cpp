@@ -1,17 +1,21 @@
 #include "bcvk/instance/recovery.hpp"
 
+#include <set>
+#include <string>
+
 #include <spdlog/spdlog.h>
 
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/state_dir.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/supervisor.hpp"
 
 namespace bcvk {
 namespace {
 
-void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
+void collect_one(const Connection& conn, ImageStore& store, const VmName& vm, const std::set<std::string>& mounted) {
   const std::string& name = vm.str();
-  if (InstanceDir::is_marked_released(vm)) {
+  if (InstanceDir::is_marked_released(vm) && !mounted.contains(name)) {
     return; // kept, holds nothing: nothing to recover, whatever else happens to it meanwhile
   }
   auto dir = InstanceDir::open(vm);
@@ -46,12 +50,26 @@ void collect_one(const Connection& conn, ImageStore& store, const VmName& vm) {
   release_instance(*dir, state, store, remove ? Disposition::remove : Disposition::keep);
 }
 
+// The names of the instances with anything mounted below their directory, from one read of the
+// mount table: a marker must never hide a mount (one left by a bcvk that knew no markers).
+std::set<std::string> instances_with_mounts() {
+  const std::string root = instances_root() + "/";
+  std::set<std::string> names;
+  for (const auto& mount : mounts_below(instances_root())) {
+    if (mount.starts_with(root)) {
+      names.insert(mount.substr(root.size(), mount.find('/', root.size()) - root.size()));
+    }
+  }
+  return names;
+}
+
 } // namespace
 
 void collect_garbage(const Connection& conn, ImageStore& store) {
+  const std::set<std::string> mounted = instances_with_mounts();
   for (const auto& name : InstanceDir::list_names()) {
     try {
-      collect_one(conn, store, name);
+      collect_one(conn, store, name, mounted);
     } catch (const std::exception& e) {
       spdlog::warn("cannot clean up {}: {}", name.str(), e.what());
     }

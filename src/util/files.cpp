@@ -40,6 +40,30 @@ void make_private_dir(const std::string& path, unsigned mode) {
   }
 }
 
+void create_empty_file(const std::string& path, unsigned mode) {
+  const Fd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, static_cast<mode_t>(mode)));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    throw Error("cannot create " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw Error("cannot create " + path + ": something else is there");
+  }
+}
+
+bool exists_nofollow(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+void sync_path(const std::string& path) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0) {
+    throw Error("cannot flush " + path + " to disk: " + std::strerror(errno));
+  }
+}
+
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
   const auto slash = path.rfind('/');
   const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);

@@ -110,10 +110,10 @@ TEST_F(SharedBootFilesTest, OneCopyPerImageSharedByItsInstancesAndRemovedWithThe
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-a", "vm-b"}));
   EXPECT_EQ(fs::status(m_base / "state/boot").permissions() & fs::perms::all, fs::perms(0700));
 
-  leave_shared_boot_files(VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
   ASSERT_TRUE(fs::exists(entry())) << "vm-b still uses it";
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"}));
-  leave_shared_boot_files(VmName::parse("vm-b"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
 
@@ -121,7 +121,7 @@ TEST_F(SharedBootFilesTest, UsersThatNoLongerExistDoNotKeepTheFiles) {
   use("vm-a");
   use("crashed");
   // "crashed" was removed without leaving (its owner was killed): the next one to leave drops it.
-  leave_shared_boot_files(VmName::parse("vm-a"), k_nobody_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_nobody_exists);
   EXPECT_FALSE(fs::exists(entry()));
 }
 
@@ -131,8 +131,43 @@ TEST_F(SharedBootFilesTest, AKilledBuildIsSweptAndNeverUsed) {
   const SharedBootFiles a = use("vm-a");
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
   write("state/boot/.new-v1-other/initramfs.img", "HALF");
-  leave_shared_boot_files(VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+TEST_F(SharedBootFilesTest, AnIncompleteEntryIsMadeAgainNotUsed) {
+  use("vm-a");
+  // What a power loss could leave: the list of users, no initramfs.
+  fs::remove(entry() / "initramfs.img");
+  const SharedBootFiles b = use("vm-b");
+  EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
+  EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"})) << "vm-a records itself on its next start";
+  write("state/boot/.old-v1-" + k_image_id + "/initramfs.img", "HALF-DELETED");
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists);
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+TEST_F(SharedBootFilesTest, LeavingOneImageLeavesAnotherImagesFilesAlone) {
+  use("vm-a");
+  const std::string other = std::string(64, 'f');
+  use_shared_boot_files(image(), pair(), other, VmName::parse("vm-a")); // a new vm-a, of another image
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  EXPECT_FALSE(fs::exists(entry()));
+  EXPECT_EQ(names_in(m_base / "state/boot" / ("v1-" + other) / "users"), (std::set<std::string>{"vm-a"}));
+}
+
+// QEMU reads the kernel as libvirt's unprivileged user, through a mount that keeps the image's
+// mode: a kernel only its owner may read is copied once, world-readable, into the shared files.
+TEST_F(SharedBootFilesTest, AKernelOnlyItsOwnerMayReadIsSharedAsAReadableCopy) {
+  EXPECT_FALSE(use("vm-a").kernel) << "a readable kernel is mounted from the image as it is";
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  fs::permissions(m_base / "image/usr/lib/modules/6.1/vmlinuz", fs::perms(0600));
+  const SharedBootFiles a = use("vm-a");
+  ASSERT_TRUE(a.kernel);
+  struct stat st {};
+  ASSERT_EQ(::fstat(a.kernel->get(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644U);
+  EXPECT_EQ(contents(entry() / "vmlinuz"), "KERNEL");
 }
 
 TEST_F(SharedBootFilesTest, AUkisKernelAndInitramfsAreExtractedOnce) {

@@ -23,7 +23,9 @@ inline constexpr std::uint64_t k_max_boot_file_bytes = std::uint64_t{2} << 30;
 
 // The shared files, open for reading (mode 0644, root's).
 struct SharedBootFiles {
-  std::optional<Fd> kernel; // only for a UKI; otherwise the image's own kernel is used
+  // A UKI's kernel, or a copy of an image's kernel that only its owner may read (QEMU could not);
+  // otherwise none, and the image's own kernel is mounted.
+  std::optional<Fd> kernel;
   Fd initrd;
   std::string initrd_path; // where they are, for messages
 };
@@ -37,9 +39,10 @@ using InstanceExists = std::function<bool(const VmName& name)>;
 SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
                                       const std::string& image_id, const VmName& user);
 
-// Removes `user` from every set of shared boot files, along with users that no longer exist, and
-// deletes the sets nobody uses any more.
-void leave_shared_boot_files(const VmName& user, const InstanceExists& exists);
+// Removes `user` from the shared boot files of image `image_id`, along with users that no longer
+// exist, and deletes them when nobody uses them any more. (A VM still running from deleted files
+// keeps them: its mounts hold them.) Also sweeps what killed processes left.
+void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists);
 
 // Where the shared files of all images live (below the state root).
 std::string shared_boot_files_root();

@@ -41,6 +41,8 @@ public:
   static std::optional<InstanceDir> open(const VmName& name);
   // Like open(), but throws Error "no ephemeral VM named ..." naming the fix.
   static InstanceDir open_existing(const VmName& name);
+  // Where the instance `name` lives (or would), whether or not it exists.
+  static std::string path_of(const VmName& name);
   // Instances on disk, sorted; entries that are not valid names or not directories are ignored.
   static std::vector<VmName> list_names();
 

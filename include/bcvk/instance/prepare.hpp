@@ -23,13 +23,15 @@ struct PreparedInstance {
 
 // Facts first: host inputs, the image, the name and SSH port (claimed with the instance
 // directory), the image mount, and what the image holds (kernel, systemd version), plus SSH keys.
-// Then the pure plan (vm/plan.hpp), then what it lists, in order: kernel copies, overlay,
+// Then the pure plan (vm/plan.hpp), then what it lists, in order: boot files (read-only mounts of
+// the image's kernel and of the initramfs shared by the image's instances), overlay,
 // read-only views, guest files, swap, domain XML (also saved in the instance directory).
 // Everything taken is owned by `owner` and recorded in its state.
 PreparedInstance prepare_instance(const RunConfig& config, const Connection& conn, ImageStore& store,
                                   ProcessRunner& runner, SignalCatcher& signals);
 
-// Mounts the image and the overlay of a kept, stopped instance again (for `ephemeral start`).
+// Mounts the image, the boot files and the overlay of a kept, stopped instance again (for
+// `ephemeral start`), after clearing its released marker.
 void remount_instance(InstanceOwner& owner, ImageStore& store);
 
 } // namespace bcvk

@@ -12,6 +12,16 @@ bool is_at_or_below(std::string_view path, std::string_view dir);
 // link); the mode is applied only to a directory created here.
 void make_private_dir(const std::string& path, unsigned mode);
 
+// Creates an empty regular file at `path` with `mode`, or leaves an existing regular file as it is
+// (never through a link: a link or anything else there is an Error).
+void create_empty_file(const std::string& path, unsigned mode);
+
+// Whether anything (a dangling link included) is at `path`.
+bool exists_nofollow(const std::string& path);
+
+// Flushes the file or directory at `path` to disk (never through a link).
+void sync_path(const std::string& path);
+
 // Writes `data` to `path` atomically (an exclusive temporary file + rename, never through a link)
 // with the given mode.
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0600);
