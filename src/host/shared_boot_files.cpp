@@ -129,8 +129,8 @@ void add_user(const std::string& users_dir, const VmName& user) {
   create_empty_file(users_dir + "/" + user.str(), 0600);
 }
 
-// Drops `user` and the users that no longer exist from an entry; true when nobody is left.
-bool drop_users(const std::string& entry, const VmName& user, const InstanceExists& exists) {
+// Drops `leaving` (if any) and the users that no longer exist from an entry; true when nobody is left.
+bool drop_users(const std::string& entry, const VmName* leaving, const InstanceExists& exists) {
   const std::string users_dir = entry + "/users";
   const Fd dir(::open(users_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) {
@@ -139,7 +139,7 @@ bool drop_users(const std::string& entry, const VmName& user, const InstanceExis
   std::size_t left = 0;
   for (const auto& name : list_dir_fd(dir.get(), users_dir)) {
     const auto parsed = VmName::try_parse(name);
-    if (parsed && *parsed != user && exists(*parsed)) {
+    if (parsed && (leaving == nullptr || *parsed != *leaving) && exists(*parsed)) {
       ++left;
     } else if (::unlinkat(dir.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
       throw Error("cannot remove " + users_dir + "/" + name + ": " + std::strerror(errno));
@@ -185,7 +185,8 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   return files;
 }
 
-void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists) {
+void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists,
+                             const ImagePresent& image_present) {
   const std::string root = shared_boot_files_root();
   const Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!root_fd) {
@@ -195,10 +196,14 @@ void leave_shared_boot_files(const std::string& image_id, const VmName& user, co
   for (const auto& name : list_dir_fd(root_fd.get(), root)) {
     if (name.starts_with(k_building) || name.starts_with(k_leaving)) {
       remove_tree_nofollow(root + "/" + name); // left by a killed process: none works while the lock is held
-    } else if (name != "lock" && !image_id.empty() && name.ends_with("-" + image_id) &&
-               drop_users(root + "/" + name, user, exists)) {
-      spdlog::debug("removing {}/{}: no instance uses it any more", root, name);
-      discard(root, name);
+    } else if (const auto dash = name.find('-'); name != "lock" && dash != std::string::npos) {
+      // Only this image's files lose a user; any set without users goes once its image is gone.
+      const std::string entry_image = name.substr(dash + 1);
+      const VmName* leaving = entry_image == image_id ? &user : nullptr;
+      if (drop_users(root + "/" + name, leaving, exists) && !(is_image_id(entry_image) && image_present(entry_image))) {
+        spdlog::debug("removing {}/{}: no instance uses it and its image is gone", root, name);
+        discard(root, name);
+      }
     }
   }
 }

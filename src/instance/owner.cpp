@@ -55,9 +55,11 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLi
 // The instance is gone; the boot files it shared with others of its image go with the last of them.
 // Failing here leaves only those files, which the next instance to leave removes: the instance
 // itself is released, so this is a warning.
-void leave_boot_files(const std::string& image_id, const VmName& name) {
+void leave_boot_files(const std::string& image_id, const VmName& name, ImageStore& store) {
   try {
-    leave_shared_boot_files(image_id, name, [](const VmName& user) { return InstanceDir::open(user).has_value(); });
+    leave_shared_boot_files(
+        image_id, name, [](const VmName& user) { return InstanceDir::open(user).has_value(); },
+        [&store](const std::string& id) { return store.exists(id); });
   } catch (const Error& e) {
     spdlog::warn("{}; the next VM removed retries it", e.what());
   }
@@ -81,7 +83,7 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
   }
   if (disposition == Disposition::remove) {
     dir.remove_tree();
-    leave_boot_files(state.image_id, dir.vm_name());
+    leave_boot_files(state.image_id, dir.vm_name(), store);
   } else {
     if (state.phase != Phase::stopped) {
       state.phase = Phase::stopped;

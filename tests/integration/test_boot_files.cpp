@@ -92,6 +92,8 @@ protected:
 
 const InstanceExists k_everyone_exists = [](const VmName&) { return true; };
 const InstanceExists k_nobody_exists = [](const VmName&) { return false; };
+const ImagePresent k_image_gone = [](const std::string&) { return false; };
+const ImagePresent k_image_present = [](const std::string&) { return true; };
 
 TEST_F(SharedBootFilesTest, OneCopyPerImageSharedByItsInstancesAndRemovedWithTheLast) {
   const SharedBootFiles a = use("vm-a");
@@ -110,10 +112,28 @@ TEST_F(SharedBootFilesTest, OneCopyPerImageSharedByItsInstancesAndRemovedWithThe
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-a", "vm-b"}));
   EXPECT_EQ(fs::status(m_base / "state/boot").permissions() & fs::perms::all, fs::perms(0700));
 
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   ASSERT_TRUE(fs::exists(entry())) << "vm-b still uses it";
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"}));
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists, k_image_gone);
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+// Booting an image again copies nothing while the image is in local storage; its files go with it.
+TEST_F(SharedBootFilesTest, FilesNobodyUsesStayWhileTheirImageIsPresent) {
+  const SharedBootFiles a = use("vm-a");
+  struct stat first {};
+  ASSERT_EQ(::fstat(a.initrd.get(), &first), 0);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_present);
+  ASSERT_TRUE(fs::exists(entry()));
+  EXPECT_TRUE(names_in(entry() / "users").empty());
+  const SharedBootFiles b = use("vm-b");
+  struct stat again {};
+  ASSERT_EQ(::fstat(b.initrd.get(), &again), 0);
+  EXPECT_EQ(first.st_ino, again.st_ino) << "made again although nothing changed";
+  // Another image's instance leaves after this image was removed: the unused files go too.
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists, k_image_present);
+  leave_shared_boot_files(std::string(64, 'e'), VmName::parse("vm-c"), k_everyone_exists, k_image_gone);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
 
@@ -121,7 +141,7 @@ TEST_F(SharedBootFilesTest, UsersThatNoLongerExistDoNotKeepTheFiles) {
   use("vm-a");
   use("crashed");
   // "crashed" was removed without leaving (its owner was killed): the next one to leave drops it.
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_nobody_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_nobody_exists, k_image_gone);
   EXPECT_FALSE(fs::exists(entry()));
 }
 
@@ -131,7 +151,7 @@ TEST_F(SharedBootFilesTest, AKilledBuildIsSweptAndNeverUsed) {
   const SharedBootFiles a = use("vm-a");
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
   write("state/boot/.new-v1-other/initramfs.img", "HALF");
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
 
@@ -143,7 +163,7 @@ TEST_F(SharedBootFilesTest, AnIncompleteEntryIsMadeAgainNotUsed) {
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"})) << "vm-a records itself on its next start";
   write("state/boot/.old-v1-" + k_image_id + "/initramfs.img", "HALF-DELETED");
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists, k_image_gone);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
 
@@ -151,7 +171,7 @@ TEST_F(SharedBootFilesTest, LeavingOneImageLeavesAnotherImagesFilesAlone) {
   use("vm-a");
   const std::string other = std::string(64, 'f');
   use_shared_boot_files(image(), pair(), other, VmName::parse("vm-a")); // a new vm-a, of another image
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   EXPECT_FALSE(fs::exists(entry()));
   EXPECT_EQ(names_in(m_base / "state/boot" / ("v1-" + other) / "users"), (std::set<std::string>{"vm-a"}));
 }
@@ -160,7 +180,7 @@ TEST_F(SharedBootFilesTest, LeavingOneImageLeavesAnotherImagesFilesAlone) {
 // mode: a kernel only its owner may read is copied once, world-readable, into the shared files.
 TEST_F(SharedBootFilesTest, AKernelOnlyItsOwnerMayReadIsSharedAsAReadableCopy) {
   EXPECT_FALSE(use("vm-a").kernel) << "a readable kernel is mounted from the image as it is";
-  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   fs::permissions(m_base / "image/usr/lib/modules/6.1/vmlinuz", fs::perms(0600));
   const SharedBootFiles a = use("vm-a");
   ASSERT_TRUE(a.kernel);

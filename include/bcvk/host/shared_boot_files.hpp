@@ -3,8 +3,8 @@
 // image's initramfs with bcvk's virtiofs add-on appended, and, for an image that only has a unified
 // kernel image, the kernel and initramfs taken out of it. An image's own kernel is never copied
 // (instances mount it straight from the image). Each set of files records the instances using it,
-// and the last one to leave removes it, so a host holds one copy per image in use, whatever the
-// number of instances.
+// and once the last one has left they go with the image: a host holds one copy per local image
+// that was booted, whatever the number of instances, and booting an image again copies nothing.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +33,8 @@ struct SharedBootFiles {
 // Whether the instance `name` still exists (instances that were removed without leaving, e.g. by
 // a crash, are dropped from the user lists).
 using InstanceExists = std::function<bool(const VmName& name)>;
+// Whether the image of that ID is still in local storage.
+using ImagePresent = std::function<bool(const std::string& image_id)>;
 
 // The shared boot files of image `image_id` (podman's full ID), made from `image_root` when no
 // instance has them yet, with `user` recorded as one of their users.
@@ -40,9 +42,11 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
                                       const std::string& image_id, const VmName& user);
 
 // Removes `user` from the shared boot files of image `image_id`, along with users that no longer
-// exist, and deletes them when nobody uses them any more. (A VM still running from deleted files
-// keeps them: its mounts hold them.) Also sweeps what killed processes left.
-void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists);
+// exist. Files nobody uses are deleted once their image is gone from local storage (this image's
+// and any other's). A VM still running from deleted files keeps them: its mounts hold them.
+// Also sweeps what killed processes left.
+void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists,
+                             const ImagePresent& image_present);
 
 // Where the shared files of all images live (below the state root).
 std::string shared_boot_files_root();
