@@ -52,9 +52,9 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLi
   }
 }
 
-// The instance is gone; the boot files it shared with others of its image go with the last of them.
-// Failing here leaves only those files, which the next instance to leave removes: the instance
-// itself is released, so this is a warning.
+// The instance is gone; the boot files it shared with others of its image go once nobody uses them
+// and the image has left local storage. Failing here leaves only those files, which the next
+// instance to leave removes: the instance itself is released, so this is a warning.
 void leave_boot_files(const std::string& image_id, const VmName& name, ImageStore& store) {
   try {
     leave_shared_boot_files(
