@@ -1,7 +1,6 @@
 #include "bcvk/host/shared_boot_files.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,21 +29,6 @@ bool is_image_id(const std::string& id) {
   return id.size() == 64 &&
          std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
-
-// Held while an entry is made, joined or left: one process at a time changes the shared files.
-class SharedFilesLock {
-public:
-  explicit SharedFilesLock(const std::string& root) {
-    const std::string path = root + "/lock";
-    m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!m_fd || ::flock(m_fd.get(), LOCK_EX) != 0) {
-      throw Error("cannot lock " + path + ": " + std::strerror(errno));
-    }
-  }
-
-private:
-  Fd m_fd;
-};
 
 Fd open_shared(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -162,7 +146,7 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   ensure_state_root();
   const std::string root = shared_boot_files_root();
   make_private_dir(root, 0700);
-  const SharedFilesLock lock(root);
+  const ExclusiveFileLock lock(root + "/lock"); // one process at a time changes the shared files
   const std::string key = k_format + image_id;
   const std::string entry = root + "/" + key;
   if (exists_nofollow(entry) && !is_whole(entry, boot)) {
@@ -192,7 +176,7 @@ void leave_shared_boot_files(const std::string& image_id, const VmName& user, co
   if (!root_fd) {
     return; // nothing was ever shared
   }
-  const SharedFilesLock lock(root);
+  const ExclusiveFileLock lock(root + "/lock"); // one process at a time changes the shared files
   for (const auto& name : list_dir_fd(root_fd.get(), root)) {
     if (name.starts_with(k_building) || name.starts_with(k_leaving)) {
       remove_tree_nofollow(root + "/" + name); // left by a killed process: none works while the lock is held

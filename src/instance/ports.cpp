@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -39,13 +38,7 @@ unsigned choose_port(const std::set<unsigned>& claimed, const std::function<unsi
   throw Error("cannot find a loopback port that no other VM claims after " + std::to_string(attempts) + " tries");
 }
 
-PortRegistryLock::PortRegistryLock() {
-  const std::string path = ensure_state_root() + "/ports.lock";
-  m_fd = Fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!m_fd || ::flock(m_fd.get(), LOCK_EX) != 0) {
-    throw Error("cannot lock " + path + ": " + std::strerror(errno));
-  }
-}
+PortRegistryLock::PortRegistryLock() : m_lock(ensure_state_root() + "/ports.lock") {}
 
 std::map<unsigned, std::string> claimed_ports() {
   std::map<unsigned, std::string> ports;

@@ -100,12 +100,9 @@ void mount_root(const InstanceLayout& dir, const std::string& image_root) {
 }
 
 void mount_boot_file(const Fd& source, const std::string& shown, const std::string& target) {
-  create_empty_file(target, 0644); // the mount point, kept between boots
-  // An instance kept by an older bcvk holds its own copy here: it is no longer needed.
-  const Fd placeholder(::open(target.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!placeholder) {
-    throw Error("cannot empty " + target + ": " + std::strerror(errno));
-  }
+  // The mount point, kept between boots; an instance kept by an older bcvk holds its own copy
+  // here, which is no longer needed.
+  create_empty_file(target, 0644);
   bind_file_read_only(source, shown, target);
 }
 
@@ -115,7 +112,7 @@ void mount_boot_file(const Fd& source, const std::string& shown, const std::stri
 // (resolved strictly inside it: a kernel that is a link out of the image is refused), the initramfs
 // with bcvk's add-on from the files all instances of the image share. Nothing is copied per
 // instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
-// stay root's, and no QEMU can change what another VM boots.
+// stay as they are, and no QEMU can change what another VM boots.
 void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
                       const std::string& image_id) {
   make_private_dir(dir.boot_dir(), 0711);

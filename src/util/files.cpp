@@ -1,6 +1,7 @@
 #include "bcvk/util/files.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,14 +42,21 @@ void make_private_dir(const std::string& path, unsigned mode) {
 }
 
 void create_empty_file(const std::string& path, unsigned mode) {
-  const Fd fd(
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, static_cast<mode_t>(mode)));
+  const Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                     static_cast<mode_t>(mode)));
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) {
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
     throw Error("cannot create " + path + ": something else is there");
+  }
+}
+
+ExclusiveFileLock::ExclusiveFileLock(const std::string& path)
+    : m_fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) {
+  if (!m_fd || ::flock(m_fd.get(), LOCK_EX) != 0) {
+    throw Error("cannot lock " + path + ": " + std::strerror(errno));
   }
 }
 

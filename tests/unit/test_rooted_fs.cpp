@@ -13,6 +13,7 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/util/files.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 
 using namespace bcvk;
@@ -164,6 +165,17 @@ TEST_F(Tree, OpenRegularRefusesLinksOutFifosAndOversizedFiles) {
   ASSERT_EQ(::mkfifo((m_root / "etc/fifo").c_str(), 0644), 0);
   EXPECT_THROW(tree().open_regular("etc/fifo", LinkPolicy::beneath, 1 << 20), Error); // and does not block
   EXPECT_THROW(tree().open_regular("etc/missing", LinkPolicy::beneath, 1 << 20), Error);
+}
+
+// Mount points for boot files and markers: always an empty regular file, never through a link.
+TEST_F(Tree, CreateEmptyFileEmptiesWhatIsThereAndNeverFollowsALink) {
+  const fs::path placeholder = m_host / "placeholder";
+  std::ofstream(placeholder) << "an older kernel copy";
+  create_empty_file(placeholder.string(), 0644);
+  EXPECT_EQ(fs::file_size(placeholder), 0U);
+  fs::create_symlink(m_host / "precious", m_host / "planted");
+  EXPECT_THROW(create_empty_file((m_host / "planted").string(), 0644), Error);
+  EXPECT_EQ(slurp(m_host / "precious"), "host data");
 }
 
 TEST_F(Tree, RemoveTreeDeletesLinksNotTheirTargets) {

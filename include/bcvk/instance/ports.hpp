@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "bcvk/util/handle.hpp"
+#include "bcvk/util/files.hpp"
 
 namespace bcvk {
 
@@ -22,7 +22,7 @@ public:
   PortRegistryLock();
 
 private:
-  Fd m_fd;
+  ExclusiveFileLock m_lock;
 };
 
 // The host ports recorded by every existing instance (running or kept): its SSH forward and its

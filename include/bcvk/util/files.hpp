@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "bcvk/util/handle.hpp"
+
 namespace bcvk {
 
 // Whether absolute, normalised `path` is `dir` itself or lies below it ("/a/bc" is not below "/a/b").
@@ -12,9 +14,19 @@ bool is_at_or_below(std::string_view path, std::string_view dir);
 // link); the mode is applied only to a directory created here.
 void make_private_dir(const std::string& path, unsigned mode);
 
-// Creates an empty regular file at `path` with `mode`, or leaves an existing regular file as it is
+// Makes `path` an empty regular file: created with `mode`, or an existing regular file emptied
 // (never through a link: a link or anything else there is an Error).
 void create_empty_file(const std::string& path, unsigned mode);
+
+// An exclusive flock on the file `path` (created 0600 if missing, never through a link), held
+// for the object's lifetime; waits for other holders.
+class ExclusiveFileLock {
+public:
+  explicit ExclusiveFileLock(const std::string& path);
+
+private:
+  Fd m_fd;
+};
 
 // Whether anything (a dangling link included) is at `path`.
 bool exists_nofollow(const std::string& path);
