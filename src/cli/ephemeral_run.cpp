@@ -65,7 +65,10 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
       ->type_name("FILE[:NAME]");
   repeatable(cmd.add_option("--karg", o.kargs, "Additional kernel command line argument (repeatable)"))
       ->type_name("KERNEL_ARG");
-  cmd.add_option("--ssh-timeout", o.ssh_timeout_seconds, "Seconds to wait for SSH to come up")->capture_default_str();
+  cmd.add_option_function<unsigned>(
+      "--ssh-timeout", [&o](unsigned seconds) { o.ssh_timeout_seconds = seconds; },
+      "Seconds to wait at most for SSH to come up (default 240, 900 when emulated without KVM); a guest that "
+      "shows no progress for 60 s (180 s emulated) is given up on sooner");
 }
 
 RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned host_cpus) {

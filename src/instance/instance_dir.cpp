@@ -38,6 +38,8 @@ std::string to_string(Phase phase) {
     return "running";
   case Phase::stopped:
     return "stopped";
+  case Phase::removing:
+    return "removing";
   }
   return "unknown";
 }
@@ -48,6 +50,9 @@ Phase phase_from_string(const std::string& text) {
   }
   if (text == "stopped") {
     return Phase::stopped;
+  }
+  if (text == "removing") {
+    return Phase::removing;
   }
   return Phase::creating;
 }
@@ -166,23 +171,49 @@ InstanceState state_from_json(const std::string& json) {
   }
 }
 
+namespace {
+
+// A name in instances/ that is never a VM's (VM names start with a letter or digit), unique to
+// this process and call: where an instance is made before it appears, and where it goes to be
+// deleted once it is gone.
+std::string transient_entry(const std::string& purpose, const VmName& name) {
+  static unsigned counter = 0;
+  return instances_root() + "/." + purpose + "-" + name.str() + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(++counter);
+}
+
+constexpr const char* k_creating = "creating";
+constexpr const char* k_removing = "removing";
+
+} // namespace
+
 InstanceDir InstanceDir::create(const VmName& name) {
   ensure_state_root();
   make_private_dir(instances_root(), k_state_dir_mode);
   check_state_dir(instances_root());
   const std::string path = instances_root() + "/" + name.str();
-  if (::mkdir(path.c_str(), k_state_dir_mode) != 0) {
-    if (errno == EEXIST) {
+  // Made aside with its lock held, then moved into place in one step: an instance directory is
+  // never seen (or left by a kill) without its lock.
+  const std::string aside = transient_entry(k_creating, name);
+  if (::mkdir(aside.c_str(), k_state_dir_mode) != 0) {
+    throw Error("cannot create " + aside + ": " + std::strerror(errno));
+  }
+  ::chmod(aside.c_str(), k_state_dir_mode);
+  Fd lock(::open((aside + "/lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int saved = errno;
+    remove_tree_nofollow(aside);
+    throw Error("cannot lock new instance directory " + aside + ": " + std::strerror(saved));
+  }
+  if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int saved = errno;
+    remove_tree_nofollow(aside);
+    if (saved == EEXIST || saved == ENOTEMPTY) {
       throw vm_exists_error(name);
     }
-    throw Error("cannot create " + path + ": " + std::strerror(errno));
+    throw Error("cannot create " + path + ": " + std::strerror(saved));
   }
-  ::chmod(path.c_str(), k_state_dir_mode);
   InstanceDir dir(name, path);
-  Fd lock(::open(dir.file("lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    throw Error("cannot lock new instance directory " + path + ": " + std::strerror(errno));
-  }
   dir.m_lock = std::move(lock);
   return dir;
 }
@@ -243,14 +274,23 @@ InstanceDir::LockResult InstanceDir::try_lock() {
   // Never created here: only create() makes the lock file, so a removed instance stays removed.
   Fd fd(::open(file("lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
-    return errno == ENOENT ? LockResult::gone : LockResult::busy;
+    if (errno != ENOENT) {
+      return LockResult::busy;
+    }
+    // No lock: the directory was renamed away meanwhile, or is the empty husk an older bcvk left
+    // when killed while deleting it (never a VM's: this one makes its lock before the name appears).
+    ::rmdir(path().c_str());
+    return LockResult::gone;
   }
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     return LockResult::busy;
   }
-  // The owner may have deleted the instance while we waited for its lock.
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) {
+  // The owner may have removed the instance while we waited for its lock: then the file we hold is
+  // no longer the lock at the instance's path (deleted, or moved away with its directory).
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(fd.get(), &held) != 0 || held.st_nlink == 0 || ::lstat(file("lock").c_str(), &named) != 0 ||
+      held.st_dev != named.st_dev || held.st_ino != named.st_ino) {
     return LockResult::gone;
   }
   m_lock = std::move(fd);
@@ -324,8 +364,8 @@ void InstanceDir::remove_tree() {
   for (const auto& mount : mounts_below(path())) {
     throw Error("refusing to delete " + path() + ": " + mount + " is still mounted");
   }
-  // Everything but the lock first, then the lock: waiters see the instance as gone, never
-  // half-removed. The overlay holds what the guest wrote: no link in it is ever followed.
+  // Everything but the lock first, in place: whoever waits for the lock still sees the instance.
+  // The overlay holds what the guest wrote: no link in it is ever followed.
   std::error_code ec;
   std::vector<std::string> entries;
   for (fs::directory_iterator it(path(), ec), end; !ec && it != end; it.increment(ec)) {
@@ -336,11 +376,41 @@ void InstanceDir::remove_tree() {
   for (const auto& entry : entries) {
     remove_tree_nofollow(entry);
   }
-  ::unlink(file("lock").c_str());
-  if (::rmdir(path().c_str()) != 0 && errno != ENOENT) {
+  // Then the name goes in one step, so "no instance directory" means nothing of it is left; what
+  // remains aside (an empty directory and the lock) goes right after, or with the next sweep.
+  const std::string aside = transient_entry(k_removing, m_name);
+  if (::renameat2(AT_FDCWD, path().c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
     throw Error("cannot delete " + path() + ": " + std::strerror(errno));
   }
+  ::unlink((aside + "/lock").c_str());
+  if (::rmdir(aside.c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot delete " + aside + ": " + std::strerror(errno));
+  }
   m_lock.reset();
+}
+
+void InstanceDir::sweep_transient_entries() {
+  const Fd root(::open(instances_root().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) {
+    return;
+  }
+  for (const auto& entry : list_dir_fd(root.get(), instances_root())) {
+    if (!entry.starts_with(std::string(".") + k_creating + "-") &&
+        !entry.starts_with(std::string(".") + k_removing + "-")) {
+      continue;
+    }
+    // Its maker holds the lock while it works; an entry whose lock is free (or gone) was left by a
+    // killed process. Nothing in it is mounted or in use: it was never an instance, or no longer is.
+    const std::string path = instances_root() + "/" + entry;
+    const Fd lock(::open((path + "/lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+    if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;
+    }
+    if (!mounts_below(path).empty()) {
+      continue; // never deleted through a mount
+    }
+    remove_tree_nofollow(path);
+  }
 }
 
 } // namespace bcvk

@@ -7,6 +7,7 @@
 #include "bcvk/host/path_users.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/fault_point.hpp"
 
 namespace bcvk {
 namespace {
@@ -52,9 +53,10 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLi
   }
 }
 
-// The instance is gone; the boot files it shared with others of its image go once nobody uses them
-// and the image has left local storage. Failing here leaves only those files, which the next
-// instance to leave removes: the instance itself is released, so this is a warning.
+// The instance no longer mounts anything: it leaves the boot files it shared with others of its
+// image, which go once nobody uses them and the image has left local storage. Failing here leaves
+// only a stale record, which the next instance to leave drops (a user without an instance
+// directory is no user): the instance's own resources are released, so this is a warning.
 void leave_boot_files(const std::string& image_id, const VmName& name, ImageStore& store) {
   try {
     leave_shared_boot_files(
@@ -70,20 +72,36 @@ void leave_boot_files(const std::string& image_id, const VmName& name, ImageStor
 void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition,
                       IfLibvirtSilent if_silent) {
   require_vm_stopped(dir, state, if_silent);
-  // Anything mounted below the instance (the root overlay, read-only bind views) goes first.
+  // One order on every path, each step recorded before the next: whoever finds the instance after
+  // a kill at any point (the next command's recovery, or `rm`) finishes the job. The directory is
+  // the last thing to go, so once it is gone nothing of the instance is left anywhere.
+  if (disposition == Disposition::remove && state.phase != Phase::removing) {
+    state.phase = Phase::removing; // the intent survives a kill: recovery removes, never keeps
+    try {
+      dir.save(state);
+    } catch (const Error& e) {
+      // Releasing still beats holding everything; only a kill from here on could keep it instead.
+      spdlog::warn("{}: cannot record that {} is being removed: {}", dir.name(), dir.name(), e.what());
+    }
+  }
+  fault_point("release-started");
+  // Anything mounted below the instance (the root overlay, read-only bind views, boot files) first.
   for (const auto& mount : mounts_below(dir.path())) {
     spdlog::debug("unmounting {}", mount);
     unmount(mount);
   }
+  fault_point("release-unmounted");
   if (state.image_mounted) {
     spdlog::debug("releasing image mount of {}", state.image_id);
     store.unmount(state.image_id);
     state.image_mounted = false;
     dir.save(state);
   }
+  fault_point("release-image-released");
   if (disposition == Disposition::remove) {
-    dir.remove_tree();
     leave_boot_files(state.image_id, dir.vm_name(), store);
+    fault_point("release-boot-files-left");
+    dir.remove_tree();
   } else {
     if (state.phase != Phase::stopped) {
       state.phase = Phase::stopped;

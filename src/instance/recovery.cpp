@@ -13,14 +13,15 @@
 namespace bcvk {
 namespace {
 
-void collect_one(const Connection& conn, ImageStore& store, const VmName& vm, const std::set<std::string>& mounted) {
+// True when it removed the instance.
+bool collect_one(const Connection& conn, ImageStore& store, const VmName& vm, const std::set<std::string>& mounted) {
   const std::string& name = vm.str();
   if (InstanceDir::is_marked_released(vm) && !mounted.contains(name)) {
-    return; // kept, holds nothing: nothing to recover, whatever else happens to it meanwhile
+    return false; // kept, holds nothing: nothing to recover, whatever else happens to it meanwhile
   }
   auto dir = InstanceDir::open(vm);
   if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
-    return; // gone meanwhile, or a live process owns it
+    return false; // gone meanwhile, or a live process owns it
   }
   InstanceState state;
   try {
@@ -30,24 +31,25 @@ void collect_one(const Connection& conn, ImageStore& store, const VmName& vm, co
     spdlog::info("removing {}, left incomplete by an interrupted bcvk", name);
     state.name = name;
     release_instance(*dir, state, store, Disposition::remove);
-    return;
+    return true;
   }
   if (!state.uri.empty() && state.uri != conn.uri()) {
-    return; // its VM lives on another libvirt connection: this one cannot tell whether it runs
+    return false; // its VM lives on another libvirt connection: this one cannot tell whether it runs
   }
   if (state.phase == Phase::stopped && !state.image_mounted && mounts_below(dir->path()).empty()) {
     dir->migrate_layout(); // what an older bcvk kept: make its overlay private
     dir->mark_released();  // kept on purpose, holds nothing: no need to look again
-    return;
+    return false;
   }
   if (const auto domain = conn.find(name); domain && domain->is_active()) {
     spdlog::info("VM {} lost its supervisor; starting a new one", name);
     spawn_supervisor(*dir, conn.uri());
-    return;
+    return false;
   }
-  const bool remove = state.phase == Phase::creating || state.auto_remove;
+  const bool remove = state.phase == Phase::creating || state.phase == Phase::removing || state.auto_remove;
   spdlog::info("cleaning up {} after an interrupted bcvk ({})", name, remove ? "removing it" : "keeping it stopped");
   release_instance(*dir, state, store, remove ? Disposition::remove : Disposition::keep);
+  return remove;
 }
 
 // The names of the instances with anything mounted below their directory, from one read of the
@@ -65,15 +67,20 @@ std::set<std::string> instances_with_mounts() {
 
 } // namespace
 
-void collect_garbage(const Connection& conn, ImageStore& store) {
+std::set<std::string> collect_garbage(const Connection& conn, ImageStore& store) {
+  InstanceDir::sweep_transient_entries();
   const std::set<std::string> mounted = instances_with_mounts();
+  std::set<std::string> removed;
   for (const auto& name : InstanceDir::list_names()) {
     try {
-      collect_one(conn, store, name, mounted);
+      if (collect_one(conn, store, name, mounted)) {
+        removed.insert(name.str());
+      }
     } catch (const std::exception& e) {
       spdlog::warn("cannot clean up {}: {}", name.str(), e.what());
     }
   }
+  return removed;
 }
 
 } // namespace bcvk

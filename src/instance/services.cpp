@@ -16,7 +16,7 @@ Connection connect(const std::string& uri) {
 Services::Services(const std::string& uri, Recover recover) : conn(connect(uri)) {
   if (recover == Recover::yes) {
     log_stage("crash recovery");
-    collect_garbage(conn, store);
+    recovered_removals = collect_garbage(conn, store);
   }
 }
 

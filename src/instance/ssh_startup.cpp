@@ -1,6 +1,7 @@
 #include "bcvk/instance/ssh_startup.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,7 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/emulator_log.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/ssh_wait.hpp"
 #include "bcvk/util/fault_point.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/vm/boot_progress.hpp"
@@ -26,6 +29,12 @@ namespace {
 // Enough of the logs' ends for the latest step, and for the last lines of a failed boot.
 constexpr std::size_t k_progress_window = 16 * 1024;
 constexpr std::size_t k_report_window = 64 * 1024;
+
+// The size of a log file; 0 while it does not exist yet. Never follows a link.
+std::uint64_t file_size_or_zero(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
 
 } // namespace
 
@@ -50,13 +59,23 @@ std::string rescue_console_log(const InstanceDir& dir) {
   return path;
 }
 
-SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
+SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::optional<unsigned> hard_cap_seconds,
                                SignalCatcher& signals) {
+  const SshWaitLimits limits = ssh_wait_limits(hard_cap_seconds, domain.is_emulated());
   ReadinessCheck check;
-  check.timeout = std::chrono::seconds(timeout_seconds);
+  check.timeout = limits.hard_cap;
+  check.stall_limit = limits.stall_limit;
   check.vm_running = [&domain] { return domain.is_active(); };
+  check.stop_cause = [name = domain.name()] {
+    const auto crash = emulator_crash_of(name);
+    return crash ? "QEMU crashed (libvirt's log: " + *crash + ")" : std::string();
+  };
   check.console_log = owner.dir().console_log();
   const std::string journal_log = owner.dir().journal_log();
+  // Whatever the guest writes, on its console or into its journal, is progress.
+  check.activity = [journal_log, console_log = check.console_log] {
+    return std::to_string(file_size_or_zero(console_log)) + "/" + std::to_string(file_size_or_zero(journal_log));
+  };
   check.progress = [journal_log] { return latest_boot_step(read_file_tail(journal_log, k_progress_window)); };
   check.diagnosis = [journal_log, console_log = check.console_log] {
     return boot_failure_report(read_file_tail(journal_log, k_report_window),

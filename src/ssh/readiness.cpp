@@ -13,6 +13,7 @@
 
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/util/files.hpp"
+#include "bcvk/util/progress_watch.hpp"
 
 namespace bcvk {
 namespace {
@@ -98,7 +99,7 @@ SshTarget ssh_target_for(const std::string& instance_dir, const InstanceRecord& 
 
 SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, SignalCatcher& signals) {
   const auto start = Clock::now();
-  const auto deadline = start + check.timeout;
+  ProgressWatch watch(start, check.timeout, check.activity ? check.stall_limit : check.timeout);
   Spinner spinner("waiting for SSH on " + target.vm_name);
   std::deque<Pending> pending;
   std::string last_problem = k_nothing_yet;
@@ -108,25 +109,35 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
   const auto failure = [&check](const std::string& message) {
     return SshNotReady(message, check.diagnosis ? check.diagnosis() : std::string());
   };
+  const auto see_console = "see its console log " + check.console_log;
   auto next_attempt = start;
   auto next_liveness = start;
   while (true) {
     const auto now = Clock::now();
     if (now >= next_liveness) {
       if (check.vm_running && !check.vm_running()) {
-        throw failure("VM " + target.vm_name + " stopped before SSH came up; see its console log " + check.console_log);
+        const std::string cause = check.stop_cause ? check.stop_cause() : std::string();
+        throw failure(cause.empty() ? "VM " + target.vm_name + " stopped before SSH came up; " + see_console
+                                    : cause + " before SSH came up on VM " + target.vm_name + "; " + see_console);
       }
+      // What sshd says counts as progress too: a guest whose sshd starts answering is not stuck.
+      watch.observe(now, (check.activity ? check.activity() : std::string()) + "\n" + last_problem);
       next_liveness = now + k_liveness_interval;
     }
-    if (now >= deadline) {
+    const auto verdict = watch.verdict(now);
+    if (verdict != ProgressWatch::Verdict::waiting) {
       if (!pending.empty() && last_problem == k_nothing_yet) {
         last_problem = k_no_answer;
       }
+      if (verdict == ProgressWatch::Verdict::stalled) {
+        throw failure("SSH to VM " + target.vm_name + " did not come up: the guest made no progress for " +
+                      std::to_string(watch.quiet_for(now).count()) + " s (no new console or journal output; " +
+                      last_problem + "), so it looks stuck; " + see_console);
+      }
       throw failure("SSH to VM " + target.vm_name + " did not come up within " + std::to_string(check.timeout.count()) +
-                    " s (" + last_problem +
-                    "): the guest may not run sshd, may lack networking, or may need longer (--ssh-timeout); "
-                    "see its console log " +
-                    check.console_log);
+                    " s, the hard cap (" + last_problem +
+                    "): the guest may not run sshd, may lack networking, or may need longer (--ssh-timeout); " +
+                    see_console);
     }
     const bool all_stalled =
         std::all_of(pending.begin(), pending.end(), [now](const Pending& p) { return now - p.started >= k_stall; });

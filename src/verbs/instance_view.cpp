@@ -7,7 +7,13 @@ namespace bcvk {
 namespace {
 
 std::string saved_status(const InstanceState& state) {
-  return state.phase == Phase::creating ? "creating" : "stopped";
+  switch (state.phase) {
+  case Phase::creating:
+  case Phase::removing:
+    return to_string(state.phase);
+  default:
+    return "stopped";
+  }
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/verbs.hpp"
+#include "bcvk/host/emulator_log.hpp"
 #include "bcvk/host/file_follower.hpp"
 #include "bcvk/host/watcher.hpp"
 #include "bcvk/instance/instance_dir.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 // libvirt keeps one virtiofsd log per shared directory, named after the domain.
 int show_virtiofsd_logs(const std::string& name) {
-  const std::string log_dir = "/var/log/libvirt/qemu";
+  const std::string log_dir = k_libvirt_qemu_log_dir;
   std::vector<std::string> logs;
   std::error_code ec;
   for (fs::directory_iterator it(log_dir, ec), end; !ec && it != end; it.increment(ec)) {

@@ -16,6 +16,9 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
       names,
       [&](const VmName& vm) {
         const std::string& name = vm.str();
+        if (s.recovered_removals.contains(name) && !InstanceDir::open(vm)) {
+          return; // its removal had been cut short, and this command's recovery just finished it
+        }
         InstanceDir dir = InstanceDir::open_existing(vm);
         const auto domain = s.conn.find(name);
         if (domain && domain->is_active()) {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/host/console.hpp"
+#include "bcvk/host/emulator_log.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/instance/prepare.hpp"
 #include "bcvk/instance/start.hpp"
@@ -108,9 +109,13 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   switch (result.reason) {
   case StopReason::signalled:
     throw Interrupted(result.signal);
-  case StopReason::crashed:
-    throw Error("the VM crashed; see its console log" +
+  case StopReason::crashed: {
+    const auto crash = emulator_crash_of(domain.name());
+    throw Error((crash ? "QEMU crashed running VM " + domain.name() + " (libvirt's log: " + *crash + ")"
+                       : "VM " + domain.name() + " crashed") +
+                "; see its console log" +
                 (config.rm ? std::string() : " with 'bcvk ephemeral logs --console " + domain.name() + "'"));
+  }
   default:
     break;
   }

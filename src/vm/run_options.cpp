@@ -439,7 +439,7 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
                      " bytes; the kernel keeps only " + std::to_string(k_max_kernel_cmdline) +
                      ": pass fewer arguments");
   }
-  if (options.ssh_timeout_seconds == 0) {
+  if (options.ssh_timeout_seconds && *options.ssh_timeout_seconds == 0) {
     throw UsageError("--ssh-timeout: must be at least 1 second");
   }
   config.ssh_timeout_seconds = options.ssh_timeout_seconds;

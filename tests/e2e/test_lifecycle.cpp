@@ -190,6 +190,29 @@ TEST_F(Lifecycle, KilledAtEveryStageOfARunLeavesNothingAfterTheNextCommand) {
 // libvirtd stopped for 10 s and started again under two running VMs: the detached one stays
 // supervised and usable; the foreground run ends with one line and leaves its VM to recovery. No
 // storage is released while a VM may run.
+// kill -9 between each two steps of a release (here the one after --debug-entrypoint, which holds
+// everything a VM holds but boots nothing), then the next command: it finishes the job, whether
+// that command is `rm NAME` or any other (its crash recovery), and nothing of the VM is left.
+TEST_F(Lifecycle, KilledBetweenAnyTwoStepsOfAReleaseTheNextCommandFinishesIt) {
+  const std::vector<std::string> steps{"release-started", "release-unmounted", "release-image-released",
+                                       "release-boot-files-left"};
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::string& step = steps[i];
+    const std::string vm = "e2e-release-" + std::to_string(i);
+    ::setenv("BCVK_TEST_STOP_AT", step.c_str(), 1);
+    Background killed({"ephemeral", "run", "--rm", "--name", vm, "--debug-entrypoint", "true", k_image});
+    ::unsetenv("BCVK_TEST_STOP_AT");
+    ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at " + step); }, 120s)) << killed.err();
+    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/instances/" + vm)) << step << ": the record goes last";
+    killed.signal(SIGKILL);
+    EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL) << step;
+    const auto next = i % 2 == 0 ? bcvk_cli({"ephemeral", "rm", vm}) : bcvk_cli({"ephemeral", "ps", "-a"});
+    EXPECT_EQ(next.status, 0) << step << ": " << next.err;
+    EXPECT_FALSE(contains(next.out, vm + " ")) << step << ": " << next.out;
+    expect_nothing_left(vm);
+  }
+}
+
 TEST_F(Lifecycle, VmsOutliveALibvirtdRestartAndAreStillCleanedUp) {
   const std::string detached = "e2e-restart-d";
   const std::string foreground = "e2e-restart-f";

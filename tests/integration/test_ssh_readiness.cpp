@@ -90,7 +90,7 @@ protected:
 
 TEST_F(Readiness, NothingListeningTimesOutNamingTheCauseAndTheConsoleLog) {
   const std::string why = failure_of(target_on(pick_loopback_port()), quick_check(), signals);
-  EXPECT_NE(why.find("SSH to VM probe did not come up within 2 s"), std::string::npos) << why;
+  EXPECT_NE(why.find("SSH to VM probe did not come up within 2 s, the hard cap"), std::string::npos) << why;
   EXPECT_NE(why.find("refused the connection: sshd is not listening"), std::string::npos) << why;
   EXPECT_NE(why.find("--ssh-timeout"), std::string::npos) << why;
   EXPECT_NE(why.find("/path/to/console.log"), std::string::npos) << why;
@@ -115,6 +115,36 @@ TEST_F(Readiness, AVmThatStopsEndsTheWaitAtOnce) {
   check.vm_running = [] { return false; };
   const std::string why = failure_of(target_on(pick_loopback_port()), check, signals);
   EXPECT_EQ(why, "VM probe stopped before SSH came up; see its console log /path/to/console.log");
+}
+
+TEST_F(Readiness, AGuestThatStopsWritingIsGivenUpOnAtTheStallLimitNotTheCap) {
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(600);
+  check.stall_limit = std::chrono::seconds(2);
+  check.activity = [] { return std::string("4096/0"); }; // the same, look after look
+  const std::string why = failure_of(target_on(pick_loopback_port()), check, signals);
+  EXPECT_NE(why.find("SSH to VM probe did not come up: the guest made no progress for 2 s"), std::string::npos) << why;
+  EXPECT_NE(why.find("no new console or journal output"), std::string::npos) << why;
+  EXPECT_NE(why.find("/path/to/console.log"), std::string::npos) << why;
+}
+
+TEST_F(Readiness, AGuestThatKeepsWritingIsWaitedForUntilTheHardCap) {
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(3);
+  check.stall_limit = std::chrono::seconds(1);
+  check.activity = [n = 0]() mutable { return std::to_string(++n); }; // new output at every look
+  const std::string why = failure_of(target_on(pick_loopback_port()), check, signals);
+  EXPECT_NE(why.find("did not come up within 3 s, the hard cap"), std::string::npos) << why;
+}
+
+TEST_F(Readiness, AnEmulatorCrashIsNamedWithLibvirtsLine) {
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(600);
+  check.vm_running = [] { return false; };
+  check.stop_cause = [] { return std::string("QEMU crashed (libvirt's log: X: shutting down, reason=crashed)"); };
+  const std::string why = failure_of(target_on(pick_loopback_port()), check, signals);
+  EXPECT_EQ(why, "QEMU crashed (libvirt's log: X: shutting down, reason=crashed) before SSH came up on VM probe; "
+                 "see its console log /path/to/console.log");
 }
 
 TEST_F(Readiness, WhatTheGuestSaidIsADetailOfTheFailureNotItsMessage) {

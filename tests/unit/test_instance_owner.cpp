@@ -1,6 +1,9 @@
 // Releasing an instance: each image mount is given back exactly once, whatever path got us here.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -172,4 +175,86 @@ TEST_F(Owner, OldLayoutMovesIntoThePrivateOverlayDirectory) {
   EXPECT_EQ(read_text_file(dir.domain_xml_file()),
             "<source dir='" + dir.root_dir() + "'/><x dir='" + dir.path() + "/rootless'/>");
   EXPECT_NO_THROW(dir.migrate_layout()) << "nothing left to move";
+}
+
+namespace {
+
+// Gives the image back only when allowed to: a release that fails half-way, as a kill would.
+class FailingStore : public CountingStore {
+public:
+  void unmount(const std::string& id) override {
+    if (failing) {
+      throw Error("podman image umount failed");
+    }
+    CountingStore::unmount(id);
+  }
+  bool failing = true;
+};
+
+} // namespace
+
+// A removal cut short (a kill, a failure) is finished by whoever comes next, never turned into a
+// kept instance: the intent is on disk before anything is released.
+TEST_F(Owner, ARemovalCutShortIsFinishedByTheNextRecovery) {
+  const VmName name = VmName::parse("cut-short");
+  FailingStore store;
+  {
+    InstanceDir dir = InstanceDir::create(name);
+    InstanceState state = mounted_state("cut-short", Phase::stopped, false); // a kept VM that `rm` removes
+    dir.save(state);
+    EXPECT_THROW(release_instance(dir, state, store, Disposition::remove), Error);
+    EXPECT_EQ(dir.load().phase, Phase::removing);
+    EXPECT_TRUE(dir.load().image_mounted) << "the image reference is still held, and recorded";
+  }
+  store.failing = false;
+  collect_garbage(Connection::open("test:///default"), store);
+  EXPECT_EQ(store.unmounts, 1);
+  EXPECT_FALSE(InstanceDir::open(name).has_value()) << "kept instead of removed";
+}
+
+// Whoever waits for an instance's lock sees it whole until its name is gone, and then nothing of
+// it at that path: the directory leaves in one step, after its contents.
+TEST_F(Owner, AWaiterSeesTheInstanceWholeOrNotAtAll) {
+  namespace fs = std::filesystem;
+  const VmName name = VmName::parse("leaving");
+  InstanceDir owner = InstanceDir::create(name);
+  InstanceState state;
+  state.name = "leaving";
+  owner.save(state);
+  auto waiter = InstanceDir::open(name);
+  ASSERT_TRUE(waiter.has_value());
+  // The waiter opened the lock before the owner removed the instance (flock is per open file).
+  const Fd early(::open(waiter->file("lock").c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(early);
+  EXPECT_EQ(waiter->try_lock(), InstanceDir::LockResult::busy);
+  owner.remove_tree();
+  EXPECT_FALSE(fs::exists(m_state / "instances/leaving"));
+  EXPECT_EQ(waiter->try_lock(), InstanceDir::LockResult::gone);
+  EXPECT_TRUE(fs::is_empty(m_state / "instances")) << "nothing is left beside it either";
+  // The name is free again at once.
+  EXPECT_NO_THROW(InstanceDir::create(name));
+}
+
+// What killed processes leave while making or deleting an instance is swept; what a live one
+// works on (its lock held) is not.
+TEST_F(Owner, LeftoversOfKilledMakersAndRemoversAreSweptButLiveOnesAreNot) {
+  namespace fs = std::filesystem;
+  InstanceDir::create(VmName::parse("anchor")); // makes instances/
+  const fs::path instances = m_state / "instances";
+  fs::create_directories(m_state / "victim");
+  std::ofstream(m_state / "victim/precious") << "kept";
+  for (const char* left : {".removing-a-1-1", ".creating-b-2-1"}) {
+    fs::create_directories(instances / left / "overlay/upper");
+    std::ofstream(instances / left / "lock");
+    fs::create_symlink(m_state / "victim", instances / left / "overlay/upper/link"); // never followed
+  }
+  fs::create_directories(instances / ".removing-c-3-1");
+  const Fd live(::open((instances / ".removing-c-3-1/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_EQ(::flock(live.get(), LOCK_EX | LOCK_NB), 0);
+  InstanceDir::sweep_transient_entries();
+  EXPECT_FALSE(fs::exists(instances / ".removing-a-1-1"));
+  EXPECT_FALSE(fs::exists(instances / ".creating-b-2-1"));
+  EXPECT_TRUE(fs::exists(instances / ".removing-c-3-1")) << "its remover still works on it";
+  EXPECT_TRUE(fs::exists(m_state / "victim/precious")) << "a link in a leftover was followed";
+  EXPECT_TRUE(fs::exists(instances / "anchor"));
 }

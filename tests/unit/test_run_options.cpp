@@ -33,7 +33,7 @@ TEST(ValidateRunOptions, Defaults) {
   EXPECT_EQ(c.vcpus, 6U);
   EXPECT_FALSE(c.name.has_value());
   EXPECT_EQ(c.network.mode, NetworkMode::isolated);
-  EXPECT_EQ(c.ssh_timeout_seconds, 240U);
+  EXPECT_FALSE(c.ssh_timeout_seconds.has_value()) << "no --ssh-timeout: the wait picks its own cap";
 }
 
 TEST(ValidateRunOptions, HostCpuCountIsClampedToTheLimit) {

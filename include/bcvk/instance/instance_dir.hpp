@@ -16,8 +16,9 @@
 
 namespace bcvk {
 
-// Where the instance is in its life; "creating" instances are removed by garbage collection.
-enum class Phase { creating, running, stopped };
+// Where the instance is in its life. "creating" and "removing" instances are removed by garbage
+// collection: the first never ran, the second was being removed when its owner died.
+enum class Phase { creating, running, stopped, removing };
 std::string to_string(Phase phase);
 Phase phase_from_string(const std::string& text);
 
@@ -35,7 +36,8 @@ InstanceState state_from_json(const std::string& json);
 // A claimed instance directory (layout in instance_layout.hpp), with its owner lock and state.
 class InstanceDir : public InstanceLayout {
 public:
-  // Claims the name atomically; throws UsageError when an instance of that name exists.
+  // Claims the name atomically, the directory appearing with its lock held; throws UsageError when
+  // an instance of that name exists.
   static InstanceDir create(const VmName& name);
   // nullopt when there is no instance of that name (a link in its place is not one).
   static std::optional<InstanceDir> open(const VmName& name);
@@ -77,8 +79,11 @@ public:
   InstanceState load() const;
   void save(const InstanceState& state) const; // atomic replace, 0600
   // Deletes the directory tree without following any link in it; refuses if anything is still
-  // mounted below it.
+  // mounted below it. The directory leaves its path in one step (a rename) after its contents, so
+  // a waiter for its lock sees it whole until it is gone.
   void remove_tree();
+  // Deletes what killed processes left of instances being made or deleted (never a VM's).
+  static void sweep_transient_entries();
 
 private:
   InstanceDir(VmName name, std::string path) : InstanceLayout(std::move(path)), m_name(std::move(name)) {}

@@ -1,5 +1,6 @@
 #pragma once
 // What the verbs work with: libvirt, podman, and a state directory that dead owners left tidy.
+#include <set>
 #include <string>
 
 #include "bcvk/host/hypervisor.hpp"
@@ -17,6 +18,8 @@ struct Services {
   Connection conn;
   SystemProcessRunner runner;
   PodmanImageStore store{runner};
+  // The instances this command's crash recovery removed (e.g. one whose removal was cut short).
+  std::set<std::string> recovered_removals;
 
   // Opens the libvirt connection (`uri`, or libvirt's default when empty).
   Services(const std::string& uri, Recover recover);

@@ -1,5 +1,7 @@
 #pragma once
 // Waiting for SSH on a VM that this process has just started and still owns.
+#include <optional>
+
 #include "bcvk/host/hypervisor.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/util/signals.hpp"
@@ -14,7 +16,9 @@ std::string rescue_console_log(const InstanceDir& dir);
 // Returns a ready session, or throws SshNotReady naming a console log that outlives the instance:
 // an --rm instance is about to be removed by its owner, so its log is first copied by
 // rescue_console_log().
-SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, unsigned timeout_seconds,
+// `hard_cap_seconds` is --ssh-timeout when given; the limits come from ssh_wait_limits(), by
+// whether the domain is emulated. A VM whose QEMU crashed is reported as such, with libvirt's line.
+SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::optional<unsigned> hard_cap_seconds,
                                SignalCatcher& signals);
 
 } // namespace bcvk

@@ -39,7 +39,7 @@ struct RunOptions {
   std::string add_swap;
   std::vector<std::string> mount_disk_files;
   std::vector<std::string> kargs;
-  unsigned ssh_timeout_seconds = 240;
+  std::optional<unsigned> ssh_timeout_seconds; // the hard cap; absent: ssh_wait_limits() decides
 };
 
 struct KeyValue {
@@ -107,7 +107,7 @@ struct RunConfig {
   std::vector<DiskFileSpec> disks;
   std::vector<SerialOutSpec> serial_outputs;
   std::vector<std::string> kargs;
-  unsigned ssh_timeout_seconds = 240;
+  std::optional<unsigned> ssh_timeout_seconds; // the hard cap; absent: ssh_wait_limits() decides
 };
 
 inline constexpr std::uint64_t k_min_memory = 128ULL * 1024 * 1024;
