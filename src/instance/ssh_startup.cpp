@@ -59,9 +59,7 @@ std::string rescue_console_log(const InstanceDir& dir) {
   return path;
 }
 
-SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::optional<unsigned> hard_cap_seconds,
-                               SignalCatcher& signals) {
-  const SshWaitLimits limits = ssh_wait_limits(hard_cap_seconds, domain.is_emulated());
+ReadinessCheck readiness_check_for(const Domain& domain, const InstanceLayout& dir, const SshWaitLimits& limits) {
   ReadinessCheck check;
   check.timeout = limits.hard_cap;
   check.stall_limit = limits.stall_limit;
@@ -70,8 +68,8 @@ SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::
     const auto crash = emulator_crash_of(name);
     return crash ? "QEMU crashed (libvirt's log: " + *crash + ")" : std::string();
   };
-  check.console_log = owner.dir().console_log();
-  const std::string journal_log = owner.dir().journal_log();
+  check.console_log = dir.console_log();
+  const std::string journal_log = dir.journal_log();
   // Whatever the guest writes, on its console or into its journal, is progress.
   check.activity = [journal_log, console_log = check.console_log] {
     return std::to_string(file_size_or_zero(console_log)) + "/" + std::to_string(file_size_or_zero(journal_log));
@@ -81,6 +79,13 @@ SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::
     return boot_failure_report(read_file_tail(journal_log, k_report_window),
                                read_file_tail(console_log, k_report_window));
   };
+  return check;
+}
+
+SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::optional<unsigned> hard_cap_seconds,
+                               SignalCatcher& signals) {
+  const ReadinessCheck check =
+      readiness_check_for(domain, owner.dir(), ssh_wait_limits(hard_cap_seconds, domain.is_emulated()));
   fault_point("waiting-for-ssh");
   try {
     return wait_for_ssh(ssh_target_for(owner.dir().path(), owner.state()), check, signals);

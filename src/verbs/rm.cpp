@@ -29,7 +29,8 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
         }
         const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
         if (lock == InstanceDir::LockResult::busy) {
-          throw Error("VM " + name + " is busy (another bcvk holds it)");
+          throw Error("VM " + name + " is busy: another bcvk has held it for " +
+                      std::to_string(k_owner_cleanup_wait_ms / 1000) + " s; try again once it is done");
         }
         if (lock == InstanceDir::LockResult::locked) {
           InstanceState state;

@@ -9,12 +9,14 @@
 #include "bcvk/host/console.hpp"
 #include "bcvk/host/emulator_log.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/instance/execute_start_watch.hpp"
 #include "bcvk/instance/prepare.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/log.hpp"
 #include "bcvk/verbs/verbs.hpp"
+#include "bcvk/vm/ssh_wait.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/instance/ssh_startup.hpp"
 #include "bcvk/host/file_follower.hpp"
@@ -76,12 +78,28 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
     outputs.emplace_back(execute.stdout_path, STDOUT_FILENO);
     outputs.emplace_back(execute.stderr_path, STDERR_FILENO);
   }
-  const auto pump = [&follower, &outputs] {
+  std::optional<ExecuteStartWatch> execute_start;
+  if (!config.execute.empty()) {
+    execute_start.emplace(owner.dir(), domain.name(), ssh_wait_limits(std::nullopt, domain.is_emulated()).stall_limit);
+  }
+  // The log a stuck guest's message names: an --rm instance's goes with it, so a copy is kept.
+  const auto console_log_to_name = [&owner, &config] {
+    try {
+      return config.rm ? rescue_console_log(owner.dir()) : owner.dir().console_log();
+    } catch (const Error& e) {
+      spdlog::warn("could not keep the console log: {}", e.what());
+      return owner.dir().console_log();
+    }
+  };
+  const auto pump = [&follower, &outputs, &execute_start, &console_log_to_name] {
     if (follower) {
       follower->pump();
     }
     for (auto& out : outputs) {
       out.pump();
+    }
+    if (execute_start) {
+      execute_start->check(console_log_to_name);
     }
   };
   const bool streaming = follower || !outputs.empty();

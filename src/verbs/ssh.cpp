@@ -4,6 +4,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/ssh_startup.hpp"
 #include "bcvk/ssh/readiness.hpp"
 #include "bcvk/ssh/remote.hpp"
 #include "bcvk/verbs/remote_request.hpp"
@@ -22,10 +23,9 @@ int ssh_into_instance(const SshRequest& options, const Context& ctx) {
   if (!domain || !domain->is_active()) {
     throw Error("VM " + name + " is not running; boot it again with 'bcvk ephemeral start " + name + "'");
   }
-  ReadinessCheck check;
-  check.timeout = std::chrono::seconds(options.timeout_seconds);
-  check.vm_running = [&domain] { return domain->is_active(); };
-  check.console_log = dir.console_log();
+  // A VM just started may still be booting: the same watch as for a new one, capped at --ssh-timeout.
+  const ReadinessCheck check =
+      readiness_check_for(*domain, dir, ssh_wait_limits(options.timeout_seconds, domain->is_emulated()));
   const SshSession session = wait_for_ssh(target, check, *ctx.signals);
   return run_remote(session, request, *ctx.signals);
 }

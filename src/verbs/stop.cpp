@@ -53,7 +53,9 @@ int stop_instances(const StopRequest& options, const Context& ctx) {
         power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
         // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
         if (dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals) == InstanceDir::LockResult::busy) {
-          throw Error("VM " + name + " stopped but its owner did not finish cleaning up within 30 s");
+          throw Error("VM " + name + " stopped but its owner did not finish cleaning up within " +
+                      std::to_string(k_owner_cleanup_wait_ms / 1000) + " s; 'bcvk ephemeral rm -f " + name +
+                      "' finishes it once the owner is gone");
         }
       },
       *ctx.signals);

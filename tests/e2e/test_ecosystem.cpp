@@ -12,7 +12,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int k_boot_budget_s = 600;
+// A guard for the suite only, above bcvk's own hard cap for an emulated guest (900 s): bcvk's
+// limits, which follow the guest's progress, are what end a slow boot.
+constexpr int k_boot_budget_s = 1200;
 
 class Ecosystem : public ::testing::Test {
 protected:

@@ -91,8 +91,9 @@ private:
   Fd m_lock;
 };
 
-// How long stop and rm wait for an instance's owner to finish its cleanup once the VM is gone.
-inline constexpr int k_owner_cleanup_wait_ms = 30000;
+// How long stop and rm wait for an instance's owner to finish its cleanup once the VM is gone: its
+// release may itself wait up to 30 s for each busy mount to come free, on a host that may be busy.
+inline constexpr int k_owner_cleanup_wait_ms = 120000;
 
 // "--name: a VM named X already exists: ..." with the fix.
 UsageError vm_exists_error(const VmName& name);

@@ -11,6 +11,8 @@ class ProgressWatch {
 public:
   using Clock = std::chrono::steady_clock;
   enum class Verdict { waiting, stalled, capped };
+  // A cap never reached (68 years; seconds::max() would overflow the clock's nanoseconds).
+  static constexpr std::chrono::seconds k_no_hard_cap{0x7fffffff};
 
   // `hard_cap`: the longest wait, progress or not; `stall_limit`: the longest the activity may
   // stay unchanged. Both count from `start`.
