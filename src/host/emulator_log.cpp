@@ -5,11 +5,16 @@
 
 namespace bcvk {
 
-std::optional<std::string> emulator_crash_of(const std::string& name) {
+std::optional<std::string> emulator_crash_message(const std::string& name, const std::string& uri) {
+  if (uri != "qemu:///system") {
+    return std::nullopt; // a session daemon or a remote host: its log is not the one here
+  }
   constexpr std::size_t k_tail = 16 * 1024; // the last run's lines; the log keeps every run
-  // Another libvirt (a session daemon, a remote host) keeps its logs elsewhere: then there is
-  // nothing here to read, and nothing to say.
-  return emulator_crash(read_file_tail(std::string(k_libvirt_qemu_log_dir) + "/" + name + ".log", k_tail));
+  const auto crash = emulator_crash(read_file_tail(std::string(k_libvirt_qemu_log_dir) + "/" + name + ".log", k_tail));
+  if (!crash) {
+    return std::nullopt;
+  }
+  return "QEMU crashed (libvirt's log: " + *crash + ")";
 }
 
 } // namespace bcvk

@@ -10,7 +10,6 @@
 #include <fstream>
 
 #include "bcvk/util/error.hpp"
-#include "bcvk/util/xml.hpp"
 #include "bcvk/host/libvirt_events.hpp"
 
 namespace bcvk {
@@ -82,11 +81,6 @@ bool Domain::is_active() const {
   const int rc = virDomainIsActive(get());
   // A domain that vanished (transient, stopped) reports an error: it is not active.
   return rc == 1;
-}
-
-bool Domain::is_emulated() const {
-  const xml::Doc doc = xml::parse(xml(), "the domain XML of " + name());
-  return xml::attr_of(xmlDocGetRootElement(doc.get()), "type").value_or("") == "qemu";
 }
 
 bool Domain::is_running() const {

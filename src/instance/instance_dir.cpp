@@ -1,11 +1,13 @@
 #include "bcvk/instance/instance_dir.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,6 +25,7 @@
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/host/state_dir.hpp"
+#include "bcvk/util/fault_point.hpp"
 #include "bcvk/util/files.hpp"
 
 namespace fs = std::filesystem;
@@ -382,12 +385,33 @@ void InstanceDir::remove_tree() {
   if (::renameat2(AT_FDCWD, path().c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
     throw Error("cannot delete " + path() + ": " + std::strerror(errno));
   }
+  fault_point("release-renamed");
   ::unlink((aside + "/lock").c_str());
   if (::rmdir(aside.c_str()) != 0 && errno != ENOENT) {
     throw Error("cannot delete " + aside + ": " + std::strerror(errno));
   }
   m_lock.reset();
 }
+
+namespace {
+
+// The maker of a transient entry, from its name (".PURPOSE-NAME-PID-N"): while that process lives,
+// the entry is its work in progress, even before it has made or locked the lock file.
+bool maker_alive(const std::string& entry) {
+  const auto last = entry.rfind('-');
+  const auto before = last == std::string::npos || last == 0 ? std::string::npos : entry.rfind('-', last - 1);
+  if (before == std::string::npos) {
+    return false;
+  }
+  const std::string pid_text = entry.substr(before + 1, last - before - 1);
+  if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) {
+    return false;
+  }
+  const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+} // namespace
 
 void InstanceDir::sweep_transient_entries() {
   const Fd root(::open(instances_root().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -399,17 +423,22 @@ void InstanceDir::sweep_transient_entries() {
         !entry.starts_with(std::string(".") + k_removing + "-")) {
       continue;
     }
-    // Its maker holds the lock while it works; an entry whose lock is free (or gone) was left by a
-    // killed process. Nothing in it is mounted or in use: it was never an instance, or no longer is.
+    // Left by a killed process only when its maker is gone and its lock is free; nothing in it is
+    // mounted or in use then: it was never an instance, or no longer is.
     const std::string path = instances_root() + "/" + entry;
-    const Fd lock(::open((path + "/lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
-    if (lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-      continue;
+    try {
+      if (maker_alive(entry)) {
+        continue;
+      }
+      const Fd lock(::open((path + "/lock").c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+      if ((lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) || !mounts_below(path).empty()) {
+        continue; // someone works on it after all, or it holds a mount: never deleted through one
+      }
+      remove_tree_nofollow(path);
+    } catch (const std::exception& e) {
+      // Never in the way of the command that swept: the next one tries again.
+      spdlog::warn("cannot delete {}, left by an interrupted bcvk: {}", path, e.what());
     }
-    if (!mounts_below(path).empty()) {
-      continue; // never deleted through a mount
-    }
-    remove_tree_nofollow(path);
   }
 }
 

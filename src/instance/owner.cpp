@@ -54,17 +54,14 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLi
 }
 
 // The instance no longer mounts anything: it leaves the boot files it shared with others of its
-// image, which go once nobody uses them and the image has left local storage. Failing here leaves
-// only a stale record, which the next instance to leave drops (a user without an instance
-// directory is no user): the instance's own resources are released, so this is a warning.
+// image, which go once nobody uses them and the image has left local storage. The instance
+// directory is still there (it goes last), so the instance counts itself out by name: even when
+// its state no longer says which image it booted, none of its records is left. A failure keeps
+// the instance (in phase removing) for the next command to finish, and says why.
 void leave_boot_files(const std::string& image_id, const VmName& name, ImageStore& store) {
-  try {
-    leave_shared_boot_files(
-        image_id, name, [](const VmName& user) { return InstanceDir::open(user).has_value(); },
-        [&store](const std::string& id) { return store.exists(id); });
-  } catch (const Error& e) {
-    spdlog::warn("{}; the next VM removed retries it", e.what());
-  }
+  leave_shared_boot_files(
+      image_id, name, [&name](const VmName& user) { return user != name && InstanceDir::open(user).has_value(); },
+      [&store](const std::string& id) { return store.exists(id); });
 }
 
 } // namespace
@@ -78,6 +75,7 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
   if (disposition == Disposition::remove && state.phase != Phase::removing) {
     state.phase = Phase::removing; // the intent survives a kill: recovery removes, never keeps
     try {
+      dir.clear_released(); // a kept instance's marker would have recovery pass over it
       dir.save(state);
     } catch (const Error& e) {
       // Releasing still beats holding everything; only a kill from here on could keep it instead.

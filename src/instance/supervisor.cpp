@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/emulator_log.hpp"
 #include "bcvk/host/hypervisor.hpp"
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/host/process.hpp"
@@ -123,6 +124,9 @@ void wait_until_stopped(Services& services, const std::string& uri, const std::s
     if (result.reason == StopReason::signalled) {
       spdlog::info("supervisor got signal {}: powering {} off", result.signal, name);
       domain->destroy();
+    } else if (result.reason == StopReason::crashed) {
+      const auto crash = emulator_crash_message(name, uri);
+      spdlog::error("VM {} crashed{}", name, crash ? ": " + *crash : std::string());
     }
     return;
   }

@@ -10,6 +10,7 @@
 #include "bcvk/host/emulator_log.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/instance/execute_start_watch.hpp"
+#include "bcvk/instance/guest_watch.hpp"
 #include "bcvk/instance/prepare.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/host/process.hpp"
@@ -80,18 +81,10 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   }
   std::optional<ExecuteStartWatch> execute_start;
   if (!config.execute.empty()) {
-    execute_start.emplace(owner.dir(), domain.name(), ssh_wait_limits(std::nullopt, domain.is_emulated()).stall_limit);
+    execute_start.emplace(owner.dir(), domain.name(),
+                          ssh_wait_limits(std::nullopt, instance_is_emulated(owner.dir())).stall_limit);
   }
-  // The log a stuck guest's message names: an --rm instance's goes with it, so a copy is kept.
-  const auto console_log_to_name = [&owner, &config] {
-    try {
-      return config.rm ? rescue_console_log(owner.dir()) : owner.dir().console_log();
-    } catch (const Error& e) {
-      spdlog::warn("could not keep the console log: {}", e.what());
-      return owner.dir().console_log();
-    }
-  };
-  const auto pump = [&follower, &outputs, &execute_start, &console_log_to_name] {
+  const auto pump = [&follower, &outputs, &execute_start, &owner, &domain] {
     if (follower) {
       follower->pump();
     }
@@ -99,7 +92,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
       out.pump();
     }
     if (execute_start) {
-      execute_start->check(console_log_to_name);
+      execute_start->check([&domain] { return domain.is_active(); },
+                           [&owner] { return console_log_to_name(owner.dir(), owner.state().auto_remove); });
     }
   };
   const bool streaming = follower || !outputs.empty();
@@ -128,10 +122,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   case StopReason::signalled:
     throw Interrupted(result.signal);
   case StopReason::crashed: {
-    const auto crash = emulator_crash_of(domain.name());
-    throw Error((crash ? "QEMU crashed running VM " + domain.name() + " (libvirt's log: " + *crash + ")"
-                       : "VM " + domain.name() + " crashed") +
-                "; see its console log" +
+    const auto crash = emulator_crash_message(domain.name(), conn.uri());
+    throw Error("VM " + domain.name() + " crashed" + (crash ? ": " + *crash : std::string()) + "; see its console log" +
                 (config.rm ? std::string() : " with 'bcvk ephemeral logs --console " + domain.name() + "'"));
   }
   default:

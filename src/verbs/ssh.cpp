@@ -24,8 +24,7 @@ int ssh_into_instance(const SshRequest& options, const Context& ctx) {
     throw Error("VM " + name + " is not running; boot it again with 'bcvk ephemeral start " + name + "'");
   }
   // A VM just started may still be booting: the same watch as for a new one, capped at --ssh-timeout.
-  const ReadinessCheck check =
-      readiness_check_for(*domain, dir, ssh_wait_limits(options.timeout_seconds, domain->is_emulated()));
+  const ReadinessCheck check = readiness_check_for(*domain, dir, state.uri, options.timeout_seconds);
   const SshSession session = wait_for_ssh(target, check, *ctx.signals);
   return run_remote(session, request, *ctx.signals);
 }

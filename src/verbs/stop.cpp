@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/each_vm.hpp"
 #include "bcvk/verbs/verbs.hpp"
@@ -41,6 +42,24 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
   }
 }
 
+// Releases what an instance whose owner is gone still holds, as that owner would have: removed
+// when it was made with --rm or was being removed, else kept stopped. Nothing to do for a kept
+// instance that holds nothing.
+void finish_release(InstanceDir& dir, ImageStore& store) {
+  if (InstanceDir::is_marked_released(dir.vm_name())) {
+    return;
+  }
+  InstanceState state;
+  try {
+    state = dir.load();
+  } catch (const Error&) {
+    state.name = dir.name(); // never got as far as writing its state: it holds nothing
+    state.phase = Phase::removing;
+  }
+  const bool remove = state.auto_remove || state.phase == Phase::removing || state.phase == Phase::creating;
+  release_instance(dir, state, store, remove ? Disposition::remove : Disposition::keep);
+}
+
 } // namespace
 
 int stop_instances(const StopRequest& options, const Context& ctx) {
@@ -52,10 +71,16 @@ int stop_instances(const StopRequest& options, const Context& ctx) {
         InstanceDir dir = InstanceDir::open_existing(vm);
         power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
         // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-        if (dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals) == InstanceDir::LockResult::busy) {
+        const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
+        if (lock == InstanceDir::LockResult::busy) {
           throw Error("VM " + name + " stopped but its owner did not finish cleaning up within " +
                       std::to_string(k_owner_cleanup_wait_ms / 1000) + " s; 'bcvk ephemeral rm -f " + name +
                       "' finishes it once the owner is gone");
+        }
+        if (lock == InstanceDir::LockResult::locked) {
+          // The owner let go without finishing (its release failed, or it died): finish it here, so
+          // that stop returns 0 only with the VM released as it asked (removed for --rm).
+          finish_release(dir, s.store);
         }
       },
       *ctx.signals);

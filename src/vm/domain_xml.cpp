@@ -280,4 +280,9 @@ std::string render_domain_xml(const VmSpec& spec) {
   return xml::to_string(doc.get());
 }
 
+bool domain_xml_is_emulated(std::string_view xml) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  return xml::attr_of(xmlDocGetRootElement(doc.get()), "type").value_or("") == "qemu";
+}
+
 } // namespace bcvk

@@ -21,25 +21,48 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return lines;
 }
 
-// libvirt's own lines start with its time stamp ("2026-12-01 23:10:00.123+0000: ..."); the rest
-// is what QEMU (or the kernel's report of its death) wrote.
+// libvirt's own lines start at column 0 with its time stamp, always in UTC:
+// "2026-12-01 23:10:00.123+0000: ...".
 bool is_libvirt_line(std::string_view line) {
-  return line.size() > 20 && line[4] == '-' && line[7] == '-' && line[10] == ' ' && line[13] == ':' &&
-         line.find("+0000: ") != std::string_view::npos;
+  constexpr std::string_view k_shape = "dddd-dd-dd dd:dd:dd.ddd+0000: ";
+  if (line.size() < k_shape.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < k_shape.size(); ++i) {
+    const bool ok = k_shape[i] == 'd' ? (line[i] >= '0' && line[i] <= '9') : line[i] == k_shape[i];
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// QEMU's own lines may carry its time stamp (libvirt starts it with -msg timestamp=on):
+// "2026-12-01T23:10:00.123456Z qemu-system-x86_64: ...". The message without it.
+std::string_view without_qemu_time_stamp(std::string_view line) {
+  if (line.size() > 20 && line[4] == '-' && line[10] == 'T') {
+    if (const auto space = line.find("Z "); space != std::string_view::npos && space < 32) {
+      return line.substr(space + 2);
+    }
+  }
+  return line;
 }
 
 // QEMU's own error messages name the program ("qemu-system-x86_64: ...", assertions included);
 // GLib's start with "ERROR:" or "**". Its start-up chatter ("char device redirected ...") is no
 // account of a crash.
 bool is_emulator_error(std::string_view line) {
-  return line.starts_with("qemu-") || line.starts_with("ERROR:") || line.starts_with("**");
+  const std::string_view message = without_qemu_time_stamp(line);
+  return message.starts_with("qemu-") || message.starts_with("ERROR:") || message.starts_with("**");
 }
 
-// The log is written by a process running the guest: keep the account printable and short.
+// The log holds what the process running the guest wrote: keep the account short and free of
+// control characters, C1 and 8-bit ones included (the message reaches a terminal).
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;
   for (const char c : text.substr(0, max)) {
-    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte < 0x20 || byte >= 0x7f) ? '?' : c;
   }
   return out;
 }
@@ -61,7 +84,7 @@ std::optional<std::string> emulator_crash(std::string_view log) {
     std::string account;
     for (std::size_t j = i; j > first; --j) {
       if (!is_libvirt_line(lines[j - 1]) && is_emulator_error(lines[j - 1])) {
-        account = printable(lines[j - 1], 300) + "; then ";
+        account = printable(without_qemu_time_stamp(lines[j - 1]), 300) + "; then ";
         break;
       }
     }

@@ -195,21 +195,33 @@ TEST_F(Lifecycle, KilledAtEveryStageOfARunLeavesNothingAfterTheNextCommand) {
 // that command is `rm NAME` or any other (its crash recovery), and nothing of the VM is left.
 TEST_F(Lifecycle, KilledBetweenAnyTwoStepsOfAReleaseTheNextCommandFinishesIt) {
   const std::vector<std::string> steps{"release-started", "release-unmounted", "release-image-released",
-                                       "release-boot-files-left"};
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    const std::string& step = steps[i];
-    const std::string vm = "e2e-release-" + std::to_string(i);
-    ::setenv("BCVK_TEST_STOP_AT", step.c_str(), 1);
-    Background killed({"ephemeral", "run", "--rm", "--name", vm, "--debug-entrypoint", "true", k_image});
-    ::unsetenv("BCVK_TEST_STOP_AT");
-    ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at " + step); }, 120s)) << killed.err();
-    EXPECT_TRUE(std::filesystem::exists(state_dir() + "/instances/" + vm)) << step << ": the record goes last";
-    killed.signal(SIGKILL);
-    EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL) << step;
-    const auto next = i % 2 == 0 ? bcvk_cli({"ephemeral", "rm", vm}) : bcvk_cli({"ephemeral", "ps", "-a"});
-    EXPECT_EQ(next.status, 0) << step << ": " << next.err;
-    EXPECT_FALSE(contains(next.out, vm + " ")) << step << ": " << next.out;
-    expect_nothing_left(vm);
+                                       "release-boot-files-left", "release-renamed"};
+  int n = 0;
+  for (const std::string& step : steps) {
+    for (const bool by_rm : {true, false}) {
+      const std::string vm = "e2e-release-" + std::to_string(n++);
+      ::setenv("BCVK_TEST_STOP_AT", step.c_str(), 1);
+      Background killed({"ephemeral", "run", "--rm", "--name", vm, "--debug-entrypoint", "true", k_image});
+      ::unsetenv("BCVK_TEST_STOP_AT");
+      ASSERT_TRUE(eventually([&] { return contains(killed.err(), "bcvk: stopped at " + step); }, 120s)) << killed.err();
+      // Until the very last step the record is there: the directory goes last.
+      EXPECT_EQ(std::filesystem::exists(state_dir() + "/instances/" + vm), step != "release-renamed") << step;
+      killed.signal(SIGKILL);
+      EXPECT_EQ(killed.wait_exit(30s), 128 + SIGKILL) << step;
+      if (by_rm && step != "release-renamed") {
+        const auto rm = bcvk_cli({"ephemeral", "rm", vm});
+        EXPECT_EQ(rm.status, 0) << step << ": " << rm.err;
+        EXPECT_EQ(rm.out, vm + "\n") << step;
+      } else {
+        const auto ps = bcvk_cli({"ephemeral", "ps", "-a"});
+        EXPECT_EQ(ps.status, 0) << step << ": " << ps.err;
+        EXPECT_FALSE(contains(ps.out, vm)) << step << ": " << ps.out;
+      }
+      expect_nothing_left(vm);
+      for (const auto& entry : std::filesystem::directory_iterator(state_dir() + "/instances")) {
+        EXPECT_FALSE(contains(entry.path().filename().string(), vm)) << step << ": " << entry.path() << " is left";
+      }
+    }
   }
 }
 

@@ -21,14 +21,15 @@ class ExecuteStart : public ::testing::Test {
 protected:
   void SetUp() override {
     m_root = fs::temp_directory_path() / ("bcvk-execute-start-" + std::to_string(::getpid()));
-    fs::create_directories(m_root / "overlay/upper/etc");
+    fs::create_directories(m_root / "overlay/root/etc"); // the guest's root, as the host sees it
   }
   void TearDown() override { fs::remove_all(m_root); }
   // Looks (once a second at most) until `seconds` have passed or the watch throws; the message.
-  std::string watch_for(ExecuteStartWatch& watch, int seconds, const std::function<void()>& meanwhile = {}) {
+  std::string watch_for(ExecuteStartWatch& watch, int seconds, const std::function<void()>& meanwhile = {},
+                        bool running = true) {
     for (int i = 0; i < seconds * 10; ++i) {
       try {
-        watch.check([] { return std::string("/kept/console.log"); });
+        watch.check([running] { return running; }, [] { return std::string("/kept/console.log"); });
       } catch (const Error& e) {
         return e.what();
       }
@@ -61,16 +62,28 @@ TEST_F(ExecuteStart, AGuestThatKeepsWritingIsNotStuck) {
 
 TEST_F(ExecuteStart, CommandsThatRunQuietlyAreNeverCutShort) {
   ExecuteStartWatch watch(InstanceLayout(m_root.string()), "vm", 1s);
-  fs::create_directories(m_root / "overlay/upper/etc/bcvk");
-  std::ofstream(m_root / "overlay/upper/etc/bcvk/execute.done") << "ran\n";
+  fs::create_directories(m_root / "overlay/root/etc/bcvk");
+  std::ofstream(m_root / "overlay/root/etc/bcvk/execute.done") << "ran\n";
   EXPECT_EQ(watch_for(watch, 4), "");
 }
 
-TEST_F(ExecuteStart, AMarkerThatLinksOutOfTheOverlayIsLookedUpInsideIt) {
-  // The guest owns its /etc: a link to a host file that exists must not pass for the marker.
+TEST_F(ExecuteStart, AMarkerBehindALinkOfTheGuestsCountsButNeverOneOutsideItsRoot) {
+  // The image may ship /etc/bcvk as a link within the guest: the marker lands where it points.
+  fs::create_directories(m_root / "overlay/root/var/lib/bcvk");
+  fs::create_directory_symlink("../var/lib/bcvk", m_root / "overlay/root/etc/bcvk");
+  std::ofstream(m_root / "overlay/root/var/lib/bcvk/execute.done") << "ran\n";
+  ExecuteStartWatch followed(InstanceLayout(m_root.string()), "vm", 1s);
+  EXPECT_EQ(watch_for(followed, 3), "");
+  // A link to an absolute path means that path inside the guest's root, never the host's.
+  fs::remove(m_root / "overlay/root/etc/bcvk");
   fs::create_directories(m_root / "host/etc/bcvk");
   std::ofstream(m_root / "host/etc/bcvk/execute.done") << "ran\n";
-  fs::create_directory_symlink(m_root / "host/etc/bcvk", m_root / "overlay/upper/etc/bcvk");
+  fs::create_directory_symlink(m_root / "host/etc/bcvk", m_root / "overlay/root/etc/bcvk");
   ExecuteStartWatch watch(InstanceLayout(m_root.string()), "vm", 1s);
   EXPECT_NE(watch_for(watch, 5), "") << "a marker outside the overlay was believed";
+}
+
+TEST_F(ExecuteStart, AVmThatStoppedIsNotCalledStuck) {
+  ExecuteStartWatch watch(InstanceLayout(m_root.string()), "vm", 1s);
+  EXPECT_EQ(watch_for(watch, 3, {}, false), "") << "its stop is reported by whoever waits for it";
 }

@@ -212,9 +212,9 @@ TEST_F(Owner, ARemovalCutShortIsFinishedByTheNextRecovery) {
   EXPECT_FALSE(InstanceDir::open(name).has_value()) << "kept instead of removed";
 }
 
-// Whoever waits for an instance's lock sees it whole until its name is gone, and then nothing of
-// it at that path: the directory leaves in one step, after its contents.
-TEST_F(Owner, AWaiterSeesTheInstanceWholeOrNotAtAll) {
+// Whoever waits for an instance's lock sees it as long as its name exists, and then nothing of it:
+// the directory leaves its path in one step, after its contents, and nothing is left beside it.
+TEST_F(Owner, ARemovedInstanceLeavesNothingAndItsNameIsFreeAtOnce) {
   namespace fs = std::filesystem;
   const VmName name = VmName::parse("leaving");
   InstanceDir owner = InstanceDir::create(name);
@@ -223,16 +223,45 @@ TEST_F(Owner, AWaiterSeesTheInstanceWholeOrNotAtAll) {
   owner.save(state);
   auto waiter = InstanceDir::open(name);
   ASSERT_TRUE(waiter.has_value());
-  // The waiter opened the lock before the owner removed the instance (flock is per open file).
-  const Fd early(::open(waiter->file("lock").c_str(), O_RDWR | O_CLOEXEC));
-  ASSERT_TRUE(early);
   EXPECT_EQ(waiter->try_lock(), InstanceDir::LockResult::busy);
   owner.remove_tree();
   EXPECT_FALSE(fs::exists(m_state / "instances/leaving"));
   EXPECT_EQ(waiter->try_lock(), InstanceDir::LockResult::gone);
   EXPECT_TRUE(fs::is_empty(m_state / "instances")) << "nothing is left beside it either";
-  // The name is free again at once.
   EXPECT_NO_THROW(InstanceDir::create(name));
+}
+
+// `rm` of a kept instance (marked released, holding nothing) cut short after it began: recovery
+// must not pass over it as kept, and the instance's own boot-file record goes even when its state
+// no longer names its image.
+TEST_F(Owner, AKeptInstanceWhoseRemovalWasCutShortIsRemovedWithItsBootFileRecord) {
+  namespace fs = std::filesystem;
+  const VmName name = VmName::parse("kept-rm");
+  const fs::path entry = m_state / "boot" / ("v1-" + std::string(64, 'a'));
+  {
+    InstanceDir dir = InstanceDir::create(name);
+    InstanceState state;
+    state.name = "kept-rm";
+    state.phase = Phase::stopped;
+    state.uri = "test:///default";
+    dir.save(state);
+    dir.mark_released();
+    fs::create_directories(entry / "users");
+    std::ofstream(entry / "users/kept-rm");
+    std::ofstream(entry / "initramfs.img") << "x";
+    // The shared files' lock cannot be taken: leaving them fails, as a kill there would stop it.
+    fs::create_directories(m_state / "boot/lock");
+    EXPECT_THROW(release_instance(dir, state, m_store, Disposition::remove), Error);
+    EXPECT_EQ(dir.load().phase, Phase::removing);
+    EXPECT_FALSE(InstanceDir::is_marked_released(name)) << "recovery would pass over it as kept";
+    // What an older state without the image's ID looks like.
+    state.image_id.clear();
+    dir.save(state);
+  }
+  fs::remove(m_state / "boot/lock");
+  collect_garbage(Connection::open("test:///default"), m_store);
+  EXPECT_FALSE(InstanceDir::open(name).has_value()) << "kept instead of removed";
+  EXPECT_FALSE(fs::exists(entry / "users/kept-rm")) << "its own record counted it as a user";
 }
 
 // What killed processes leave while making or deleting an instance is swept; what a live one
@@ -243,18 +272,23 @@ TEST_F(Owner, LeftoversOfKilledMakersAndRemoversAreSweptButLiveOnesAreNot) {
   const fs::path instances = m_state / "instances";
   fs::create_directories(m_state / "victim");
   std::ofstream(m_state / "victim/precious") << "kept";
-  for (const char* left : {".removing-a-1-1", ".creating-b-2-1"}) {
+  // Named after makers that are gone (no process has so high an ID).
+  for (const char* left : {".removing-a-999999999-1", ".creating-b-999999998-1"}) {
     fs::create_directories(instances / left / "overlay/upper");
     std::ofstream(instances / left / "lock");
     fs::create_symlink(m_state / "victim", instances / left / "overlay/upper/link"); // never followed
   }
-  fs::create_directories(instances / ".removing-c-3-1");
-  const Fd live(::open((instances / ".removing-c-3-1/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  fs::create_directories(instances / ".removing-c-999999997-1");
+  const Fd live(::open((instances / ".removing-c-999999997-1/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   ASSERT_EQ(::flock(live.get(), LOCK_EX | LOCK_NB), 0);
+  // A live maker that has not made (or locked) its lock yet: its work in progress.
+  const std::string mine = ".creating-d-" + std::to_string(::getpid()) + "-1";
+  fs::create_directories(instances / mine);
   InstanceDir::sweep_transient_entries();
-  EXPECT_FALSE(fs::exists(instances / ".removing-a-1-1"));
-  EXPECT_FALSE(fs::exists(instances / ".creating-b-2-1"));
-  EXPECT_TRUE(fs::exists(instances / ".removing-c-3-1")) << "its remover still works on it";
+  EXPECT_FALSE(fs::exists(instances / ".removing-a-999999999-1"));
+  EXPECT_FALSE(fs::exists(instances / ".creating-b-999999998-1"));
+  EXPECT_TRUE(fs::exists(instances / ".removing-c-999999997-1")) << "its remover still works on it";
+  EXPECT_TRUE(fs::exists(instances / mine)) << "swept from under a live maker before it locked";
   EXPECT_TRUE(fs::exists(m_state / "victim/precious")) << "a link in a leftover was followed";
   EXPECT_TRUE(fs::exists(instances / "anchor"));
 }

@@ -1,6 +1,8 @@
 // Waits on a guest end on progress or a hard cap, and say which; libvirt's log tells a crash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "bcvk/util/progress_watch.hpp"
 #include "bcvk/vm/emulator_log.hpp"
 #include "bcvk/vm/ssh_wait.hpp"
@@ -95,4 +97,32 @@ TEST(EmulatorLog, ControlCharactersInTheLogNeverReachTheTerminal) {
   const auto crash = emulator_crash(log);
   ASSERT_TRUE(crash);
   EXPECT_EQ(crash->find('\x1b'), std::string::npos) << *crash;
+}
+
+TEST(EmulatorLog, QemusOwnTimeStampsAreReadAndLibvirtsLineMustBeWhole) {
+  const std::string log = "2026-12-01 23:00:00.000+0000: starting up libvirt version: 9.0.0\n"
+                          "2026-12-01T23:00:39.999999Z qemu-system-x86_64: terminating on signal 11\n"
+                          "2026-12-01 23:00:40.123+0000: shutting down, reason=crashed\n";
+  EXPECT_EQ(emulator_crash(log),
+            "qemu-system-x86_64: terminating on signal 11; then 2026-12-01 23:00:40.123+0000: shutting down, "
+            "reason=crashed");
+  EXPECT_EQ(emulator_crash("2026-12-01 23:00:00.000+0000: starting up\n"
+                           " 2026-12-01 23:00:40.123+0000: shutting down, reason=crashed\n"),
+            std::nullopt)
+      << "not at the start of the line: not libvirt's";
+  EXPECT_EQ(emulator_crash("2026-12-01 23:00:00.000+0000: starting up\n"
+                           "2026-12-01 23:00:40.123+0100: shutting down, reason=crashed\n"),
+            std::nullopt)
+      << "libvirt writes UTC";
+}
+
+TEST(EmulatorLog, EightBitControlCharactersAreReplacedToo) {
+  const std::string log = "2026-12-01 23:00:00.000+0000: starting up\n"
+                          "qemu-system-x86_64: \x9b"
+                          "2Jbad \xc2\x9b\n"
+                          "2026-12-01 23:00:40.123+0000: shutting down, reason=crashed\n";
+  const auto crash = emulator_crash(log);
+  ASSERT_TRUE(crash);
+  EXPECT_TRUE(std::none_of(crash->begin(), crash->end(), [](char c) { return static_cast<unsigned char>(c) >= 0x7f; }))
+      << *crash;
 }

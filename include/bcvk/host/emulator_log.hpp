@@ -7,8 +7,9 @@ namespace bcvk {
 
 inline constexpr const char* k_libvirt_qemu_log_dir = "/var/log/libvirt/qemu";
 
-// The account of a crash of the emulator that ran domain `name` last (see emulator_crash), from
-// the end of its log; nullopt when it did not crash or there is no log to read.
-std::optional<std::string> emulator_crash_of(const std::string& name);
+// "QEMU crashed (libvirt's log: ...)" when the emulator that ran domain `name` last, on the libvirt
+// at `uri`, crashed (see emulator_crash); nullopt when it did not, or when that libvirt keeps its
+// logs elsewhere (anything but this host's system daemon).
+std::optional<std::string> emulator_crash_message(const std::string& name, const std::string& uri);
 
 } // namespace bcvk

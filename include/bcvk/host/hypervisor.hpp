@@ -36,9 +36,6 @@ public:
   virDomain* get() const { return m_handle.get(); }
   std::string name() const;
   bool is_active() const;
-  // Whether QEMU emulates the guest's processor (domain type 'qemu', no KVM): boots are many
-  // times slower, and every vCPU is a busy host thread.
-  bool is_emulated() const;
   // The same, for decisions that release storage: only libvirt's "no such domain" counts as not
   // running; any other failure (a dying connection) throws LibvirtError instead of saying no.
   bool is_running() const;

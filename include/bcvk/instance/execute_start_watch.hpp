@@ -8,7 +8,6 @@
 #include <string>
 
 #include "bcvk/util/progress_watch.hpp"
-#include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/instance_layout.hpp"
 
 namespace bcvk {
@@ -20,12 +19,12 @@ public:
 
   // Looks at most once a second; throws Error naming the console log once the guest has been
   // silent (console, journal and the commands' outputs unchanged) for the stall limit before the
-  // commands started. `console_log` is the log to name (a kept copy for an --rm VM).
-  void check(const std::function<std::string()>& console_log);
+  // commands started, while `vm_running` says it still runs (a VM that stopped is reported as
+  // such by whoever waits for it). `console_log` gives the log to name (a kept copy for --rm).
+  void check(const std::function<bool()>& vm_running, const std::function<std::string()>& console_log);
 
 private:
   bool commands_started() const;
-  std::string activity() const;
 
   InstanceLayout m_dir;
   std::string m_vm_name;

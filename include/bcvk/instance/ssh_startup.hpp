@@ -11,19 +11,16 @@
 
 namespace bcvk {
 
-// Copies the console log of an instance about to be removed (--rm) into a new, unpredictably
-// named file in the temporary directory (bcvk-console-NAME-XXXXXX.log, 0600) and returns its path.
-std::string rescue_console_log(const InstanceDir& dir);
-
-// What waiting for SSH on the instance's running `domain` watches: the domain's state, the sizes of
-// its console and journal logs (progress), libvirt's log (a crash of QEMU), within `limits`.
-ReadinessCheck readiness_check_for(const Domain& domain, const InstanceLayout& dir, const SshWaitLimits& limits);
+// What waiting for SSH on the instance's running `domain` (made on libvirt `uri`) watches: the
+// domain's state, the guest's logs (progress), libvirt's log (a crash of QEMU), within the limits
+// of ssh_wait_limits() for `hard_cap_seconds` (--ssh-timeout) and whether the domain is emulated.
+ReadinessCheck readiness_check_for(const Domain& domain, const InstanceLayout& dir, const std::string& uri,
+                                   std::optional<unsigned> hard_cap_seconds);
 
 // Returns a ready session, or throws SshNotReady naming a console log that outlives the instance:
-// an --rm instance is about to be removed by its owner, so its log is first copied by
-// rescue_console_log().
-// `hard_cap_seconds` is --ssh-timeout when given; the limits come from ssh_wait_limits(), by
-// whether the domain is emulated. A VM whose QEMU crashed is reported as such, with libvirt's line.
+// an --rm instance is about to be removed by its owner, so its log is first copied
+// (console_log_to_name in guest_watch.hpp).
+// A VM whose QEMU crashed is reported as such, with libvirt's line.
 SshSession await_ssh_on_new_vm(const Domain& domain, InstanceOwner& owner, std::optional<unsigned> hard_cap_seconds,
                                SignalCatcher& signals);
 

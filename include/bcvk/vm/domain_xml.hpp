@@ -2,6 +2,7 @@
 // VmSpec -> libvirt domain XML, and bcvk's metadata namespace for reading it back.
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bcvk/vm/vm_spec.hpp"
 
@@ -13,6 +14,10 @@ inline constexpr const char* k_metadata_prefix = "bcvk";
 
 // Renders the domain XML for `spec`. Pure: the same spec always gives the same bytes.
 std::string render_domain_xml(const VmSpec& spec);
+
+// Whether a domain XML describes an emulated guest (<domain type='qemu'>, no KVM). Throws Error on
+// XML that does not parse.
+bool domain_xml_is_emulated(std::string_view xml);
 
 // Reads bcvk's metadata back from a whole domain XML; nullopt when the domain is not bcvk's.
 std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domain_xml);
