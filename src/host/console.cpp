@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
@@ -21,7 +23,11 @@ RawTerminal::~RawTerminal() {
   }
 }
 
-ConsoleSession::ConsoleSession(const Connection& conn, const Domain& domain, bool forward)
+GuestOutput guest_output_for(int fd) {
+  return ::isatty(fd) != 0 ? GuestOutput::filtered : GuestOutput::raw;
+}
+
+ConsoleSession::ConsoleSession(const Connection& conn, const Domain& domain, bool forward, GuestOutput output)
     : m_stream(virStreamNew(conn.get(), 0)), m_forward(forward) {
   if (!m_stream) {
     throw_libvirt_error("cannot create a console stream");
@@ -30,19 +36,26 @@ ConsoleSession::ConsoleSession(const Connection& conn, const Domain& domain, boo
     throw_libvirt_error("cannot open the console of " + domain.name());
   }
   virStream* stream = m_stream.get();
-  m_reader = std::thread([stream] {
+  m_reader = std::thread([stream, output] {
+    std::optional<TerminalFilter> filter;
+    if (output == GuestOutput::filtered) {
+      filter.emplace();
+    }
     char buf[4096];
     while (true) {
       const int n = virStreamRecv(stream, buf, sizeof buf);
       if (n <= 0) {
         return;
       }
-      for (int off = 0; off < n;) {
-        const ssize_t w = ::write(STDOUT_FILENO, buf + off, static_cast<std::size_t>(n - off));
+      const std::string_view received(buf, static_cast<std::size_t>(n));
+      const std::string filtered = filter ? filter->feed(received) : std::string();
+      const std::string_view shown = filter ? std::string_view(filtered) : received;
+      for (std::size_t off = 0; off < shown.size();) {
+        const ssize_t w = ::write(STDOUT_FILENO, shown.data() + off, shown.size() - off);
         if (w <= 0) {
           return;
         }
-        off += static_cast<int>(w);
+        off += static_cast<std::size_t>(w);
       }
     }
   });

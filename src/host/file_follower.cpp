@@ -35,6 +35,22 @@ bool FileFollower::follow(const std::string& path) {
   return true;
 }
 
+bool FileFollower::write_out(std::string_view data) {
+  for (std::size_t off = 0; off < data.size();) {
+    const ssize_t w = ::write(m_out, data.data() + off, data.size() - off);
+    if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+      pollfd out{m_out, POLLOUT, 0};
+      ::poll(&out, 1, 100); // a full pipe to a slow reader: wait, never drop what was read
+      continue;
+    }
+    if (w <= 0) {
+      return false;
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
 bool FileFollower::drain() {
   char buf[65536];
   while (true) {
@@ -42,17 +58,9 @@ bool FileFollower::drain() {
     if (n <= 0) {
       return true;
     }
-    for (ssize_t off = 0; off < n;) {
-      const ssize_t w = ::write(m_out, buf + off, static_cast<std::size_t>(n - off));
-      if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-        pollfd out{m_out, POLLOUT, 0};
-        ::poll(&out, 1, 100); // a full pipe to a slow reader: wait, never drop what was read
-        continue;
-      }
-      if (w <= 0) {
-        return false;
-      }
-      off += w;
+    const std::string_view read(buf, static_cast<std::size_t>(n));
+    if (!write_out(m_filter ? m_filter->feed(read) : read)) {
+      return false;
     }
   }
 }

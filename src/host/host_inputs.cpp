@@ -186,10 +186,11 @@ const char* kind_name(mode_t mode) {
   return "not a regular file";
 }
 
-// libvirt opens the target by path as root. So it must stay a regular file of ours until then:
-// an existing one is appended to (never truncated); in a shared sticky directory (like /tmp) bcvk
-// creates it itself, so nobody can put a link in its place.
-ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>* created_files) {
+// virtlogd opens the target by path as root, and again each time it rotates it (at 2 MiB: FILE
+// becomes FILE.0 and a new FILE is created with O_CREAT, following links, at a moment the guest
+// chooses). So nobody but root may be able to add a name to its directory, sticky or not: a link
+// planted there would have root write guest-chosen bytes wherever it points.
+ChannelOutput serial_output(const SerialOutSpec& spec) {
   const std::string option = "--virtio-serial-out";
   const fs::path given(spec.path);
   const std::string base = given.filename().string();
@@ -209,6 +210,11 @@ ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>*
   if (::stat(parent.c_str(), &dir_st) != 0) {
     throw UsageError(option + ": cannot examine " + parent.string() + ": " + std::strerror(errno));
   }
+  if (is_shared_dir(dir_st) || (dir_st.st_mode & S_ISVTX) != 0 || dir_st.st_uid != 0) {
+    throw UsageError(option + ": other users can add files to " + parent.string() + ", where virtlogd re-creates " +
+                     base +
+                     " by name each time it rotates it: choose a directory only root can write (e.g. /var/log/NAME)");
+  }
   struct stat st {};
   if (::lstat(target.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode)) {
@@ -216,12 +222,6 @@ ChannelOutput serial_output(const SerialOutSpec& spec, std::vector<std::string>*
                        ": give a regular file (an existing one is appended to)");
     }
     refuse_foreign_file(option, spec.path, st, dir_st);
-  } else if (created_files != nullptr && is_shared_dir(dir_st)) {
-    Fd created(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!created) {
-      throw UsageError(option + ": cannot create " + spec.path + ": " + std::strerror(errno));
-    }
-    created_files->push_back(target);
   }
   return {spec.name, target, true};
 }
@@ -326,16 +326,12 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
     in.units = read_unit_dir(dir + "/system");
   }
   for (const auto& out : config.serial_outputs) {
-    serial_output(out, nullptr);
-  }
-  // Last, once everything else passed: in a shared directory this creates the (empty) file.
-  for (const auto& out : config.serial_outputs) {
-    in.serial_outputs.push_back(serial_output(out, &in.created_files));
+    in.serial_outputs.push_back(serial_output(out));
   }
   return in;
 }
 
-std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner) {
+void recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner) {
   for (const auto& binds : {state.read_only_binds, state.read_write_binds}) {
     for (const auto& bind : binds) {
       if (!is_valid_name(bind.name, 32)) {
@@ -351,21 +347,10 @@ std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, Proces
     disk_attachment(disk, runner);
   }
   for (const auto& out : state.serial_outputs) {
-    serial_output(out, nullptr);
+    serial_output(out);
   }
   for (const auto& port : state.ports) {
     require_free_port(port);
-  }
-  std::vector<std::string> created;
-  for (const auto& out : state.serial_outputs) {
-    serial_output(out, &created);
-  }
-  return created;
-}
-
-CreatedFiles::~CreatedFiles() {
-  for (const auto& path : m_paths) {
-    ::unlink(path.c_str());
   }
 }
 

@@ -163,7 +163,6 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   LaunchFacts facts;
   log_stage("host inputs");
   facts.inputs = resolve_host_inputs(config, runner, store);
-  CreatedFiles created_files(facts.inputs.created_files);
   log_stage("image presence");
   const ImageInfo image = resolve_image(config.image, store);
   signals.checkpoint();
@@ -233,7 +232,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   log_stage("domain XML");
   std::string domain_xml = render_domain_xml(plan.spec);
   write_file_atomic(dir.domain_xml_file(), domain_xml);
-  return {std::move(owner), std::move(domain_xml), std::move(created_files)};
+  return {std::move(owner), std::move(domain_xml)};
 }
 
 void remount_instance(InstanceOwner& owner, ImageStore& store) {

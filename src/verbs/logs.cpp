@@ -7,7 +7,9 @@
 
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/verbs.hpp"
+#include "bcvk/host/console.hpp"
 #include "bcvk/host/emulator_log.hpp"
+#include "bcvk/vm/emulator_log.hpp"
 #include "bcvk/host/file_follower.hpp"
 #include "bcvk/host/watcher.hpp"
 #include "bcvk/instance/instance_dir.hpp"
@@ -19,14 +21,12 @@ namespace fs = std::filesystem;
 namespace bcvk {
 namespace {
 
-// libvirt keeps one virtiofsd log per shared directory, named after the domain.
 int show_virtiofsd_logs(const std::string& name) {
   const std::string log_dir = k_libvirt_qemu_log_dir;
   std::vector<std::string> logs;
   std::error_code ec;
   for (fs::directory_iterator it(log_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string file = it->path().filename().string();
-    if (file.starts_with(name + "-fs") && file.ends_with("-virtiofsd.log")) {
+    if (is_virtiofsd_log_of(it->path().filename().string(), name)) {
       logs.push_back(it->path().string());
     }
   }
@@ -34,8 +34,12 @@ int show_virtiofsd_logs(const std::string& name) {
   if (logs.empty()) {
     throw Error("no virtiofsd logs for " + name + " in " + log_dir);
   }
+  // virtiofsd logs what the guest asked of it (paths it chose among them).
+  const GuestOutput output = guest_output_for(STDOUT_FILENO);
   for (const auto& log : logs) {
-    std::cout << "==> " << log << " <==\n" << read_text_file(log) << std::flush;
+    const std::string text = read_text_file(log);
+    std::cout << "==> " << log << " <==\n"
+              << (output == GuestOutput::filtered ? terminal_safe(text) : text) << std::flush;
   }
   return k_exit_ok;
 }
@@ -48,7 +52,8 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
   if (options.source == LogSource::virtiofsd) {
     return show_virtiofsd_logs(options.name.str());
   }
-  FileFollower follower(options.source == LogSource::console ? dir.console_log() : dir.journal_log(), STDOUT_FILENO);
+  FileFollower follower(options.source == LogSource::console ? dir.console_log() : dir.journal_log(), STDOUT_FILENO,
+                        guest_output_for(STDOUT_FILENO));
   follower.pump();
   if (!options.follow) {
     return k_exit_ok;

@@ -61,7 +61,7 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   const bool interactive_console = config.tty || config.interactive;
   std::optional<FileFollower> follower;
   if (config.console && !interactive_console) {
-    follower.emplace(owner.dir().console_log(), STDOUT_FILENO);
+    follower.emplace(owner.dir().console_log(), STDOUT_FILENO, guest_output_for(STDOUT_FILENO));
   }
   std::optional<RawTerminal> raw;
   std::optional<ConsoleSession> console;
@@ -70,7 +70,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
     if (config.tty) {
       raw.emplace();
     }
-    console.emplace(conn, domain, config.interactive);
+    // -t asks for a real terminal: the guest's bytes reach it as they are.
+    console.emplace(conn, domain, config.interactive, config.tty ? GuestOutput::raw : guest_output_for(STDOUT_FILENO));
     input = {STDIN_FILENO, [&console] { return console->forward_input(); }};
   }
   std::vector<FileFollower> outputs;
@@ -164,7 +165,6 @@ int run_ephemeral(const RunConfig& config, const Context& ctx) {
   log_stage("domain create");
   StartedInstance started = start_instance_domain(conn, std::move(prepared.owner), prepared.domain_xml,
                                                   StartMode{.autodestroy = !config.detach});
-  prepared.created_files.keep();
   if (config.detach) {
     if (config.ssh_keygen) {
       log_stage("ssh wait");

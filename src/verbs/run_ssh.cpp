@@ -20,7 +20,6 @@ int run_ssh(const RunConfig& config, const std::vector<std::string>& command, co
   // Whatever happens from here on, `started` powers the VM off before the instance is removed.
   StartedInstance started = start_instance_domain(services.conn, std::move(prepared.owner), prepared.domain_xml,
                                                   StartMode{.autodestroy = true});
-  prepared.created_files.keep();
   int status = 0;
   {
     const SshSession session =

@@ -27,7 +27,7 @@ int start_instance(const VmName& vm, const Context& ctx) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
-  CreatedFiles created_outputs(recheck_host_inputs(state, s.runner));
+  recheck_host_inputs(state, s.runner);
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
   remount_instance(*owner, s.store);
   owner->state().detached = true;
@@ -38,7 +38,6 @@ int start_instance(const VmName& vm, const Context& ctx) {
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
   started.hand_to_supervisor(s.conn.uri());
-  created_outputs.keep();
   std::cout << started.domain().name() << std::endl;
   return k_exit_ok;
 }

@@ -1,5 +1,7 @@
 #include "bcvk/vm/boot_progress.hpp"
 
+#include "bcvk/util/terminal_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -28,30 +30,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return lines;
 }
 
-// Only printable ASCII reaches the terminal: the guest wrote this text. Its colour sequences (CSI:
-// ESC '[' parameters, one final byte) are dropped whole so the console reads as plain text; every
-// other byte outside printable ASCII becomes '?'.
-std::string printable_ascii(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u == 0x1b && i + 1 < text.size() && text[i + 1] == '[') {
-      std::size_t end = i + 2;
-      while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x20 &&
-             static_cast<unsigned char>(text[end]) < 0x40) {
-        ++end;
-      }
-      if (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x40 &&
-          static_cast<unsigned char>(text[end]) < 0x7f) {
-        i = end;
-        continue;
-      }
-    }
-    out += u >= 0x20 && u < 0x7f ? text[i] : '?';
-  }
-  return out;
-}
-
 // The message of a journal line ("Nov 24 10:00:00.123456 host systemd[1]: MESSAGE").
 std::string_view systemd_message(std::string_view line) {
   const auto at = line.find("systemd[1]: ");
@@ -73,7 +51,7 @@ std::string latest_boot_step(std::string_view journal, std::size_t max_chars) {
     const auto message = systemd_message(*it);
     for (const auto& [prefix, shown] : k_steps) {
       if (message.substr(0, prefix.size()) == prefix) {
-        std::string step = std::string(shown) + printable_ascii(message.substr(prefix.size()));
+        std::string step = std::string(shown) + terminal_safe(message.substr(prefix.size()), Charset::ascii);
         while (!step.empty() && (step.back() == '.' || step.back() == ' ')) {
           step.pop_back();
         }
@@ -91,7 +69,7 @@ std::string tail_lines(std::string_view text, std::size_t count) {
   const auto lines = lines_of(text);
   std::string out;
   for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
-    out += (out.empty() ? "  " : "\n  ") + printable_ascii(lines[i]);
+    out += (out.empty() ? "  " : "\n  ") + terminal_safe(lines[i], Charset::ascii);
   }
   return out;
 }
@@ -109,7 +87,7 @@ std::string likely_boot_failure(std::string_view journal, std::string_view conso
       for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
         if (it->find(sign) != std::string_view::npos) {
           const auto message = systemd_message(*it);
-          return printable_ascii(message.empty() ? *it : message);
+          return terminal_safe(message.empty() ? *it : message, Charset::ascii);
         }
       }
     }

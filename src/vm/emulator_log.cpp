@@ -1,5 +1,8 @@
 #include "bcvk/vm/emulator_log.hpp"
 
+#include "bcvk/util/terminal_text.hpp"
+
+#include <algorithm>
 #include <vector>
 
 namespace bcvk {
@@ -56,15 +59,10 @@ bool is_emulator_error(std::string_view line) {
   return message.starts_with("qemu-") || message.starts_with("ERROR:") || message.starts_with("**");
 }
 
-// The log holds what the process running the guest wrote: keep the account short and free of
-// control characters, C1 and 8-bit ones included (the message reaches a terminal).
+// The log holds what the process running the guest wrote: keep the account short and plain ASCII
+// (the message reaches a terminal).
 std::string printable(std::string_view text, std::size_t max) {
-  std::string out;
-  for (const char c : text.substr(0, max)) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte >= 0x7f) ? '?' : c;
-  }
-  return out;
+  return terminal_safe(text.substr(0, max), Charset::ascii);
 }
 
 } // namespace
@@ -91,6 +89,19 @@ std::optional<std::string> emulator_crash(std::string_view log) {
     return account + printable(lines[i], 200);
   }
   return std::nullopt;
+}
+
+bool is_virtiofsd_log_of(std::string_view file, std::string_view name) {
+  static constexpr std::string_view k_suffix = "-virtiofsd.log";
+  if (file.size() < name.size() + k_suffix.size() || !file.starts_with(name) || !file.ends_with(k_suffix)) {
+    return false;
+  }
+  std::string_view alias = file.substr(name.size(), file.size() - name.size() - k_suffix.size());
+  if (!alias.starts_with("-fs")) {
+    return false;
+  }
+  alias.remove_prefix(3);
+  return !alias.empty() && std::all_of(alias.begin(), alias.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 } // namespace bcvk

@@ -1,56 +1,13 @@
 #include "bcvk/vm/names.hpp"
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/utf8.hpp"
 
 #include <cctype>
 #include <cstdio>
 
 namespace bcvk {
 namespace {
-
-bool is_control(unsigned char c) {
-  return c < 0x20 || c == 0x7f;
-}
-
-// U+0080..U+009F, encoded as C2 80..C2 9F: terminals act on some of them (U+009B starts a CSI).
-bool is_c1_control(std::string_view sequence) {
-  return sequence.size() == 2 && static_cast<unsigned char>(sequence[0]) == 0xc2 &&
-         static_cast<unsigned char>(sequence[1]) < 0xa0;
-}
-
-// Length of the UTF-8 sequence starting at `i`, or 0 when it is not one (overlongs, surrogates
-// and code points above U+10FFFF included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xbf;
-  if (c < 0x80) {
-    return 1;
-  } else if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    lo = c == 0xe0 ? 0xa0 : 0x80;
-    hi = c == 0xed ? 0x9f : 0xbf;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    lo = c == 0xf0 ? 0x90 : 0x80;
-    hi = c == 0xf4 ? 0x8f : 0xbf;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) {
-    return 0;
-  }
-  for (std::size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) {
-      return 0;
-    }
-  }
-  return len;
-}
 
 std::string hex_byte(unsigned char c) {
   char buf[8];
@@ -105,7 +62,7 @@ VmName generate_vm_name(const std::function<std::uint32_t()>& random) {
 
 bool is_valid_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = utf8_length(text, i);
+    const std::size_t len = utf8_sequence_length(text, i);
     if (len == 0) {
       return false;
     }
@@ -117,9 +74,9 @@ bool is_valid_utf8(std::string_view text) {
 std::string printable(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = utf8_length(text, i);
+    const std::size_t len = utf8_sequence_length(text, i);
     const auto c = static_cast<unsigned char>(text[i]);
-    if (len == 0 || (len == 1 && is_control(c))) {
+    if (len == 0 || (len == 1 && is_ascii_control(c))) {
       out += hex_byte(c);
       ++i;
     } else if (is_c1_control(text.substr(i, len))) {
@@ -135,7 +92,7 @@ std::string printable(std::string_view text) {
 
 void check_plain_text(std::string_view option, std::string_view what, std::string_view text) {
   for (const char c : text) {
-    if (is_control(static_cast<unsigned char>(c))) {
+    if (is_ascii_control(static_cast<unsigned char>(c))) {
       throw UsageError(std::string(option) + ": " + std::string(what) + " '" + printable(text) +
                        "' contains a control character (0x" + hex_byte(static_cast<unsigned char>(c)).substr(2) +
                        "): remove it");

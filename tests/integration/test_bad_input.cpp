@@ -228,6 +228,10 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--virtio-serial-out", "log:" + p("a\tb")}), "contains a control character (0x09)"},
       {run({"--virtio-serial-out", "log:" + p("file-second-name")}), "has 2 hard links"},
       {run({"--virtio-serial-out", "log:" + p("foreign/out.log")}), "belongs to another user (uid 65534)"},
+      // virtlogd re-creates the file by name when it rotates it: a shared directory, sticky or not,
+      // would let another user plant a link at that moment.
+      {run({"--virtio-serial-out", "log:" + p("sticky/out.log")}), "other users can add files to " + p("sticky")},
+      {run({"--virtio-serial-out", "log:/tmp/bcvk-bad-input-serial.log"}), "other users can add files to /tmp"},
       // Paths another user could swap for a link before libvirt or virtiofsd open them.
       {run({"--bind", p("foreign/share") + ":s"}), "belongs to another user (uid 65534), who could swap"},
       {run({"--ro-bind", p("open/state") + ":s"}), "can be changed by other users, who could swap"},

@@ -239,19 +239,3 @@ TEST_F(StartPath, ForgettingAnInstanceWhoseLibvirtIsGoneWaitsForTheHostsProcesse
   EXPECT_EQ(store.unmounts, 1);
   EXPECT_FALSE(fs::exists(instance_path()));
 }
-
-TEST(CreatedFiles, RemovedUnlessKept) {
-  const fs::path dir = fs::temp_directory_path() / ("bcvk-created-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::ofstream(dir / "a") << "";
-  std::ofstream(dir / "b") << "";
-  { CreatedFiles gone({(dir / "a").string()}); }
-  {
-    CreatedFiles kept({(dir / "b").string()});
-    CreatedFiles moved(std::move(kept));
-    moved.keep();
-  }
-  EXPECT_FALSE(fs::exists(dir / "a"));
-  EXPECT_TRUE(fs::exists(dir / "b"));
-  fs::remove_all(dir);
-}

@@ -27,8 +27,9 @@ TEST(BootProgress, TheLatestSystemdStepWins) {
             "starting a-very-long-unit-name-that-g...");
   EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b[31mevil\x07.\n"), "started evil?")
       << "the guest's control characters never reach the terminal; its colours are dropped";
-  EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b]0;title\x07 \x1b[1\x1b[2J.\n"), "started ?]0;title? ?[1")
-      << "only complete colour sequences are dropped; any other escape is shown harmless";
+  EXPECT_EQ(latest_boot_step("x systemd[1]: Started \x1b]0;title\x07 \x1b[1\x1b[2J.\n"), "started  ?")
+      << "a title string is dropped whole; a sequence cut short by another shows as '?'";
+  EXPECT_EQ(latest_boot_step("x systemd[1]: Started caf\xc3\xa9.\n"), "started caf??") << "ASCII only";
 }
 
 TEST(BootProgress, TailKeepsTheLastNonEmptyLinesIndented) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bcvk/host/hypervisor.hpp"
+#include "bcvk/util/terminal_text.hpp"
 
 namespace bcvk {
 
@@ -25,10 +26,14 @@ private:
   termios m_saved{};
 };
 
-// Connects the domain's serial console to stdout and, when `forward_input`, stdin to the console.
+// How guest text should reach `fd`: filtered when it is a terminal, as it is otherwise.
+GuestOutput guest_output_for(int fd);
+
+// Connects the domain's serial console to stdout (through a TerminalFilter when `output` says so)
+// and, when `forward_input`, stdin to the console.
 class ConsoleSession {
 public:
-  ConsoleSession(const Connection& conn, const Domain& domain, bool forward_input);
+  ConsoleSession(const Connection& conn, const Domain& domain, bool forward_input, GuestOutput output);
   ~ConsoleSession();
   ConsoleSession(const ConsoleSession&) = delete;
   ConsoleSession& operator=(const ConsoleSession&) = delete;

@@ -15,23 +15,6 @@
 
 namespace bcvk {
 
-// The output files bcvk created (empty) for a VM: removed again when the owner goes out of scope,
-// unless the VM started and libvirt took them over (keep()).
-class CreatedFiles {
-public:
-  CreatedFiles() = default;
-  explicit CreatedFiles(std::vector<std::string> paths) : m_paths(std::move(paths)) {}
-  CreatedFiles(CreatedFiles&& other) noexcept : m_paths(std::exchange(other.m_paths, {})) {}
-  CreatedFiles& operator=(CreatedFiles&&) = delete;
-  CreatedFiles(const CreatedFiles&) = delete;
-  CreatedFiles& operator=(const CreatedFiles&) = delete;
-  ~CreatedFiles();
-  void keep() { m_paths.clear(); }
-
-private:
-  std::vector<std::string> m_paths;
-};
-
 // Checks that every host path exists and is of the right kind, resolves it, and detects disk
 // formats. Throws UsageError naming the option and the path.
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store);
@@ -42,8 +25,7 @@ std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
 
 // Checks the host paths of a kept instance again before it boots again: libvirt opens them anew,
 // and what was safe when the VM was made may not be now. Throws UsageError as resolve_host_inputs.
-// Returns the output files it created (to remove should the start fail).
-std::vector<std::string> recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner);
+void recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner);
 
 // What `qemu-img info --output=json` says about a disk image (pure).
 struct DiskImageInfo {

@@ -17,8 +17,6 @@ namespace bcvk {
 struct PreparedInstance {
   std::unique_ptr<InstanceOwner> owner;
   std::string domain_xml;
-  // Output files bcvk created: removed again unless the VM starts (keep() once it runs).
-  CreatedFiles created_files;
 };
 
 // Facts first: host inputs, the image, the name and SSH port (claimed with the instance

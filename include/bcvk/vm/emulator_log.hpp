@@ -12,4 +12,9 @@ namespace bcvk {
 // line. nullopt when the last run did not crash (or has not ended).
 std::optional<std::string> emulator_crash(std::string_view log);
 
+// libvirt keeps one virtiofsd log per shared directory, named after the domain and the device's
+// alias: NAME-fsN-virtiofsd.log. True for exactly those of VM `name`, so VM "a" never claims VM
+// "a-fs1"'s logs.
+bool is_virtiofsd_log_of(std::string_view file, std::string_view name);
+
 } // namespace bcvk

@@ -25,7 +25,6 @@ struct HostInputs {
   std::vector<DiskAttachment> disks;         // absolute paths with their detected format
   std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
   std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
-  std::vector<std::string> created_files;    // serial outputs bcvk created (empty) in shared directories
 };
 
 } // namespace bcvk
