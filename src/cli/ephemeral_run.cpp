@@ -5,6 +5,7 @@
 #include "bcvk/cli/verb.hpp"
 #include "bcvk/cli/cli.hpp"
 #include "bcvk/vm/run_options.hpp"
+#include "bcvk/vm/ssh_wait.hpp"
 #include "bcvk/verbs/verbs.hpp"
 
 namespace bcvk {
@@ -67,8 +68,10 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
       ->type_name("KERNEL_ARG");
   cmd.add_option_function<unsigned>(
       "--ssh-timeout", [&o](unsigned seconds) { o.ssh_timeout_seconds = seconds; },
-      "Seconds to wait at most for SSH to come up (default 240, 900 when emulated without KVM); a guest that "
-      "shows no progress for 60 s (180 s emulated) is given up on sooner");
+      "Seconds to wait at most for SSH (or --execute) to come up (default " + std::to_string(k_ssh_hard_cap_seconds) +
+          ", " + std::to_string(k_ssh_hard_cap_emulated_seconds) +
+          " when emulated without KVM); a guest that shows no progress for " + std::to_string(k_ssh_stall_seconds) +
+          " s (" + std::to_string(k_ssh_stall_emulated_seconds) + " s emulated) is given up on sooner");
 }
 
 RunConfig parse_run_arguments(const std::vector<std::string>& args, unsigned host_cpus) {

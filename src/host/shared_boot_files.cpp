@@ -113,6 +113,15 @@ void add_user(const std::string& users_dir, const VmName& user) {
   create_empty_file(users_dir + "/" + user.str(), 0600);
 }
 
+// Drops `user`'s record from an entry, if it has one. What a failure here leaves would keep the
+// entry's files for an instance that is gone.
+void drop_user(const std::string& entry, const VmName& user) {
+  const std::string record = entry + "/users/" + user.str();
+  if (::unlink(record.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR) {
+    throw Error("cannot remove " + record + ": " + std::strerror(errno));
+  }
+}
+
 // Drops `leaving` (if any) and the users that no longer exist from an entry; true when nobody is left.
 bool drop_users(const std::string& entry, const VmName* leaving, const InstanceExists& exists) {
   const std::string users_dir = entry + "/users";
@@ -178,16 +187,30 @@ void leave_shared_boot_files(const std::string& image_id, const VmName& user, co
   }
   const ExclusiveFileLock lock(root + "/lock"); // one process at a time changes the shared files
   for (const auto& name : list_dir_fd(root_fd.get(), root)) {
-    if (name.starts_with(k_building) || name.starts_with(k_leaving)) {
-      remove_tree_nofollow(root + "/" + name); // left by a killed process: none works while the lock is held
-    } else if (const auto dash = name.find('-'); name != "lock" && dash != std::string::npos) {
-      // Only this image's files lose a user; any set without users goes once its image is gone.
-      const std::string entry_image = name.substr(dash + 1);
-      const VmName* leaving = entry_image == image_id ? &user : nullptr;
-      if (drop_users(root + "/" + name, leaving, exists) && !(is_image_id(entry_image) && image_present(entry_image))) {
-        spdlog::debug("removing {}/{}: no instance uses it and its image is gone", root, name);
-        discard(root, name);
+    const std::string entry = root + "/" + name;
+    const bool leftover = name.starts_with(k_building) || name.starts_with(k_leaving);
+    const auto dash = name.find('-');
+    const bool is_entry = !leftover && name != "lock" && dash != std::string::npos;
+    const std::string entry_image = is_entry ? name.substr(dash + 1) : std::string();
+    // The user's own record, in its image's entry (in every entry when its state no longer names
+    // its image): a failure to drop it is the caller's to report.
+    if (is_entry && (image_id.empty() || entry_image == image_id)) {
+      drop_user(entry, user);
+    }
+    // Tidying what others left never keeps this user from leaving: a failure only warns.
+    try {
+      if (leftover) {
+        remove_tree_nofollow(entry); // left by a killed process: none works while the lock is held
+      } else if (is_entry) {
+        // Any set without users goes once its image is gone.
+        const VmName* leaving = entry_image == image_id ? &user : nullptr;
+        if (drop_users(entry, leaving, exists) && !(is_image_id(entry_image) && image_present(entry_image))) {
+          spdlog::debug("removing {}: no instance uses it and its image is gone", entry);
+          discard(root, name);
+        }
       }
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot tidy the shared boot files in {}: {}", entry, e.what());
     }
   }
 }

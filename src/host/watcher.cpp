@@ -88,8 +88,8 @@ StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCat
   constexpr auto k_poll_interval = std::chrono::seconds(2);
   auto next_poll = std::chrono::steady_clock::now();
   while (true) {
-    if (on_tick) {
-      on_tick();
+    if (on_tick && !on_tick()) {
+      return {StopReason::given_up, 0};
     }
     if (std::chrono::steady_clock::now() >= next_poll) {
       next_poll = std::chrono::steady_clock::now() + k_poll_interval;
@@ -120,7 +120,7 @@ StopResult wait_for_stop(const Connection& conn, const Domain& domain, SignalCat
       char code = 0;
       if (::read(ev.read_end.get(), &code, 1) == 1) {
         if (on_tick) {
-          on_tick();
+          on_tick(); // the last output before the stop, whatever it says of going on
         }
         return {code == 'c' ? StopReason::crashed : StopReason::powered_off, 0};
       }

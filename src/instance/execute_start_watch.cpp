@@ -7,12 +7,9 @@
 
 namespace bcvk {
 
-ExecuteStartWatch::ExecuteStartWatch(const InstanceLayout& dir, const std::string& vm_name,
-                                     std::chrono::seconds stall_limit)
-    : m_dir(dir), m_vm_name(vm_name),
-      // No hard cap: how long a boot may take is the guest's business while it shows progress.
-      m_watch(ProgressWatch::Clock::now(), ProgressWatch::k_no_hard_cap, stall_limit),
-      m_next_look(ProgressWatch::Clock::now()) {}
+ExecuteStartWatch::ExecuteStartWatch(const InstanceLayout& dir, const std::string& vm_name, SshWaitLimits limits,
+                                     ProgressWatch::Clock::time_point start)
+    : m_dir(dir), m_vm_name(vm_name), m_watch(start, limits.hard_cap, limits.stall_limit), m_next_look(start) {}
 
 bool ExecuteStartWatch::commands_started() const {
   // The script marks its start in the guest's /etc before the first command. The root is the
@@ -22,11 +19,10 @@ bool ExecuteStartWatch::commands_started() const {
   return root.kind_of(std::string(k_execute_done_path).substr(1), LinkPolicy::confined).has_value();
 }
 
-void ExecuteStartWatch::check(const std::function<bool()>& vm_running,
-                              const std::function<std::string()>& console_log) {
-  const auto now = ProgressWatch::Clock::now();
+std::optional<std::string> ExecuteStartWatch::check(ProgressWatch::Clock::time_point now,
+                                                    const std::function<bool()>& vm_running) {
   if (m_started || now < m_next_look) {
-    return;
+    return std::nullopt;
   }
   m_next_look = now + std::chrono::seconds(1);
   try {
@@ -35,15 +31,20 @@ void ExecuteStartWatch::check(const std::function<bool()>& vm_running,
     m_started = false; // not there yet, or the guest made it unreadable: its silence still counts
   }
   if (m_started) {
-    return;
+    return std::nullopt;
   }
   m_watch.observe(now, guest_log_activity(m_dir));
-  if (m_watch.verdict(now) == ProgressWatch::Verdict::stalled && vm_running()) {
-    throw Error("VM " + m_vm_name + " made no progress for " + std::to_string(m_watch.quiet_for(now).count()) +
-                " s (no new console or journal output) before its --execute commands started, so it looks stuck "
-                "and was powered off; see its console log " +
-                console_log());
+  const auto verdict = m_watch.verdict(now);
+  if (verdict == ProgressWatch::Verdict::waiting || !vm_running()) {
+    return std::nullopt;
   }
+  if (verdict == ProgressWatch::Verdict::capped) {
+    return "VM " + m_vm_name + " did not start its --execute commands within " +
+           std::to_string(m_watch.hard_cap().count()) +
+           " s, the hard cap (--ssh-timeout), though it kept writing to its console or journal";
+  }
+  return "VM " + m_vm_name + " made no progress for " + std::to_string(m_watch.quiet_for(now).count()) +
+         " s (no new console or journal output) before its --execute commands started, so it looks stuck";
 }
 
 } // namespace bcvk

@@ -359,6 +359,14 @@ InstanceState InstanceDir::load() const {
   return state_from_json(read_text_file(file("state.json")));
 }
 
+std::optional<InstanceState> InstanceDir::load_if_written() const {
+  struct stat st {};
+  if (::lstat(file("state.json").c_str(), &st) != 0 && errno == ENOENT) {
+    return std::nullopt;
+  }
+  return load();
+}
+
 void InstanceDir::save(const InstanceState& state) const {
   write_file_atomic(file("state.json"), state_to_json(state));
 }
@@ -367,14 +375,18 @@ void InstanceDir::remove_tree() {
   for (const auto& mount : mounts_below(path())) {
     throw Error("refusing to delete " + path() + ": " + mount + " is still mounted");
   }
-  // Everything but the lock first, in place: whoever waits for the lock still sees the instance.
-  // The overlay holds what the guest wrote: no link in it is ever followed.
+  // Everything but the lock first, in place: whoever finds the name finds the lock to wait for.
+  // The overlay holds what the guest wrote: no link in it is ever followed. A listing cut short
+  // must not pass for a complete one: the name would go with the guest's data still behind it.
   std::error_code ec;
   std::vector<std::string> entries;
   for (fs::directory_iterator it(path(), ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().filename() != "lock") {
       entries.push_back(it->path().string());
     }
+  }
+  if (ec) {
+    throw Error("cannot list " + path() + " to delete it: " + ec.message());
   }
   for (const auto& entry : entries) {
     remove_tree_nofollow(entry);
@@ -386,9 +398,10 @@ void InstanceDir::remove_tree() {
     throw Error("cannot delete " + path() + ": " + std::strerror(errno));
   }
   fault_point("release-renamed");
+  // The instance is gone: what is left aside is the next sweep's, never a failure of this removal.
   ::unlink((aside + "/lock").c_str());
   if (::rmdir(aside.c_str()) != 0 && errno != ENOENT) {
-    throw Error("cannot delete " + aside + ": " + std::strerror(errno));
+    spdlog::warn("cannot delete {}: {}; the next bcvk command retries", aside, std::strerror(errno));
   }
   m_lock.reset();
 }
@@ -418,7 +431,14 @@ void InstanceDir::sweep_transient_entries() {
   if (!root) {
     return;
   }
-  for (const auto& entry : list_dir_fd(root.get(), instances_root())) {
+  std::vector<std::string> entries;
+  try {
+    entries = list_dir_fd(root.get(), instances_root());
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot look for what interrupted bcvk commands left in {}: {}", instances_root(), e.what());
+    return; // never in the way of the command that swept
+  }
+  for (const auto& entry : entries) {
     if (!entry.starts_with(std::string(".") + k_creating + "-") &&
         !entry.starts_with(std::string(".") + k_removing + "-")) {
       continue;

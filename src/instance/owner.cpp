@@ -109,6 +109,27 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
   }
 }
 
+InstanceState state_left_behind(const InstanceDir& dir) {
+  try {
+    if (auto state = dir.load_if_written()) {
+      return *state;
+    }
+  } catch (const Error& e) {
+    throw Error("cannot read the state of VM " + dir.name() + " (" + dir.path() + "/state.json: " + e.what() +
+                "), so bcvk does not know what it holds and releases nothing; 'bcvk ephemeral rm -f " + dir.name() +
+                "' removes it");
+  }
+  InstanceState nothing;
+  nothing.name = dir.name();
+  nothing.phase = Phase::creating;
+  return nothing;
+}
+
+Disposition disposition_left_behind(const InstanceState& state) {
+  const bool remove = state.auto_remove || state.phase == Phase::creating || state.phase == Phase::removing;
+  return remove ? Disposition::remove : Disposition::keep;
+}
+
 InstanceOwner::~InstanceOwner() {
   if (m_handed_over) {
     return;

@@ -23,13 +23,10 @@ bool collect_one(const Connection& conn, ImageStore& store, const VmName& vm, co
   if (!dir || dir->try_lock() != InstanceDir::LockResult::locked) {
     return false; // gone meanwhile, or a live process owns it
   }
-  InstanceState state;
-  try {
-    state = dir->load();
-  } catch (const std::exception&) {
-    // Killed before its first state write: it holds nothing but its directory.
+  // A state that cannot be read throws (a warning of collect_garbage): nothing goes on a guess.
+  InstanceState state = state_left_behind(*dir);
+  if (state.uri.empty() && state.phase == Phase::creating && !state.image_mounted) {
     spdlog::info("removing {}, left incomplete by an interrupted bcvk", name);
-    state.name = name;
     release_instance(*dir, state, store, Disposition::remove);
     return true;
   }
@@ -46,9 +43,10 @@ bool collect_one(const Connection& conn, ImageStore& store, const VmName& vm, co
     spawn_supervisor(*dir, conn.uri());
     return false;
   }
-  const bool remove = state.phase == Phase::creating || state.phase == Phase::removing || state.auto_remove;
+  const Disposition disposition = disposition_left_behind(state);
+  const bool remove = disposition == Disposition::remove;
   spdlog::info("cleaning up {} after an interrupted bcvk ({})", name, remove ? "removing it" : "keeping it stopped");
-  release_instance(*dir, state, store, remove ? Disposition::remove : Disposition::keep);
+  release_instance(*dir, state, store, disposition);
   return remove;
 }
 

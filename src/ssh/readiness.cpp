@@ -103,6 +103,7 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
   Spinner spinner("waiting for SSH on " + target.vm_name);
   std::deque<Pending> pending;
   std::string last_problem = k_nothing_yet;
+  bool sshd_answered = false; // the last problem came from sshd itself: the guest is up
   std::string step;
   auto next_step = start;
   // The failure message, with what the guest's own logs say about it as lines of their own.
@@ -128,6 +129,11 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
     if (verdict != ProgressWatch::Verdict::waiting) {
       if (!pending.empty() && last_problem == k_nothing_yet) {
         last_problem = k_no_answer;
+      }
+      if (verdict == ProgressWatch::Verdict::stalled && sshd_answered) {
+        throw failure("SSH to VM " + target.vm_name + " did not come up: sshd answers, but " + last_problem +
+                      ", and nothing changed for " + std::to_string(watch.quiet_for(now).count()) + " s; " +
+                      see_console);
       }
       if (verdict == ProgressWatch::Verdict::stalled) {
         throw failure("SSH to VM " + target.vm_name + " did not come up: the guest made no progress for " +
@@ -169,6 +175,7 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
         continue;
       }
       if (state != BannerState::arrived) {
+        sshd_answered = false;
         last_problem = state == BannerState::closed ? "the guest refused the connection: sshd is not listening"
                        : state == BannerState::not_ssh
                            ? "something other than sshd answers on port " + std::to_string(target.port)
@@ -187,6 +194,7 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
                     std::chrono::duration<double>(opened_wall.time_since_epoch()).count());
       Fd fd = std::move(it->fd);
       it = pending.erase(it);
+      sshd_answered = true;
       try {
         SshSession session = SshSession::over(std::move(fd), target, k_session_timeout);
         const int status = session.run_quietly("true");

@@ -62,7 +62,12 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
   const auto domain = conn.find(options.name.str());
   if (domain) {
     const StopResult result = wait_for_stop(
-        conn, *domain, ctx.signals, [&follower] { follower.pump(); }, 200);
+        conn, *domain, ctx.signals,
+        [&follower] {
+          follower.pump();
+          return true;
+        },
+        200);
     follower.pump();
     if (result.reason == StopReason::signalled) {
       throw Interrupted(result.signal); // Ctrl-C ends a follow like any other command: 130

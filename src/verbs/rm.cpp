@@ -1,6 +1,8 @@
 // `ephemeral rm`: removes VMs and everything they hold.
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/each_vm.hpp"
@@ -35,9 +37,12 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
         if (lock == InstanceDir::LockResult::locked) {
           InstanceState state;
           try {
-            state = dir.load();
-          } catch (const Error&) {
-            state.name = name; // never got as far as writing its state: it holds nothing
+            state = state_left_behind(dir);
+          } catch (const Error& e) {
+            // Removing is what was asked for; only the image reference, if any, cannot be named.
+            spdlog::warn("{}; removing it anyway: an image mount it may hold stays until 'podman image umount'",
+                         e.what());
+            state.name = name;
           }
           release_instance(dir, state, s.store, Disposition::remove,
                            options.forget ? IfLibvirtSilent::check_host : IfLibvirtSilent::keep);

@@ -83,19 +83,27 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   std::optional<ExecuteStartWatch> execute_start;
   if (!config.execute.empty()) {
     execute_start.emplace(owner.dir(), domain.name(),
-                          ssh_wait_limits(std::nullopt, instance_is_emulated(owner.dir())).stall_limit);
+                          ssh_wait_limits(config.ssh_timeout_seconds, instance_is_emulated(owner.dir())),
+                          ProgressWatch::Clock::now());
   }
-  const auto pump = [&follower, &outputs, &execute_start, &owner, &domain] {
+  std::string stuck; // why the wait gave up on the guest, with the console log to read
+  const auto pump = [&follower, &outputs, &execute_start, &owner, &domain, &stuck] {
     if (follower) {
       follower->pump();
     }
     for (auto& out : outputs) {
       out.pump();
     }
-    if (execute_start) {
-      execute_start->check([&domain] { return domain.is_active(); },
-                           [&owner] { return console_log_to_name(owner.dir(), owner.state().auto_remove); });
+    if (execute_start && stuck.empty()) {
+      if (const auto why =
+              execute_start->check(ProgressWatch::Clock::now(), [&domain] { return domain.is_active(); })) {
+        // Named now, while the instance (and its console log, even with --rm) still exists.
+        stuck = *why + "; bcvk powered it off; see its console log " +
+                console_log_to_name(owner.dir(), owner.state().auto_remove);
+        return false;
+      }
     }
+    return true;
   };
   const bool streaming = follower || !outputs.empty();
   const StopResult result =
@@ -122,6 +130,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   switch (result.reason) {
   case StopReason::signalled:
     throw Interrupted(result.signal);
+  case StopReason::given_up:
+    throw Error(stuck);
   case StopReason::crashed: {
     const auto crash = emulator_crash_message(domain.name(), conn.uri());
     throw Error("VM " + domain.name() + " crashed" + (crash ? ": " + *crash : std::string()) + "; see its console log" +

@@ -23,7 +23,8 @@ int ssh_into_instance(const SshRequest& options, const Context& ctx) {
   if (!domain || !domain->is_active()) {
     throw Error("VM " + name + " is not running; boot it again with 'bcvk ephemeral start " + name + "'");
   }
-  // A VM just started may still be booting: the same watch as for a new one, capped at --ssh-timeout.
+  // A VM just started may still be booting: the same stall watch as for a new one; the hard cap is
+  // --ssh-timeout (its default, 240 s, whether emulated or not: a running VM is usually up).
   const ReadinessCheck check = readiness_check_for(*domain, dir, state.uri, options.timeout_seconds);
   const SshSession session = wait_for_ssh(target, check, *ctx.signals);
   return run_remote(session, request, *ctx.signals);

@@ -42,22 +42,14 @@ void power_off(const Connection& conn, const std::string& name, unsigned timeout
   }
 }
 
-// Releases what an instance whose owner is gone still holds, as that owner would have: removed
-// when it was made with --rm or was being removed, else kept stopped. Nothing to do for a kept
-// instance that holds nothing.
+// Releases what an instance whose owner is gone still holds, as that owner would have. Nothing to
+// do for a kept instance that holds nothing.
 void finish_release(InstanceDir& dir, ImageStore& store) {
   if (InstanceDir::is_marked_released(dir.vm_name())) {
     return;
   }
-  InstanceState state;
-  try {
-    state = dir.load();
-  } catch (const Error&) {
-    state.name = dir.name(); // never got as far as writing its state: it holds nothing
-    state.phase = Phase::removing;
-  }
-  const bool remove = state.auto_remove || state.phase == Phase::removing || state.phase == Phase::creating;
-  release_instance(dir, state, store, remove ? Disposition::remove : Disposition::keep);
+  InstanceState state = state_left_behind(dir);
+  release_instance(dir, state, store, disposition_left_behind(state));
 }
 
 } // namespace

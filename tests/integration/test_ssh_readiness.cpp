@@ -16,10 +16,11 @@ using namespace bcvk;
 
 namespace {
 
-// Listens on 127.0.0.1; accepted connections get `greeting` (if any) and are then held open.
+// Listens on 127.0.0.1; accepted connections get `greeting` (if any) and are then held open, or
+// closed at once when `hang_up`.
 class Peer {
 public:
-  explicit Peer(std::string greeting) : m_greeting(std::move(greeting)) {
+  explicit Peer(std::string greeting, bool hang_up = false) : m_greeting(std::move(greeting)), m_hang_up(hang_up) {
     m_fd = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -38,7 +39,11 @@ public:
         if (!m_greeting.empty()) {
           [[maybe_unused]] const auto n = ::write(c, m_greeting.data(), m_greeting.size());
         }
-        m_clients.emplace_back(c);
+        if (m_hang_up) {
+          ::close(c);
+        } else {
+          m_clients.emplace_back(c);
+        }
       }
     });
   }
@@ -50,6 +55,7 @@ public:
 
 private:
   std::string m_greeting;
+  bool m_hang_up;
   Fd m_fd;
   unsigned m_port = 0;
   std::vector<Fd> m_clients;
@@ -180,4 +186,19 @@ TEST_F(Readiness, DirectConnectToNothingIsUnreachable) {
   } catch (const SshError& e) {
     EXPECT_EQ(e.failure(), SshFailure::unreachable) << e.what();
   }
+}
+
+// A guest whose sshd answers but never lets bcvk in (it hangs up after its banner here; a refused
+// key in real life) is up: the failure says what sshd does, not that the guest looks stuck.
+TEST_F(Readiness, AnSshdThatAnswersButNeverLetsUsInIsNamedNotCalledStuck) {
+  Peer sshd("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", true);
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(60);
+  check.stall_limit = std::chrono::seconds(3);
+  check.activity = [] { return std::string("4096/0"); };
+  const std::string why = failure_of(target_on(sshd.port()), check, signals);
+  EXPECT_NE(why.find("SSH to VM probe did not come up: sshd answers, but "), std::string::npos) << why;
+  EXPECT_NE(why.find(", and nothing changed for "), std::string::npos) << why;
+  EXPECT_EQ(why.find("looks stuck"), std::string::npos) << why;
+  EXPECT_NE(why.find("/path/to/console.log"), std::string::npos) << why;
 }

@@ -292,3 +292,33 @@ TEST_F(Owner, LeftoversOfKilledMakersAndRemoversAreSweptButLiveOnesAreNot) {
   EXPECT_TRUE(fs::exists(m_state / "victim/precious")) << "a link in a leftover was followed";
   EXPECT_TRUE(fs::exists(instances / "anchor"));
 }
+
+// A state file that exists but cannot be read says nothing of what the instance holds (a kept VM's
+// overlay, an image reference): recovery and `stop` release nothing on a guess; only an instance
+// whose maker never wrote one is known to hold nothing.
+TEST_F(Owner, AStateThatCannotBeReadIsNeverReleasedOnAGuess) {
+  namespace fs = std::filesystem;
+  const VmName kept = VmName::parse("unreadable");
+  {
+    InstanceDir dir = InstanceDir::create(kept);
+    dir.save(mounted_state("unreadable", Phase::running, false));
+    std::ofstream(m_state / "instances/unreadable/state.json", std::ios::trunc) << "{\"name\": \"unread";
+  }
+  const VmName unwritten = VmName::parse("never-written");
+  { InstanceDir dir = InstanceDir::create(unwritten); }
+  const auto removed = collect_garbage(Connection::open("test:///default"), m_store);
+  EXPECT_TRUE(InstanceDir::open(kept).has_value()) << "removed on a guess";
+  EXPECT_EQ(m_store.unmounts, 0);
+  EXPECT_TRUE(removed.contains("never-written"));
+  EXPECT_FALSE(InstanceDir::open(unwritten).has_value()) << "an instance that never wrote its state holds nothing";
+
+  auto dir = InstanceDir::open(kept);
+  ASSERT_TRUE(dir.has_value());
+  try {
+    state_left_behind(*dir);
+    ADD_FAILURE() << "an unreadable state was taken for an empty one";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read the state of VM unreadable"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'bcvk ephemeral rm -f unreadable'"), std::string::npos) << e.what();
+  }
+}

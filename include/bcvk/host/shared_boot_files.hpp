@@ -44,7 +44,9 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
 // Removes `user` from the shared boot files of image `image_id`, along with users that no longer
 // exist. Files nobody uses are deleted once their image is gone from local storage (this image's
 // and any other's). A VM still running from deleted files keeps them: its mounts hold them.
-// Also sweeps what killed processes left.
+// Also sweeps what killed processes left. Throws only when `user`'s own record (in the image's
+// entry, or in every entry when `image_id` is empty) cannot be dropped or the shared files cannot
+// be locked; failing to tidy the rest only warns.
 void leave_shared_boot_files(const std::string& image_id, const VmName& user, const InstanceExists& exists,
                              const ImagePresent& image_present);
 

@@ -1,7 +1,9 @@
 #pragma once
 // Waiting for a foreground VM's --execute commands to start: a guest stuck on its way there (a
 // hung boot, an emergency shell) is given up on once it has shown no progress for the stall
-// limit, instead of being waited for forever. Once the commands run they take as long as they take.
+// limit, or at the hard cap should it keep writing without ever getting there (a start job with
+// no time limit redraws its console line forever). Once the commands run they take as long as
+// they take.
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -9,19 +11,21 @@
 
 #include "bcvk/util/progress_watch.hpp"
 #include "bcvk/vm/instance_layout.hpp"
+#include "bcvk/vm/ssh_wait.hpp"
 
 namespace bcvk {
 
 class ExecuteStartWatch {
 public:
-  // `stall_limit`: as for SSH (ssh_wait_limits), by whether QEMU emulates the processor.
-  ExecuteStartWatch(const InstanceLayout& dir, const std::string& vm_name, std::chrono::seconds stall_limit);
+  // `limits`: as for SSH (ssh_wait_limits: --ssh-timeout, and whether QEMU emulates the
+  // processor), counted from `start`.
+  ExecuteStartWatch(const InstanceLayout& dir, const std::string& vm_name, SshWaitLimits limits,
+                    ProgressWatch::Clock::time_point start);
 
-  // Looks at most once a second; throws Error naming the console log once the guest has been
-  // silent (console, journal and the commands' outputs unchanged) for the stall limit before the
-  // commands started, while `vm_running` says it still runs (a VM that stopped is reported as
-  // such by whoever waits for it). `console_log` gives the log to name (a kept copy for --rm).
-  void check(const std::function<bool()>& vm_running, const std::function<std::string()>& console_log);
+  // Looks at most once a second. Why to give up on the guest (it is still running by `vm_running`,
+  // its commands have not started, and it was silent for the stall limit or reached the hard
+  // cap), or nullopt to go on waiting. A VM that stopped is reported by whoever waits for it.
+  std::optional<std::string> check(ProgressWatch::Clock::time_point now, const std::function<bool()>& vm_running);
 
 private:
   bool commands_started() const;

@@ -77,10 +77,13 @@ public:
   static bool is_marked_released(const VmName& name);
 
   InstanceState load() const;
+  // nullopt when no state was ever written (its maker was killed first); throws Error, as load(),
+  // when there is one that cannot be read.
+  std::optional<InstanceState> load_if_written() const;
   void save(const InstanceState& state) const; // atomic replace, 0600
   // Deletes the directory tree without following any link in it; refuses if anything is still
-  // mounted below it. The directory leaves its path in one step (a rename) after its contents, so
-  // a waiter for its lock sees it whole until it is gone.
+  // mounted below it. The directory's contents go first, in place; its name goes last, in one step
+  // (a rename), so whoever finds the name finds the lock and can wait for the removal to end.
   void remove_tree();
   // Deletes what killed processes left of instances being made or deleted (never a VM's).
   static void sweep_transient_entries();

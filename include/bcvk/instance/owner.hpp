@@ -27,6 +27,15 @@ enum class IfLibvirtSilent {
 void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store, Disposition disposition,
                       IfLibvirtSilent if_silent = IfLibvirtSilent::keep);
 
+// For an instance whose owner is gone (crash recovery, `rm`, `stop`): its recorded state, or, for
+// one whose maker was killed before writing any, a state that holds nothing. A state that exists
+// but cannot be read throws Error naming the file: nothing is released on a guess.
+InstanceState state_left_behind(const InstanceDir& dir);
+
+// How the owner gone from `state` would have released it: removed when it was made with --rm or
+// was being made or removed, kept stopped otherwise.
+Disposition disposition_left_behind(const InstanceState& state);
+
 // Owns a live instance: releases it on destruction unless handed over (to a supervisor, or kept
 // running by design). The destructor never throws; failures are logged.
 class InstanceOwner {

@@ -19,7 +19,9 @@ public:
   ProgressWatch(Clock::time_point start, std::chrono::seconds hard_cap, std::chrono::seconds stall_limit)
       : m_start(start), m_last_change(start), m_hard_cap(hard_cap), m_stall_limit(stall_limit) {}
 
-  // Records what the guest has done so far (e.g. bytes of its logs, a state): any change is progress.
+  // Records what the guest has done so far (e.g. bytes of its logs, a state): any change from the
+  // last look is progress (the first look only sets what later ones compare with; the quiet time
+  // counts from `start`).
   void observe(Clock::time_point now, const std::string& activity);
   // Whether to go on waiting; the hard cap wins when both are reached.
   Verdict verdict(Clock::time_point now) const;
