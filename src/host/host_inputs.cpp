@@ -110,8 +110,16 @@ std::string existing_dir(const std::string& option, const std::string& path) {
   return resolved;
 }
 
-std::string disk_format(const std::string& path, ProcessRunner& runner) {
-  const auto r = runner.run({"qemu-img", "info", "--force-share", "--output=json", "--", path});
+// qemu-img parses a file another party may have shaped (the guest writes its disks): it runs with
+// bounded memory, CPU and wall time. `format` is the one recorded at first use; empty: probe.
+std::string disk_format(const std::string& path, const std::string& format, ProcessRunner& runner) {
+  std::vector<std::string> argv{"prlimit", "--as=2147483648", "--cpu=30",     "--", "timeout", "60", "qemu-img",
+                                "info",    "--force-share",   "--output=json"};
+  if (!format.empty()) {
+    argv.insert(argv.end(), {"-f", format});
+  }
+  argv.insert(argv.end(), {"--", path});
+  const auto r = runner.run(argv);
   if (r.status != 0) {
     throw UsageError("--mount-disk-file: cannot read " + path +
                      " as a disk image: " + r.err.substr(0, r.err.find('\n')));
@@ -142,7 +150,24 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
     throw UsageError(option + ": " + disk.path + " is not a file or block device");
   }
   refuse_foreign_file(option, disk.path, st, dir_st);
-  return {path, disk_format(path, runner), disk.name};
+  // Whoever can write the file can give it a backing file (a host file the guest would then
+  // read) between this check and libvirt's open. A block device's group (disk) may write it: its
+  // members can change any disk anyway.
+  if (st.st_uid != 0) {
+    throw UsageError(option + ": " + disk.path + " belongs to uid " + std::to_string(st.st_uid) +
+                     ", who could rewrite it before QEMU opens it: give a disk file owned by root (chown root FILE)");
+  }
+  if ((st.st_mode & S_IWOTH) != 0 || (S_ISREG(st.st_mode) && (st.st_mode & S_IWGRP) != 0 && st.st_gid != 0)) {
+    throw UsageError(option + ": " + disk.path +
+                     " is writable by other users, who could rewrite it before QEMU "
+                     "opens it: make it writable by root alone (chmod go-w FILE)");
+  }
+  const std::string format = disk_format(path, disk.format, runner);
+  if (!disk.format.empty() && format != disk.format) {
+    throw UsageError(option + ": " + disk.path + " is now a " + format + " image, not the " + disk.format +
+                     " one the VM was made with: give the VM its own disk file back");
+  }
+  return {path, format, disk.name};
 }
 
 BindSpec bind_share(const std::string& option, const BindSpec& bind) {

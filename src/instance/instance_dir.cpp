@@ -78,7 +78,7 @@ std::string state_to_json(const InstanceState& s) {
   };
   nlohmann::json disks = nlohmann::json::array();
   for (const auto& d : s.disks) {
-    disks.push_back({{"name", d.name}, {"path", d.path}});
+    disks.push_back({{"name", d.name}, {"path", d.path}, {"format", d.format}});
   }
   nlohmann::json serial_outputs = nlohmann::json::array();
   for (const auto& o : s.serial_outputs) {
@@ -161,7 +161,7 @@ InstanceState state_from_json(const std::string& json) {
       s.read_write_binds.push_back({b.value("host_path", ""), b.value("name", ""), false, b.value("guest_path", "")});
     }
     for (const auto& d : array("disks")) {
-      s.disks.push_back({d.value("path", ""), d.value("name", "")});
+      s.disks.push_back({d.value("path", ""), d.value("name", ""), d.value("format", "")});
     }
     for (const auto& o : array("serial_outputs")) {
       s.serial_outputs.push_back({o.value("name", ""), o.value("path", "")});

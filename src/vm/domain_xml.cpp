@@ -95,6 +95,8 @@ void add_disk(xmlNode* before, const DiskAttachment& disk, std::size_t index) {
   xml::set_attr(driver, "name", "qemu");
   xml::set_attr(driver, "type", disk.format);
   xml::set_attr(xml::add(node, "source"), "file", disk.path);
+  // No backing chain: libvirt then has QEMU open this file alone, whatever file its header names.
+  xml::add(node, "backingStore");
   xmlNode* target = xml::add(node, "target");
   std::string dev = "vd";
   // vda..vdz, then vdaa..: the same scheme the guest kernel uses.

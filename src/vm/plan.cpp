@@ -98,7 +98,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
     (bind.read_only ? r.read_only_binds : r.read_write_binds).push_back(bind);
   }
   for (const auto& disk : facts.inputs.disks) {
-    r.disks.push_back({disk.path, disk.serial}); // resolved: `start` may run from anywhere
+    r.disks.push_back({disk.path, disk.serial, disk.format}); // resolved: `start` may run from anywhere
   }
   for (const auto& out : facts.inputs.serial_outputs) {
     r.serial_outputs.push_back({out.name, out.path});

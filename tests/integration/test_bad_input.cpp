@@ -67,6 +67,11 @@ protected:
     std::ofstream(m_root / "foreign/disk.raw") << std::string(4096, '\0');
     fs::create_directories(m_root / "foreign/units/system");
     fs::create_hard_link(m_root / "file", m_root / "file-second-name");
+    // Disk files in a root-owned directory that another user could still rewrite.
+    std::ofstream(m_root / "theirs.raw") << std::string(4096, '\0');
+    ::chown((m_root / "theirs.raw").c_str(), 65534, 65534);
+    std::ofstream(m_root / "open.raw") << std::string(4096, '\0');
+    fs::permissions(m_root / "open.raw", fs::perms(0666));
     SystemProcessRunner runner;
     runner.run({"qemu-img", "create", "-q", "-f", "raw", p("base.raw"), "1M"});
     runner.run({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", p("base.raw"), p("overlay.qcow2")});
@@ -237,6 +242,8 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--ro-bind", p("open/state") + ":s"}), "can be changed by other users, who could swap"},
       {run({"--bind", p("sticky/theirs") + ":s"}), "belongs to another user in a shared directory"},
       {run({"--mount-disk-file", p("foreign/disk.raw") + ":d"}), "belongs to another user"},
+      {run({"--mount-disk-file", p("theirs.raw") + ":d"}), "belongs to uid 65534"},
+      {run({"--mount-disk-file", p("open.raw") + ":d"}), "is writable by other users"},
       {run({"--mount-disk-file", p("file-second-name") + ":d"}), "has 2 hard links"},
       {run({"--mount-disk-file", p("overlay.qcow2") + ":d"}), "refers to another file (" + p("base.raw") + ")"},
       {run({"--systemd-units", p("foreign/units")}), "belongs to another user"},

@@ -241,8 +241,8 @@ TEST(ValidateRunOptions, DuplicateMountNames) {
 }
 
 TEST(ParseDiskFile, NameDefaultsToStem) {
-  EXPECT_EQ(parse_disk_file("/tmp/testdisk.raw"), (DiskFileSpec{"/tmp/testdisk.raw", "testdisk"}));
-  EXPECT_EQ(parse_disk_file("/tmp/d.qcow2:data"), (DiskFileSpec{"/tmp/d.qcow2", "data"}));
+  EXPECT_EQ(parse_disk_file("/tmp/testdisk.raw"), (DiskFileSpec{"/tmp/testdisk.raw", "testdisk", ""}));
+  EXPECT_EQ(parse_disk_file("/tmp/d.qcow2:data"), (DiskFileSpec{"/tmp/d.qcow2", "data", ""}));
   EXPECT_THROW(parse_disk_file("/tmp/x:" + std::string(21, 'a')), UsageError);
   EXPECT_THROW(parse_disk_file(":x"), UsageError);
 }

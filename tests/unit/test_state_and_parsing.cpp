@@ -24,7 +24,7 @@ TEST(InstanceStateJson, RoundTrips) {
   s.labels = {{"team", "qa"}, {"note", "a \"b\"\n"}};
   s.read_only_binds = {{"/etc/conf", "conf", true, {}}};
   s.read_write_binds = {{"/srv/work", "work", false, "/workspace"}};
-  s.disks = {{"/var/d.qcow2", "data"}};
+  s.disks = {{"/var/d.qcow2", "data", "qcow2"}};
   s.ports = {parse_port("8080:80"), parse_port("0.0.0.0:5353:53/udp")};
   s.serial_outputs = {{"log", "/var/log/guest.log"}};
   const InstanceState back = state_from_json(state_to_json(s));

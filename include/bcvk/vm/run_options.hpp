@@ -59,6 +59,9 @@ struct BindSpec {
 struct DiskFileSpec {
   std::string path;
   std::string name;
+  // Recorded at first use (empty on the command line): later checks and boots never probe what
+  // the guest may since have written into the disk.
+  std::string format;
   bool operator==(const DiskFileSpec&) const = default;
 };
 

@@ -1,0 +1,86 @@
+// Disk files are QEMU's to open as root, with whatever the file says about other files: only root
+// may be able to change them, and once a VM was made with one its format is never probed again
+// from content the guest wrote (a raw disk the guest turned into a VMDK descriptor would name
+// host files as its extents).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bcvk/host/host_inputs.hpp"
+#include "bcvk/host/process.hpp"
+#include "bcvk/util/error.hpp"
+
+using namespace bcvk;
+namespace fs = std::filesystem;
+
+namespace {
+
+// What a guest can write into the first sector of its raw disk.
+const char* const k_vmdk_descriptor = "# Disk DescriptorFile\n"
+                                      "version=1\n"
+                                      "CID=fffffffe\n"
+                                      "parentCID=ffffffff\n"
+                                      "createType=\"monolithicFlat\"\n"
+                                      "RW 8 FLAT \"/etc/shadow\" 0\n";
+
+class DiskFiles : public ::testing::Test {
+protected:
+  void SetUp() override {
+    m_dir = fs::temp_directory_path() / ("bcvk-disk-files-" + std::to_string(::getpid()));
+    fs::create_directories(m_dir);
+    fs::permissions(m_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string disk(const std::string& name, const std::string& content, fs::perms mode = fs::perms(0600)) {
+    const fs::path path = m_dir / name;
+    std::ofstream(path, std::ios::binary) << content << std::string(65536, '\0');
+    fs::permissions(path, mode);
+    return path.string();
+  }
+  static InstanceRecord with_disk(const std::string& path, const std::string& format) {
+    InstanceRecord state;
+    state.name = "disks";
+    state.disks = {{path, "data", format}};
+    return state;
+  }
+  static std::string refusal(const InstanceRecord& state) {
+    SystemProcessRunner runner;
+    try {
+      recheck_host_inputs(state, runner);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  fs::path m_dir;
+};
+
+} // namespace
+
+TEST_F(DiskFiles, ARawDiskTheGuestTurnedIntoAVmdkDescriptorStaysRaw) {
+  const std::string path = disk("data.raw", k_vmdk_descriptor);
+  EXPECT_EQ(refusal(with_disk(path, "raw")), "") << "the recorded format is used, the content never probed";
+  // What probing it would have made of it: proof that the content is a trap.
+  EXPECT_NE(refusal(with_disk(path, "")).find("is a vmdk image"), std::string::npos);
+}
+
+TEST_F(DiskFiles, ADiskThatIsNoLongerItsRecordedFormatIsRefused) {
+  const std::string path = disk("data.raw", "plain data");
+  EXPECT_NE(refusal(with_disk(path, "qcow2")).find("cannot read " + path + " as a disk image"), std::string::npos);
+}
+
+TEST_F(DiskFiles, OnlyRootMayBeAbleToChangeADiskFile) {
+  const std::string theirs = disk("theirs.raw", "");
+  ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+  EXPECT_NE(refusal(with_disk(theirs, "raw")).find(theirs + " belongs to uid 65534"), std::string::npos);
+  const std::string open = disk("open.raw", "", fs::perms(0666));
+  EXPECT_NE(refusal(with_disk(open, "raw")).find(open + " is writable by other users"), std::string::npos);
+  const std::string group = disk("group.raw", "", fs::perms(0660));
+  ASSERT_EQ(::chown(group.c_str(), 0, 65534), 0);
+  EXPECT_NE(refusal(with_disk(group, "raw")).find("is writable by other users"), std::string::npos);
+  EXPECT_EQ(refusal(with_disk(disk("mine.raw", "", fs::perms(0644)), "raw")), "");
+}
