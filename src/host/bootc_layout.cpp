@@ -64,13 +64,27 @@ std::uint16_t le16(std::string_view b, std::size_t off) {
   return v;
 }
 
-void write_new_file(const std::string& path, std::string_view bytes) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!fd) {
+// Where a PE file's headers and section table must lie: far more than any real one needs.
+constexpr std::uint64_t k_max_pe_header_bytes = 1 << 20;
+
+// Copies `section` of the file `in` to a new file at `path` (created exclusively, mode 0644).
+void copy_range_to_new_file(int in, const PeSection& section, const std::string& path) {
+  Fd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!out) {
     throw Error("cannot create " + path + ": " + std::strerror(errno));
   }
-  write_all(fd.get(), bytes, path);
-  ::fchmod(fd.get(), 0644); // whatever the umask: QEMU's user reads it
+  std::string chunk(1 << 20, '\0');
+  for (std::size_t done = 0; done < section.size;) {
+    const std::size_t want = std::min(chunk.size(), section.size - done);
+    const ssize_t n = ::pread(in, chunk.data(), want, static_cast<off_t>(section.offset + done));
+    if (n <= 0) {
+      throw Error("cannot read section " + section.name + " of the unified kernel image: " +
+                  (n == 0 ? std::string("it ends early") : std::string(std::strerror(errno))));
+    }
+    write_all(out.get(), std::string_view(chunk.data(), static_cast<std::size_t>(n)), path);
+    done += static_cast<std::size_t>(n);
+  }
+  ::fchmod(out.get(), 0644); // whatever the umask: QEMU's user reads it
 }
 
 } // namespace
@@ -153,7 +167,7 @@ std::optional<int> guest_systemd_version(const RootedTree& root) {
   return std::nullopt;
 }
 
-std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
+std::vector<PeSection> parse_pe_sections(std::string_view bytes, std::uint64_t file_size) {
   if (bytes.size() < 64 || bytes[0] != 'M' || bytes[1] != 'Z') {
     throw Error("not a PE file (no MZ header)");
   }
@@ -177,7 +191,7 @@ std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
     const std::size_t raw_offset = le32(bytes, entry + 20);
     // Raw data is padded to the file alignment; the virtual size is the payload's true length.
     const std::size_t size = virtual_size != 0 ? std::min(virtual_size, raw_size) : raw_size;
-    if (raw_offset + size > bytes.size()) {
+    if (raw_offset + size > file_size) {
       throw Error("PE section " + name + " extends past the end of the file");
     }
     out.push_back({name, raw_offset, size});
@@ -187,11 +201,20 @@ std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
 
 void extract_uki(const RootedTree& root, const std::string& uki, const std::string& kernel_out,
                  const std::string& initrd_out) {
-  const auto bytes = root.read_file(uki, LinkPolicy::beneath, k_max_uki_bytes);
-  if (!bytes) {
-    throw Error("unified kernel image " + uki + " disappeared");
+  // Only the headers are read into memory; the sections (a kernel, an initramfs of hundreds of
+  // MiB) are copied from the file in chunks.
+  const Fd fd = root.open_regular(uki, LinkPolicy::beneath, k_max_uki_bytes);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    throw Error("cannot examine unified kernel image " + uki + ": " + std::strerror(errno));
   }
-  const auto sections = parse_pe_sections(*bytes);
+  std::string head(std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), k_max_pe_header_bytes), '\0');
+  const ssize_t got = ::pread(fd.get(), head.data(), head.size(), 0);
+  if (got < 0) {
+    throw Error("cannot read unified kernel image " + uki + ": " + std::strerror(errno));
+  }
+  head.resize(static_cast<std::size_t>(got));
+  const auto sections = parse_pe_sections(head, static_cast<std::uint64_t>(st.st_size));
   const auto find = [&](const char* name) -> const PeSection& {
     for (const auto& s : sections) {
       if (s.name == name) {
@@ -202,8 +225,8 @@ void extract_uki(const RootedTree& root, const std::string& uki, const std::stri
   };
   const auto& linux_section = find(".linux");
   const auto& initrd_section = find(".initrd");
-  write_new_file(kernel_out, std::string_view(*bytes).substr(linux_section.offset, linux_section.size));
-  write_new_file(initrd_out, std::string_view(*bytes).substr(initrd_section.offset, initrd_section.size));
+  copy_range_to_new_file(fd.get(), linux_section, kernel_out);
+  copy_range_to_new_file(fd.get(), initrd_section, initrd_out);
 }
 
 } // namespace bcvk

@@ -377,6 +377,16 @@ void recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner) {
   for (const auto& port : state.ports) {
     require_free_port(port);
   }
+  // QEMU would fail to forward SSH, with an error about the whole command line.
+  if (state.ssh_port != 0) {
+    try {
+      require_free_port({.host_port = state.ssh_port, .guest_port = 22});
+    } catch (const UsageError&) {
+      throw UsageError("VM " + state.name + ": its SSH port 127.0.0.1:" + std::to_string(state.ssh_port) +
+                       " is taken by another program on this host (ss -ltnp shows which): free it and start the VM "
+                       "again, or remove it and run a new one");
+    }
+  }
 }
 
 } // namespace bcvk

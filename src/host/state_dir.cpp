@@ -1,5 +1,6 @@
 #include "bcvk/host/state_dir.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +10,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <iterator>
 #include <optional>
+#include <vector>
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
+#include "bcvk/util/handle.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/names.hpp"
 
@@ -110,12 +114,55 @@ std::string state_root() {
   return canonical;
 }
 
+namespace {
+
+// Makes the state root and whatever of its parents is missing. Nothing is made when another user
+// could swap a directory on the way; each new directory is made relative to its parent's
+// descriptor, never through a link, and gets its mode whatever the umask: 0755 for the parents,
+// which QEMU's user must pass through to the boot files.
+void create_state_root(const std::string& root) {
+  fs::path existing = fs::path(root).parent_path();
+  std::vector<std::string> missing{fs::path(root).filename().string()};
+  while (!exists_nofollow(existing.string())) {
+    missing.push_back(existing.filename().string());
+    existing = existing.parent_path();
+  }
+  std::error_code ec;
+  const std::string base = fs::canonical(existing, ec).string();
+  if (ec) {
+    throw UsageError("BCVK_STATE_DIR: cannot resolve " + existing.string() + ": " + ec.message());
+  }
+  const std::string first = (fs::path(base) / missing.back()).string();
+  const std::string fix = ": use a directory only root can write, e.g. the default /var/lib/bcvk";
+  if (const std::string risk = path_swap_risk(first); !risk.empty()) {
+    throw UsageError("BCVK_STATE_DIR: " + risk + ", who could swap " + root + " for a link" + fix);
+  }
+  Fd dir(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string shown = base;
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    const unsigned mode = std::next(it) == missing.rend() ? k_state_dir_mode : 0755;
+    shown += (shown == "/" ? "" : "/") + *it;
+    if (!dir || (::mkdirat(dir.get(), it->c_str(), mode) != 0 && errno != EEXIST)) {
+      throw Error("cannot create " + shown + ": " + std::strerror(errno));
+    }
+    Fd next(::openat(dir.get(), it->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!next || ::fstat(next.get(), &st) != 0 || st.st_uid != ::geteuid()) {
+      throw UsageError("BCVK_STATE_DIR: " + shown + " is not a directory bcvk made (another user's, or a link)" + fix);
+    }
+    if (::fchmod(next.get(), mode) != 0) {
+      throw Error("cannot set the mode of " + shown + ": " + std::strerror(errno));
+    }
+    dir = std::move(next);
+  }
+}
+
+} // namespace
+
 std::string ensure_state_root() {
   const std::string root = state_root();
   if (!exists_nofollow(root)) {
-    std::error_code ec;
-    fs::create_directories(fs::path(root).parent_path(), ec);
-    make_private_dir(root, k_state_dir_mode);
+    create_state_root(root);
   }
   return state_root();
 }

@@ -315,7 +315,19 @@ InstanceDir::LockResult InstanceDir::wait_lock(int timeout_ms, SignalCatcher* si
   }
 }
 
-void InstanceDir::adopt_lock(int fd) {
+void InstanceDir::adopt_lock(const std::string& fd_text) {
+  // Whoever started this process says which descriptor it is: it must be this instance's lock,
+  // held by the description we inherited, or this process would act as an owner it is not.
+  const bool number =
+      !fd_text.empty() && fd_text.size() <= 9 && fd_text.find_first_not_of("0123456789") == std::string::npos;
+  const int fd = number ? std::stoi(fd_text) : -1;
+  struct stat held {};
+  struct stat named {};
+  if (fd < 3 || ::fstat(fd, &held) != 0 || ::lstat(file("lock").c_str(), &named) != 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    throw Error("BCVK_LOCK_FD=" + fd_text + " is not the held lock of VM " + name() +
+                ": 'bcvk ephemeral supervise' is started by bcvk itself, with the lock it holds");
+  }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   m_lock.reset(fd);
 }

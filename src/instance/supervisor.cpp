@@ -138,7 +138,7 @@ int supervise(const VmName& vm, const std::string& uri, SignalCatcher& signals) 
   const std::string& name = vm.str();
   InstanceDir dir = InstanceDir::open_existing(vm);
   if (const char* fd = std::getenv("BCVK_LOCK_FD"); fd != nullptr) {
-    dir.adopt_lock(std::atoi(fd));
+    dir.adopt_lock(fd);
     ::unsetenv("BCVK_LOCK_FD");
   } else if (dir.try_lock() != InstanceDir::LockResult::locked) {
     throw Error("VM " + name + " already has an owner");

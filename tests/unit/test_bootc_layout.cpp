@@ -131,6 +131,17 @@ TEST(PeSections, ListsSectionsWithTrueSizes) {
   EXPECT_EQ(sections[1].size, 1000U);
 }
 
+// A UKI is read by its headers only: the sections may lie anywhere in the file, never past its end.
+TEST(PeSections, HeadersAloneSufficeAndSectionsMustLieWithinTheFile) {
+  const std::string pe = make_pe({{".linux", std::string(200000, 'k')}, {".initrd", std::string(300000, 'i')}});
+  const std::string_view head = std::string_view(pe).substr(0, 4096);
+  const auto sections = parse_pe_sections(head, pe.size());
+  ASSERT_EQ(sections.size(), 2U);
+  EXPECT_EQ(sections[1].name, ".initrd");
+  EXPECT_GT(sections[1].offset, head.size()) << "a section the head does not hold";
+  EXPECT_THROW(parse_pe_sections(head, sections[1].offset + sections[1].size - 1), Error) << "past the end";
+}
+
 // The image is untrusted: its kernel files are used only while every link stays inside it.
 class HostileImage : public ImageTree {
 protected:

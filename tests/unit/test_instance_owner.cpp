@@ -322,3 +322,31 @@ TEST_F(Owner, AStateThatCannotBeReadIsNeverReleasedOnAGuess) {
     EXPECT_NE(std::string(e.what()).find("'bcvk ephemeral rm -f unreadable'"), std::string::npos) << e.what();
   }
 }
+
+// A supervisor adopts the lock its starter hands down, and only that: another file, another
+// instance's lock, or a second open of this lock that someone else holds is refused.
+TEST_F(Owner, OnlyTheHeldLockOfTheInstanceItselfIsAdopted) {
+  const VmName name = VmName::parse("adopting");
+  InstanceDir maker = InstanceDir::create(name);
+  InstanceDir other = InstanceDir::create(VmName::parse("other"));
+  const auto refused = [&name](const std::string& fd_text) {
+    auto dir = InstanceDir::open(name);
+    try {
+      dir->adopt_lock(fd_text);
+    } catch (const Error& e) {
+      return std::string(e.what()).find("is not the held lock of VM adopting") != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused("0"));
+  EXPECT_TRUE(refused("3x"));
+  EXPECT_TRUE(refused(std::to_string(other.lock_fd()))) << "another instance's lock";
+  const int second_open = ::open((m_state / "instances/adopting/lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(second_open, 0);
+  EXPECT_TRUE(refused(std::to_string(second_open))) << "held by another description (the maker's)";
+  ::close(second_open);
+  // What a supervisor gets: a duplicate of the description that holds the lock.
+  auto supervisor = InstanceDir::open(name);
+  EXPECT_NO_THROW(supervisor->adopt_lock(std::to_string(::fcntl(maker.lock_fd(), F_DUPFD_CLOEXEC, 3))));
+  EXPECT_TRUE(supervisor->locked());
+}

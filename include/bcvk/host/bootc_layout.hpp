@@ -33,8 +33,12 @@ struct PeSection {
   std::size_t size = 0;
 };
 
-// Section table of a PE/COFF file; throws Error when `bytes` is not one.
-std::vector<PeSection> parse_pe_sections(std::string_view bytes);
+// Section table of a PE/COFF file from its first bytes (`head`, holding at least the headers) and
+// its size (every section must lie within it); throws Error when it is not one.
+std::vector<PeSection> parse_pe_sections(std::string_view head, std::uint64_t file_size);
+inline std::vector<PeSection> parse_pe_sections(std::string_view bytes) {
+  return parse_pe_sections(bytes, bytes.size());
+}
 
 // Writes the .linux and .initrd sections of the UKI at `uki` (inside the image) to two new host
 // files (created exclusively, mode 0644).

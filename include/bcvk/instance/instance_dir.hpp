@@ -61,8 +61,9 @@ public:
   bool locked() const { return static_cast<bool>(m_lock); }
   // The lock's descriptor (close-on-exec), for handing down to a supervisor process.
   int lock_fd() const { return m_lock.get(); }
-  // Adopts a lock descriptor inherited from the parent process.
-  void adopt_lock(int fd);
+  // Adopts the lock descriptor (its number as text) inherited from the parent process; throws
+  // Error unless it is this instance's lock file and the inherited description holds its lock.
+  void adopt_lock(const std::string& fd_text);
 
   // Moves the overlay of an instance made before it lived in the private overlay/ directory.
   // Only for the lock holder, while nothing is mounted.

@@ -1,9 +1,12 @@
-// Disk files are QEMU's to open as root, with whatever the file says about other files: only root
-// may be able to change them, and once a VM was made with one its format is never probed again
-// from content the guest wrote (a raw disk the guest turned into a VMDK descriptor would name
-// host files as its extents).
+// What `ephemeral start` checks again before a kept VM boots. Disk files are QEMU's to open as root, with whatever the
+// file says about other files: only root may be able to change them, and once a VM was made with one its format is
+// never probed again from content the guest wrote (a raw disk the guest turned into a VMDK descriptor would name host
+// files as its extents). And the SSH port may have been taken meanwhile.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;
@@ -26,7 +30,7 @@ const char* const k_vmdk_descriptor = "# Disk DescriptorFile\n"
                                       "createType=\"monolithicFlat\"\n"
                                       "RW 8 FLAT \"/etc/shadow\" 0\n";
 
-class DiskFiles : public ::testing::Test {
+class StartRechecks : public ::testing::Test {
 protected:
   void SetUp() override {
     m_dir = fs::temp_directory_path() / ("bcvk-disk-files-" + std::to_string(::getpid()));
@@ -61,19 +65,19 @@ protected:
 
 } // namespace
 
-TEST_F(DiskFiles, ARawDiskTheGuestTurnedIntoAVmdkDescriptorStaysRaw) {
+TEST_F(StartRechecks, ARawDiskTheGuestTurnedIntoAVmdkDescriptorStaysRaw) {
   const std::string path = disk("data.raw", k_vmdk_descriptor);
   EXPECT_EQ(refusal(with_disk(path, "raw")), "") << "the recorded format is used, the content never probed";
   // What probing it would have made of it: proof that the content is a trap.
   EXPECT_NE(refusal(with_disk(path, "")).find("is a vmdk image"), std::string::npos);
 }
 
-TEST_F(DiskFiles, ADiskThatIsNoLongerItsRecordedFormatIsRefused) {
+TEST_F(StartRechecks, ADiskThatIsNoLongerItsRecordedFormatIsRefused) {
   const std::string path = disk("data.raw", "plain data");
   EXPECT_NE(refusal(with_disk(path, "qcow2")).find("cannot read " + path + " as a disk image"), std::string::npos);
 }
 
-TEST_F(DiskFiles, OnlyRootMayBeAbleToChangeADiskFile) {
+TEST_F(StartRechecks, OnlyRootMayBeAbleToChangeADiskFile) {
   const std::string theirs = disk("theirs.raw", "");
   ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
   EXPECT_NE(refusal(with_disk(theirs, "raw")).find(theirs + " belongs to uid 65534"), std::string::npos);
@@ -83,4 +87,21 @@ TEST_F(DiskFiles, OnlyRootMayBeAbleToChangeADiskFile) {
   ASSERT_EQ(::chown(group.c_str(), 0, 65534), 0);
   EXPECT_NE(refusal(with_disk(group, "raw")).find("is writable by other users"), std::string::npos);
   EXPECT_EQ(refusal(with_disk(disk("mine.raw", "", fs::perms(0644)), "raw")), "");
+}
+
+TEST_F(StartRechecks, ASshPortTakenMeanwhileIsNamedBeforeTheVmBoots) {
+  const Fd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(taken.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(taken.get(), 1), 0);
+  ASSERT_EQ(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  InstanceRecord state;
+  state.name = "kept";
+  state.ssh_port = ntohs(addr.sin_port);
+  EXPECT_NE(refusal(state).find("VM kept: its SSH port 127.0.0.1:" + std::to_string(state.ssh_port) +
+                                " is taken by another program"),
+            std::string::npos);
 }
