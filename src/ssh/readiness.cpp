@@ -196,8 +196,10 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
       it = pending.erase(it);
       sshd_answered = true;
       try {
-        SshSession session = SshSession::over(std::move(fd), target, k_session_timeout);
-        const int status = session.run_quietly("true");
+        // The guest sets the pace: bounded by the session timeout and the hard cap, ended by Ctrl-C.
+        const SshWait session_wait{std::min(Clock::now() + k_session_timeout, start + check.timeout), &signals};
+        SshSession session = SshSession::over(std::move(fd), target, session_wait);
+        const int status = session.run_quietly("true", session_wait);
         if (status == 0) {
           spdlog::info("SSH to {} is ready after {} ms", target.vm_name,
                        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());

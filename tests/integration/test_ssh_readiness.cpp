@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <functional>
+#include <thread>
 
 #include "bcvk/instance/ports.hpp"
 #include "bcvk/ssh/readiness.hpp"
@@ -16,20 +19,26 @@ using namespace bcvk;
 
 namespace {
 
+// A listening socket on a free port of 127.0.0.1 (`flags` added to its type); `port` is set.
+Fd listen_on_loopback(int flags, unsigned& port) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  ::listen(fd.get(), 16);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // Listens on 127.0.0.1; accepted connections get `greeting` (if any) and are then held open, or
 // closed at once when `hang_up`.
 class Peer {
 public:
   explicit Peer(std::string greeting, bool hang_up = false) : m_greeting(std::move(greeting)), m_hang_up(hang_up) {
-    m_fd = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    ::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(m_fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-    ::listen(m_fd.get(), 16);
-    m_port = ntohs(addr.sin_port);
+    m_fd = listen_on_loopback(0, m_port);
     m_thread = std::thread([this] {
       while (true) {
         const int c = ::accept(m_fd.get(), nullptr, nullptr);
@@ -201,4 +210,69 @@ TEST_F(Readiness, AnSshdThatAnswersButNeverLetsUsInIsNamedNotCalledStuck) {
   EXPECT_NE(why.find(", and nothing changed for "), std::string::npos) << why;
   EXPECT_EQ(why.find("looks stuck"), std::string::npos) << why;
   EXPECT_NE(why.find("/path/to/console.log"), std::string::npos) << why;
+}
+
+namespace {
+
+// An sshd that answers with the start of a banner and then trickles one byte a second, forever:
+// each read of the client succeeds, so no per-read timeout ever fires. `after` (if set) runs once,
+// two seconds in, from the trickling thread.
+class TricklingSshd {
+public:
+  explicit TricklingSshd(std::function<void()> after = {}) : m_after(std::move(after)) {
+    m_fd = listen_on_loopback(SOCK_NONBLOCK, m_port);
+    m_thread = std::thread([this] {
+      for (int tick = 0; !m_stop; ++tick) {
+        for (int c; (c = ::accept4(m_fd.get(), nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+          [[maybe_unused]] const auto n = ::write(c, "SSH-2.0-", 8);
+          m_clients.emplace_back(c);
+        }
+        for (const auto& c : m_clients) {
+          [[maybe_unused]] const auto n = ::send(c.get(), "x", 1, MSG_NOSIGNAL);
+        }
+        if (tick == 2 && m_after) {
+          m_after();
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    });
+  }
+  ~TricklingSshd() {
+    m_stop = true;
+    m_thread.join();
+  }
+  unsigned port() const { return m_port; }
+
+private:
+  std::function<void()> m_after;
+  std::atomic<bool> m_stop{false};
+  Fd m_fd;
+  unsigned m_port = 0;
+  std::vector<Fd> m_clients;
+  std::thread m_thread;
+};
+
+} // namespace
+
+// A guest cannot hold bcvk: the conversation with its sshd has a deadline of its own, and the
+// hard cap ends the wait, however steadily the server trickles.
+TEST_F(Readiness, AnSshdThatTricklesBytesMeetsTheHardCap) {
+  TricklingSshd sshd;
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(6);
+  const std::string why = failure_of(target_on(sshd.port()), check, signals);
+  EXPECT_NE(why.find("did not come up within 6 s, the hard cap"), std::string::npos) << why;
+  EXPECT_NE(why.find("took too long"), std::string::npos) << why;
+}
+
+TEST_F(Readiness, CtrlCEndsAWaitOnATricklingSshd) {
+  TricklingSshd sshd([] { ::kill(::getpid(), SIGINT); });
+  ReadinessCheck check = quick_check();
+  check.timeout = std::chrono::seconds(600);
+  try {
+    wait_for_ssh(target_on(sshd.port()), check, signals);
+    ADD_FAILURE() << "the wait ignored SIGINT";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.signal(), SIGINT);
+  }
 }

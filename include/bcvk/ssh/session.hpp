@@ -7,6 +7,7 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/util/signals.hpp"
 
 namespace bcvk {
 
@@ -43,7 +44,15 @@ using SshChannelHandle = Handle<LIBSSH2_CHANNEL, free_ssh_channel>;
 
 struct SshTimeouts {
   std::chrono::milliseconds banner{1000};   // how long a silent connection is given to show sshd's banner
-  std::chrono::milliseconds session{30000}; // every later step (key exchange, auth, requests)
+  std::chrono::milliseconds session{30000}; // all later steps together (key exchange, auth, requests)
+};
+
+// How long a conversation with the guest's sshd may take in all, and what ends it early: the
+// guest decides how fast it answers, so no step may wait on it without both. A server that
+// trickles a byte a second still meets the deadline; a termination signal throws Interrupted.
+struct SshWait {
+  std::chrono::steady_clock::time_point deadline;
+  SignalCatcher* signals = nullptr;
 };
 
 // A non-blocking TCP connection to 127.0.0.1:port, possibly still being established.
@@ -56,10 +65,12 @@ BannerState peek_banner(int fd);
 
 class SshSession {
 public:
-  // Connects to 127.0.0.1:port, checks the host key strictly, authenticates as root. Throws SshError.
-  static SshSession connect(const SshTarget& target, const SshTimeouts& timeouts = {});
+  // Connects to 127.0.0.1:port, checks the host key strictly, authenticates as root. Throws SshError
+  // (Interrupted on a termination signal when `signals` is given).
+  static SshSession connect(const SshTarget& target, const SshTimeouts& timeouts = {},
+                            SignalCatcher* signals = nullptr);
   // The same over a connection whose banner has arrived.
-  static SshSession over(Fd socket, const SshTarget& target, std::chrono::milliseconds timeout);
+  static SshSession over(Fd socket, const SshTarget& target, const SshWait& wait);
 
   LIBSSH2_SESSION* get() const { return m_session.get(); }
   int socket() const { return m_socket.get(); }
@@ -68,8 +79,9 @@ public:
   // The libssh2 error text of the last failed call.
   std::string last_error() const;
 
-  // Runs `command` to completion with its output discarded; returns its exit status.
-  int run_quietly(const std::string& command) const;
+  // Runs `command` to completion with its output discarded; returns its exit status. Throws
+  // SshError at the deadline.
+  int run_quietly(const std::string& command, const SshWait& wait) const;
 
 private:
   SshSession() = default;
