@@ -45,6 +45,10 @@ ConsoleSession::ConsoleSession(const Connection& conn, const Domain& domain, boo
     while (true) {
       const int n = virStreamRecv(stream, buf, sizeof buf);
       if (n <= 0) {
+        if (filter) {
+          const std::string rest = filter->finish();
+          [[maybe_unused]] const ssize_t w = ::write(STDOUT_FILENO, rest.data(), rest.size());
+        }
         return;
       }
       const std::string_view received(buf, static_cast<std::size_t>(n));

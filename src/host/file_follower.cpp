@@ -65,6 +65,12 @@ bool FileFollower::drain() {
   }
 }
 
+void FileFollower::finish() {
+  if (m_filter) {
+    write_out(m_filter->finish());
+  }
+}
+
 void FileFollower::pump() {
   if (!m_in) {
     // From the oldest generation there is: what was written before the first call counts too.

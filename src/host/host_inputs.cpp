@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -84,13 +85,9 @@ void refuse_swappable(const std::string& option, const std::string& given, const
 
 // A file in a shared sticky directory (like /tmp) is safe only while it is ours; and a second
 // name of a file could be a hard link someone made to a file of root's.
-bool is_shared_dir(const struct stat& st) {
-  return (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
-}
-
 void refuse_foreign_file(const std::string& option, const std::string& given, const struct stat& st,
-                         const struct stat& dir_st) {
-  if (is_shared_dir(dir_st) && st.st_uid != ::geteuid()) {
+                         const std::string& dir, const struct stat& dir_st) {
+  if (others_may_write(dir, dir_st) && st.st_uid != ::geteuid()) {
     throw UsageError(option + ": " + given +
                      " belongs to another user in a shared directory: move it or choose "
                      "another path");
@@ -108,6 +105,13 @@ std::string existing_dir(const std::string& option, const std::string& path) {
     throw UsageError(option + ": " + path + " is not a directory: give a directory to share");
   }
   return resolved;
+}
+
+// The group that owns disks ("disk" on Debian and Fedora): its members may write every block device
+// anyway, so one writable by it is no more exposed than any other disk.
+gid_t disk_group() {
+  const struct group* g = ::getgrnam("disk");
+  return g != nullptr ? g->gr_gid : 0;
 }
 
 // qemu-img parses a file another party may have shaped (the guest writes its disks): it runs with
@@ -149,7 +153,7 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
       (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
     throw UsageError(option + ": " + disk.path + " is not a file or block device");
   }
-  refuse_foreign_file(option, disk.path, st, dir_st);
+  refuse_foreign_file(option, disk.path, st, fs::path(path).parent_path().string(), dir_st);
   // Whoever can write the file can give it a backing file (a host file the guest would then
   // read) between this check and libvirt's open. A block device's group (disk) may write it: its
   // members can change any disk anyway.
@@ -157,17 +161,19 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
     throw UsageError(option + ": " + disk.path + " belongs to uid " + std::to_string(st.st_uid) +
                      ", who could rewrite it before QEMU opens it: give a disk file owned by root (chown root FILE)");
   }
-  if ((st.st_mode & S_IWOTH) != 0 || (S_ISREG(st.st_mode) && (st.st_mode & S_IWGRP) != 0 && st.st_gid != 0)) {
+  bool writable_by_others = others_may_write(path, st);
+  if (S_ISBLK(st.st_mode) && writable_by_others && st.st_gid == disk_group()) {
+    struct stat as_root_group = st; // the disk group counts as root's; an ACL or others' write does not
+    as_root_group.st_gid = 0;
+    writable_by_others = others_may_write(path, as_root_group);
+  }
+  if (writable_by_others) {
     throw UsageError(option + ": " + disk.path +
                      " is writable by other users, who could rewrite it before QEMU "
                      "opens it: make it writable by root alone (chmod go-w FILE)");
   }
-  const std::string format = disk_format(path, disk.format, runner);
-  if (!disk.format.empty() && format != disk.format) {
-    throw UsageError(option + ": " + disk.path + " is now a " + format + " image, not the " + disk.format +
-                     " one the VM was made with: give the VM its own disk file back");
-  }
-  return {path, format, disk.name};
+  // With a recorded format qemu-img reads the file as that format or fails: never another one.
+  return {path, disk_format(path, disk.format, runner), disk.name};
 }
 
 BindSpec bind_share(const std::string& option, const BindSpec& bind) {
@@ -179,7 +185,7 @@ BindSpec bind_share(const std::string& option, const BindSpec& bind) {
   struct stat st {};
   struct stat parent_st {};
   if (dir != "/" && ::stat(dir.c_str(), &st) == 0 && ::stat(fs::path(dir).parent_path().c_str(), &parent_st) == 0) {
-    refuse_foreign_file(option, bind.host_path, st, parent_st);
+    refuse_foreign_file(option, bind.host_path, st, fs::path(dir).parent_path().string(), parent_st);
   }
   return {dir, bind.name, bind.read_only, bind.guest_path};
 }
@@ -235,7 +241,7 @@ ChannelOutput serial_output(const SerialOutSpec& spec) {
   if (::stat(parent.c_str(), &dir_st) != 0) {
     throw UsageError(option + ": cannot examine " + parent.string() + ": " + std::strerror(errno));
   }
-  if (is_shared_dir(dir_st) || (dir_st.st_mode & S_ISVTX) != 0 || dir_st.st_uid != 0) {
+  if (others_may_write(parent.string(), dir_st) || (dir_st.st_mode & S_ISVTX) != 0 || dir_st.st_uid != 0) {
     throw UsageError(option + ": other users can add files to " + parent.string() + ", where virtlogd re-creates " +
                      base +
                      " by name each time it rotates it: choose a directory only root can write (e.g. /var/log/NAME)");
@@ -246,7 +252,7 @@ ChannelOutput serial_output(const SerialOutSpec& spec) {
       throw UsageError(option + ": " + spec.path + " is " + kind_name(st.st_mode) +
                        ": give a regular file (an existing one is appended to)");
     }
-    refuse_foreign_file(option, spec.path, st, dir_st);
+    refuse_foreign_file(option, spec.path, st, parent.string(), dir_st);
   }
   return {spec.name, target, true};
 }

@@ -100,6 +100,17 @@ std::string state_root() {
   if (path.front() != '/') {
     throw UsageError("BCVK_STATE_DIR: '" + path + "' is not an absolute path: give one starting with '/'");
   }
+  // A "." or ".." step would have bcvk make (and set the mode of) directories other than the ones
+  // the path seems to name.
+  for (std::size_t at = 0; at != std::string::npos;) {
+    const std::size_t next = path.find('/', at + 1);
+    const std::string step = path.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+    if (step == "." || step == ".." || (step.empty() && next != std::string::npos)) {
+      throw UsageError("BCVK_STATE_DIR: '" + path +
+                       "' is not a normalised path (no '.', '..' or '//'): give it plainly");
+    }
+    at = next;
+  }
   if (!exists_nofollow(path)) {
     return path;
   }
@@ -142,7 +153,13 @@ void create_state_root(const std::string& root) {
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     const unsigned mode = std::next(it) == missing.rend() ? k_state_dir_mode : 0755;
     shown += (shown == "/" ? "" : "/") + *it;
-    if (!dir || (::mkdirat(dir.get(), it->c_str(), mode) != 0 && errno != EEXIST)) {
+    if (!dir) {
+      throw Error("cannot open the directory above " + shown + ": " + std::strerror(errno));
+    }
+    // Made by another process meanwhile (EEXIST): used only if it passes as root's below, and its
+    // mode is left as that process set it.
+    const bool made = ::mkdirat(dir.get(), it->c_str(), mode) == 0;
+    if (!made && errno != EEXIST) {
       throw Error("cannot create " + shown + ": " + std::strerror(errno));
     }
     Fd next(::openat(dir.get(), it->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -150,7 +167,7 @@ void create_state_root(const std::string& root) {
     if (!next || ::fstat(next.get(), &st) != 0 || st.st_uid != ::geteuid()) {
       throw UsageError("BCVK_STATE_DIR: " + shown + " is not a directory bcvk made (another user's, or a link)" + fix);
     }
-    if (::fchmod(next.get(), mode) != 0) {
+    if (made && ::fchmod(next.get(), mode) != 0) {
       throw Error("cannot set the mode of " + shown + ": " + std::strerror(errno));
     }
     dir = std::move(next);

@@ -325,7 +325,7 @@ void InstanceDir::adopt_lock(const std::string& fd_text) {
   struct stat named {};
   if (fd < 3 || ::fstat(fd, &held) != 0 || ::lstat(file("lock").c_str(), &named) != 0 || held.st_dev != named.st_dev ||
       held.st_ino != named.st_ino || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    throw Error("BCVK_LOCK_FD=" + fd_text + " is not the held lock of VM " + name() +
+    throw Error("BCVK_LOCK_FD=" + printable(fd_text) + " is not the held lock of VM " + name() +
                 ": 'bcvk ephemeral supervise' is started by bcvk itself, with the lock it holds");
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);

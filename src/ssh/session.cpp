@@ -203,6 +203,11 @@ std::string SshSession::last_error() const {
 
 int SshSession::run_quietly(const std::string& command, const SshWait& wait) const {
   set_blocking(false);
+  // Blocking again on every way out, as over() leaves the session for whoever uses it next.
+  struct Blocking {
+    const SshSession& session;
+    ~Blocking() { session.set_blocking(true); }
+  } const restore{*this};
   LIBSSH2_SESSION* session = m_session.get();
   const int sock = m_socket.get();
   const std::string what = "running '" + command + "' over SSH";
@@ -225,7 +230,6 @@ int SshSession::run_quietly(const std::string& command, const SshWait& wait) con
   }
   drive(session, sock, wait, what, [&] { return libssh2_channel_close(ch); });
   drive(session, sock, wait, what, [&] { return libssh2_channel_wait_closed(ch); });
-  set_blocking(true); // as over() leaves it, for whoever uses the session next
   return libssh2_channel_get_exit_status(ch);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -381,6 +382,17 @@ void remove_tree_nofollow(const std::string& path) {
   remove_entry_at(parent_fd.get(), name, path, st.st_dev, 0, -1);
 }
 
+bool others_may_write(const std::string& path, const struct stat& st) {
+  if ((st.st_mode & S_IWOTH) != 0) {
+    return true;
+  }
+  if ((st.st_mode & S_IWGRP) == 0) {
+    return false;
+  }
+  // Only an ACL beyond the mode bits is stored as this attribute.
+  return st.st_gid != 0 || ::lgetxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) >= 0;
+}
+
 std::string path_swap_risk(const std::string& absolute_path) {
   std::string dir = "/";
   std::size_t pos = 1;
@@ -389,7 +401,7 @@ std::string path_swap_risk(const std::string& absolute_path) {
     if (::stat(dir.c_str(), &st) != 0) {
       return "";
     }
-    const bool others_write = (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+    const bool others_write = others_may_write(dir, st);
     if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
       return dir + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
     }

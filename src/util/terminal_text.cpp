@@ -61,7 +61,7 @@ void TerminalFilter::text_byte(unsigned char c, std::string& out) {
     return;
   }
   if (c == '\n' || c == '\t') {
-    out += static_cast<char>(c);
+    out += m_charset == Charset::ascii ? '?' : static_cast<char>(c); // one-line text stays one line
   } else if (c == '\r') {
     // dropped: a bare carriage return lets later text overwrite what a line said
   } else if (c == k_esc) {
@@ -91,7 +91,7 @@ std::string TerminalFilter::feed(std::string_view bytes) {
         m_state = State::csi;
       } else if (starts_string(c)) {
         m_state = State::string;
-      } else if (is_intermediate(c)) {
+      } else if (is_intermediate(c) && m_sequence_bytes <= k_max_csi_bytes) {
         // ESC ( B and the like: the final byte ends it
       } else if (c >= 0x30 && c <= 0x7e) {
         m_state = State::text;

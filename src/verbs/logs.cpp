@@ -56,6 +56,7 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
                         guest_output_for(STDOUT_FILENO));
   follower.pump();
   if (!options.follow) {
+    follower.finish();
     return k_exit_ok;
   }
   const Connection& conn = services.conn;
@@ -70,10 +71,12 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
         200);
     follower.pump();
     if (result.reason == StopReason::signalled) {
+      follower.finish();
       throw Interrupted(result.signal); // Ctrl-C ends a follow like any other command: 130
     }
   }
   follower.pump();
+  follower.finish();
   return k_exit_ok;
 }
 

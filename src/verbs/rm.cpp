@@ -38,10 +38,14 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
           InstanceState state;
           try {
             state = state_left_behind(dir);
-          } catch (const Error& e) {
-            // Removing is what was asked for; only the image reference, if any, cannot be named.
-            spdlog::warn("{}; removing it anyway: an image mount it may hold stays until 'podman image umount'",
-                         e.what());
+          } catch (const Error&) {
+            if (!options.force) {
+              throw; // names 'rm -f'
+            }
+            // Forced: what it holds goes but for an image mount, which only its state could name.
+            spdlog::warn("the state of VM {} cannot be read; removing it anyway: an image mount it may hold stays "
+                         "until 'podman image umount'",
+                         name);
             state.name = name;
           }
           release_instance(dir, state, s.store, Disposition::remove,

@@ -77,8 +77,9 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   std::vector<FileFollower> outputs;
   const ExecuteOutputs execute = owner.dir().execute_outputs();
   if (!config.execute.empty()) {
-    outputs.emplace_back(execute.stdout_path, STDOUT_FILENO);
-    outputs.emplace_back(execute.stderr_path, STDERR_FILENO);
+    // Programs of the image write these: on a terminal they are shown harmless too.
+    outputs.emplace_back(execute.stdout_path, STDOUT_FILENO, guest_output_for(STDOUT_FILENO));
+    outputs.emplace_back(execute.stderr_path, STDERR_FILENO, guest_output_for(STDERR_FILENO));
   }
   std::optional<ExecuteStartWatch> execute_start;
   if (!config.execute.empty()) {
@@ -109,6 +110,12 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   const StopResult result =
       wait_for_stop(conn, domain, &signals, streaming ? TickFn(pump) : TickFn(), streaming ? 100 : 1000, input);
   pump();
+  if (follower) {
+    follower->finish();
+  }
+  for (auto& out : outputs) {
+    out.finish();
+  }
   const std::optional<int> command_status =
       config.execute.empty() ? std::nullopt : read_execute_status(execute.status_path);
   console.reset();

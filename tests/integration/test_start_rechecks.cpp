@@ -7,8 +7,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -29,6 +33,25 @@ const char* const k_vmdk_descriptor = "# Disk DescriptorFile\n"
                                       "parentCID=ffffffff\n"
                                       "createType=\"monolithicFlat\"\n"
                                       "RW 8 FLAT \"/etc/shadow\" 0\n";
+
+// Gives uid 65534 write access to `path` with a POSIX access ACL (user::rw-, user:65534:rw-,
+// group::r--, mask::rw-, other::r--): the group bits then show the mask, the group stays root's.
+bool grant_write_by_acl(const std::string& path) {
+  const auto entry = [](std::uint16_t tag, std::uint16_t perm, std::uint32_t id) {
+    std::string e(8, '\0');
+    e[0] = static_cast<char>(tag & 0xff);
+    e[1] = static_cast<char>(tag >> 8);
+    e[2] = static_cast<char>(perm);
+    for (int i = 0; i < 4; ++i) {
+      e[4 + i] = static_cast<char>((id >> (8 * i)) & 0xff);
+    }
+    return e;
+  };
+  const std::uint32_t none = 0xffffffff;
+  const std::string acl = std::string("\x02\0\0\0", 4) + entry(0x01, 6, none) + entry(0x02, 6, 65534) +
+                          entry(0x04, 4, none) + entry(0x10, 6, none) + entry(0x20, 4, none);
+  return ::setxattr(path.c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0) == 0;
+}
 
 class StartRechecks : public ::testing::Test {
 protected:
@@ -72,7 +95,7 @@ TEST_F(StartRechecks, ARawDiskTheGuestTurnedIntoAVmdkDescriptorStaysRaw) {
   EXPECT_NE(refusal(with_disk(path, "")).find("is a vmdk image"), std::string::npos);
 }
 
-TEST_F(StartRechecks, ADiskThatIsNoLongerItsRecordedFormatIsRefused) {
+TEST_F(StartRechecks, ADiskThatCannotBeReadAsItsRecordedFormatIsRefused) {
   const std::string path = disk("data.raw", "plain data");
   EXPECT_NE(refusal(with_disk(path, "qcow2")).find("cannot read " + path + " as a disk image"), std::string::npos);
 }
@@ -104,4 +127,16 @@ TEST_F(StartRechecks, ASshPortTakenMeanwhileIsNamedBeforeTheVmBoots) {
   EXPECT_NE(refusal(state).find("VM kept: its SSH port 127.0.0.1:" + std::to_string(state.ssh_port) +
                                 " is taken by another program"),
             std::string::npos);
+}
+
+// An ACL that lets another user write the disk is as good as a mode that does.
+TEST_F(StartRechecks, ADiskAnotherUserMayWriteThroughAnAclIsRefused) {
+  const std::string path = disk("acl.raw", "", fs::perms(0644));
+  ASSERT_TRUE(grant_write_by_acl(path)) << std::strerror(errno);
+  EXPECT_NE(refusal(with_disk(path, "raw")).find(path + " is writable by other users"), std::string::npos);
+  // And a directory on the way that an ACL opens to them makes every path below it swappable.
+  fs::create_directories(m_dir / "opened");
+  ASSERT_TRUE(grant_write_by_acl((m_dir / "opened").string()));
+  const std::string below = disk("opened/data.raw", "");
+  EXPECT_NE(refusal(with_disk(below, "raw")).find("can be changed by other users"), std::string::npos);
 }

@@ -73,3 +73,17 @@ TEST_F(StateRoot, AnExistingLinkOnTheWayIsResolvedOnceAndWhatIsMadeIsMadeInItsTa
   EXPECT_EQ(ensure_state_root(), (m_base / "elsewhere/state").string());
   EXPECT_EQ(mode_of(m_base / "elsewhere/state"), k_state_dir_mode);
 }
+
+TEST_F(StateRoot, DotStepsAreRefusedBeforeAnythingIsMade) {
+  for (const std::string& path :
+       {(m_base / "nonexistent/../x").string(), (m_base / "./x").string(), m_base.string() + "//x"}) {
+    ::setenv("BCVK_STATE_DIR", path.c_str(), 1);
+    try {
+      ensure_state_root();
+      ADD_FAILURE() << path << " was used";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a normalised path"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(m_base));
+}

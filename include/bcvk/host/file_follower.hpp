@@ -27,6 +27,9 @@ public:
   // followed, then, when it was rotated away, each newer generation in order. The first call
   // starts at the oldest generation that exists.
   void pump();
+  // The end of the output: what the filter still holds (a sequence cut short) is written, shown
+  // as '?'. Only when nothing more will be pumped.
+  void finish();
 
 private:
   // Copies from m_in to m_out until the end; false when writing failed.

@@ -3,6 +3,8 @@
 // overlay) is opened once as a root, and every path below it is resolved by the kernel inside that
 // root (openat2), so no symlink, ".." or absolute link in the tree can make bcvk, running as root,
 // read or write a file of the host. Also: host-side file operations that never follow a link.
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -100,6 +102,11 @@ void remove_tree_nofollow(const std::string& path);
 // and be writable by no one else, unless it is a root-owned sticky directory such as /tmp, where
 // others cannot rename root's entries. `absolute_path` must be canonical (no links).
 std::string path_swap_risk(const std::string& absolute_path);
+
+// Whether users other than root may write the file or directory `path` (whose lstat is `st`): its
+// mode grants others write, or a group other than root's, or an access ACL names more users or
+// groups (its mask shows as the group bits, with the owning group still root's).
+bool others_may_write(const std::string& path, const struct stat& st);
 
 // The names in the directory open at `dir_fd` (not "." or ".."), sorted; the descriptor stays open.
 std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown);

@@ -3,7 +3,8 @@
 // operator's terminal: escape sequences could otherwise set the clipboard (OSC 52), retitle the
 // window, ask the terminal to answer (reports typed back as input), or hide and rewrite lines.
 //
-// What is kept: printable text, '\n' and '\t'. Colour and cursor sequences (CSI: ESC '[' ... final
+// What is kept: printable text, '\n' and '\t' (in Charset::utf8; one-line ASCII text shows them as
+// '?'). Colour and cursor sequences (CSI: ESC '[' ... final
 // byte) and ESC-introduced one-character sequences are dropped whole, so a coloured console reads
 // as plain text; strings (OSC, DCS, SOS, PM, APC) are dropped up to their terminator (BEL or
 // ESC '\'), the end of the line, or 4096 bytes. '\r' is dropped. Every other control byte, C1
