@@ -12,6 +12,8 @@
 #include "bcvk/instance/prepare.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/vm/domain_xml.hpp"
 
 namespace bcvk {
 int start_instance(const VmName& vm, const Context& ctx) {
@@ -26,6 +28,14 @@ int start_instance(const VmName& vm, const Context& ctx) {
   if (state.phase != Phase::stopped) {
     throw Error("VM " + name + " is not a stopped, kept VM");
   }
+  // What an older bcvk kept lacks the disks' formats: they are the ones its domain XML was made
+  // with, never what the guest has since written into the disks. And that XML gets today's seal.
+  const SealedDisks sealed = seal_file_disks(read_text_file(dir.domain_xml_file()));
+  for (auto& disk : state.disks) {
+    if (const auto it = sealed.formats.find(disk.path); disk.format.empty() && it != sealed.formats.end()) {
+      disk.format = it->second;
+    }
+  }
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
   recheck_host_inputs(state, s.runner);
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
@@ -34,7 +44,7 @@ int start_instance(const VmName& vm, const Context& ctx) {
   // Recorded before the domain exists: recovery and every release ask libvirt on this URI.
   owner->state().uri = s.conn.uri();
   owner->save();
-  const std::string xml = read_text_file(owner->dir().domain_xml_file());
+  const std::string& xml = sealed.xml;
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
   started.hand_to_supervisor(s.conn.uri());

@@ -282,6 +282,31 @@ std::string render_domain_xml(const VmSpec& spec) {
   return xml::to_string(doc.get());
 }
 
+SealedDisks seal_file_disks(std::string_view xml) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  SealedDisks sealed;
+  xmlNode* devices = xml::child(xmlDocGetRootElement(doc.get()), "devices");
+  for (xmlNode* disk = devices != nullptr ? devices->children : nullptr; disk != nullptr; disk = disk->next) {
+    if (disk->type != XML_ELEMENT_NODE || std::string_view(reinterpret_cast<const char*>(disk->name)) != "disk" ||
+        xml::attr_of(disk, "type").value_or("") != "file") {
+      continue;
+    }
+    const xmlNode* source = xml::child(disk, "source");
+    const xmlNode* driver = xml::child(disk, "driver");
+    const auto file = source != nullptr ? xml::attr_of(source, "file") : std::nullopt;
+    const auto format = driver != nullptr ? xml::attr_of(driver, "type") : std::nullopt;
+    if (file && format) {
+      sealed.formats[*file] = *format;
+    }
+    if (xml::child(disk, "backingStore") == nullptr && source != nullptr) {
+      xmlNode* backing = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("backingStore"));
+      xmlAddNextSibling(const_cast<xmlNode*>(source), backing);
+    }
+  }
+  sealed.xml = xml::to_string(doc.get());
+  return sealed;
+}
+
 bool domain_xml_is_emulated(std::string_view xml) {
   const xml::Doc doc = xml::parse(xml, "the saved domain XML");
   return xml::attr_of(xmlDocGetRootElement(doc.get()), "type").value_or("") == "qemu";

@@ -117,3 +117,27 @@ TEST(DomainXml, RelaxNgRejectsInvalidDomains) {
   const xml::Doc doc = xml::parse("<domain type='kvm'><memory>1</memory></domain>", "bad");
   EXPECT_NE(xml::relaxng_errors(doc.get(), k_schema), "");
 }
+
+// A domain XML saved by an older bcvk (no <backingStore/>) is sealed on `start` as today's is, and
+// gives the formats its disks were attached with.
+TEST(DomainXml, ASavedXmlWithoutBackingStoresIsSealedAndNamesItsDiskFormats) {
+  VmSpec spec = golden::minimal_spec("bcvk-old");
+  spec.disks = {{"/srv/a.raw", "raw", "a"}, {"/srv/b.qcow2", "qcow2", "b"}};
+  std::string old = render_domain_xml(spec);
+  for (std::size_t at; (at = old.find("<backingStore/>")) != std::string::npos;) {
+    old.erase(at, std::string("<backingStore/>").size());
+  }
+  const SealedDisks sealed = seal_file_disks(old);
+  EXPECT_EQ(sealed.formats, (std::map<std::string, std::string>{{"/srv/a.raw", "raw"}, {"/srv/b.qcow2", "qcow2"}}));
+  const auto count = [](const std::string& xml) {
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = xml.find("<backingStore/>", at)) != std::string::npos; ++at) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count(sealed.xml), 2U);
+  EXPECT_EQ(count(seal_file_disks(sealed.xml).xml), 2U) << "sealing twice adds nothing";
+  const xml::Doc doc = xml::parse(sealed.xml, "sealed");
+  EXPECT_EQ(xml::relaxng_errors(doc.get(), k_schema), "");
+}

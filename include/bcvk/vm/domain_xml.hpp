@@ -1,6 +1,7 @@
 #pragma once
 // VmSpec -> libvirt domain XML, and bcvk's metadata namespace for reading it back.
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,16 @@ std::string render_domain_xml(const VmSpec& spec);
 // Whether a domain XML describes an emulated guest (<domain type='qemu'>, no KVM). Throws Error on
 // XML that does not parse.
 bool domain_xml_is_emulated(std::string_view xml);
+
+// A saved domain XML brought up to what bcvk renders today for its file disks: each one says it
+// has no backing chain (<backingStore/>), so QEMU never opens a file its header names. Also
+// returns each file disk's format (<driver type>) by source path, for instances recorded before
+// bcvk recorded it.
+struct SealedDisks {
+  std::string xml;
+  std::map<std::string, std::string> formats;
+};
+SealedDisks seal_file_disks(std::string_view xml);
 
 // Reads bcvk's metadata back from a whole domain XML; nullopt when the domain is not bcvk's.
 std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domain_xml);
