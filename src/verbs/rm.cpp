@@ -38,14 +38,14 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
           InstanceState state;
           try {
             state = state_left_behind(dir);
-          } catch (const Error&) {
+          } catch (const Error& e) {
             if (!options.force) {
               throw; // names 'rm -f'
             }
             // Forced: what it holds goes but for an image mount, which only its state could name.
-            spdlog::warn("the state of VM {} cannot be read; removing it anyway: an image mount it may hold stays "
-                         "until 'podman image umount'",
-                         name);
+            const std::string why = e.what();
+            spdlog::warn("{}; removing it anyway (-f): an image mount it may hold stays until 'podman image umount'",
+                         why.substr(0, why.find(", so bcvk does not know")));
             state.name = name;
           }
           release_instance(dir, state, s.store, Disposition::remove,

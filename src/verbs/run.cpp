@@ -77,9 +77,12 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   std::vector<FileFollower> outputs;
   const ExecuteOutputs execute = owner.dir().execute_outputs();
   if (!config.execute.empty()) {
-    // Programs of the image write these: on a terminal they are shown harmless too.
-    outputs.emplace_back(execute.stdout_path, STDOUT_FILENO, guest_output_for(STDOUT_FILENO));
-    outputs.emplace_back(execute.stderr_path, STDERR_FILENO, guest_output_for(STDERR_FILENO));
+    // Programs of the image write these: on a terminal they are shown harmless too, unless -t
+    // asked for the guest's own terminal.
+    outputs.emplace_back(execute.stdout_path, STDOUT_FILENO,
+                         config.tty ? GuestOutput::raw : guest_output_for(STDOUT_FILENO));
+    outputs.emplace_back(execute.stderr_path, STDERR_FILENO,
+                         config.tty ? GuestOutput::raw : guest_output_for(STDERR_FILENO));
   }
   std::optional<ExecuteStartWatch> execute_start;
   if (!config.execute.empty()) {

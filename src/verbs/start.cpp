@@ -1,6 +1,7 @@
 // `ephemeral start`: boots a kept, stopped VM again under a new supervisor.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +15,8 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/vm/domain_xml.hpp"
+
+namespace fs = std::filesystem;
 
 namespace bcvk {
 int start_instance(const VmName& vm, const Context& ctx) {
@@ -30,10 +33,14 @@ int start_instance(const VmName& vm, const Context& ctx) {
   }
   // What an older bcvk kept lacks the disks' formats: they are the ones its domain XML was made
   // with, never what the guest has since written into the disks. And that XML gets today's seal.
-  const SealedDisks sealed = seal_file_disks(read_text_file(dir.domain_xml_file()));
+  const auto formats = seal_file_disks(read_text_file(dir.domain_xml_file())).formats;
   for (auto& disk : state.disks) {
-    if (const auto it = sealed.formats.find(disk.path); disk.format.empty() && it != sealed.formats.end()) {
-      disk.format = it->second;
+    std::error_code ec;
+    const std::string resolved = fs::canonical(disk.path, ec).string();
+    for (const auto& path : {disk.path, resolved}) {
+      if (const auto it = formats.find(path); disk.format.empty() && it != formats.end()) {
+        disk.format = it->second;
+      }
     }
   }
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
@@ -44,7 +51,8 @@ int start_instance(const VmName& vm, const Context& ctx) {
   // Recorded before the domain exists: recovery and every release ask libvirt on this URI.
   owner->state().uri = s.conn.uri();
   owner->save();
-  const std::string& xml = sealed.xml;
+  // Read after the remount, which may have moved an older layout's files and rewritten the XML.
+  const std::string xml = seal_file_disks(read_text_file(owner->dir().domain_xml_file())).xml;
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
   started.hand_to_supervisor(s.conn.uri());

@@ -132,7 +132,11 @@ TEST_F(StartRechecks, ASshPortTakenMeanwhileIsNamedBeforeTheVmBoots) {
 // An ACL that lets another user write the disk is as good as a mode that does.
 TEST_F(StartRechecks, ADiskAnotherUserMayWriteThroughAnAclIsRefused) {
   const std::string path = disk("acl.raw", "", fs::perms(0644));
-  ASSERT_TRUE(grant_write_by_acl(path)) << std::strerror(errno);
+  const bool granted = grant_write_by_acl(path);
+  if (!granted && errno == EOPNOTSUPP) {
+    GTEST_SKIP() << m_dir << " is on a file system without POSIX ACLs: nobody can be granted write by one there";
+  }
+  ASSERT_TRUE(granted) << std::strerror(errno);
   EXPECT_NE(refusal(with_disk(path, "raw")).find(path + " is writable by other users"), std::string::npos);
   // And a directory on the way that an ACL opens to them makes every path below it swappable.
   fs::create_directories(m_dir / "opened");
