@@ -76,6 +76,12 @@ void TerminalFilter::text_byte(unsigned char c, std::string& out) {
   }
 }
 
+void TerminalFilter::abandon_sequence(unsigned char c, std::string& out) {
+  out += '?'; // a sequence no terminal would finish: shown, and `c` read as text again
+  m_state = State::text;
+  text_byte(c, out);
+}
+
 std::string TerminalFilter::feed(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
@@ -96,9 +102,7 @@ std::string TerminalFilter::feed(std::string_view bytes) {
       } else if (c >= 0x30 && c <= 0x7e) {
         m_state = State::text;
       } else {
-        out += '?';
-        m_state = State::text;
-        text_byte(c, out);
+        abandon_sequence(c, out);
       }
       break;
     case State::csi:
@@ -106,9 +110,7 @@ std::string TerminalFilter::feed(std::string_view bytes) {
       if (is_final(c)) {
         m_state = State::text;
       } else if (!is_csi_parameter_or_intermediate(c) || m_sequence_bytes > k_max_csi_bytes) {
-        out += '?';
-        m_state = State::text;
-        text_byte(c, out);
+        abandon_sequence(c, out);
       }
       break;
     case State::string:

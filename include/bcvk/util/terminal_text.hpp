@@ -33,6 +33,7 @@ private:
   enum class State { text, escape, csi, string };
   void text_byte(unsigned char c, std::string& out);
   void utf8_byte(unsigned char c, std::string& out);
+  void abandon_sequence(unsigned char c, std::string& out);
 
   Charset m_charset;
   State m_state = State::text;
