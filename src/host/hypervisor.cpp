@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/xml.hpp"
 #include "bcvk/host/libvirt_events.hpp"
 
 namespace bcvk {
@@ -171,6 +172,42 @@ std::string Connection::best_virt_type() const {
     return "qemu";
   }
   return "kvm";
+}
+
+std::optional<unsigned> dac_group_of(std::string_view capabilities_xml) {
+  const xml::Doc doc = xml::parse(capabilities_xml, "libvirt's capabilities");
+  xmlNode* host = xml::child(xmlDocGetRootElement(doc.get()), "host");
+  for (xmlNode* node = host != nullptr ? host->children : nullptr; node != nullptr; node = node->next) {
+    if (node->type != XML_ELEMENT_NODE || xmlStrcmp(node->name, BAD_CAST "secmodel") != 0 ||
+        xml::text_of(xml::child(node, "model")) != "dac") {
+      continue;
+    }
+    for (xmlNode* label = node->children; label != nullptr; label = label->next) {
+      if (label->type != XML_ELEMENT_NODE || xmlStrcmp(label->name, BAD_CAST "baselabel") != 0) {
+        continue;
+      }
+      // "+UID:+GID" (numeric) or "USER:GROUP" (names); only numbers are taken, never a name lookup.
+      const std::string text = xml::text_of(label);
+      const auto colon = text.find(':');
+      std::string gid = colon == std::string::npos ? "" : text.substr(colon + 1);
+      if (gid.starts_with('+')) {
+        gid.erase(0, 1);
+      }
+      if (gid.empty() || gid.size() > 9 || gid.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+      }
+      return static_cast<unsigned>(std::stoul(gid));
+    }
+  }
+  return std::nullopt;
+}
+
+unsigned Connection::hypervisor_group() const {
+  LibvirtString caps(virConnectGetCapabilities(get()));
+  if (!caps) {
+    throw_libvirt_error("cannot read libvirt's capabilities");
+  }
+  return dac_group_of(caps.get()).value_or(0);
 }
 
 std::optional<Domain> Connection::find(const std::string& name) const {

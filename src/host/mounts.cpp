@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +20,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/util/rooted_fs.hpp"
 
 namespace bcvk {
 
@@ -83,25 +87,6 @@ void bind_file_read_only(const Fd& source, const std::string& shown, const std::
   attach_read_only(tree, shown, target);
 }
 
-void unmount(const std::string& target) {
-  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit, longer on
-  // a loaded host. It is never detached lazily: that would empty the mount table while the tree is
-  // still in use, and the checks before deleting anything below it would pass.
-  for (int attempt = 0; attempt < 300; ++attempt) {
-    if (::umount2(target.c_str(), 0) == 0 || errno == EINVAL || errno == ENOENT) {
-      return;
-    }
-    if (errno != EBUSY) {
-      throw Error("cannot unmount " + target + ": " + std::strerror(errno));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  throw Error(target +
-              " is still in use after 30 s, so it stays mounted and everything below it is kept; "
-              "'fuser -vm " +
-              target + "' shows who uses it");
-}
-
 std::string unescape_mountinfo(const std::string& field) {
   std::string out;
   for (std::size_t i = 0; i < field.size(); ++i) {
@@ -120,9 +105,12 @@ std::vector<MountEntry> parse_mountinfo(std::istream& in) {
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string id, parent, device, root, mount_point;
-    if (fields >> id >> parent >> device >> root >> mount_point) {
-      out.push_back({device, unescape_mountinfo(mount_point)});
+    MountEntry entry;
+    std::string root, mount_point, options;
+    if (fields >> entry.id >> entry.parent_id >> entry.device >> root >> mount_point >> options) {
+      entry.mount_point = unescape_mountinfo(mount_point);
+      entry.read_only = options == "ro" || options.starts_with("ro,");
+      out.push_back(std::move(entry));
     }
   }
   return out;
@@ -145,6 +133,132 @@ std::vector<std::string> mounts_below(const std::string& dir) {
   // Mounts stacked on one mount point (a recursive copy of /dev carries them) are listed once each,
   // so unmounting the list pops every layer.
   return out;
+}
+
+std::vector<MountEntry> outermost_mounts_below(const std::vector<MountEntry>& mounts, const std::string& dir) {
+  std::set<std::uint64_t> below;
+  for (const auto& mount : mounts) {
+    if (is_at_or_below(mount.mount_point, dir)) {
+      below.insert(mount.id);
+    }
+  }
+  std::vector<MountEntry> out;
+  for (const auto& mount : mounts) {
+    if (below.count(mount.id) != 0 && below.count(mount.parent_id) == 0) {
+      out.push_back(mount);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.mount_point.size() != b.mount_point.size() ? a.mount_point.size() > b.mount_point.size()
+                                                        : a.mount_point < b.mount_point;
+  });
+  return out;
+}
+
+namespace {
+
+constexpr int k_busy_attempts = 300; // 30 s at 100 ms
+constexpr int k_max_release_passes = 16;
+
+std::uint64_t mount_id_of(const Fd& fd, const std::string& shown) {
+  struct statx stx {};
+  if (::statx(fd.get(), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0 ||
+      (stx.stx_mask & STATX_MNT_ID) == 0) {
+    throw Error("cannot tell which mount is at " + shown + ": " + std::strerror(errno) +
+                " (bcvk needs Linux 5.8 or later)");
+  }
+  return stx.stx_mnt_id;
+}
+
+// The mount now at `mount`'s mount point, reached from `dir` without a link: `mount` itself or a
+// mount stacked on it, whichever is on top (nullopt: neither, the mount point leads elsewhere).
+std::optional<MountEntry> mount_now_at(const RootedTree& dir, const MountEntry& mount, const Fd& at) {
+  const std::uint64_t id = mount_id_of(at, mount.mount_point);
+  for (const auto& entry : read_mountinfo("/proc/self/mountinfo")) {
+    if (entry.id == id && is_at_or_below(entry.mount_point, dir.host_path())) {
+      return entry;
+    }
+  }
+  return std::nullopt;
+}
+
+Fd open_mount_point(const RootedTree& dir, const MountEntry& mount) {
+  const std::string relative = mount.mount_point.substr(std::min(mount.mount_point.size(), dir.host_path().size()));
+  try {
+    if (auto at = dir.open_at(relative, O_PATH | O_NOFOLLOW, LinkPolicy::none)) {
+      return std::move(*at);
+    }
+  } catch (const Error& e) {
+    throw Error(mount.mount_point + " cannot be reached without following a link (" + e.what() +
+                "), so it stays mounted and everything below it is kept");
+  }
+  throw Error(mount.mount_point + " is no longer where the mount table says, so it stays mounted and everything "
+                                  "below it is kept");
+}
+
+void unmount_writable(const RootedTree& dir, const MountEntry& mount) {
+  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit, longer on
+  // a loaded host. The path is used only right after the mount found at it proved to be this one,
+  // and only root can change the directories on the way; the last component is never followed.
+  for (int attempt = 0; attempt < k_busy_attempts; ++attempt) {
+    {
+      const Fd at = open_mount_point(dir, mount);
+      const auto now = mount_now_at(dir, mount, at);
+      if (!now || now->id != mount.id) {
+        return; // gone or covered meanwhile: the caller looks at the mount table again
+      }
+    } // the descriptor would keep the mount busy
+    if (::umount2(mount.mount_point.c_str(), UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT) {
+      return;
+    }
+    if (errno != EBUSY) {
+      throw Error("cannot unmount " + mount.mount_point + ": " + std::strerror(errno));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw Error(mount.mount_point +
+              " is still in use after 30 s, so it stays mounted and everything below it is kept; "
+              "'fuser -vm " +
+              mount.mount_point + "' shows who uses it");
+}
+
+} // namespace
+
+void release_mount(const std::string& dir, const MountEntry& mount) {
+  const RootedTree tree = RootedTree::open(dir, dir);
+  Fd at = open_mount_point(tree, mount);
+  const auto now = mount_now_at(tree, mount, at);
+  if (!now) {
+    throw Error(mount.mount_point + " now leads to a mount that is not below " + dir +
+                ", so nothing is unmounted there and everything below it is kept");
+  }
+  if (!now->read_only) {
+    at.reset(); // a descriptor in the mount keeps it busy
+    unmount_writable(tree, *now);
+    return;
+  }
+  // The very mount the descriptor holds, with its whole tree: no path below it is looked at again.
+  const std::string held = "/proc/self/fd/" + std::to_string(at.get());
+  if (::umount2(held.c_str(), MNT_DETACH) != 0) {
+    throw Error("cannot unmount " + now->mount_point + ": " + std::strerror(errno));
+  }
+}
+
+void release_mounts_below(const std::string& dir) {
+  for (int pass = 0;; ++pass) {
+    const auto outermost = outermost_mounts_below(read_mountinfo("/proc/self/mountinfo"), dir);
+    if (outermost.empty()) {
+      return;
+    }
+    if (pass == k_max_release_passes) {
+      throw Error(outermost.front().mount_point + " is still mounted after releasing everything below " + dir +
+                  ", so it is kept");
+    }
+    for (const auto& mount : outermost) {
+      spdlog::debug("unmounting {}", mount.mount_point);
+      release_mount(dir, mount);
+    }
+  }
 }
 
 } // namespace bcvk

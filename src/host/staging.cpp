@@ -1,6 +1,7 @@
 #include "bcvk/host/staging.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,16 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
     make_private_dir(layout.read_only_views_dir(), 0700);
     make_private_dir(view, 0755);
     bind_mount_read_only(bind.host_path, view);
+  }
+}
+
+void open_to_hypervisor(const InstanceLayout& layout, unsigned group) {
+  for (const auto& dir : {layout.path(), layout.boot_dir()}) {
+    // The directory itself, never what a link there names: set on the descriptor.
+    const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::fchown(fd.get(), 0, static_cast<gid_t>(group)) != 0 || ::fchmod(fd.get(), 0710) != 0) {
+      throw Error("cannot give " + dir + " to QEMU's group " + std::to_string(group) + ": " + std::strerror(errno));
+    }
   }
 }
 

@@ -198,10 +198,11 @@ InstanceDir InstanceDir::create(const VmName& name) {
   // Made aside with its lock held, then moved into place in one step: an instance directory is
   // never seen (or left by a kill) without its lock.
   const std::string aside = transient_entry(k_creating, name);
-  if (::mkdir(aside.c_str(), k_state_dir_mode) != 0) {
+  // Root's alone until QEMU's group is let in (open_to_hypervisor), never anyone else's.
+  if (::mkdir(aside.c_str(), 0700) != 0) {
     throw Error("cannot create " + aside + ": " + std::strerror(errno));
   }
-  ::chmod(aside.c_str(), k_state_dir_mode);
+  ::chmod(aside.c_str(), 0700);
   Fd lock(::open((aside + "/lock").c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     const int saved = errno;

@@ -83,11 +83,9 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
     }
   }
   fault_point("release-started");
-  // Anything mounted below the instance (the root overlay, read-only bind views, boot files) first.
-  for (const auto& mount : mounts_below(dir.path())) {
-    spdlog::debug("unmounting {}", mount);
-    unmount(mount);
-  }
+  // Anything mounted below the instance (the root overlay, read-only bind views, boot files) first,
+  // each by what bcvk mounted there: a view's submounts sit at paths other users control.
+  release_mounts_below(dir.path());
   fault_point("release-unmounted");
   if (state.image_mounted) {
     spdlog::debug("releasing image mount of {}", state.image_id);

@@ -114,8 +114,9 @@ void mount_boot_file(const Fd& source, const std::string& shown, const std::stri
 // instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
 // stay as they are, and no QEMU can change what another VM boots.
 void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
-                      const std::string& image_id) {
-  make_private_dir(dir.boot_dir(), 0711);
+                      const std::string& image_id, unsigned hypervisor_group) {
+  make_private_dir(dir.boot_dir(), 0700);
+  open_to_hypervisor(dir, hypervisor_group);
   const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name());
   if (shared.kernel) {
     mount_boot_file(*shared.kernel, "the kernel of " + boot.uki, dir.kernel_file());
@@ -138,10 +139,11 @@ std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const Inst
 
 // Takes what the plan lists, in order; the owner releases all of it on any failure.
 void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const BootArtifacts& boot,
-               const std::string& image_root, InstanceOwner& owner, ProcessRunner& runner, SignalCatcher& signals) {
+               const std::string& image_root, unsigned hypervisor_group, InstanceOwner& owner, ProcessRunner& runner,
+               SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
   log_stage("boot files");
-  mount_boot_files(image_tree, boot, dir, owner.state().image_id);
+  mount_boot_files(image_tree, boot, dir, owner.state().image_id, hypervisor_group);
   log_stage("overlay");
   mount_root(dir, image_root);
   mount_read_only_views(dir, plan.read_only_views);
@@ -227,7 +229,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const InstancePlan plan = plan_instance(config, facts);
   static_cast<InstanceRecord&>(owner->state()) = plan.record;
   owner->save();
-  carry_out(plan, image_tree, boot, image_root, *owner, runner, signals);
+  carry_out(plan, image_tree, boot, image_root, conn.hypervisor_group(), *owner, runner, signals);
 
   log_stage("domain XML");
   std::string domain_xml = render_domain_xml(plan.spec);
@@ -235,7 +237,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   return {std::move(owner), std::move(domain_xml)};
 }
 
-void remount_instance(InstanceOwner& owner, ImageStore& store) {
+void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_group) {
   InstanceState& state = owner.state();
   if (!store.exists(state.image_id)) {
     throw Error("the image of " + state.name + " (" + state.image + ", " + state.image_id.substr(0, 12) +
@@ -249,7 +251,8 @@ void remount_instance(InstanceOwner& owner, ImageStore& store) {
   owner.save();
   // The image is the one the instance was made from: its boot files are found the same way again.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
-  mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id);
+  mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id,
+                   hypervisor_group);
   mount_root(owner.dir(), image_root);
   mount_read_only_views(owner.dir(), state.read_only_binds);
 }

@@ -30,7 +30,15 @@ int openat2_call(int dir_fd, const char* path, std::uint64_t flags, std::uint64_
 
 std::uint64_t resolve_flags(LinkPolicy policy) {
   // Magic links (/proc/self/fd/N and friends) could lead anywhere; no bootc tree needs them.
-  return (policy == LinkPolicy::confined ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS;
+  switch (policy) {
+  case LinkPolicy::confined:
+    return RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  case LinkPolicy::beneath:
+    return RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  case LinkPolicy::none:
+    break;
+  }
+  return RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
 }
 
 std::pair<std::string, std::string> split_last(const std::string& rel) {

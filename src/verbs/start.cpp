@@ -46,7 +46,7 @@ int start_instance(const VmName& vm, const Context& ctx) {
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
   recheck_host_inputs(state, s.runner);
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
-  remount_instance(*owner, s.store);
+  remount_instance(*owner, s.store, s.conn.hypervisor_group());
   owner->state().detached = true;
   // Recorded before the domain exists: recovery and every release ask libvirt on this URI.
   owner->state().uri = s.conn.uri();

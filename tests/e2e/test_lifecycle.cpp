@@ -1,5 +1,6 @@
 // Lifecycle paths that do not need the guest to finish booting: errors, signals, crashes of bcvk
 // itself, detached VMs as virsh sees them, name collisions, --debug.
+#include "../common/child_holding.hpp"
 #include "e2e_support.hpp"
 
 using namespace bcvk::e2e;
@@ -77,6 +78,15 @@ TEST_F(Lifecycle, DetachedVmIsAnOrdinaryLibvirtDomain) {
       run({"timeout", "5", "script", "-qec", "virsh -c qemu:///system console --force e2e-virsh", "/dev/null"});
   EXPECT_TRUE(contains(console.out, "Connected to domain")) << console.out << console.err;
 
+  // QEMU read its boot files through its group; another local user cannot even reach them.
+  const std::string initramfs = state_dir() + "/instances/e2e-virsh/boot/initramfs.img";
+  const auto peek = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "head", "-c1", initramfs});
+  EXPECT_NE(peek.status, 0) << "another user read the initramfs";
+  EXPECT_TRUE(contains(peek.err, "Permission denied")) << peek.err;
+  // A process holding a boot file open (any user could, before) neither holds up the stop nor keeps
+  // anything: the read-only mounts are detached whole.
+  const bcvk::test_support::ChildHolding holder(initramfs);
+  ASSERT_GT(holder.pid(), 0);
   const auto stop = bcvk_cli({"ephemeral", "stop", "--force", "e2e-virsh"});
   EXPECT_EQ(stop.status, 0) << stop.err;
   expect_nothing_left("e2e-virsh");

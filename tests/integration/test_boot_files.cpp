@@ -5,7 +5,9 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,9 +17,12 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
+#include "../common/child_holding.hpp"
 #include "../common/pe_file.hpp"
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/staging.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/util/error.hpp"
 
@@ -191,7 +196,7 @@ TEST_F(SharedBootFilesTest, AKernelOnlyItsOwnerMayReadIsSharedAsAReadableCopy) {
 }
 
 TEST_F(SharedBootFilesTest, AUkisKernelAndInitramfsAreExtractedOnce) {
-  write("image/boot/EFI/Linux/x.efi", test_support::make_pe({{".linux", "UKIKERNEL"}, {".initrd", "UKIINITRD"}}));
+  write("image/boot/EFI/Linux/x.efi", ::test_support::make_pe({{".linux", "UKIKERNEL"}, {".initrd", "UKIINITRD"}}));
   const SharedBootFiles a = use("vm-a", {"6.1", "", "", "/boot/EFI/Linux/x.efi"});
   ASSERT_TRUE(a.kernel);
   EXPECT_EQ(contents(entry() / "vmlinuz"), "UKIKERNEL");
@@ -234,9 +239,52 @@ TEST_F(SharedBootFilesTest, BootFileMountIsReadOnlyForEveryoneAndReleasedCleanly
   EXPECT_EQ(st.st_uid, 0U);
   EXPECT_EQ(st.st_mode & 07777, 0644U);
 
-  unmount(target.string());
+  // Another process holding the file open (any local user could, before boot/ was QEMU's alone)
+  // neither delays the release nor keeps anything: the read-only mount is detached whole.
+  const bcvk::test_support::ChildHolding holder(target.string());
+  ASSERT_GT(holder.pid(), 0);
+  release_mounts_below(m_base.string());
   EXPECT_EQ(fs::file_size(target), 0U) << "the placeholder is all the instance holds";
   EXPECT_TRUE(mounts_below(m_base.string()).empty());
+}
+
+// Whether a process of `uid` whose only groups are `groups` can open `path` for reading (tried in
+// a child that drops to them, as QEMU's or another local user's process would be).
+bool can_open_as(uid_t uid, const std::vector<gid_t>& groups, const fs::path& path) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const bool dropped = ::setgroups(groups.size(), groups.data()) == 0 &&
+                         ::setresgid(groups[0], groups[0], groups[0]) == 0 && ::setresuid(uid, uid, uid) == 0;
+    const int fd = dropped ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    ::_exit(fd >= 0 ? 0 : (dropped ? 1 : 2));
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 2) << "cannot drop privileges";
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// The instance directory and boot/ are QEMU's group's alone: another local user can neither read
+// the kernel and initramfs of a private image nor hold one open to delay a release.
+TEST_F(SharedBootFilesTest, OnlyQemusGroupReachesAnInstancesBootFiles) {
+  const gid_t qemu_group = 64123; // any group: what libvirt's DAC label names
+  const InstanceLayout layout((m_base / "state/instances/vm-a").string());
+  fs::create_directories(layout.boot_dir());
+  fs::permissions(m_base / "state/instances", fs::perms(0711));
+  write("state/instances/vm-a/boot/initramfs.img", "INITRD");
+  fs::permissions(layout.initrd_file(), fs::perms(0644));
+  ASSERT_TRUE(can_open_as(65534, {65534}, layout.initrd_file())) << "the old layout let everyone in";
+
+  open_to_hypervisor(layout, qemu_group);
+  for (const auto& dir : {layout.path(), layout.boot_dir()}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0U) << dir;
+    EXPECT_EQ(st.st_gid, qemu_group) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0710U) << dir;
+  }
+  EXPECT_FALSE(can_open_as(65534, {65534}, layout.initrd_file())) << "another local user";
+  EXPECT_TRUE(can_open_as(64055, {65534, qemu_group}, layout.initrd_file())) << "QEMU, by its group";
 }
 
 } // namespace

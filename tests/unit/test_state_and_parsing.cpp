@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "bcvk/util/error.hpp"
 #include "bcvk/host/host_inputs.hpp"
+#include "bcvk/host/hypervisor.hpp"
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/host/mounts.hpp"
@@ -57,6 +60,57 @@ TEST(Mountinfo, UnescapesOctal) {
   EXPECT_EQ(unescape_mountinfo("/tab\\011x"), "/tab\tx");
   EXPECT_EQ(unescape_mountinfo("/plain"), "/plain");
   EXPECT_EQ(unescape_mountinfo("/end\\"), "/end\\");
+}
+
+TEST(Mountinfo, ParsesIdsParentsAndTheMountsOwnReadOnlyFlag) {
+  std::istringstream text(
+      "22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+      "40 22 0:40 / /var/lib/bcvk/instances/a/ro/share ro,nosuid,nodev,relatime - ext4 /dev/vda1 rw\n"
+      "41 40 0:41 / /var/lib/bcvk/instances/a/ro/share/al/x\\040y/efi rw,nosuid - fuse.sshfs u@h rw\n"
+      "42 22 0:42 / /var/lib/bcvk/instances/a/overlay/root rw,nosuid,nodev - overlay overlay rw,lowerdir=/l\n"
+      "43 22 0:43 / /var/lib/bcvk/instances/a/boot/vmlinuz ro - ext4 /dev/vda1 rw\n"
+      "44 22 0:44 / /var/lib/bcvk/instances/ab/boot/vmlinuz ro - ext4 /dev/vda1 rw\n"
+      "garbage\n");
+  const auto mounts = parse_mountinfo(text);
+  ASSERT_EQ(mounts.size(), 6U);
+  EXPECT_EQ(mounts[1].id, 40U);
+  EXPECT_EQ(mounts[1].parent_id, 22U);
+  EXPECT_EQ(mounts[1].device, "0:40");
+  EXPECT_TRUE(mounts[1].read_only);
+  EXPECT_FALSE(mounts[2].read_only) << "the file system's own options (after '-') do not count";
+  EXPECT_EQ(mounts[2].mount_point, "/var/lib/bcvk/instances/a/ro/share/al/x y/efi");
+  EXPECT_FALSE(mounts[0].read_only);
+  EXPECT_TRUE(mounts[4].read_only);
+
+  // What release acts on: the mounts made in the instance, never a view's submount, never another
+  // instance's whose name starts alike; deepest first.
+  std::vector<std::string> outermost;
+  for (const auto& m : outermost_mounts_below(mounts, "/var/lib/bcvk/instances/a")) {
+    outermost.push_back(m.mount_point);
+  }
+  EXPECT_EQ(outermost,
+            (std::vector<std::string>{"/var/lib/bcvk/instances/a/boot/vmlinuz",
+                                      "/var/lib/bcvk/instances/a/overlay/root", "/var/lib/bcvk/instances/a/ro/share"}));
+  EXPECT_TRUE(outermost_mounts_below(mounts, "/elsewhere").empty());
+}
+
+TEST(LibvirtCapabilities, QemusGroupIsTheDacBaseLabelsNumericGroup) {
+  const std::string caps = R"(<capabilities><host><uuid>x</uuid>
+      <secmodel><model>none</model><doi>0</doi></secmodel>
+      <secmodel><model>dac</model><doi>0</doi>
+        <baselabel type='kvm'>+64055:+107</baselabel><baselabel type='qemu'>+64055:+107</baselabel>
+      </secmodel></host></capabilities>)";
+  EXPECT_EQ(dac_group_of(caps), 107U);
+  EXPECT_EQ(dac_group_of("<capabilities><host><secmodel><model>none</model></secmodel></host></capabilities>"),
+            std::nullopt)
+      << "no DAC model (the test driver)";
+  for (const char* label : {"qemu:kvm", "+64055:", "+64055", "+1:+-1", "+1:+1234567890"}) {
+    EXPECT_EQ(dac_group_of(std::string("<capabilities><host><secmodel><model>dac</model><baselabel type='kvm'>") +
+                           label + "</baselabel></secmodel></host></capabilities>"),
+              std::nullopt)
+        << label << ": only a plain number is taken";
+  }
+  EXPECT_THROW(dac_group_of("<capabilities"), Error);
 }
 
 TEST(Mountinfo, FindsRootMountOnly) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bcvk/util/handle.hpp"
@@ -50,6 +51,11 @@ private:
   DomainHandle m_handle;
 };
 
+// The group of the DAC base label in a libvirt capabilities document ("<secmodel><model>dac
+// </model><baselabel type='kvm'>+64055:+107</baselabel>": 107), the group QEMU runs as (one for
+// every virtualisation type: libvirt takes it from qemu.conf); nullopt when it names none (pure).
+std::optional<unsigned> dac_group_of(std::string_view capabilities_xml);
+
 class Connection {
 public:
   // Opens `uri`, or libvirt's default (LIBVIRT_DEFAULT_URI, libvirt.conf) when it is empty.
@@ -61,6 +67,9 @@ public:
   unsigned long library_version() const;
   // "kvm" when the host can accelerate guests, else "qemu" (software emulation).
   std::string best_virt_type() const;
+  // The group QEMU runs as (libvirt's DAC base label), the one group an instance's directory is
+  // opened to; 0 when the driver names none (the test driver: no process opens anything).
+  unsigned hypervisor_group() const;
   std::optional<Domain> find(const std::string& name) const;
   // The names of all running domains, in one call (a lookup per instance costs a round trip each).
   std::set<std::string> active_domain_names() const;

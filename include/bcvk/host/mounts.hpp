@@ -1,6 +1,7 @@
 #pragma once
 // Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root, read-only views
 // and the boot files.
+#include <cstdint>
 #include <istream>
 #include <string>
 #include <vector>
@@ -24,18 +25,38 @@ void bind_mount_read_only(const std::string& source, const std::string& target);
 // or initramfs, leaving the file root's.
 void bind_file_read_only(const Fd& source, const std::string& shown, const std::string& target);
 
-// Unmounts `target`, retrying for 30 s while a just-stopped virtiofsd still holds it; never detaches
-// lazily (a busy mount stays, and Error says so).
-void unmount(const std::string& target);
-
 struct MountEntry {
-  std::string device; // "major:minor" of the mounted file system (the same in every mount namespace)
+  std::uint64_t id = 0;        // the mount's ID (as statx(2) STATX_MNT_ID reports it)
+  std::uint64_t parent_id = 0; // the mount it is attached to
+  std::string device;          // "major:minor" of the mounted file system (the same in every mount namespace)
   std::string mount_point;
+  bool read_only = false; // the mount itself is read-only (whatever its file system is)
 };
 
 // The entries of a /proc/PID/mountinfo file (pure parse of its text; an unreadable file gives none).
 std::vector<MountEntry> parse_mountinfo(std::istream& in);
 std::vector<MountEntry> read_mountinfo(const std::string& path);
+
+// Of `mounts`, those at or below `dir` that are not attached inside another of them: the mounts a
+// caller made there itself, whose mount points no one else can move, as opposed to the mounts a
+// recursive view carries at paths the owners of the viewed directories control. Deepest first
+// (pure).
+std::vector<MountEntry> outermost_mounts_below(const std::vector<MountEntry>& mounts, const std::string& dir);
+
+// Unmounts the outermost mount at `mount.mount_point` below `dir` (an entry of
+// outermost_mounts_below for the current mount table), by identity: its mount point is reached
+// from `dir` without following any link, and only the mount found there with `mount`'s ID (or one
+// stacked on it, also below `dir`) is released. A read-only mount is detached with every mount its
+// tree carries in one step, so neither a path below it that another user changes meanwhile nor a
+// file someone holds open there matters. A writable one (the root overlay) is unmounted for real,
+// retrying for 30 s while a just-stopped virtiofsd still holds it; it is never detached lazily: its
+// file system would live on out of sight while the guest's data is deleted. Error when a mount
+// stays (busy, or its mount point no longer reachable without a link).
+void release_mount(const std::string& dir, const MountEntry& mount);
+
+// Releases everything mounted at or below `dir` (a directory only root can change), outermost
+// mounts first, each by release_mount, until the mount table shows nothing there.
+void release_mounts_below(const std::string& dir);
 
 // Mount points at or below `dir`, deepest first (from /proc/self/mountinfo); a point with mounts
 // stacked on it appears once per mount.

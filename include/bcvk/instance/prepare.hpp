@@ -29,7 +29,8 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
                                   ProcessRunner& runner, SignalCatcher& signals);
 
 // Mounts the image, the boot files and the overlay of a kept, stopped instance again (for
-// `ephemeral start`), after clearing its released marker.
-void remount_instance(InstanceOwner& owner, ImageStore& store);
+// `ephemeral start`), after clearing its released marker; the instance directory is opened to
+// `hypervisor_group` (Connection::hypervisor_group) alone, whatever an older bcvk left.
+void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_group);
 
 } // namespace bcvk

@@ -22,6 +22,9 @@ enum class LinkPolicy {
   // Refused with an error when they would lead out of the tree (absolute or climbing above it);
   // for files whose identity matters, such as the kernel.
   beneath,
+  // Refused wherever they are, even inside the tree: for a path bcvk made itself, where a link can
+  // only be something another party put there (ELOOP).
+  none,
 };
 
 struct TreeEntry {

@@ -13,8 +13,9 @@ struct ExecuteOutputs {
 
 // Who may see what (bcvk runs as root; QEMU runs as libvirt's unprivileged user and opens the
 // kernel, initramfs and disk files itself):
-//   state root, instances/, instance dir   0711  traversable, not listable
-//   boot/ (kernel, initramfs)              0711; read-only mounts of root's 0644 files: QEMU reads them
+//   state root, instances/                 0711  traversable, not listable
+//   instance dir, boot/ (kernel, initramfs) root:QEMU's group 0710: QEMU reaches its boot files and
+//                                          swap, nobody else gets in (open_to_hypervisor)
 //   overlay/ (upper, work, root mount)     0700  the guest's whole file system
 //   ro/ (read-only views), ssh/ (keys)     0700
 //   state.json, domain.xml, swap.img, ...  0600
