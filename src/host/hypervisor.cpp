@@ -78,6 +78,14 @@ std::string Domain::name() const {
   return n != nullptr ? n : "";
 }
 
+std::string Domain::uuid() const {
+  char uuid[VIR_UUID_STRING_BUFLEN] = {};
+  if (virDomainGetUUIDString(get(), uuid) != 0) {
+    throw_libvirt_error("cannot read the UUID of domain " + name());
+  }
+  return uuid;
+}
+
 bool Domain::is_active() const {
   const int rc = virDomainIsActive(get());
   // A domain that vanished (transient, stopped) reports an error: it is not active.
@@ -241,20 +249,22 @@ struct DomainList {
 
 } // namespace
 
-std::set<std::string> Connection::active_domain_names() const {
+std::map<std::string, std::string> Connection::active_domains() const {
   DomainList list;
   list.count = virConnectListAllDomains(get(), &list.domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
   if (list.count < 0) {
     list.count = 0;
     throw_libvirt_error("cannot list the running domains");
   }
-  std::set<std::string> names;
+  std::map<std::string, std::string> domains;
   for (int i = 0; i < list.count; ++i) {
-    if (const char* name = virDomainGetName(list.domains[i])) {
-      names.insert(name);
+    char uuid[VIR_UUID_STRING_BUFLEN] = {};
+    const char* name = virDomainGetName(list.domains[i]);
+    if (name != nullptr && virDomainGetUUIDString(list.domains[i], uuid) == 0) {
+      domains.emplace(name, uuid);
     }
   }
-  return names;
+  return domains;
 }
 
 Domain Connection::create(const std::string& xml, const StartMode& mode) const {

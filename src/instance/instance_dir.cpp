@@ -89,6 +89,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"image_id", s.image_id},
                    {"created", s.created},
                    {"uri", s.uri},
+                   {"domain_uuid", s.domain_uuid},
                    {"phase", to_string(s.phase)},
                    {"auto_remove", s.auto_remove},
                    {"detached", s.detached},
@@ -134,6 +135,10 @@ InstanceState state_from_json(const std::string& json) {
     s.image_id = j.value("image_id", "");
     s.created = j.value("created", "");
     s.uri = j.value("uri", "");
+    s.domain_uuid = j.value("domain_uuid", "");
+    if (!s.domain_uuid.empty() && !is_uuid(s.domain_uuid)) {
+      throw Error("corrupt instance state: 'domain_uuid' is not a UUID");
+    }
     s.phase = phase_from_string(j.value("phase", "creating"));
     s.auto_remove = j.value("auto_remove", false);
     s.detached = j.value("detached", false);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/host/hypervisor.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/path_users.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
@@ -36,7 +37,7 @@ void require_vm_stopped(const InstanceDir& dir, const InstanceState& state, IfLi
   const std::string where = state.uri.empty() ? "libvirt's default connection" : state.uri;
   try {
     const Connection conn = Connection::open(state.uri);
-    const auto domain = conn.find(name);
+    const auto domain = instance_domain(conn, name, state);
     if (domain && domain->is_running()) {
       throw Error("VM " + name + " still runs on " + where + ": its storage is kept (stop it with 'bcvk" + connect +
                   " ephemeral stop " + name + "')");

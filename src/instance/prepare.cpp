@@ -1,9 +1,13 @@
 #include "bcvk/instance/prepare.hpp"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -89,6 +93,16 @@ NetworkBackend pick_backend(const Connection& conn) {
                                                                                : NetworkBackend::qemu_user;
 }
 
+// Given to the domain before it exists, and recorded with the instance, so that nothing bcvk does
+// later can mistake another domain that takes the name for this one.
+std::string random_domain_uuid() {
+  std::array<std::uint8_t, 16> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+    throw Error(std::string("cannot draw random bytes for the VM's UUID: ") + std::strerror(errno));
+  }
+  return uuid_from_bytes(bytes);
+}
+
 void mount_root(const InstanceLayout& dir, const std::string& image_root) {
   // overlay/ is private: through it, other local users could read what the guest wrote, and the
   // upper layer could hold a set-uid file the guest made.
@@ -172,6 +186,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const VmName name = pick_name(config, conn);
   facts.name = name.str();
   facts.uri = conn.uri();
+  facts.domain_uuid = random_domain_uuid();
   facts.created = now_rfc3339();
   facts.image_id = image.id;
   facts.virt_type = conn.best_virt_type();

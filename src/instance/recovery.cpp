@@ -7,6 +7,7 @@
 
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/state_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/supervisor.hpp"
 
@@ -38,7 +39,7 @@ bool collect_one(const Connection& conn, ImageStore& store, const VmName& vm, co
     dir->mark_released();  // kept on purpose, holds nothing: no need to look again
     return false;
   }
-  if (const auto domain = conn.find(name); domain && domain->is_active()) {
+  if (const auto domain = instance_domain(conn, name, state); domain && domain->is_active()) {
     spdlog::info("VM {} lost its supervisor; starting a new one", name);
     spawn_supervisor(*dir, conn.uri());
     return false;

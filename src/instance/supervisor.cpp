@@ -19,6 +19,7 @@
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/host/watcher.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/util/error.hpp"
@@ -88,7 +89,8 @@ namespace {
 
 // Waits for the domain to stop, reconnecting to libvirt (with backoff, for as long as it takes)
 // when libvirtd goes away: while the VM may still run, its owner must not let go.
-void wait_until_stopped(Services& services, const std::string& uri, const std::string& name, SignalCatcher& signals) {
+void wait_until_stopped(Services& services, const std::string& uri, const std::string& name,
+                        const InstanceRecord& record, SignalCatcher& signals) {
   constexpr auto k_first_retry = std::chrono::milliseconds(250);
   constexpr auto k_longest_retry = std::chrono::seconds(8);
   auto retry = k_first_retry;
@@ -107,7 +109,7 @@ void wait_until_stopped(Services& services, const std::string& uri, const std::s
         connected = true;
         spdlog::info("reconnected to libvirt");
       }
-      domain = services.conn.find(name);
+      domain = instance_domain(services.conn, name, record);
     } catch (const LibvirtError& e) {
       lost(e.what());
       continue;
@@ -149,7 +151,7 @@ int supervise(const VmName& vm, const std::string& uri, SignalCatcher& signals) 
   InstanceOwner owner(std::move(dir), std::move(state), services.store);
   spdlog::info("supervising {}", name);
   try {
-    wait_until_stopped(services, uri, name, signals);
+    wait_until_stopped(services, uri, name, owner.state(), signals);
   } catch (...) {
     // The VM may still run (e.g. a signal while libvirt was unreachable): leave the instance as
     // it is; the next bcvk command's recovery finds it without an owner and acts on what it sees.

@@ -17,6 +17,7 @@ int inspect_instance(const VmName& vm, const Context& ctx) {
   out["console_log"] = dir.console_log();
   out["domain_xml"] = dir.domain_xml_file();
   out["uri"] = v.state.uri;
+  out["domain_uuid"] = v.state.domain_uuid;
   std::cout << out.dump(2) << "\n";
   return k_exit_ok;
 }

@@ -1,5 +1,6 @@
 #include "bcvk/verbs/instance_view.hpp"
 
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
@@ -19,16 +20,19 @@ std::string saved_status(const InstanceState& state) {
 } // namespace
 
 std::string live_status(const Connection& conn, const InstanceState& state) {
-  const auto domain = conn.find(state.name);
+  const auto domain = instance_domain(conn, state.name, state);
   return domain && domain->is_active() ? "running" : saved_status(state);
 }
 
-std::string live_status(const std::set<std::string>& running_domains, const InstanceState& state) {
-  return running_domains.contains(state.name) ? "running" : saved_status(state);
+std::string live_status(const std::map<std::string, std::string>& running_domains, const std::string& conn_uri,
+                        const InstanceState& state) {
+  const bool running = is_instance_connection(state, conn_uri) && instance_domain_active(running_domains, state);
+  return running ? "running" : saved_status(state);
 }
 
 std::vector<InstanceView> load_views(const Connection& conn, Which which) {
-  const std::set<std::string> running = conn.active_domain_names();
+  const auto running = conn.active_domains();
+  const std::string uri = conn.uri();
   std::vector<InstanceView> views;
   for (const auto& name : InstanceDir::list_names()) {
     if (which == Which::running && !running.contains(name.str())) {
@@ -41,7 +45,10 @@ std::vector<InstanceView> load_views(const Connection& conn, Which which) {
     try {
       InstanceView v;
       v.state = dir->load();
-      v.status = live_status(running, v.state);
+      v.status = live_status(running, uri, v.state);
+      if (which == Which::running && v.status != "running") {
+        continue; // another VM that took the name
+      }
       v.instance_dir = dir->path();
       views.push_back(std::move(v));
     } catch (const Error&) {

@@ -13,6 +13,7 @@
 #include "bcvk/host/file_follower.hpp"
 #include "bcvk/host/watcher.hpp"
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 
@@ -60,7 +61,7 @@ int show_logs(const LogsRequest& options, const Context& ctx) {
     return k_exit_ok;
   }
   const Connection& conn = services.conn;
-  const auto domain = conn.find(options.name.str());
+  const auto domain = instance_domain(conn, options.name.str(), record_for_lookup(dir));
   if (domain) {
     const StopResult result = wait_for_stop(
         conn, *domain, ctx.signals,

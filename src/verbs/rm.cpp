@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/each_vm.hpp"
 #include "bcvk/verbs/verbs.hpp"
@@ -22,7 +23,9 @@ int remove_instances(const RmRequest& options, const Context& ctx) {
           return; // its removal had been cut short, and this command's recovery just finished it
         }
         InstanceDir dir = InstanceDir::open_existing(vm);
-        const auto domain = s.conn.find(name);
+        // Only the instance's own domain, on its own connection; anything else is left to the
+        // release's check, which refuses while the instance's VM runs anywhere.
+        const auto domain = instance_domain(s.conn, name, record_for_lookup(dir));
         if (domain && domain->is_active()) {
           if (!options.force) {
             throw Error("VM " + name + " is running: stop it first, or use 'bcvk ephemeral rm -f " + name + "'");

@@ -4,6 +4,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/ssh_startup.hpp"
 #include "bcvk/ssh/readiness.hpp"
 #include "bcvk/ssh/remote.hpp"
@@ -19,7 +20,7 @@ int ssh_into_instance(const SshRequest& options, const Context& ctx) {
   const InstanceState state = dir.load();
   const SshTarget target = ssh_target_for(dir.path(), state);
   const std::string& name = options.name.str();
-  const auto domain = services.conn.find(name);
+  const auto domain = instance_domain(services.conn, name, state);
   if (!domain || !domain->is_active()) {
     throw Error("VM " + name + " is not running; boot it again with 'bcvk ephemeral start " + name + "'");
   }

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/ssh/readiness.hpp"
@@ -14,8 +15,8 @@
 namespace bcvk {
 namespace {
 
-bool is_running(const Connection& conn, const std::string& name) {
-  const auto domain = conn.find(name);
+bool is_running(const Connection& conn, const InstanceDir& dir) {
+  const auto domain = instance_domain(conn, dir.name(), record_for_lookup(dir));
   return domain && domain->is_active();
 }
 
@@ -37,7 +38,7 @@ int print_ssh_config(const SshConfigRequest& request, const Context& ctx) {
   if (request.all) {
     for (const auto& name : InstanceDir::list_names()) {
       const auto dir = InstanceDir::open(name);
-      if (dir && has_ssh_keys(dir->path()) && is_running(services.conn, name.str())) {
+      if (dir && has_ssh_keys(dir->path()) && is_running(services.conn, *dir)) {
         try {
           out.append(out.empty() ? "" : "\n").append(block_for(*dir)); // not "" + s: GCC 12 -Wrestrict
         } catch (const Error&) {
@@ -48,7 +49,7 @@ int print_ssh_config(const SshConfigRequest& request, const Context& ctx) {
   } else {
     for (const auto& name : request.names) {
       const auto dir = InstanceDir::open_existing(name);
-      if (!is_running(services.conn, name.str())) {
+      if (!is_running(services.conn, dir)) {
         throw Error("VM " + name.str() + " is not running, and its SSH port is chosen when it starts: start it with " +
                     "'bcvk ephemeral start " + name.str() + "' first");
       }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/instance/instance_dir.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/each_vm.hpp"
@@ -16,9 +17,9 @@ namespace bcvk {
 namespace {
 
 // Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
-void power_off(const Connection& conn, const std::string& name, unsigned timeout_s, bool force,
-               SignalCatcher& signals) {
-  const auto domain = conn.find(name);
+void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
+  const std::string& name = dir.name();
+  const auto domain = instance_domain(conn, name, record_for_lookup(dir));
   if (!domain || !domain->is_active()) {
     return;
   }
@@ -61,7 +62,7 @@ int stop_instances(const StopRequest& options, const Context& ctx) {
       [&](const VmName& vm) {
         const std::string& name = vm.str();
         InstanceDir dir = InstanceDir::open_existing(vm);
-        power_off(s.conn, name, options.timeout_seconds, options.force, *ctx.signals);
+        power_off(s.conn, dir, options.timeout_seconds, options.force, *ctx.signals);
         // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
         const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
         if (lock == InstanceDir::LockResult::busy) {

@@ -227,6 +227,9 @@ std::string render_domain_xml(const VmSpec& spec) {
   xmlNode* root = xmlDocGetRootElement(doc.get());
   xml::set_attr(root, "type", spec.virt_type);
   xml::set_text(required_child(root, "name"), spec.name);
+  if (!spec.uuid.empty()) {
+    xml::set_text(insert_before(required_child(root, "title"), "uuid"), spec.uuid);
+  }
   xml::set_text(required_child(root, "title"), spec.title);
   xml::set_text(required_child(root, "description"), spec.description);
   fill_metadata(required_child(root, "metadata"), spec.metadata);

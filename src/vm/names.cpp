@@ -54,6 +54,36 @@ std::vector<VmName> parse_vm_names(const std::vector<std::string>& texts) {
   return names;
 }
 
+std::string uuid_from_bytes(const std::array<std::uint8_t, 16>& random) {
+  std::array<std::uint8_t, 16> b = random;
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40); // version 4
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80); // RFC 4122 variant
+  static const char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      out += '-';
+    }
+    out += k_hex[b[i] >> 4];
+    out += k_hex[b[i] & 0x0f];
+  }
+  return out;
+}
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) {
+    return false;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = text[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 VmName generate_vm_name(const std::function<std::uint32_t()>& random) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", random());

@@ -85,6 +85,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.image_id = facts.image_id;
   r.created = facts.created;
   r.uri = facts.uri;
+  r.domain_uuid = facts.domain_uuid;
   r.auto_remove = config.rm;
   r.detached = config.detach;
   r.kernel_version = facts.kernel_version;
@@ -134,6 +135,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
 
   VmSpec& spec = plan.spec;
   spec.name = facts.name;
+  spec.uuid = facts.domain_uuid;
   spec.title = "bcvk: " + config.image + " (" + facts.name + ")"; // virt-manager lists VMs by title
   spec.description = describe(config, facts);
   spec.virt_type = facts.virt_type;

@@ -71,6 +71,12 @@ TEST_F(Lifecycle, DetachedVmIsAnOrdinaryLibvirtDomain) {
   EXPECT_TRUE(contains(ps.out, "\"status\": \"running\""));
   const auto other = bcvk_cli({"ephemeral", "ps", "--format", "json", "--filter", "label=team=other"});
   EXPECT_EQ(other.out, "[]\n");
+  // The domain carries the UUID bcvk recorded for it: the identity every later command checks.
+  const auto uuid = run({"virsh", "-c", "qemu:///system", "domuuid", "e2e-virsh"});
+  const auto inspect = bcvk_cli({"ephemeral", "inspect", "e2e-virsh"});
+  EXPECT_TRUE(contains(inspect.out, "\"domain_uuid\": \"" + uuid.out.substr(0, uuid.out.find('\n')) + "\""))
+      << inspect.out << uuid.out;
+  EXPECT_EQ(uuid.out.find('\n'), 36U) << uuid.out;
 
   // virsh console attaches to the same serial console bcvk logs.
   // virsh console wants a terminal: give it one with script(1).

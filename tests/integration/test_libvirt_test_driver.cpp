@@ -67,13 +67,17 @@ TEST(TestDriverFlags, AutodestroyIsDroppedOnlyForTheTestDriver) {
   EXPECT_EQ(domain_start_flags({.autodestroy = false}, "QEMU"), VIR_DOMAIN_START_VALIDATE);
 }
 
-TEST(TestDriverListing, RunningDomainsAreListedInOneCall) {
+TEST(TestDriverListing, RunningDomainsAreListedInOneCallWithTheirUuids) {
   const Connection conn = Connection::open("test:///default");
-  const Domain vm = conn.create(render_domain_xml(golden::minimal_spec("listed")), {});
-  auto running = conn.active_domain_names();
-  EXPECT_TRUE(running.contains("listed"));
+  VmSpec spec = golden::minimal_spec("listed");
+  spec.uuid = "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+  const Domain vm = conn.create(render_domain_xml(spec), {});
+  EXPECT_EQ(vm.uuid(), spec.uuid) << "the domain is made with the UUID bcvk gives it";
+  auto running = conn.active_domains();
+  ASSERT_TRUE(running.contains("listed"));
+  EXPECT_EQ(running.at("listed"), spec.uuid);
   vm.destroy();
-  running = conn.active_domain_names();
+  running = conn.active_domains();
   EXPECT_FALSE(running.contains("listed"));
 }
 

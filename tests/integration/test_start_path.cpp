@@ -15,6 +15,9 @@
 #include "bcvk/instance/recovery.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/signals.hpp"
+#include "bcvk/verbs/instance_view.hpp"
+#include "bcvk/verbs/verbs.hpp"
 #include "bcvk/vm/domain_xml.hpp"
 
 using namespace bcvk;
@@ -237,5 +240,64 @@ TEST_F(StartPath, ForgettingAnInstanceWhoseLibvirtIsGoneWaitsForTheHostsProcesse
 
   release_instance(dir, state, store, Disposition::remove, IfLibvirtSilent::check_host);
   EXPECT_EQ(store.unmounts, 1);
+  EXPECT_FALSE(fs::exists(instance_path()));
+}
+
+// A kept instance, and an unrelated VM that later took its name on the same libvirt (virsh, another
+// tool): ps, stop, rm -f and recovery act on the instance's own domain, the one with the UUID it was
+// created with, never on the other VM; with its own domain they act as before.
+TEST_F(StartPath, AnotherVmThatTookTheNameIsNeverActedOn) {
+  WatchingStore store(m_conn, m_name);
+  const std::string ours = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
+  const auto make_instance = [&](Phase phase, bool auto_remove) {
+    InstanceState state;
+    state.name = m_name;
+    state.uri = m_conn.uri();
+    state.domain_uuid = ours;
+    state.phase = phase;
+    state.auto_remove = auto_remove;
+    InstanceOwner owner(InstanceDir::create(VmName::parse(m_name)), state, store);
+    owner.save();
+    owner.hand_over(); // as a kept instance, or one whose owner died
+  };
+  const auto domain_with = [&](const std::string& uuid) {
+    VmSpec spec = golden::minimal_spec(m_name);
+    spec.uuid = uuid;
+    return m_conn.create(render_domain_xml(spec), {});
+  };
+  SignalCatcher signals;
+  const Context ctx{.connect_uri = m_conn.uri(), .signals = &signals};
+  const RmRequest rm_force{{VmName::parse(m_name)}, false, true, false};
+
+  make_instance(Phase::stopped, false);
+  const Domain stranger = domain_with("0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6");
+  const auto views = load_views(m_conn, Which::all);
+  ASSERT_EQ(views.size(), 1U);
+  EXPECT_EQ(views[0].status, "stopped") << "ps called the other VM the instance's";
+  EXPECT_TRUE(load_views(m_conn, Which::running).empty());
+  EXPECT_EQ(stop_instances(StopRequest{{VmName::parse(m_name)}, 1, true}, ctx), 0);
+  EXPECT_TRUE(stranger.is_active()) << "stop --force powered off another VM";
+  EXPECT_EQ(remove_instances(rm_force, ctx), 0);
+  EXPECT_TRUE(stranger.is_active()) << "rm -f destroyed another VM";
+  EXPECT_FALSE(fs::exists(instance_path()));
+
+  // An --rm instance whose owner died while another VM has its name: recovery removes it (its own
+  // VM is gone) and neither adopts nor touches the other VM.
+  make_instance(Phase::running, true);
+  const auto removed = collect_garbage(m_conn, store);
+  EXPECT_TRUE(removed.contains(m_name));
+  EXPECT_FALSE(fs::exists(instance_path()));
+  EXPECT_TRUE(stranger.is_active());
+  stranger.destroy();
+
+  // Its own domain (recorded as stopped, so that recovery leaves it to rm): rm -f powers it off and
+  // removes the instance.
+  make_instance(Phase::stopped, false);
+  const Domain own = domain_with(ours);
+  const auto listed = load_views(m_conn, Which::running);
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].status, "running");
+  EXPECT_EQ(remove_instances(rm_force, ctx), 0);
+  EXPECT_FALSE(own.is_active());
   EXPECT_FALSE(fs::exists(instance_path()));
 }

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/names.hpp"
 
+#include <array>
+#include <cstdint>
+#include <map>
 #include <vector>
 
 using namespace bcvk;
@@ -77,4 +81,39 @@ TEST(PlainText, CheckNamesOptionAndByte) {
   }
   EXPECT_THROW(check_plain_text("--karg", "kernel argument", "\xff"), UsageError);
   EXPECT_NO_THROW(check_plain_text("--label", "value", "héllo wörld"));
+}
+
+TEST(DomainUuid, RandomBytesBecomeAVersion4UuidInLibvirtsForm) {
+  std::array<std::uint8_t, 16> bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<std::uint8_t>(0xf0 + i);
+  }
+  const std::string uuid = uuid_from_bytes(bytes);
+  EXPECT_EQ(uuid, "f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff") << "version 4, RFC 4122 variant";
+  EXPECT_TRUE(is_uuid(uuid));
+  EXPECT_TRUE(is_uuid(uuid_from_bytes({})));
+  for (const char* bad : {"", "web", "F0F1F2F3-F4F5-46F7-B8F9-FAFBFCFDFEFF", "f0f1f2f3f4f546f7b8f9fafbfcfdfeff",
+                          "f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfef", "f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeffa",
+                          "f0f1f2f3-f4f5-46f7-b8f9+fafbfcfdfeff", "g0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff"}) {
+    EXPECT_FALSE(is_uuid(bad)) << bad;
+  }
+}
+
+TEST(DomainUuid, AnInstancesDomainIsTheOneWithItsUuidOnItsConnection) {
+  InstanceRecord record;
+  record.name = "web";
+  record.uri = "qemu:///system";
+  record.domain_uuid = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
+  EXPECT_TRUE(is_instance_domain(record, record.domain_uuid));
+  EXPECT_FALSE(is_instance_domain(record, "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6"));
+  EXPECT_TRUE(is_instance_connection(record, "qemu:///system"));
+  EXPECT_FALSE(is_instance_connection(record, "qemu+ssh://other/system"));
+  const std::map<std::string, std::string> running{{"web", "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6"},
+                                                   {"db", "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17"}};
+  EXPECT_FALSE(instance_domain_active(running, record)) << "another VM named web runs; ours does not";
+  record.domain_uuid.clear(); // kept by an older bcvk: the name is all it recorded
+  EXPECT_TRUE(is_instance_domain(record, "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6"));
+  EXPECT_TRUE(instance_domain_active(running, record));
+  record.uri.clear();
+  EXPECT_TRUE(is_instance_connection(record, "qemu+ssh://other/system"));
 }

@@ -18,6 +18,7 @@ TEST(InstanceStateJson, RoundTrips) {
   s.image = "localhost/img";
   s.image_id = "abc";
   s.created = "2026-11-22T00:00:00Z";
+  s.domain_uuid = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
   s.phase = Phase::running;
   s.auto_remove = true;
   s.image_mounted = true;
@@ -43,10 +44,13 @@ TEST(InstanceStateJson, RoundTrips) {
   EXPECT_EQ(back.memory_bytes, s.memory_bytes);
   EXPECT_EQ(back.systemd_version, 252);
   EXPECT_EQ(back.labels.size(), 2U);
+  EXPECT_EQ(back.domain_uuid, s.domain_uuid);
 }
 
 TEST(InstanceStateJson, CorruptStateIsAnError) {
   EXPECT_THROW(state_from_json("{not json"), Error);
+  EXPECT_THROW(state_from_json(R"({"domain_uuid": "web"})"), Error) << "a UUID or nothing";
+  EXPECT_EQ(state_from_json(R"({"name": "old"})").domain_uuid, "") << "an older bcvk's record: by name";
   // Found by fuzzing: a number out of range for its field was converted without a check (UB).
   for (const char* bad : {R"({"ssh_port": 2e36})", R"({"ssh_port": -1})", R"({"ssh_port": 65536})", R"({"vcpus": 1.5})",
                           R"({"memory_bytes": "1G"})", R"({"systemd_version": 1e300})"}) {

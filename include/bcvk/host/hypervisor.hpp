@@ -2,6 +2,7 @@
 // libvirt, through owned handles. Every failure becomes a LibvirtError carrying libvirt's message.
 #include <libvirt/libvirt.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +37,7 @@ public:
   explicit Domain(DomainHandle handle) : m_handle(std::move(handle)) {}
   virDomain* get() const { return m_handle.get(); }
   std::string name() const;
+  std::string uuid() const; // canonical form, as libvirt prints it
   bool is_active() const;
   // The same, for decisions that release storage: only libvirt's "no such domain" counts as not
   // running; any other failure (a dying connection) throws LibvirtError instead of saying no.
@@ -72,7 +74,7 @@ public:
   unsigned hypervisor_group() const;
   std::optional<Domain> find(const std::string& name) const;
   // The names of all running domains, in one call (a lookup per instance costs a round trip each).
-  std::set<std::string> active_domain_names() const;
+  std::map<std::string, std::string> active_domains() const; // name -> UUID
   Domain create(const std::string& xml, const StartMode& mode) const;
 
 private:

@@ -1,5 +1,6 @@
 #pragma once
 // An instance as ps and inspect show it: its record, its live status and where it lives.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,12 @@ struct InstanceView {
   std::string instance_dir;
 };
 
-// "running" when libvirt says so, else "creating" or "stopped" from the saved phase.
+// "running" when libvirt says the instance's own domain runs (instance_domain), else "creating" or
+// "stopped" from the saved phase.
 std::string live_status(const Connection& conn, const InstanceState& state);
-std::string live_status(const std::set<std::string>& running_domains, const InstanceState& state);
+// The same from one listing of `conn_uri`'s running domains (Connection::active_domains).
+std::string live_status(const std::map<std::string, std::string>& running_domains, const std::string& conn_uri,
+                        const InstanceState& state);
 
 // The instances whose state can be read (one being created right now is skipped), sorted by name:
 // all of them, or only those whose VM runs (then the others' state is not even read).

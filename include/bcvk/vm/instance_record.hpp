@@ -16,6 +16,10 @@ struct InstanceRecord {
   std::string image_id;
   std::string created; // RFC 3339, UTC
   std::string uri;
+  // The UUID of the libvirt domain made for the instance (given before it is created): the domain
+  // bcvk acts on is the one with the instance's name and this UUID, on `uri`; never another domain
+  // that carries the name. Empty for an instance kept by an older bcvk (the name alone then).
+  std::string domain_uuid;
   bool auto_remove = false;
   bool detached = false;
   std::string kernel_version;

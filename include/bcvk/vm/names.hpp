@@ -1,6 +1,7 @@
 #pragma once
 // Names of VMs and of the things attached to them, and the checks every user-given text passes
 // before it reaches a path, libvirt, JSON or the kernel command line.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -38,6 +39,13 @@ std::vector<VmName> parse_vm_names(const std::vector<std::string>& texts);
 
 // A fresh VM name such as "bcvk-3fa9c2d1"; `random` supplies the entropy so tests stay deterministic.
 VmName generate_vm_name(const std::function<std::uint32_t()>& random);
+
+// A random (version 4) UUID in libvirt's canonical form ("6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17")
+// made from the 16 bytes `random` gives (pure).
+std::string uuid_from_bytes(const std::array<std::uint8_t, 16>& random);
+
+// True for a UUID in that form (lower-case hexadecimal, dashes at 8-4-4-4-12).
+bool is_uuid(std::string_view text);
 
 // `text` as it may be shown on a terminal: control characters and bytes that are not UTF-8 become
 // \xNN, so a hostile value cannot send escape sequences through an error message.

@@ -29,7 +29,8 @@ struct LaunchFacts {
   std::string name;
   std::string instance_dir;
   std::string uri;
-  std::string created; // RFC 3339, UTC
+  std::string domain_uuid; // generated for the new domain (random_uuid)
+  std::string created;     // RFC 3339, UTC
   std::string image_id;
   std::string kernel_version;
   int systemd_version = 0;

@@ -59,6 +59,7 @@ struct InstanceMetadata {
 
 struct VmSpec {
   std::string name;
+  std::string uuid; // empty: libvirt picks one
   std::string title;
   std::string description;
   std::string virt_type = "kvm"; // kvm, or qemu for software emulation
