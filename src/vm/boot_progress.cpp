@@ -10,26 +10,6 @@
 namespace bcvk {
 namespace {
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    auto line = text.substr(start, end - start);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
-      line.remove_suffix(1);
-    }
-    if (!line.empty()) {
-      lines.push_back(line);
-    }
-    start = end + 1;
-  }
-  return lines;
-}
-
 // The message of a journal line ("Nov 24 10:00:00.123456 host systemd[1]: MESSAGE").
 std::string_view systemd_message(std::string_view line) {
   const auto at = line.find("systemd[1]: ");
@@ -46,7 +26,7 @@ std::string latest_boot_step(std::string_view journal, std::size_t max_chars) {
       {"Finished ", "finished "},
       {"Mounted ", "mounted "},
   }};
-  const auto lines = lines_of(journal);
+  const auto lines = non_empty_lines(journal);
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
     const auto message = systemd_message(*it);
     for (const auto& [prefix, shown] : k_steps) {
@@ -66,7 +46,7 @@ std::string latest_boot_step(std::string_view journal, std::size_t max_chars) {
 }
 
 std::string tail_lines(std::string_view text, std::size_t count) {
-  const auto lines = lines_of(text);
+  const auto lines = non_empty_lines(text);
   std::string out;
   for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i) {
     out += (out.empty() ? "  " : "\n  ") + terminal_safe(lines[i], Charset::ascii);
@@ -80,8 +60,8 @@ std::string likely_boot_failure(std::string_view journal, std::string_view conso
                                                            "emergency mode",        "Failed to mount",
                                                            "Dependency failed for", "Failed to start",
                                                            "failed with result",    "Cannot open access to console"};
-  const auto journal_lines = lines_of(journal);
-  const auto console_lines = lines_of(console);
+  const auto journal_lines = non_empty_lines(journal);
+  const auto console_lines = non_empty_lines(console);
   for (const auto sign : k_signs) {
     for (const auto* lines : {&journal_lines, &console_lines}) {
       for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
@@ -100,7 +80,7 @@ std::string boot_failure_report(std::string_view journal, std::string_view conso
   if (const auto cause = likely_boot_failure(journal, console); !cause.empty()) {
     report = "likely cause: " + cause;
   }
-  const bool from_journal = !lines_of(journal).empty();
+  const bool from_journal = !non_empty_lines(journal).empty();
   if (const auto tail = tail_lines(from_journal ? journal : console, 15); !tail.empty()) {
     report += std::string(report.empty() ? "" : "\n") + "last lines of the guest's " +
               (from_journal ? "journal" : "console") + ":\n" + tail;

@@ -8,22 +8,6 @@
 namespace bcvk {
 namespace {
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    const std::string_view line = text.substr(0, end);
-    if (!line.empty()) {
-      lines.push_back(line);
-    }
-    if (end == std::string_view::npos) {
-      break;
-    }
-    text.remove_prefix(end + 1);
-  }
-  return lines;
-}
-
 // libvirt's own lines start at column 0 with its time stamp, always in UTC:
 // "2026-12-01 23:10:00.123+0000: ...".
 bool is_libvirt_line(std::string_view line) {
@@ -68,7 +52,7 @@ std::string printable(std::string_view text, std::size_t max) {
 } // namespace
 
 std::optional<std::string> emulator_crash(std::string_view log) {
-  const auto lines = lines_of(log);
+  const auto lines = non_empty_lines(log);
   std::size_t first = 0; // the last run's first line
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (is_libvirt_line(lines[i]) && lines[i].find(": starting up") != std::string_view::npos) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bcvk {
 
@@ -46,6 +47,10 @@ private:
 enum class GuestOutput { raw, filtered };
 
 // The safe rendering of a whole text.
+// The lines of `text` that hold anything, each without its line end or trailing blanks ("\r", ' '):
+// how a log's lines are read for what they say (pure).
+std::vector<std::string_view> non_empty_lines(std::string_view text);
+
 std::string terminal_safe(std::string_view text, Charset charset = Charset::utf8);
 
 } // namespace bcvk
