@@ -1,8 +1,11 @@
 #include "bcvk/host/image_store.hpp"
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/storage_view.hpp"
 #include "bcvk/util/error.hpp"
 
 namespace bcvk {
@@ -71,26 +74,46 @@ void PodmanImageStore::unmount(const std::string& image_id) {
   }
 }
 
-std::vector<ImageInfo> PodmanImageStore::list_bootc_images() {
-  const auto ids = podman({"images", "-q", "--no-trunc", "--filter", "label=containers.bootc=1"});
-  if (ids.status != 0) {
-    throw Error("cannot list images: " + podman_error(ids));
+std::vector<std::string> PodmanImageStore::image_ids(const std::vector<std::string>& filters) {
+  std::vector<std::string> args{"images", "-q", "--no-trunc"};
+  args.insert(args.end(), filters.begin(), filters.end());
+  const auto r = podman(args);
+  if (r.status != 0) {
+    throw Error("cannot list images: " + podman_error(r));
   }
-  std::vector<std::string> args{"image", "inspect", "--format", "json", "--"};
-  std::size_t count = 0;
-  std::size_t pos = 0;
-  while (pos < ids.out.size()) {
-    const auto nl = ids.out.find('\n', pos);
-    auto id = ids.out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? ids.out.size() : nl + 1;
+  std::vector<std::string> ids;
+  std::istringstream lines(r.out);
+  for (std::string id; std::getline(lines, id);) {
     if (!id.empty()) {
-      args.push_back(id);
-      ++count;
+      ids.push_back(id);
     }
   }
-  if (count == 0) {
+  return ids;
+}
+
+std::set<std::string> PodmanImageStore::image_layer_ids() {
+  const auto ids = image_ids({});
+  if (ids.empty()) {
     return {};
   }
+  std::vector<std::string> args{"image", "inspect", "--format",
+                                "{{.GraphDriver.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}",
+                                "--"};
+  args.insert(args.end(), ids.begin(), ids.end());
+  const auto r = podman(args);
+  if (r.status != 0) {
+    throw Error("cannot inspect images: " + podman_error(r));
+  }
+  return image_layer_ids_of(storage_root(), r.out);
+}
+
+std::vector<ImageInfo> PodmanImageStore::list_bootc_images() {
+  std::vector<std::string> args{"image", "inspect", "--format", "json", "--"};
+  const auto ids = image_ids({"--filter", "label=containers.bootc=1"});
+  if (ids.empty()) {
+    return {};
+  }
+  args.insert(args.end(), ids.begin(), ids.end());
   const auto r = podman(args);
   if (r.status != 0) {
     throw Error("cannot inspect images: " + podman_error(r));

@@ -8,13 +8,15 @@
 #include <cstring>
 
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/storage_view.hpp"
+#include "bcvk/vm/resolved_inputs.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/util/handle.hpp"
 
 namespace bcvk {
 
-void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds) {
+void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds, ImageStore& store) {
   for (const auto& bind : binds) {
     if (!bind.read_only) {
       continue;
@@ -23,7 +25,12 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
     // ro/ is private: the views make host directories reachable by a new path.
     make_private_dir(layout.read_only_views_dir(), 0700);
     make_private_dir(view, 0755);
-    bind_mount_read_only(bind.host_path, view);
+    if (bind.name == k_storage_mount_name) {
+      // The image and layer stores alone, as the images are now (a kept VM sees today's).
+      mount_storage_view(bind.host_path, store.image_layer_ids(), view);
+    } else {
+      bind_mount_read_only(bind.host_path, view);
+    }
   }
 }
 

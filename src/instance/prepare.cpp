@@ -153,14 +153,14 @@ std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const Inst
 
 // Takes what the plan lists, in order; the owner releases all of it on any failure.
 void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const BootArtifacts& boot,
-               const std::string& image_root, unsigned hypervisor_group, InstanceOwner& owner, ProcessRunner& runner,
-               SignalCatcher& signals) {
+               const std::string& image_root, unsigned hypervisor_group, InstanceOwner& owner, ImageStore& store,
+               ProcessRunner& runner, SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
   log_stage("boot files");
   mount_boot_files(image_tree, boot, dir, owner.state().image_id, hypervisor_group);
   log_stage("overlay");
   mount_root(dir, image_root);
-  mount_read_only_views(dir, plan.read_only_views);
+  mount_read_only_views(dir, plan.read_only_views, store);
   owner.save();
   fault_point("root-mounted");
   log_stage("guest files");
@@ -244,7 +244,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const InstancePlan plan = plan_instance(config, facts);
   static_cast<InstanceRecord&>(owner->state()) = plan.record;
   owner->save();
-  carry_out(plan, image_tree, boot, image_root, conn.hypervisor_group(), *owner, runner, signals);
+  carry_out(plan, image_tree, boot, image_root, conn.hypervisor_group(), *owner, store, runner, signals);
 
   log_stage("domain XML");
   std::string domain_xml = render_domain_xml(plan.spec);
@@ -269,7 +269,7 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id,
                    hypervisor_group);
   mount_root(owner.dir(), image_root);
-  mount_read_only_views(owner.dir(), state.read_only_binds);
+  mount_read_only_views(owner.dir(), state.read_only_binds, store);
 }
 
 } // namespace bcvk

@@ -52,7 +52,27 @@ protected:
 TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   LoopbackServer server;
   const std::string port = std::to_string(server.port());
+  // What --bind-storage-ro must not share: a podman secret of the host. What it must: the image.
+  std::ofstream(path("secret.txt")) << "e2e-secret-value";
+  run({"podman", "secret", "rm", "bcvk-e2e-secret"});
+  ASSERT_EQ(run({"podman", "secret", "create", "bcvk-e2e-secret", path("secret.txt")}).status, 0);
+  const AtScopeExit secret_gone([] { run({"podman", "secret", "rm", "bcvk-e2e-secret"}); });
+  const auto image = run({"podman", "image", "inspect", "--format", "{{.Id}} {{.GraphDriver.Data.UpperDir}}", k_image});
+  const std::string image_id = image.out.substr(0, image.out.find(' '));
+  const std::string top_layer = fs::path(image.out.substr(image.out.find(' ') + 1)).parent_path().filename();
+  ASSERT_EQ(top_layer.size(), 64U) << image.out;
   const std::string probe =
+      "echo STORAGE_ENTRIES=$(ls /run/virtiofs-mnt-hoststorage | tr '\\n' ,); "
+      "echo STORAGE_IMAGE=$(grep -c " +
+      image_id +
+      " /run/virtiofs-mnt-hoststorage/overlay-images/images.json); "
+      "echo STORAGE_LAYER=$(test -d /run/virtiofs-mnt-hoststorage/overlay/" +
+      top_layer +
+      "/diff/usr/lib/systemd && echo readable); "
+      // podman keeps a secret's value base64-encoded: "e2e-secret-value" is stored as this.
+      "echo STORAGE_SECRET=$(grep -rl --exclude-dir=diff -e e2e-secret-value -e ZTJlLXNlY3JldC12YWx1ZQ "
+      "/run/virtiofs-mnt-hoststorage "
+      "2>/dev/null | wc -l); "
       "echo RW_READ=$(cat /run/virtiofs-mnt-work/from-host.txt); "
       "echo from-guest > /run/virtiofs-mnt-work/from-guest.txt && echo RW_WRITE=ok; "
       "echo RO_READ=$(cat /run/virtiofs-mnt-conf/config.txt); "
@@ -102,6 +122,10 @@ TEST_F(Attachments, EverySharedThingWorksFromInsideTheGuest) {
   EXPECT_FALSE(fs::exists(path("ro/x")));
   EXPECT_EQ(field(r.out, "STORAGE"), "yes");
   EXPECT_EQ(field(r.out, "STORAGE_WRITE"), "Read-only file system");
+  EXPECT_EQ(field(r.out, "STORAGE_ENTRIES"), "overlay,overlay-images,overlay-layers,");
+  EXPECT_EQ(field(r.out, "STORAGE_IMAGE"), "1") << "the host's image is listed";
+  EXPECT_EQ(field(r.out, "STORAGE_LAYER"), "readable") << "and its files are there";
+  EXPECT_EQ(field(r.out, "STORAGE_SECRET"), "0") << "a host secret reached the guest";
   EXPECT_EQ(field(r.out, "DISK_RAW"), std::to_string(64 << 20));
   EXPECT_EQ(field(r.out, "DISK_QCOW2"), std::to_string(32 << 20)) << "qcow2 detected by content";
   const long swap = std::stol("0" + field(r.out, "SWAP"));

@@ -30,6 +30,7 @@ public:
   void unmount(const std::string&) override {}
   std::vector<ImageInfo> list_bootc_images() override { return {}; }
   std::string storage_root() override { return "/var/lib/containers/storage"; }
+  std::set<std::string> image_layer_ids() override { return {}; }
 };
 
 const std::string k_hostile = "Dec 02 10:00:00 guest systemd[1]: Started a.service.\n"

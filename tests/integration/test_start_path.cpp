@@ -42,6 +42,7 @@ public:
   }
   std::vector<ImageInfo> list_bootc_images() override { return {}; }
   std::string storage_root() override { return "/var/lib/containers/storage"; }
+  std::set<std::string> image_layer_ids() override { return {}; }
   int unmounts = 0;
   bool vm_ran_at_unmount = false;
 

@@ -31,6 +31,7 @@ public:
   }
   std::vector<ImageInfo> list_bootc_images() override { return {}; }
   std::string storage_root() override { return "/var/lib/containers/storage"; }
+  std::set<std::string> image_layer_ids() override { return {}; }
   int mounts = 0;
   int unmounts = 0;
   std::string last_unmounted;

@@ -8,6 +8,7 @@
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/instance/instance_dir.hpp"
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/storage_view.hpp"
 #include "bcvk/util/table.hpp"
 
 using namespace bcvk;
@@ -154,4 +155,23 @@ TEST(QemuImgInfo, FormatAndFilesItRefersTo) {
                 .external_file,
             "/etc/shadow");
   EXPECT_EQ(parse_qemu_img_info("garbage").format, "unknown");
+}
+
+TEST(StorageView, LayerIdsComeFromPodmansLayerDirectoriesAndNothingElse) {
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  const std::string root = "/var/lib/containers/storage";
+  const std::string lines = "overlay " + root + "/overlay/" + a + "/diff <no value>\n" + "overlay " + root +
+                            "/overlay/" + b + "/diff " + root + "/overlay/" + c + "/diff:" + root + "/overlay/" + a +
+                            "/diff\n\n";
+  EXPECT_EQ(image_layer_ids_of(root, lines), (std::set<std::string>{a, b, c}));
+  EXPECT_TRUE(image_layer_ids_of(root, "").empty());
+  EXPECT_THROW(image_layer_ids_of(root, "vfs " + root + "/vfs/dir/" + a + " <no value>\n"), Error);
+  for (const std::string& bad :
+       {root + "/overlay/../../../etc/diff", root + "/overlay/" + a + "/diff/../x", "/elsewhere/overlay/" + a + "/diff",
+        root + "/overlay/" + a.substr(1) + "/diff", root + "/overlay/" + std::string(64, 'A') + "/diff"}) {
+    EXPECT_THROW(image_layer_ids_of(root, "overlay " + bad + " <no value>\n"), Error) << bad;
+  }
+  EXPECT_EQ(storage_view_entries({a}),
+            (std::vector<std::string>{"overlay-images", "overlay-layers", "overlay/l", "overlay/" + a}));
+  EXPECT_THROW(storage_view_entries({"../secrets"}), Error);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Container images: presence, pulling, metadata and read-only mounts, behind one narrow interface.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ public:
   virtual std::vector<ImageInfo> list_bootc_images() = 0;
   // Where the container storage lives on the host (podman's graphRoot).
   virtual std::string storage_root() = 0;
+  // The IDs of the layers local images are made of (what --bind-storage-ro shares of the storage).
+  virtual std::set<std::string> image_layer_ids() = 0;
 };
 
 // ImageStore backed by the podman command line.
@@ -44,8 +47,10 @@ public:
   void unmount(const std::string& image_id) override;
   std::vector<ImageInfo> list_bootc_images() override;
   std::string storage_root() override;
+  std::set<std::string> image_layer_ids() override;
 
 private:
+  std::vector<std::string> image_ids(const std::vector<std::string>& filters);
   ProcessResult podman(const std::vector<std::string>& args);
   ProcessRunner& m_runner;
 };

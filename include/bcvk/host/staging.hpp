@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/host/image_store.hpp"
 #include "bcvk/host/process.hpp"
 #include "bcvk/vm/instance_layout.hpp"
 #include "bcvk/vm/run_options.hpp"
@@ -12,8 +13,9 @@
 namespace bcvk {
 
 // Bind-mounts each read-only share read-only at layout.read_only_view(name) (where release finds
-// and unmounts it), so the guest cannot write through it whatever it mounts.
-void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds);
+// and unmounts it), so the guest cannot write through it whatever it mounts; the container storage
+// (--bind-storage-ro) as the view of `store`'s image and layer stores alone (mount_storage_view).
+void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds, ImageStore& store);
 
 // Lets QEMU, running as libvirt's unprivileged user in `group`, reach the files it opens itself
 // below the instance (kernel, initramfs, swap) and nobody else in: the instance directory and boot/
