@@ -1,6 +1,9 @@
 #include "bcvk/util/rooted_fs.hpp"
 
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/statfs.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -12,6 +15,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <sstream>
 #include <random>
 
 #include "bcvk/util/error.hpp"
@@ -390,6 +397,27 @@ void remove_tree_nofollow(const std::string& path) {
   remove_entry_at(parent_fd.get(), name, path, st.st_dev, 0, -1);
 }
 
+bool root_group_is_root_alone() {
+  // Looked up once: the account databases do not change under a running bcvk.
+  static const bool alone = [] {
+    if (const group* g = ::getgrgid(0); g != nullptr) {
+      for (char** member = g->gr_mem; member != nullptr && *member != nullptr; ++member) {
+        if (const passwd* p = ::getpwnam(*member); p == nullptr || p->pw_uid != 0) {
+          return false;
+        }
+      }
+    }
+    ::setpwent();
+    bool only_root = true;
+    while (const passwd* p = ::getpwent()) {
+      only_root = only_root && (p->pw_gid != 0 || p->pw_uid == 0);
+    }
+    ::endpwent();
+    return only_root;
+  }();
+  return alone;
+}
+
 bool others_may_write(const std::string& path, const struct stat& st) {
   if ((st.st_mode & S_IWOTH) != 0) {
     return true;
@@ -398,8 +426,65 @@ bool others_may_write(const std::string& path, const struct stat& st) {
     return false;
   }
   // Only an ACL beyond the mode bits is stored as this attribute.
-  return st.st_gid != 0 || ::lgetxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) >= 0;
+  return st.st_gid != 0 || !root_group_is_root_alone() ||
+         ::lgetxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) >= 0;
 }
+
+std::optional<unsigned> fuse_mount_owner(std::string_view mountinfo, std::uint64_t mount_id) {
+  std::size_t start = 0;
+  while (start < mountinfo.size()) {
+    auto end = mountinfo.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = mountinfo.size();
+    }
+    const std::string line(mountinfo.substr(start, end - start));
+    start = end + 1;
+    std::istringstream fields(line);
+    std::uint64_t id = 0;
+    if (!(fields >> id) || id != mount_id) {
+      continue;
+    }
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos) {
+      return std::nullopt;
+    }
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type, source, options;
+    tail >> type >> source >> options;
+    if (type != "fuse" && type != "fuseblk" && !type.starts_with("fuse.")) {
+      return std::nullopt;
+    }
+    // FUSE records who mounted it; a mount without the option is taken as another user's.
+    for (std::istringstream list(options); std::getline(list, options, ',');) {
+      if (options.starts_with("user_id=") && options.size() > 8 &&
+          options.find_first_not_of("0123456789", 8) == std::string::npos && options.size() <= 17) {
+        return static_cast<unsigned>(std::stoul(options.substr(8)));
+      }
+    }
+    return std::numeric_limits<unsigned>::max();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Whose FUSE file system `dir` is on, when it is one: its daemon, run by that user, answers every
+// lookup there, so it can put a link in place of any directory at any moment.
+std::optional<unsigned> fuse_owner_of(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0 || fs.f_type != static_cast<decltype(fs.f_type)>(0x65735546)) {
+    return std::nullopt; // not FUSE (FUSE_SUPER_MAGIC)
+  }
+  struct statx stx {};
+  std::ifstream in("/proc/self/mountinfo");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (::statx(AT_FDCWD, dir.c_str(), 0, STATX_MNT_ID, &stx) != 0 || (stx.stx_mask & STATX_MNT_ID) == 0) {
+    return std::numeric_limits<unsigned>::max();
+  }
+  return fuse_mount_owner(text, stx.stx_mnt_id).value_or(std::numeric_limits<unsigned>::max());
+}
+
+} // namespace
 
 std::string path_swap_risk(const std::string& absolute_path) {
   std::string dir = "/";
@@ -412,6 +497,10 @@ std::string path_swap_risk(const std::string& absolute_path) {
     const bool others_write = others_may_write(dir, st);
     if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
       return dir + " belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    }
+    if (const auto owner = fuse_owner_of(dir); owner && *owner != 0 && *owner != ::geteuid()) {
+      return dir + " is on a FUSE file system another user runs (uid " +
+             (*owner == std::numeric_limits<unsigned>::max() ? std::string("unknown") : std::to_string(*owner)) + ")";
     }
     if (others_write && !((st.st_mode & S_ISVTX) != 0 && st.st_uid == 0)) {
       return dir + " can be changed by other users";

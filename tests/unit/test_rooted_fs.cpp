@@ -231,3 +231,19 @@ TEST(TreeRelative, Normalises) {
 }
 
 } // namespace
+
+TEST(PathSwapRisk, AFuseMountsOwnerIsReadFromItsMountinfoLine) {
+  const std::string mountinfo =
+      "22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+      "40 22 0:40 / /home/al/remote rw,nosuid,nodev - fuse.sshfs al@host:/ rw,user_id=1000,group_id=1000\n"
+      "41 22 0:41 / /mnt/root-fuse rw - fuse.bindfs /srv rw,user_id=0,group_id=0,allow_other\n"
+      "42 22 0:42 / /mnt/odd rw - fuse odd rw,allow_other\n"
+      "43 22 0:43 / /mnt/lying rw - ext4 /dev/vdb rw,user_id=0\n";
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 40), 1000U);
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 41), 0U);
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 42), std::numeric_limits<unsigned>::max()) << "no owner: not root's";
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 43), std::nullopt) << "not FUSE";
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 22), std::nullopt);
+  EXPECT_EQ(fuse_mount_owner(mountinfo, 99), std::nullopt);
+  EXPECT_EQ(path_swap_risk("/usr/bin/true"), "") << "this host's own paths stay fine";
+}

@@ -101,15 +101,21 @@ void replace_file_at(int dir_fd, const std::string& name, const std::string& dat
 void remove_tree_nofollow(const std::string& path);
 
 // Why a host path could be swapped for a link by a user other than root, or "" when it cannot:
-// every directory on the way to `absolute_path` (itself excluded) must belong to root (or to us)
-// and be writable by no one else, unless it is a root-owned sticky directory such as /tmp, where
-// others cannot rename root's entries. `absolute_path` must be canonical (no links).
+// every directory on the way to `absolute_path` (itself excluded) must belong to root (or to us),
+// be writable by no one else, unless it is a root-owned sticky directory such as /tmp, where
+// others cannot rename root's entries, and not be on a FUSE file system another user mounted (its
+// daemon answers every lookup). `absolute_path` must be canonical (no links).
 std::string path_swap_risk(const std::string& absolute_path);
 
 // Whether users other than root may write the file or directory `path` (whose lstat is `st`): its
 // mode grants others write, or a group other than root's, or an access ACL names more users or
 // groups (its mask shows as the group bits, with the owning group still root's).
+// Group root counts as root only where no one but root is in it (as a member or by primary group).
 bool others_may_write(const std::string& path, const struct stat& st);
+
+// Who mounted the mount `mount_id` of a /proc/self/mountinfo text, when it is a FUSE file system:
+// its user_id= option, or UINT_MAX without one; nullopt for other file systems or IDs (pure).
+std::optional<unsigned> fuse_mount_owner(std::string_view mountinfo, std::uint64_t mount_id);
 
 // The names in the directory open at `dir_fd` (not "." or ".."), sorted; the descriptor stays open.
 std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown);
