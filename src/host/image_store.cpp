@@ -96,13 +96,24 @@ std::set<std::string> PodmanImageStore::image_layer_ids() {
   if (ids.empty()) {
     return {};
   }
-  std::vector<std::string> args{"image", "inspect", "--format",
-                                "{{.GraphDriver.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}",
-                                "--"};
+  const std::vector<std::string> inspect{
+      "image", "inspect", "--format",
+      "{{.GraphDriver.Name}} {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}", "--"};
+  std::vector<std::string> args = inspect;
   args.insert(args.end(), ids.begin(), ids.end());
-  const auto r = podman(args);
+  auto r = podman(args);
   if (r.status != 0) {
-    throw Error("cannot inspect images: " + podman_error(r));
+    // An image removed since the listing fails the whole call: ask for each, leaving out the gone.
+    r.out.clear();
+    for (const auto& id : ids) {
+      args = inspect;
+      args.push_back(id);
+      if (const auto one = podman(args); one.status == 0) {
+        r.out += one.out;
+      } else if (exists(id)) {
+        throw Error("cannot inspect image " + id + ": " + podman_error(one));
+      }
+    }
   }
   return image_layer_ids_of(storage_root(), r.out);
 }

@@ -47,7 +47,7 @@ namespace {
 // `target`. Done before it appears anywhere: a plain MS_REMOUNT would only cover the top mount,
 // and shared propagation would let unmounting the copy's submounts unmount the host's originals
 // (e.g. /dev/pts under a view of /dev).
-void attach_read_only(const Fd& tree, const std::string& source, const std::string& target) {
+void make_read_only(const Fd& tree, const std::string& source) {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.propagation = MS_PRIVATE;
@@ -55,6 +55,10 @@ void attach_read_only(const Fd& tree, const std::string& source, const std::stri
     throw Error("cannot make a read-only copy of " + source + ": " + std::strerror(errno) +
                 (errno == ENOSYS ? " (bcvk needs Linux 5.12 or later)" : ""));
   }
+}
+
+void attach_read_only(const Fd& tree, const std::string& source, const std::string& target) {
+  make_read_only(tree, source);
   if (::move_mount(tree.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     throw Error("cannot mount the read-only copy of " + source + " at " + target + ": " + std::strerror(errno));
   }
@@ -75,6 +79,21 @@ void bind_mount_read_only(const std::string& source, const std::string& target) 
     throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
   }
   attach_read_only(tree, source, target);
+}
+
+bool bind_alone_read_only(const std::string& source, const Fd& dir, const std::string& name) {
+  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
+  if (!tree) {
+    if (errno == ENOENT) {
+      return false;
+    }
+    throw Error("cannot bind-mount " + source + ": " + std::strerror(errno));
+  }
+  make_read_only(tree, source);
+  if (::move_mount(tree.get(), "", dir.get(), name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    throw Error("cannot mount the read-only copy of " + source + ": " + std::strerror(errno));
+  }
+  return true;
 }
 
 void bind_file_read_only(const Fd& source, const std::string& shown, const std::string& target) {

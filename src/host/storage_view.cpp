@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -21,17 +22,18 @@ bool is_layer_id(const std::string& id) {
   return id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
-std::string layer_id_of(const std::string& graph_root, const std::string& dir) {
+// The layer ID of an image's layer directory GRAPH_ROOT/overlay/ID/diff; nullopt for any other
+// path (a layer of an additional image store elsewhere: not part of this storage).
+std::optional<std::string> layer_id_of(const std::string& graph_root, const std::string& dir) {
   const std::string prefix = graph_root + "/overlay/";
   const std::string suffix = "/diff";
   if (dir.starts_with(prefix) && dir.ends_with(suffix) && dir.size() > prefix.size() + suffix.size()) {
-    const std::string id = dir.substr(prefix.size(), dir.size() - prefix.size() - suffix.size());
+    std::string id = dir.substr(prefix.size(), dir.size() - prefix.size() - suffix.size());
     if (is_layer_id(id)) {
       return id;
     }
   }
-  throw Error("--bind-storage-ro: podman names the layer directory '" + dir + "', not one of the form " + prefix +
-              "ID/diff: bcvk shares only layers it can name");
+  return std::nullopt;
 }
 
 } // namespace
@@ -58,10 +60,12 @@ std::set<std::string> image_layer_ids_of(const std::string& graph_root, const st
     std::istringstream lowers(lower);
     std::string dir;
     while (std::getline(lowers, dir, ':')) {
-      ids.insert(layer_id_of(graph_root, dir));
+      if (auto id = layer_id_of(graph_root, dir)) {
+        ids.insert(std::move(*id));
+      }
     }
-    if (!upper.empty()) {
-      ids.insert(layer_id_of(graph_root, upper));
+    if (auto id = layer_id_of(graph_root, upper); id && !upper.empty()) {
+      ids.insert(std::move(*id));
     }
   }
   return ids;
@@ -77,31 +81,6 @@ std::vector<std::string> storage_view_entries(const std::set<std::string>& layer
   }
   return out;
 }
-
-namespace {
-
-// One entry of the graph root, read-only, nosuid, nodev, private and without what is mounted below
-// it, onto its empty mount point in the view. False when the entry is gone.
-bool bind_entry(const std::string& graph_root, const std::string& entry, const Fd& view) {
-  const std::string source = graph_root + "/" + entry;
-  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW));
-  if (!tree) {
-    if (errno == ENOENT) {
-      return false;
-    }
-    throw Error("--bind-storage-ro: cannot share " + source + ": " + std::strerror(errno));
-  }
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  attr.propagation = MS_PRIVATE;
-  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0 ||
-      ::move_mount(tree.get(), "", view.get(), entry.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
-    throw Error("--bind-storage-ro: cannot share " + source + ": " + std::strerror(errno));
-  }
-  return true;
-}
-
-} // namespace
 
 void mount_storage_view(const std::string& graph_root, const std::set<std::string>& layer_ids,
                         const std::string& target) {
@@ -132,7 +111,7 @@ void mount_storage_view(const std::string& graph_root, const std::set<std::strin
     throw Error("--bind-storage-ro: cannot make " + target + " read-only: " + std::strerror(errno));
   }
   for (const auto& entry : entries) {
-    bind_entry(graph_root, entry, view);
+    bind_alone_read_only(graph_root + "/" + entry, view, entry); // gone since the listing: left out
   }
 }
 

@@ -25,7 +25,7 @@ std::vector<std::string> split_fields(const std::string& text) {
   return fields;
 }
 
-unsigned port_number(const std::string& field) {
+unsigned forward_port_number(const std::string& field) {
   if (field.empty() || field.size() > 5 || field.find_first_not_of("0123456789") != std::string::npos) {
     return 0;
   }
@@ -52,9 +52,9 @@ ForwardSpec parse_forward(ForwardDirection direction, const std::string& text) {
   if (spec.bind_address == "localhost") {
     spec.bind_address = "127.0.0.1";
   }
-  spec.listen_port = port_number(fields[first]);
+  spec.listen_port = forward_port_number(fields[first]);
   spec.target_host = fields[first + 1];
-  spec.target_port = port_number(fields[first + 2]);
+  spec.target_port = forward_port_number(fields[first + 2]);
   if (spec.listen_port == 0) {
     return fail("'" + fields[first] + "' is not a port between 1 and 65535");
   }

@@ -19,6 +19,11 @@ void mount_overlay(const std::string& lower, const std::string& upper, const std
 // unmounting it never unmounts anything of the host.
 void bind_mount_read_only(const std::string& source, const std::string& target);
 
+// Mounts `source` alone (without what is mounted below it) read-only, nosuid, nodev and private
+// at the existing `name` below the directory open as `dir` (a private mount: nothing propagates).
+// False when `source` is gone; its last component is never followed.
+bool bind_alone_read_only(const std::string& source, const Fd& dir, const std::string& name);
+
 // Mounts the file open at `source` read-only at the existing file `target` (`shown` names the
 // source in errors). Nothing is copied, and the file cannot be changed through `target`: not
 // written, not chmod'ed, not chown'ed (EROFS), which libvirt's DAC driver accepts for a kernel

@@ -10,9 +10,10 @@
 namespace bcvk {
 
 // The layer IDs named by `podman image inspect --format '{{.GraphDriver.Name}}
-// {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}'` lines (one per image): each
-// directory must be GRAPH_ROOT/overlay/ID/diff with a 64-digit hexadecimal ID. Throws Error for any
-// other driver than overlay, or any other path (pure).
+// {{.GraphDriver.Data.UpperDir}} {{.GraphDriver.Data.LowerDir}}'` lines (one per image): the IDs of
+// directories GRAPH_ROOT/overlay/ID/diff with a 64-digit hexadecimal ID. Any other path (a layer
+// of an additional image store elsewhere) is not this storage's and is left out. Throws Error for
+// any other driver than overlay (pure).
 std::set<std::string> image_layer_ids_of(const std::string& graph_root, const std::string& inspect_lines);
 
 // The entries of the graph root that the view shares, relative to it (pure): overlay-images/ and
