@@ -61,6 +61,9 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,
                "Mount host container storage read-only at /run/virtiofs-mnt-hoststorage");
   cmd.add_option("--add-swap", o.add_swap, "Attach a swap device of this size")->type_name("SIZE");
+  cmd.add_option("--root-size", o.root_size,
+                 "Most the guest can write to its root file system (default 10G; kept by 'start')")
+      ->type_name("SIZE");
   repeatable(
       cmd.add_option("--mount-disk-file", o.mount_disk_files, "Attach a disk file as /dev/disk/by-id/virtio-NAME"))
       ->type_name("FILE[:NAME]");

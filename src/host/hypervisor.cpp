@@ -182,7 +182,22 @@ std::string Connection::best_virt_type() const {
   return "kvm";
 }
 
-std::optional<unsigned> dac_group_of(std::string_view capabilities_xml) {
+namespace {
+
+// A plain decimal id, optionally with libvirt's '+' (numeric, never looked up as a name).
+std::optional<unsigned> numeric_id(std::string text) {
+  if (text.starts_with('+')) {
+    text.erase(0, 1);
+  }
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return static_cast<unsigned>(std::stoul(text));
+}
+
+} // namespace
+
+std::optional<DacLabel> dac_label_of(std::string_view capabilities_xml) {
   const xml::Doc doc = xml::parse(capabilities_xml, "libvirt's capabilities");
   xmlNode* host = xml::child(xmlDocGetRootElement(doc.get()), "host");
   for (xmlNode* node = host != nullptr ? host->children : nullptr; node != nullptr; node = node->next) {
@@ -197,25 +212,27 @@ std::optional<unsigned> dac_group_of(std::string_view capabilities_xml) {
       // "+UID:+GID" (numeric) or "USER:GROUP" (names); only numbers are taken, never a name lookup.
       const std::string text = xml::text_of(label);
       const auto colon = text.find(':');
-      std::string gid = colon == std::string::npos ? "" : text.substr(colon + 1);
-      if (gid.starts_with('+')) {
-        gid.erase(0, 1);
-      }
-      if (gid.empty() || gid.size() > 9 || gid.find_first_not_of("0123456789") != std::string::npos) {
+      if (colon == std::string::npos) {
         return std::nullopt;
       }
-      return static_cast<unsigned>(std::stoul(gid));
+      const auto uid = numeric_id(text.substr(0, colon));
+      const auto gid = numeric_id(text.substr(colon + 1));
+      if (!uid || !gid) {
+        return std::nullopt;
+      }
+      return DacLabel{*uid, *gid};
     }
   }
   return std::nullopt;
 }
 
-unsigned Connection::hypervisor_group() const {
+unsigned Connection::hypervisor_user() const {
   LibvirtString caps(virConnectGetCapabilities(get()));
   if (!caps) {
     throw_libvirt_error("cannot read libvirt's capabilities");
   }
-  return dac_group_of(caps.get()).value_or(0);
+  const auto label = dac_label_of(caps.get());
+  return label ? label->uid : 0;
 }
 
 std::optional<Domain> Connection::find(const std::string& name) const {

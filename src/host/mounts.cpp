@@ -215,35 +215,28 @@ Fd open_mount_point(const RootedTree& dir, const MountEntry& mount) {
                                   "below it is kept");
 }
 
-void unmount_writable(const RootedTree& dir, const MountEntry& mount) {
-  // A mount stays busy for a moment while the processes that used it (virtiofsd) exit, longer on
-  // a loaded host. The path is used only right after the mount found at it proved to be this one,
-  // and only root can change the directories on the way; the last component is never followed.
-  for (int attempt = 0; attempt < k_busy_attempts; ++attempt) {
-    {
-      const Fd at = open_mount_point(dir, mount);
-      const auto now = mount_now_at(dir, mount, at);
-      if (!now || now->id != mount.id) {
-        return; // gone or covered meanwhile: the caller looks at the mount table again
-      }
-    } // the descriptor would keep the mount busy
-    if (::umount2(mount.mount_point.c_str(), UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT) {
-      return;
+MountRelease unmount_writable(const RootedTree& dir, const MountEntry& mount) {
+  // The path is used only right after the mount found at it proved to be this one, and only root
+  // can change the directories on the way; the last component is never followed.
+  {
+    const Fd at = open_mount_point(dir, mount);
+    const auto now = mount_now_at(dir, mount, at);
+    if (!now || now->id != mount.id) {
+      return MountRelease::released; // gone or covered meanwhile: the caller looks at the table again
     }
-    if (errno != EBUSY) {
-      throw Error("cannot unmount " + mount.mount_point + ": " + std::strerror(errno));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } // the descriptor would keep the mount busy
+  if (::umount2(mount.mount_point.c_str(), UMOUNT_NOFOLLOW) == 0 || errno == EINVAL || errno == ENOENT) {
+    return MountRelease::released;
   }
-  throw Error(mount.mount_point +
-              " is still in use after 30 s, so it stays mounted and everything below it is kept; "
-              "'fuser -vm " +
-              mount.mount_point + "' shows who uses it");
+  if (errno != EBUSY) {
+    throw Error("cannot unmount " + mount.mount_point + ": " + std::strerror(errno));
+  }
+  return MountRelease::busy;
 }
 
 } // namespace
 
-void release_mount(const std::string& dir, const MountEntry& mount) {
+MountRelease release_mount(const std::string& dir, const MountEntry& mount) {
   const RootedTree tree = RootedTree::open(dir, dir);
   Fd at = open_mount_point(tree, mount);
   const auto now = mount_now_at(tree, mount, at);
@@ -253,30 +246,49 @@ void release_mount(const std::string& dir, const MountEntry& mount) {
   }
   if (!now->read_only) {
     at.reset(); // a descriptor in the mount keeps it busy
-    unmount_writable(tree, *now);
-    return;
+    return unmount_writable(tree, *now);
   }
   // The very mount the descriptor holds, with its whole tree: no path below it is looked at again.
   const std::string held = "/proc/self/fd/" + std::to_string(at.get());
   if (::umount2(held.c_str(), MNT_DETACH) != 0) {
     throw Error("cannot unmount " + now->mount_point + ": " + std::strerror(errno));
   }
+  return MountRelease::released;
 }
 
 void release_mounts_below(const std::string& dir) {
+  // A writable mount stays busy for a moment while the processes that used it (virtiofsd) exit,
+  // longer on a loaded host, and the guest's own file system stays busy until the root overlay on
+  // it is gone: every pass tries each outermost mount once, and only a pass that released nothing
+  // waits before the next.
+  int busy_waits = 0;
   for (int pass = 0;; ++pass) {
     const auto outermost = outermost_mounts_below(read_mountinfo("/proc/self/mountinfo"), dir);
     if (outermost.empty()) {
       return;
     }
-    if (pass == k_max_release_passes) {
+    if (pass == k_max_release_passes + k_busy_attempts) {
       throw Error(outermost.front().mount_point + " is still mounted after releasing everything below " + dir +
                   ", so it is kept");
     }
+    std::optional<std::string> busy;
+    bool released_any = false;
     for (const auto& mount : outermost) {
       spdlog::debug("unmounting {}", mount.mount_point);
-      release_mount(dir, mount);
+      if (release_mount(dir, mount) == MountRelease::released) {
+        released_any = true;
+      } else if (!busy) {
+        busy = mount.mount_point;
+      }
     }
+    if (released_any) {
+      continue;
+    }
+    if (++busy_waits == k_busy_attempts) {
+      throw Error(*busy + " is still in use after 30 s, so it stays mounted and everything below it is kept; " +
+                  "'fuser -vm " + *busy + "' shows who uses it");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

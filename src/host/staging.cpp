@@ -1,10 +1,14 @@
 #include "bcvk/host/staging.hpp"
 
 #include <fcntl.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "bcvk/host/mounts.hpp"
@@ -34,12 +38,51 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
   }
 }
 
-void open_to_hypervisor(const InstanceLayout& layout, unsigned group) {
+namespace {
+
+// The access ACL "u::rwx,u:UID:--x,g::---,m::--x,o::---" in the kernel's xattr form: root keeps
+// the directory, the one user may pass through it, nobody else (QEMU's group may hold people).
+std::vector<unsigned char> traverse_only_acl(unsigned uid) {
+  struct Entry {
+    std::uint16_t tag;
+    std::uint16_t perm;
+    std::uint32_t id;
+  };
+  constexpr auto undefined = static_cast<std::uint32_t>(ACL_UNDEFINED_ID);
+  const Entry entries[] = {{ACL_USER_OBJ, ACL_READ | ACL_WRITE | ACL_EXECUTE, undefined},
+                           {ACL_USER, ACL_EXECUTE, uid},
+                           {ACL_GROUP_OBJ, 0, undefined},
+                           {ACL_MASK, ACL_EXECUTE, undefined},
+                           {ACL_OTHER, 0, undefined}};
+  std::vector<unsigned char> out;
+  const auto put = [&out](std::uint32_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      out.push_back(static_cast<unsigned char>(value >> (8 * i))); // little-endian, whatever the host
+    }
+  };
+  put(POSIX_ACL_XATTR_VERSION, 4);
+  for (const auto& e : entries) {
+    put(e.tag, 2);
+    put(e.perm, 2);
+    put(e.id, 4);
+  }
+  return out;
+}
+
+} // namespace
+
+void open_to_hypervisor(const InstanceLayout& layout, unsigned user) {
+  const auto acl = traverse_only_acl(user);
   for (const auto& dir : {layout.path(), layout.boot_dir()}) {
-    // The directory itself, never what a link there names: set on the descriptor.
+    // The directory itself, never what a link there names: set on the descriptor. Root's alone
+    // first (which also drops what an older bcvk gave QEMU's group), then the user let through.
     const Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd || ::fchown(fd.get(), 0, static_cast<gid_t>(group)) != 0 || ::fchmod(fd.get(), 0710) != 0) {
-      throw Error("cannot give " + dir + " to QEMU's group " + std::to_string(group) + ": " + std::strerror(errno));
+    if (!fd || ::fchown(fd.get(), 0, 0) != 0 || ::fchmod(fd.get(), 0700) != 0) {
+      throw Error("cannot make " + dir + " root's alone: " + std::strerror(errno));
+    }
+    if (user != 0 && ::fsetxattr(fd.get(), "system.posix_acl_access", acl.data(), acl.size(), 0) != 0) {
+      throw Error("cannot let QEMU's user " + std::to_string(user) + " through " + dir + ": " + std::strerror(errno) +
+                  (errno == EOPNOTSUPP ? " (the state directory's file system needs POSIX ACLs)" : ""));
     }
   }
 }

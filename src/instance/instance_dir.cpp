@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/run_options.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/host/state_dir.hpp"
@@ -98,6 +99,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"systemd_version", s.systemd_version},
                    {"memory_bytes", s.memory_bytes},
                    {"vcpus", s.vcpus},
+                   {"root_size_bytes", s.root_size_bytes},
                    {"ssh_port", s.ssh_port},
                    {"ports", ports},
                    {"labels", labels},
@@ -147,6 +149,7 @@ InstanceState state_from_json(const std::string& json) {
     s.systemd_version = static_cast<int>(whole_number(j, "systemd_version", 1000000));
     s.memory_bytes = whole_number(j, "memory_bytes", std::numeric_limits<std::uint64_t>::max());
     s.vcpus = static_cast<unsigned>(whole_number(j, "vcpus", 4096));
+    s.root_size_bytes = whole_number(j, "root_size_bytes", k_max_root_size);
     s.ssh_port = static_cast<unsigned>(whole_number(j, "ssh_port", 65535));
     if (j.contains("labels") && j["labels"].is_object()) {
       for (const auto& [k, v] : j["labels"].items()) {
@@ -203,7 +206,7 @@ InstanceDir InstanceDir::create(const VmName& name) {
   // Made aside with its lock held, then moved into place in one step: an instance directory is
   // never seen (or left by a kill) without its lock.
   const std::string aside = transient_entry(k_creating, name);
-  // Root's alone until QEMU's group is let in (open_to_hypervisor), never anyone else's.
+  // Root's alone until QEMU's user is let through (open_to_hypervisor), never anyone else's.
   if (::mkdir(aside.c_str(), 0700) != 0) {
     throw Error("cannot create " + aside + ": " + std::strerror(errno));
   }

@@ -1,8 +1,18 @@
 #include "bcvk/instance/instance_domain.hpp"
 
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/vm/domain_xml.hpp"
+#include "bcvk/vm/names.hpp"
 
 namespace bcvk {
 
@@ -34,10 +44,24 @@ InstanceRecord record_for_lookup(const InstanceDir& dir) {
       record = *state;
     }
   } catch (const Error&) {
-    // Damaged: the name is all there is to go by.
+    // Damaged: the domain bcvk saved still names the UUID it was created with.
+    try {
+      record = InstanceRecord{};
+      record.domain_uuid = domain_uuid_of(read_text_file(dir.domain_xml_file())).value_or("");
+    } catch (const Error&) {
+      // No readable domain either: the name is all there is to go by.
+    }
   }
   record.name = dir.name();
   return record;
+}
+
+std::string random_domain_uuid() {
+  std::array<std::uint8_t, 16> bytes{};
+  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
+    throw Error(std::string("cannot draw random bytes for the VM's UUID: ") + std::strerror(errno));
+  }
+  return uuid_from_bytes(bytes);
 }
 
 bool instance_domain_active(const std::map<std::string, std::string>& active, const InstanceRecord& record) {

@@ -1,7 +1,6 @@
 #include "bcvk/instance/prepare.hpp"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +27,8 @@
 #include "bcvk/host/image_facts.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/host/mounts.hpp"
+#include "bcvk/host/root_layer.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/instance/ports.hpp"
 #include "bcvk/host/port_probe.hpp"
@@ -93,24 +94,26 @@ NetworkBackend pick_backend(const Connection& conn) {
                                                                                : NetworkBackend::qemu_user;
 }
 
-// Given to the domain before it exists, and recorded with the instance, so that nothing bcvk does
-// later can mistake another domain that takes the name for this one.
-std::string random_domain_uuid() {
-  std::array<std::uint8_t, 16> bytes{};
-  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
-    throw Error(std::string("cannot draw random bytes for the VM's UUID: ") + std::strerror(errno));
-  }
-  return uuid_from_bytes(bytes);
-}
-
-void mount_root(const InstanceLayout& dir, const std::string& image_root) {
+// The image with the guest's writes over it. Those go to the instance's own file system of
+// `root_size_bytes` (made here on the first boot), so the kernel stops the guest at that size; an
+// instance kept by an older bcvk (0) writes straight into the state directory as it always did.
+void mount_root(const InstanceLayout& dir, const std::string& image_root, std::uint64_t root_size_bytes,
+                ProcessRunner* format_with) {
   // overlay/ is private: through it, other local users could read what the guest wrote, and the
   // upper layer could hold a set-uid file the guest made.
   make_private_dir(dir.overlay_dir(), 0700);
-  make_private_dir(dir.upper_dir(), 0755);
-  make_private_dir(dir.work_dir(), 0700);
+  const bool capped = root_size_bytes != 0;
+  if (capped) {
+    if (format_with != nullptr) {
+      create_root_layer(dir.root_image(), root_size_bytes, *format_with);
+    }
+    make_private_dir(dir.layer_dir(), 0700);
+    mount_root_layer(dir.root_image(), dir.layer_dir());
+  }
+  make_private_dir(dir.upper_dir(capped), 0755);
+  make_private_dir(dir.work_dir(capped), 0700);
   make_private_dir(dir.root_dir(), 0755);
-  mount_overlay(image_root, dir.upper_dir(), dir.work_dir(), dir.root_dir());
+  mount_overlay(image_root, dir.upper_dir(capped), dir.work_dir(capped), dir.root_dir());
 }
 
 void mount_boot_file(const Fd& source, const std::string& shown, const std::string& target) {
@@ -128,9 +131,9 @@ void mount_boot_file(const Fd& source, const std::string& shown, const std::stri
 // instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
 // stay as they are, and no QEMU can change what another VM boots.
 void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
-                      const std::string& image_id, unsigned hypervisor_group) {
+                      const std::string& image_id, unsigned hypervisor_user) {
   make_private_dir(dir.boot_dir(), 0700);
-  open_to_hypervisor(dir, hypervisor_group);
+  open_to_hypervisor(dir, hypervisor_user);
   const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name());
   if (shared.kernel) {
     mount_boot_file(*shared.kernel, "the kernel of " + boot.uki, dir.kernel_file());
@@ -153,13 +156,13 @@ std::optional<SshIdentity> make_ssh_identity(const RunConfig& config, const Inst
 
 // Takes what the plan lists, in order; the owner releases all of it on any failure.
 void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const BootArtifacts& boot,
-               const std::string& image_root, unsigned hypervisor_group, InstanceOwner& owner, ImageStore& store,
+               const std::string& image_root, unsigned hypervisor_user, InstanceOwner& owner, ImageStore& store,
                ProcessRunner& runner, SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
   log_stage("boot files");
-  mount_boot_files(image_tree, boot, dir, owner.state().image_id, hypervisor_group);
+  mount_boot_files(image_tree, boot, dir, owner.state().image_id, hypervisor_user);
   log_stage("overlay");
-  mount_root(dir, image_root);
+  mount_root(dir, image_root, plan.record.root_size_bytes, &runner);
   mount_read_only_views(dir, plan.read_only_views, store);
   owner.save();
   fault_point("root-mounted");
@@ -244,7 +247,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const InstancePlan plan = plan_instance(config, facts);
   static_cast<InstanceRecord&>(owner->state()) = plan.record;
   owner->save();
-  carry_out(plan, image_tree, boot, image_root, conn.hypervisor_group(), *owner, store, runner, signals);
+  carry_out(plan, image_tree, boot, image_root, conn.hypervisor_user(), *owner, store, runner, signals);
 
   log_stage("domain XML");
   std::string domain_xml = render_domain_xml(plan.spec);
@@ -252,7 +255,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   return {std::move(owner), std::move(domain_xml)};
 }
 
-void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_group) {
+void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_user) {
   InstanceState& state = owner.state();
   if (!store.exists(state.image_id)) {
     throw Error("the image of " + state.name + " (" + state.image + ", " + state.image_id.substr(0, 12) +
@@ -267,8 +270,8 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   // The image is the one the instance was made from: its boot files are found the same way again.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
   mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id,
-                   hypervisor_group);
-  mount_root(owner.dir(), image_root);
+                   hypervisor_user);
+  mount_root(owner.dir(), image_root, state.root_size_bytes, nullptr);
   mount_read_only_views(owner.dir(), state.read_only_binds, store);
 }
 

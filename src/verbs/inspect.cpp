@@ -11,7 +11,7 @@ namespace bcvk {
 int inspect_instance(const VmName& vm, const Context& ctx) {
   const Services services(ctx.connect_uri, Recover::yes);
   const auto dir = InstanceDir::open_existing(vm);
-  InstanceView v{dir.load(), "", dir.path()};
+  InstanceView v = saved_view(dir);
   v.status = live_status(services.conn, v.state);
   nlohmann::json out = to_json(v);
   out["console_log"] = dir.console_log();

@@ -1,5 +1,6 @@
 #include "bcvk/verbs/instance_view.hpp"
 
+#include "bcvk/host/root_layer.hpp"
 #include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/util/error.hpp"
 
@@ -30,6 +31,14 @@ std::string live_status(const std::map<std::string, std::string>& running_domain
   return running ? "running" : saved_status(state);
 }
 
+InstanceView saved_view(const InstanceDir& dir) {
+  InstanceView v;
+  v.state = dir.load();
+  v.instance_dir = dir.path();
+  v.root_used_bytes = root_layer_host_bytes(dir.root_image());
+  return v;
+}
+
 std::vector<InstanceView> load_views(const Connection& conn, Which which) {
   const auto running = conn.active_domains();
   const std::string uri = conn.uri();
@@ -43,13 +52,11 @@ std::vector<InstanceView> load_views(const Connection& conn, Which which) {
       continue;
     }
     try {
-      InstanceView v;
-      v.state = dir->load();
+      InstanceView v = saved_view(*dir);
       v.status = live_status(running, uri, v.state);
       if (which == Which::running && v.status != "running") {
         continue; // another VM that took the name
       }
-      v.instance_dir = dir->path();
       views.push_back(std::move(v));
     } catch (const Error&) {
       continue; // being created right now, state not written yet
@@ -77,6 +84,8 @@ nlohmann::json to_json(const InstanceView& v) {
           {"created", v.state.created},
           {"memory_bytes", v.state.memory_bytes},
           {"vcpus", v.state.vcpus},
+          {"root_size_bytes", v.state.root_size_bytes},
+          {"root_used_bytes", v.root_used_bytes},
           {"auto_remove", v.state.auto_remove},
           {"ssh_port", v.state.ssh_port},
           {"ports", ports},

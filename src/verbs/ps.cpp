@@ -16,6 +16,12 @@ bool matches_all(const InstanceView& v, const std::vector<LabelFilter>& filters)
   return std::all_of(filters.begin(), filters.end(), [&v](const LabelFilter& f) { return f.matches(v.state.labels); });
 }
 
+// What the guest's writes take of their limit: "120 MiB/10 GiB"; an instance kept by an older bcvk
+// has no limit.
+std::string root_usage(std::uint64_t used, std::uint64_t size) {
+  return format_size(used) + "/" + (size == 0 ? "no limit" : format_size(size));
+}
+
 } // namespace
 
 int list_instances(const PsRequest& options, const Context& ctx) {
@@ -41,10 +47,10 @@ int list_instances(const PsRequest& options, const Context& ctx) {
     std::cout << out.dump(2) << "\n";
     return k_exit_ok;
   }
-  Table table({"NAME", "IMAGE", "STATUS", "CREATED", "MEMORY", "VCPUS"});
+  Table table({"NAME", "IMAGE", "STATUS", "CREATED", "MEMORY", "VCPUS", "ROOT"});
   for (const auto& v : shown) {
     table.add({v.state.name, v.state.image, v.status, v.state.created, format_size(v.state.memory_bytes),
-               std::to_string(v.state.vcpus)});
+               std::to_string(v.state.vcpus), root_usage(v.root_used_bytes, v.state.root_size_bytes)});
   }
   std::cout << table.render();
   return k_exit_ok;

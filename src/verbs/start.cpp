@@ -14,6 +14,7 @@
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/vm/domain_xml.hpp"
 
 namespace fs = std::filesystem;
@@ -46,13 +47,19 @@ int start_instance(const VmName& vm, const Context& ctx) {
   // libvirt opens the disks, shares and outputs anew: they must still be safe to use.
   recheck_host_inputs(state, s.runner);
   auto owner = std::make_unique<InstanceOwner>(std::move(dir), std::move(state), s.store);
-  remount_instance(*owner, s.store, s.conn.hypervisor_group());
+  remount_instance(*owner, s.store, s.conn.hypervisor_user());
   owner->state().detached = true;
-  // Recorded before the domain exists: recovery and every release ask libvirt on this URI.
+  // Recorded before the domain exists: recovery and every release ask libvirt on this URI, for
+  // the domain with this UUID (drawn now for a VM kept by an older bcvk, which recorded none).
   owner->state().uri = s.conn.uri();
+  if (owner->state().domain_uuid.empty()) {
+    owner->state().domain_uuid = random_domain_uuid();
+  }
   owner->save();
   // Read after the remount, which may have moved an older layout's files and rewritten the XML.
-  const std::string xml = seal_file_disks(read_text_file(owner->dir().domain_xml_file())).xml;
+  const std::string xml =
+      with_domain_uuid(seal_file_disks(read_text_file(owner->dir().domain_xml_file())).xml, owner->state().domain_uuid);
+  write_file_atomic(owner->dir().domain_xml_file(), xml);
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});
   started.hand_to_supervisor(s.conn.uri());

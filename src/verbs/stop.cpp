@@ -19,7 +19,13 @@ namespace {
 // Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
 void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
   const std::string& name = dir.name();
-  const auto domain = instance_domain(conn, name, record_for_lookup(dir));
+  const InstanceRecord record = record_for_lookup(dir);
+  if (!is_instance_connection(record, conn.uri())) {
+    // Its VM may well run there: waiting for an owner that is not going to let go would not help.
+    throw Error("VM " + name + " was created on " + record.uri + ", not on " + conn.uri() + ": stop it with 'bcvk -c " +
+                record.uri + " ephemeral stop " + name + "'");
+  }
+  const auto domain = instance_domain(conn, name, record);
   if (!domain || !domain->is_active()) {
     return;
   }

@@ -5,6 +5,7 @@
 #include "bcvk/vm/credentials.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/xml.hpp"
+#include "bcvk/vm/names.hpp"
 
 namespace bcvk {
 
@@ -308,6 +309,24 @@ SealedDisks seal_file_disks(std::string_view xml) {
   }
   sealed.xml = xml::to_string(doc.get());
   return sealed;
+}
+
+std::string with_domain_uuid(std::string_view xml, const std::string& uuid) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  xmlNode* node = xml::child(root, "uuid");
+  if (node == nullptr) {
+    node = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("uuid"));
+    xmlAddNextSibling(required_child(root, "name"), node);
+  }
+  xml::set_text(node, uuid);
+  return xml::to_string(doc.get());
+}
+
+std::optional<std::string> domain_uuid_of(std::string_view xml) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  const std::string uuid = xml::text_of(xml::child(xmlDocGetRootElement(doc.get()), "uuid"));
+  return is_uuid(uuid) ? std::optional(uuid) : std::nullopt;
 }
 
 bool domain_xml_is_emulated(std::string_view xml) {

@@ -92,6 +92,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.systemd_version = facts.systemd_version;
   r.memory_bytes = config.memory_bytes;
   r.vcpus = config.vcpus;
+  r.root_size_bytes = config.root_size_bytes;
   r.ssh_port = facts.ssh_port;
   r.ports = config.ports;
   r.labels = config.labels;

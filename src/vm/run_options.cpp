@@ -4,6 +4,7 @@
 #include "bcvk/util/files.hpp"
 #include "bcvk/vm/instance_type.hpp"
 #include "bcvk/vm/names.hpp"
+#include "bcvk/vm/resolved_inputs.hpp"
 #include "bcvk/util/size.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/guest_files.hpp"
@@ -371,16 +372,16 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   // Names the user gave (or a host path's base name) first; a share at a guest path is named after
   // that path, with a suffix that keeps it apart from all of those rather than refusing a name the
   // user never gave.
-  std::set<std::string> mount_names;
-  if (options.bind_storage_ro) {
-    mount_names.insert("hoststorage");
-  }
+  // The storage view's name is reserved whether or not --bind-storage-ro is given: bcvk shares a
+  // read-only bind by that name as the storage view, never as the user's directory.
+  std::set<std::string> mount_names{k_storage_mount_name};
   for (const auto& [option, spec] : binds) {
     if (!spec.guest_path.empty()) {
       continue;
     }
-    if (spec.name == "hoststorage" && options.bind_storage_ro) {
-      throw UsageError(option + ": the mount name 'hoststorage' is taken by --bind-storage-ro: pick another NAME");
+    if (spec.name == k_storage_mount_name) {
+      throw UsageError(option + ": the mount name '" + k_storage_mount_name +
+                       "' is reserved for --bind-storage-ro: give the share another NAME as HOST_PATH:NAME");
     }
     if (!mount_names.insert(spec.name).second) {
       throw UsageError(option + ": mount name '" + spec.name +
@@ -412,6 +413,9 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   config.bind_storage_ro = options.bind_storage_ro;
   if (!options.add_swap.empty()) {
     config.swap_bytes = swap_size(options.add_swap);
+  }
+  if (!options.root_size.empty()) {
+    config.root_size_bytes = parse_size_in_range("--root-size", options.root_size, k_min_root_size, k_max_root_size);
   }
   std::set<std::string> disk_names;
   for (const auto& disk : options.mount_disk_files) {

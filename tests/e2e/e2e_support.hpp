@@ -193,13 +193,24 @@ inline int ssh_port_of(const std::string& name) {
   return std::regex_search(inspect.out, m, std::regex("\"ssh_port\": ([0-9]+)")) ? std::stoi(m[1].str()) : 0;
 }
 
+// The loop devices whose backing file is in the named VM's instance directory (its root file system).
+inline int loop_devices_of(const std::string& name) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/block")) {
+    const std::string backing = slurp((entry.path() / "loop/backing_file").string());
+    count += contains(backing, "/instances/" + name + "/") ? 1 : 0;
+  }
+  return count;
+}
+
 // What a user would check after a VM is gone: no domain, no instance directory, no overlay mount
-// of it, and no podman image mount left behind.
+// of it, no loop device for its root file system, and no podman image mount left behind.
 inline void expect_nothing_left(const std::string& name) {
   EXPECT_FALSE(domain_exists(name)) << "domain " << name << " still exists";
   EXPECT_FALSE(std::filesystem::exists(state_dir() + "/instances/" + name)) << "instance dir of " << name;
   const std::string mounts = slurp("/proc/self/mountinfo");
   EXPECT_FALSE(contains(mounts, "/instances/" + name + "/")) << "a mount of " << name << " is left";
+  EXPECT_EQ(loop_devices_of(name), 0) << "a loop device of " << name << " is left";
   EXPECT_EQ(run_podman_mounts(), "") << "podman image mounts are left";
   if (std::filesystem::exists(state_dir() + "/boot")) {
     for (const auto& entry : std::filesystem::directory_iterator(state_dir() + "/boot")) {
@@ -210,7 +221,7 @@ inline void expect_nothing_left(const std::string& name) {
 }
 
 // The KiB an instance directory holds on disk itself (without what is mounted in it), and the
-// part of that the guest wrote (overlay upper layer, console and journal logs).
+// part of that the guest wrote (its root file system, console and journal logs).
 struct DiskUse {
   long total_kib = -1;
   long guest_kib = -1;

@@ -1,5 +1,9 @@
 // Booting the test image for real and checking, from inside the guest, what a user would check.
 // Each boot costs a minute or more under software emulation, so each boot checks several things.
+#include <sys/statvfs.h>
+
+#include <nlohmann/json.hpp>
+
 #include "e2e_support.hpp"
 
 using namespace bcvk::e2e;
@@ -20,6 +24,14 @@ protected:
 long mem_total_kib(const std::string& out) {
   return std::stol("0" + field(out, "MEM"));
 }
+
+std::uint64_t free_bytes(const std::string& path) {
+  struct statvfs sv {};
+  EXPECT_EQ(::statvfs(path.c_str(), &sv), 0) << path;
+  return static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+constexpr std::uint64_t k_mib = 1024ULL * 1024;
 
 } // namespace
 
@@ -70,27 +82,51 @@ TEST_F(Guest, ExecuteSeesTheRequestedMachineAndReportsStatus) {
 }
 
 TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
+  // The guest also writes until its root is full: it gets ENOSPC at --root-size, keeps 200 MiB
+  // of that, and the host gives no more than the size.
   const std::string write = "echo CPUS=$(nproc); echo MEM=$(awk '/MemTotal/ {print $2}' /proc/meminfo); "
                             "echo BEFORE=$(cat /var/lib/bcvk-e2e 2>/dev/null || echo first-boot); "
-                            "echo persisted > /var/lib/bcvk-e2e; echo leaked > /etc/bcvk-e2e-kept";
+                            "echo persisted > /var/lib/bcvk-e2e; echo leaked > /etc/bcvk-e2e-kept; "
+                            "echo FILL=$(dd if=/dev/zero of=/var/fill bs=1M count=400 2>&1 | "
+                            "grep -o 'No space left on device'); sync; "
+                            "echo ROOT_MB=$(df -B1M --output=size / | tail -1 | tr -d ' '); "
+                            "truncate -s 200M /var/fill; sync";
+  const std::uint64_t free_before = free_bytes(state_dir());
   const auto first = bcvk_within(k_boot_budget_s, {"ephemeral", "run", "--name", "e2e-keep", "--memory", "1536M",
-                                                   "--vcpus", "2", "--execute", write, k_image});
-  ASSERT_EQ(first.status, 0) << first.err;
+                                                   "--vcpus", "2", "--root-size", "256M", "--execute", write, k_image});
+  ASSERT_EQ(first.status, 0) << "the guest filled its root and still shut down cleanly: " << first.err;
+  EXPECT_EQ(field(first.out, "FILL"), "No space left on device") << first.out;
+  const int root_mb = std::stoi("0" + field(first.out, "ROOT_MB"));
+  EXPECT_GT(root_mb, 200) << "the guest's df / shows its own size: " << first.out;
+  EXPECT_LE(root_mb, 256) << "the guest's df / shows its own size: " << first.out;
+  const std::uint64_t free_after = free_bytes(state_dir());
+  EXPECT_LE(free_before - std::min(free_before, free_after), (256 + 64) * k_mib)
+      << "the host's free space fell by at most the size and a margin for logs";
   EXPECT_EQ(field(first.out, "CPUS"), "2");
   const long mem = mem_total_kib(first.out);
   EXPECT_GT(mem, 1536L * 1024 * 9 / 10);
   EXPECT_LE(mem, 1536L * 1024);
   EXPECT_EQ(field(first.out, "BEFORE"), "first-boot");
 
-  // Stopped and kept: the change is in the instance's own upper layer, nothing is mounted.
+  // Stopped and kept: the change is in the instance's own file system, nothing is mounted.
   const std::string dir = state_dir() + "/instances/e2e-keep";
-  EXPECT_EQ(slurp(dir + "/overlay/upper/var/lib/bcvk-e2e"), "persisted\n");
+  EXPECT_FALSE(fs::exists(dir + "/overlay/upper")) << "the guest's writes are not in the state directory itself";
   // Only root may look into the guest's files from the host.
   EXPECT_EQ(fs::status(dir + "/overlay").permissions() & fs::perms::all, fs::perms::owner_all);
-  EXPECT_EQ(fs::status(dir + "/state.json").permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
-  EXPECT_TRUE(contains(bcvk_cli({"ephemeral", "ps", "-a"}).out, "stopped"));
+  for (const char* file : {"/state.json", "/root.img"}) {
+    EXPECT_EQ(fs::status(dir + file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write)
+        << file;
+  }
+  const auto listed = bcvk_cli({"ephemeral", "ps", "-a"});
+  EXPECT_TRUE(contains(listed.out, "stopped"));
+  EXPECT_TRUE(contains(listed.out, "/256 MiB")) << listed.out;
+  const auto inspected = nlohmann::json::parse(bcvk_cli({"ephemeral", "inspect", "e2e-keep"}).out);
+  EXPECT_EQ(inspected["root_size_bytes"], 256 * k_mib);
+  const std::uint64_t used = inspected["root_used_bytes"];
+  EXPECT_GE(used, 200 * k_mib) << "ps shows what the guest's writes take";
+  EXPECT_LE(used, 256 * k_mib);
   EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), "/instances/e2e-keep/"));
+  EXPECT_EQ(loop_devices_of("e2e-keep"), 0) << "a stopped VM holds no loop device";
   EXPECT_EQ(run_podman_mounts(), "");
 
   // Started again, it boots without running the --execute commands anew: the guest sees the mark

@@ -180,6 +180,8 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--vcpus", "1.5"}), "--vcpus: invalid count '1.5'"},
       {run({"--itype", "u9.giant"}), "--itype: unknown instance type"},
       {run({"--add-swap", "1K"}), "--add-swap"},
+      {run({"--root-size", "1M"}), "--root-size: size '1M' is out of range"},
+      {run({"--root-size", "lots"}), "--root-size: invalid size 'lots'"},
       // Shares: never bcvk's own state, never a kernel pseudo file system.
       {run({"--bind", ":name"}), "--bind: ':name' has no host path"},
       {run({"--bind", "/tmp:bad/name"}), "--bind: invalid mount name"},
@@ -191,6 +193,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--bind", "/proc:p"}), "kernel pseudo file system"},
       {run({"--ro-bind", "/sys/kernel:s"}), "kernel pseudo file system"},
       {run({"--bind", p("dir") + ":a", "--bind", p("dir") + ":a"}), "is used twice"},
+      {run({"--ro-bind", p("dir") + ":hoststorage"}), "--ro-bind: the mount name 'hoststorage' is reserved"},
       {run({"--bind", p("dir") + "\n:a"}), "contains a control character (0x0a)"},
       // Guest mount points: never over the guest's own system, never a path a unit name could twist.
       {run({"--bind", p("dir") + ":/"}), "guest path '/' is the guest's root file system"},

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <dirent.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -264,10 +265,12 @@ bool can_open_as(uid_t uid, const std::vector<gid_t>& groups, const fs::path& pa
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// The instance directory and boot/ are QEMU's group's alone: another local user can neither read
-// the kernel and initramfs of a private image nor hold one open to delay a release.
-TEST_F(SharedBootFilesTest, OnlyQemusGroupReachesAnInstancesBootFiles) {
-  const gid_t qemu_group = 64123; // any group: what libvirt's DAC label names
+// The instance directory and boot/ let QEMU's user alone through: another local user, even one in
+// QEMU's group (`kvm` holds people on many hosts), can neither read the kernel and initramfs of a
+// private image nor hold one open to delay a release.
+TEST_F(SharedBootFilesTest, OnlyQemusUserReachesAnInstancesBootFiles) {
+  const uid_t qemu_user = 64123; // any user: what libvirt's DAC label names
+  const gid_t qemu_group = 64124;
   const InstanceLayout layout((m_base / "state/instances/vm-a").string());
   fs::create_directories(layout.boot_dir());
   fs::permissions(m_base / "state/instances", fs::perms(0711));
@@ -275,16 +278,36 @@ TEST_F(SharedBootFilesTest, OnlyQemusGroupReachesAnInstancesBootFiles) {
   fs::permissions(layout.initrd_file(), fs::perms(0644));
   ASSERT_TRUE(can_open_as(65534, {65534}, layout.initrd_file())) << "the old layout let everyone in";
 
-  open_to_hypervisor(layout, qemu_group);
+  // What an older bcvk left: the directories open to QEMU's group.
+  for (const auto& dir : {layout.path(), layout.boot_dir()}) {
+    ASSERT_EQ(::chown(dir.c_str(), 0, qemu_group), 0);
+    ASSERT_EQ(::chmod(dir.c_str(), 0710), 0);
+  }
+  ASSERT_TRUE(can_open_as(65534, {qemu_group}, layout.initrd_file())) << "the group let its members in";
+
+  open_to_hypervisor(layout, qemu_user);
   for (const auto& dir : {layout.path(), layout.boot_dir()}) {
     struct stat st {};
     ASSERT_EQ(::stat(dir.c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 0U) << dir;
-    EXPECT_EQ(st.st_gid, qemu_group) << dir;
-    EXPECT_EQ(st.st_mode & 07777, 0710U) << dir;
+    EXPECT_EQ(st.st_gid, 0U) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0710U) << dir << ": the group bits show the ACL's mask";
   }
   EXPECT_FALSE(can_open_as(65534, {65534}, layout.initrd_file())) << "another local user";
-  EXPECT_TRUE(can_open_as(64055, {65534, qemu_group}, layout.initrd_file())) << "QEMU, by its group";
+  EXPECT_FALSE(can_open_as(65534, {qemu_group}, layout.initrd_file())) << "a person in QEMU's group";
+  EXPECT_FALSE(can_open_as(65534, {0}, layout.initrd_file())) << "a person in group root";
+  EXPECT_TRUE(can_open_as(qemu_user, {qemu_group}, layout.initrd_file())) << "QEMU's user";
+  const auto listed = [&](uid_t uid) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const bool dropped = ::setresgid(65534, 65534, 65534) == 0 && ::setresuid(uid, uid, uid) == 0;
+      ::_exit(dropped && ::opendir(layout.boot_dir().c_str()) != nullptr ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  EXPECT_FALSE(listed(qemu_user)) << "QEMU passes through, it does not list";
 }
 
 } // namespace

@@ -1,6 +1,5 @@
 // Releasing an instance's mounts by what was mounted, never by what a path names later (needs root,
-// no VM). Each case runs in a child process with a private mount namespace of its own, so the
-// "host" mounts it attacks are its own tmpfs mounts and nothing of the real host is ever at risk.
+// no VM; each case in a private mount namespace).
 #include <gtest/gtest.h>
 
 #include <sched.h>
@@ -19,58 +18,13 @@
 
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/util/error.hpp"
+#include "../common/private_mount_namespace.hpp"
 
 using namespace bcvk;
+using namespace bcvk::test_support;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool is_mount_point(const fs::path& path) {
-  const auto below = mounts_below(path.string());
-  return std::find(below.begin(), below.end(), path.string()) != below.end();
-}
-
-void mount_tmpfs(const fs::path& at) {
-  fs::create_directories(at);
-  if (::mount("tmpfs", at.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    throw Error("cannot mount a tmpfs at " + at.string() + ": " + std::strerror(errno));
-  }
-}
-
-// Runs `scenario` in a child with a private mount namespace, on a tmpfs of its own; the child's
-// failures (one line each on stderr) fail the test.
-void in_private_mount_namespace(const std::function<bool(const fs::path&)>& scenario) {
-  ASSERT_EQ(::geteuid(), 0U) << "these tests mount file systems: run them as root";
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0) << std::strerror(errno);
-  if (child == 0) {
-    bool passed = false;
-    try {
-      if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        throw Error(std::string("cannot make a private mount namespace: ") + std::strerror(errno));
-      }
-      const fs::path base = fs::temp_directory_path() / ("bcvk-release-" + std::to_string(::getpid()));
-      mount_tmpfs(base);
-      passed = scenario(base);
-    } catch (const std::exception& e) {
-      std::cerr << "scenario failed: " << e.what() << "\n";
-    }
-    std::cerr.flush();
-    ::_exit(passed ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  std::error_code ignored; // the empty mount point the child's tmpfs covered
-  fs::remove(fs::temp_directory_path() / ("bcvk-release-" + std::to_string(child)), ignored);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the scenario's checks failed (see above)";
-}
-
-bool check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::cerr << "FAILED: " << what << "\n";
-  }
-  return ok;
-}
 
 // --ro-bind of a shared directory in which a local user owns a directory with a mount of theirs
 // below it: the view carries a copy of that mount at a path the user controls. Between the moment
@@ -98,7 +52,7 @@ TEST(MountRelease, AViewWhoseDirectoryIsSwappedForALinkNeverUnmountsWhatTheLinkN
     ok &= check(fs::canonical(copied) == base / "victim/efi", "the listed path now names the victim's mount");
 
     for (const auto& mount : listed) {
-      release_mount(instance.string(), mount);
+      ok &= check(release_mount(instance.string(), mount) == MountRelease::released, "the view is released");
     }
     ok &= check(mounts_below(instance.string()).empty(), "nothing stays mounted below the instance");
     ok &= check(is_mount_point(base / "victim/efi") && fs::exists(base / "victim/efi/marker"),

@@ -12,9 +12,11 @@
 #include "../common/child_holding.hpp"
 #include "../common/golden_specs.hpp"
 #include "bcvk/host/host_inputs.hpp"
+#include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/recovery.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
 #include "bcvk/util/signals.hpp"
 #include "bcvk/verbs/instance_view.hpp"
 #include "bcvk/verbs/verbs.hpp"
@@ -149,6 +151,17 @@ TEST_F(StartPath, RecoveryLeavesAnInstanceOfAnotherLibvirtAlone) {
   collect_garbage(m_conn, store);
   EXPECT_EQ(store.unmounts, 0) << "this connection cannot tell whether that VM still runs";
   EXPECT_TRUE(fs::exists(instance_path() / "state.json"));
+  // stop on this connection cannot reach that VM: it says where it is instead of waiting.
+  SignalCatcher signals;
+  const Context ctx{.connect_uri = m_conn.uri(), .signals = &signals};
+  ::testing::internal::CaptureStderr();
+  EXPECT_NE(stop_instances(StopRequest{{VmName::parse(m_name)}, 1, true}, ctx), 0);
+  const std::string said = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("was created on qemu:///elsewhere, not on test:///default: stop it with 'bcvk -c "
+                      "qemu:///elsewhere ephemeral stop start-path'"),
+            std::string::npos)
+      << said;
+  EXPECT_EQ(store.unmounts, 0);
 
   // The same instance recorded on this connection, VM gone: recovery releases it.
   auto dir = InstanceDir::open_existing(VmName::parse(m_name));
@@ -301,4 +314,39 @@ TEST_F(StartPath, AnotherVmThatTookTheNameIsNeverActedOn) {
   EXPECT_EQ(remove_instances(rm_force, ctx), 0);
   EXPECT_FALSE(own.is_active());
   EXPECT_FALSE(fs::exists(instance_path()));
+}
+
+// A damaged state still does not make bcvk act on whatever domain has the name: the domain XML it
+// saved names the instance's UUID.
+TEST_F(StartPath, ADamagedStateIsLookedUpByTheUuidOfItsSavedDomain) {
+  WatchingStore store(m_conn, m_name);
+  const std::string ours = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
+  {
+    InstanceState state;
+    state.name = m_name;
+    state.domain_uuid = ours;
+    InstanceOwner owner(InstanceDir::create(VmName::parse(m_name)), state, store);
+    owner.save();
+    VmSpec spec = golden::minimal_spec(m_name);
+    spec.uuid = ours;
+    write_file_atomic(owner.dir().domain_xml_file(), render_domain_xml(spec));
+    owner.hand_over();
+  }
+  const auto dir = InstanceDir::open(VmName::parse(m_name));
+  ASSERT_TRUE(dir.has_value());
+  write_file_atomic(dir->file("state.json"), "{damaged");
+  EXPECT_EQ(record_for_lookup(*dir).domain_uuid, ours);
+  EXPECT_EQ(record_for_lookup(*dir).name, m_name);
+
+  const Domain stranger = [&] {
+    VmSpec spec = golden::minimal_spec(m_name);
+    spec.uuid = "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+    return m_conn.create(render_domain_xml(spec), {});
+  }();
+  EXPECT_FALSE(instance_domain(m_conn, m_name, record_for_lookup(*dir)).has_value())
+      << "the other VM with the name is not the damaged instance's";
+  stranger.destroy();
+
+  fs::remove(dir->domain_xml_file());
+  EXPECT_EQ(record_for_lookup(*dir).domain_uuid, "") << "nothing names a UUID: the name alone";
 }

@@ -141,3 +141,24 @@ TEST(DomainXml, ASavedXmlWithoutBackingStoresIsSealedAndNamesItsDiskFormats) {
   const xml::Doc doc = xml::parse(sealed.xml, "sealed");
   EXPECT_EQ(xml::relaxng_errors(doc.get(), k_schema), "");
 }
+
+// A VM kept by a bcvk that gave domains no UUID gets one in its saved XML before it boots again;
+// one that has one keeps its place, replaced. And the UUID is read back from a saved XML.
+TEST(DomainXml, ASavedXmlGetsTheInstancesUuid) {
+  VmSpec spec = golden::minimal_spec("bcvk-old");
+  spec.uuid.clear();
+  const std::string old = render_domain_xml(spec);
+  ASSERT_EQ(old.find("<uuid>"), std::string::npos);
+  EXPECT_EQ(domain_uuid_of(old), std::nullopt);
+  const std::string ours = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
+  const std::string with = with_domain_uuid(old, ours);
+  EXPECT_EQ(domain_uuid_of(with), ours);
+  EXPECT_NE(with.find("<name>bcvk-old</name>\n  <uuid>" + ours + "</uuid>"), std::string::npos) << with;
+  const xml::Doc doc = xml::parse(with, "with a UUID");
+  EXPECT_EQ(xml::relaxng_errors(doc.get(), k_schema), "");
+  const std::string other = "0d6f3a8e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+  const std::string replaced = with_domain_uuid(with, other);
+  EXPECT_EQ(domain_uuid_of(replaced), other);
+  EXPECT_EQ(replaced.find(ours), std::string::npos) << "one <uuid>, the new one";
+  EXPECT_EQ(domain_uuid_of("<domain><uuid>not-a-uuid</uuid></domain>"), std::nullopt);
+}

@@ -47,6 +47,7 @@ TEST(Plan, CarriesConfigAndFacts) {
   EXPECT_EQ(plan.record.labels, c.labels);
   EXPECT_TRUE(plan.read_only_views.empty());
   EXPECT_FALSE(plan.swap_bytes.has_value());
+  EXPECT_EQ(plan.record.root_size_bytes, k_default_root_size) << "the size the first boot formats is kept";
 }
 
 TEST(Plan, ReadOnlyBindsAreSharedThroughTheirViewsAndRecordedApart) {

@@ -34,6 +34,21 @@ TEST(ValidateRunOptions, Defaults) {
   EXPECT_FALSE(c.name.has_value());
   EXPECT_EQ(c.network.mode, NetworkMode::isolated);
   EXPECT_FALSE(c.ssh_timeout_seconds.has_value()) << "no --ssh-timeout: the wait picks its own cap";
+  EXPECT_EQ(c.root_size_bytes, 10 * k_gib) << "every guest's writes are capped";
+}
+
+TEST(ValidateRunOptions, RootSize) {
+  auto o = base();
+  o.root_size = "256M";
+  EXPECT_EQ(validate_run_options(o, 4).root_size_bytes, 256 * k_mib);
+  o.root_size = "1.5T";
+  EXPECT_EQ(validate_run_options(o, 4).root_size_bytes, 1536 * k_gib);
+  o.root_size = "63M";
+  expect_usage_error(o, "--root-size: size '63M' is out of range: use 64 MiB to 16 TiB");
+  o.root_size = "17T";
+  expect_usage_error(o, "--root-size: size '17T' is out of range");
+  o.root_size = "0";
+  expect_usage_error(o, "--root-size");
 }
 
 TEST(ValidateRunOptions, HostCpuCountIsClampedToTheLimit) {
@@ -237,7 +252,17 @@ TEST(ValidateRunOptions, DuplicateMountNames) {
   o = base();
   o.bind_storage_ro = true;
   o.binds = {"/a:hoststorage"};
-  expect_usage_error(o, "taken by --bind-storage-ro");
+  expect_usage_error(o, "reserved for --bind-storage-ro");
+  o = base();
+  o.ro_binds = {"/a:hoststorage"};
+  // Without --bind-storage-ro it would be shared as the storage view.
+  expect_usage_error(o, "--ro-bind: the mount name 'hoststorage' is reserved");
+  o = base();
+  o.ro_binds = {"/srv/hoststorage"};
+  expect_usage_error(o, "reserved for --bind-storage-ro"); // a base name is one the user chose
+  o = base();
+  o.ro_binds = {"/d:/x/hoststorage"};
+  EXPECT_EQ(validate_run_options(o, 4).binds[0].name, "hoststorage-2") << "a derived name steps aside";
 }
 
 TEST(ParseDiskFile, NameDefaultsToStem) {

@@ -25,6 +25,7 @@ TEST(InstanceStateJson, RoundTrips) {
   s.image_mounted = true;
   s.memory_bytes = 1ULL << 30;
   s.vcpus = 2;
+  s.root_size_bytes = 256ULL << 20;
   s.systemd_version = 252;
   s.labels = {{"team", "qa"}, {"note", "a \"b\"\n"}};
   s.read_only_binds = {{"/etc/conf", "conf", true, {}}};
@@ -46,12 +47,15 @@ TEST(InstanceStateJson, RoundTrips) {
   EXPECT_EQ(back.systemd_version, 252);
   EXPECT_EQ(back.labels.size(), 2U);
   EXPECT_EQ(back.domain_uuid, s.domain_uuid);
+  EXPECT_EQ(back.root_size_bytes, s.root_size_bytes) << "a kept VM boots again with its size";
 }
 
 TEST(InstanceStateJson, CorruptStateIsAnError) {
   EXPECT_THROW(state_from_json("{not json"), Error);
   EXPECT_THROW(state_from_json(R"({"domain_uuid": "web"})"), Error) << "a UUID or nothing";
   EXPECT_EQ(state_from_json(R"({"name": "old"})").domain_uuid, "") << "an older bcvk's record: by name";
+  EXPECT_EQ(state_from_json(R"({"name": "old"})").root_size_bytes, 0U) << "an older bcvk's record: no limit";
+  EXPECT_THROW(state_from_json(R"({"root_size_bytes": 1e30})"), Error);
   // Found by fuzzing: a number out of range for its field was converted without a check (UB).
   for (const char* bad : {R"({"ssh_port": 2e36})", R"({"ssh_port": -1})", R"({"ssh_port": 65536})", R"({"vcpus": 1.5})",
                           R"({"memory_bytes": "1G"})", R"({"systemd_version": 1e300})"}) {
@@ -99,23 +103,23 @@ TEST(Mountinfo, ParsesIdsParentsAndTheMountsOwnReadOnlyFlag) {
   EXPECT_TRUE(outermost_mounts_below(mounts, "/elsewhere").empty());
 }
 
-TEST(LibvirtCapabilities, QemusGroupIsTheDacBaseLabelsNumericGroup) {
+TEST(LibvirtCapabilities, QemusUserAndGroupAreTheDacBaseLabelsNumbers) {
   const std::string caps = R"(<capabilities><host><uuid>x</uuid>
       <secmodel><model>none</model><doi>0</doi></secmodel>
       <secmodel><model>dac</model><doi>0</doi>
         <baselabel type='kvm'>+64055:+107</baselabel><baselabel type='qemu'>+64055:+107</baselabel>
       </secmodel></host></capabilities>)";
-  EXPECT_EQ(dac_group_of(caps), 107U);
-  EXPECT_EQ(dac_group_of("<capabilities><host><secmodel><model>none</model></secmodel></host></capabilities>"),
+  EXPECT_EQ(dac_label_of(caps), (DacLabel{64055, 107}));
+  EXPECT_EQ(dac_label_of("<capabilities><host><secmodel><model>none</model></secmodel></host></capabilities>"),
             std::nullopt)
       << "no DAC model (the test driver)";
-  for (const char* label : {"qemu:kvm", "+64055:", "+64055", "+1:+-1", "+1:+1234567890"}) {
-    EXPECT_EQ(dac_group_of(std::string("<capabilities><host><secmodel><model>dac</model><baselabel type='kvm'>") +
+  for (const char* label : {"qemu:kvm", "+64055:", "+64055", "+1:+-1", "+1:+1234567890", "qemu:+107", ":+107"}) {
+    EXPECT_EQ(dac_label_of(std::string("<capabilities><host><secmodel><model>dac</model><baselabel type='kvm'>") +
                            label + "</baselabel></secmodel></host></capabilities>"),
               std::nullopt)
         << label << ": only a plain number is taken";
   }
-  EXPECT_THROW(dac_group_of("<capabilities"), Error);
+  EXPECT_THROW(dac_label_of("<capabilities"), Error);
 }
 
 TEST(Mountinfo, FindsRootMountOnly) {

@@ -53,10 +53,16 @@ private:
   DomainHandle m_handle;
 };
 
-// The group of the DAC base label in a libvirt capabilities document ("<secmodel><model>dac
-// </model><baselabel type='kvm'>+64055:+107</baselabel>": 107), the group QEMU runs as (one for
-// every virtualisation type: libvirt takes it from qemu.conf); nullopt when it names none (pure).
-std::optional<unsigned> dac_group_of(std::string_view capabilities_xml);
+// The DAC base label in a libvirt capabilities document ("<secmodel><model>dac</model><baselabel
+// type='kvm'>+64055:+107</baselabel>": user 64055, group 107), the user and group QEMU runs as (one
+// for every virtualisation type: libvirt takes them from qemu.conf); nullopt when it names none or
+// names them by name (pure).
+struct DacLabel {
+  unsigned uid = 0;
+  unsigned gid = 0;
+  bool operator==(const DacLabel&) const = default;
+};
+std::optional<DacLabel> dac_label_of(std::string_view capabilities_xml);
 
 class Connection {
 public:
@@ -69,9 +75,9 @@ public:
   unsigned long library_version() const;
   // "kvm" when the host can accelerate guests, else "qemu" (software emulation).
   std::string best_virt_type() const;
-  // The group QEMU runs as (libvirt's DAC base label), the one group an instance's directory is
+  // The user QEMU runs as (libvirt's DAC base label), the one user an instance's directory is
   // opened to; 0 when the driver names none (the test driver: no process opens anything).
-  unsigned hypervisor_group() const;
+  unsigned hypervisor_user() const;
   std::optional<Domain> find(const std::string& name) const;
   // The names of all running domains, in one call (a lookup per instance costs a round trip each).
   std::map<std::string, std::string> active_domains() const; // name -> UUID

@@ -53,14 +53,18 @@ std::vector<MountEntry> outermost_mounts_below(const std::vector<MountEntry>& mo
 // from `dir` without following any link, and only the mount found there with `mount`'s ID (or one
 // stacked on it, also below `dir`) is released. A read-only mount is detached with every mount its
 // tree carries in one step, so neither a path below it that another user changes meanwhile nor a
-// file someone holds open there matters. A writable one (the root overlay) is unmounted for real,
-// retrying for 30 s while a just-stopped virtiofsd still holds it; it is never detached lazily: its
-// file system would live on out of sight while the guest's data is deleted. Error when a mount
-// stays (busy, or its mount point no longer reachable without a link).
-void release_mount(const std::string& dir, const MountEntry& mount);
+// file someone holds open there matters. A writable one (the root overlay, the guest's own file
+// system) is unmounted for real, never detached lazily: its file system would live on out of sight
+// while the guest's data is deleted. It is busy (tried once) while a process
+// (a just-stopped virtiofsd) or a mount on its file system (the root overlay on the guest's own
+// file system) still uses it. Error when it cannot be released (its mount point no longer
+// reachable without a link, or another failure).
+enum class MountRelease { released, busy };
+MountRelease release_mount(const std::string& dir, const MountEntry& mount);
 
 // Releases everything mounted at or below `dir` (a directory only root can change), outermost
-// mounts first, each by release_mount, until the mount table shows nothing there.
+// mounts first, each by release_mount, until the mount table shows nothing there; while only busy
+// mounts are left it waits, 30 s at most.
 void release_mounts_below(const std::string& dir);
 
 // Mount points at or below `dir`, deepest first (from /proc/self/mountinfo); a point with mounts

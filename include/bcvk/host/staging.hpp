@@ -17,12 +17,13 @@ namespace bcvk {
 // (--bind-storage-ro) as the view of `store`'s image and layer stores alone (mount_storage_view).
 void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds, ImageStore& store);
 
-// Lets QEMU, running as libvirt's unprivileged user in `group`, reach the files it opens itself
-// below the instance (kernel, initramfs, swap) and nobody else in: the instance directory and boot/
-// become root:`group` 0710, traversable by that group, not listable (group 0: root alone). Other
-// users can then neither read the boot files of a private image nor hold one open (or sit in the
-// directory) to keep a stopped VM's storage from being released.
-void open_to_hypervisor(const InstanceLayout& layout, unsigned group);
+// Lets QEMU, running as libvirt's unprivileged `user`, reach the files it opens itself below the
+// instance (kernel, initramfs, swap) and nobody else in: the instance directory and boot/ become
+// root's, 0700 plus an ACL that lets `user` alone traverse them, not list them (user 0: root alone).
+// A user and not QEMU's group, which can hold people (`kvm` on many hosts). Other users can then
+// neither read the boot files of a private image nor hold one open (or sit in the directory) to
+// keep a stopped VM's storage from being released.
+void open_to_hypervisor(const InstanceLayout& layout, unsigned user);
 
 // Creates the sparse swap file of `bytes` at `path` (never through a link) and formats it.
 void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner);

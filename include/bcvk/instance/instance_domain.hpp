@@ -24,9 +24,14 @@ bool is_instance_connection(const InstanceRecord& record, const std::string& con
 // instance's connection, when no domain has the name there, or when the one that has is another VM.
 std::optional<Domain> instance_domain(const Connection& conn, const std::string& name, const InstanceRecord& record);
 
-// The record to find an instance's domain by, from its directory: what its state says, or the
-// name alone when there is no readable state (killed before its first write, or damaged).
+// The record to find an instance's domain by, from its directory: what its state says; without a
+// readable state (killed before its first write, or damaged) the name and the UUID its saved
+// domain XML gives, or the name alone.
 InstanceRecord record_for_lookup(const InstanceDir& dir);
+
+// A new domain's UUID, drawn before the domain exists and recorded with the instance, so that
+// nothing bcvk does later can mistake another domain that takes the name for this one.
+std::string random_domain_uuid();
 
 // Whether the instance's domain is among `active` (Connection::active_domains of its connection).
 bool instance_domain_active(const std::map<std::string, std::string>& active, const InstanceRecord& record);

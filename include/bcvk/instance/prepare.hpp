@@ -30,7 +30,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
 
 // Mounts the image, the boot files and the overlay of a kept, stopped instance again (for
 // `ephemeral start`), after clearing its released marker; the instance directory is opened to
-// `hypervisor_group` (Connection::hypervisor_group) alone, whatever an older bcvk left.
-void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_group);
+// `hypervisor_user` (Connection::hypervisor_user) alone, whatever an older bcvk left.
+void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervisor_user);
 
 } // namespace bcvk

@@ -1,5 +1,6 @@
 #pragma once
 // An instance as ps and inspect show it: its record, its live status and where it lives.
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,7 +16,11 @@ struct InstanceView {
   InstanceState state;
   std::string status; // running, stopped, creating
   std::string instance_dir;
+  std::uint64_t root_used_bytes = 0; // the host space the guest's writes take now (of state.root_size_bytes)
 };
+
+// The instance in `dir` as saved, with what its writes take now (status not looked up yet).
+InstanceView saved_view(const InstanceDir& dir);
 
 // "running" when libvirt says the instance's own domain runs (instance_domain), else "creating" or
 // "stopped" from the saved phase.

@@ -30,6 +30,13 @@ struct SealedDisks {
 };
 SealedDisks seal_file_disks(std::string_view xml);
 
+// The saved domain XML with `uuid` as its domain's <uuid> (replacing the one it has, if any): a VM
+// kept by a bcvk that did not give domains a UUID gets one before it boots again.
+std::string with_domain_uuid(std::string_view xml, const std::string& uuid);
+
+// The <uuid> a saved domain XML gives its domain; nullopt when it gives none (or not a UUID).
+std::optional<std::string> domain_uuid_of(std::string_view xml);
+
 // Reads bcvk's metadata back from a whole domain XML; nullopt when the domain is not bcvk's.
 std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domain_xml);
 

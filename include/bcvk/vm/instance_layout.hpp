@@ -14,9 +14,10 @@ struct ExecuteOutputs {
 // Who may see what (bcvk runs as root; QEMU runs as libvirt's unprivileged user and opens the
 // kernel, initramfs and disk files itself):
 //   state root, instances/                 0711  traversable, not listable
-//   instance dir, boot/ (kernel, initramfs) root:QEMU's group 0710: QEMU reaches its boot files and
-//                                          swap, nobody else gets in (open_to_hypervisor)
-//   overlay/ (upper, work, root mount)     0700  the guest's whole file system
+//   instance dir, boot/ (kernel, initramfs) root 0700 + ACL u:QEMU's user:--x: QEMU reaches its boot
+//                                          files and swap, nobody else gets in (open_to_hypervisor)
+//   overlay/ (layer mount, root mount)     0700  the guest's whole file system
+//   root.img (the guest's writes)          0600
 //   ro/ (read-only views), ssh/ (keys)     0700
 //   state.json, domain.xml, swap.img, ...  0600
 class InstanceLayout {
@@ -26,8 +27,12 @@ public:
   const std::string& path() const { return m_path; }
   std::string file(const std::string& relative) const { return m_path + "/" + relative; }
   std::string overlay_dir() const { return file("overlay"); }
-  std::string upper_dir() const { return file("overlay/upper"); }
-  std::string work_dir() const { return file("overlay/work"); }
+  // The guest's writes go to the file system in root.img (mounted at overlay/layer while the VM
+  // runs), which caps them; an instance kept by a bcvk without that cap has them in overlay/ itself.
+  std::string root_image() const { return file("root.img"); }
+  std::string layer_dir() const { return file("overlay/layer"); }
+  std::string upper_dir(bool capped) const { return capped ? file("overlay/layer/upper") : file("overlay/upper"); }
+  std::string work_dir(bool capped) const { return capped ? file("overlay/layer/work") : file("overlay/work"); }
   std::string root_dir() const { return file("overlay/root"); }
   std::string boot_dir() const { return file("boot"); }
   std::string kernel_file() const { return file("boot/vmlinuz"); }

@@ -26,6 +26,9 @@ struct InstanceRecord {
   int systemd_version = 0;
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 0;
+  // The size of the file system that holds what the guest writes (InstanceLayout::root_image); 0
+  // for an instance kept by an older bcvk, whose writes go straight to the state directory.
+  std::uint64_t root_size_bytes = 0;
   unsigned ssh_port = 0;          // 0: no SSH forward
   std::vector<PortForward> ports; // --port forwards
   std::vector<KeyValue> labels;

@@ -37,6 +37,7 @@ struct RunOptions {
   std::string systemd_units;
   bool bind_storage_ro = false;
   std::string add_swap;
+  std::string root_size;
   std::vector<std::string> mount_disk_files;
   std::vector<std::string> kargs;
   std::optional<unsigned> ssh_timeout_seconds; // the hard cap; absent: ssh_wait_limits() decides
@@ -83,6 +84,13 @@ struct NetworkChoice {
   bool operator==(const NetworkChoice&) const = default;
 };
 
+// What a guest may write to its root file system unless --root-size says otherwise: room for a
+// developer's packages and builds, while a runaway guest cannot take the host's disk. The file
+// behind it is sparse, so the host spends only what the guest writes.
+inline constexpr std::uint64_t k_default_root_size = 10ULL * 1024 * 1024 * 1024;
+inline constexpr std::uint64_t k_min_root_size = 64ULL * 1024 * 1024;               // a file system with room
+inline constexpr std::uint64_t k_max_root_size = 16ULL * 1024 * 1024 * 1024 * 1024; // ext4's 4 KiB-block limit
+
 // Syntactically valid options with every default applied; the file system is not consulted yet.
 struct RunConfig {
   std::string image;
@@ -107,6 +115,7 @@ struct RunConfig {
   std::string systemd_units;
   bool bind_storage_ro = false;
   std::optional<std::uint64_t> swap_bytes;
+  std::uint64_t root_size_bytes = k_default_root_size; // the cap on what the guest can write
   std::vector<DiskFileSpec> disks;
   std::vector<SerialOutSpec> serial_outputs;
   std::vector<std::string> kargs;

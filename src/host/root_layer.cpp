@@ -1,0 +1,102 @@
+#include "bcvk/host/root_layer.hpp"
+
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+
+namespace bcvk {
+
+void create_root_layer(const std::string& image, std::uint64_t bytes, ProcessRunner& runner) {
+  {
+    const Fd fd(::open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
+      throw Error("cannot create the root file system image " + image + ": " + std::strerror(errno));
+    }
+  }
+  // No blocks kept for root (the guest's root is who writes), and nothing zeroed ahead: the file is
+  // sparse and fresh, and the inode tables are marked unused (metadata_csum), so neither mkfs nor
+  // the kernel's lazy init (off at mount) writes out space the guest has not used.
+  const auto r = runner.run({"mkfs.ext4", "-q", "-F", "-m", "0", "-L", "bcvk-root", "-E",
+                             "lazy_itable_init=1,lazy_journal_init=1,nodiscard", "--", image});
+  if (r.status != 0) {
+    throw Error("mkfs.ext4 " + image + " failed: " + r.err.substr(0, r.err.find('\n')));
+  }
+}
+
+namespace {
+
+constexpr int k_loop_attempts = 16; // another process may take the free device first
+
+struct LoopDevice {
+  Fd fd;
+  std::string path; // in /dev, which only root changes
+};
+
+// A loop device on `backing` that is cleared when its last user goes: held open here until the
+// file system is mounted from it, after which the mount is that user.
+LoopDevice attach_loop(const Fd& backing, const std::string& image) {
+  const Fd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (!control) {
+    throw Error("cannot open /dev/loop-control to mount " + image + ": " + std::strerror(errno) +
+                " (the loop module must be available)");
+  }
+  for (int attempt = 0; attempt < k_loop_attempts; ++attempt) {
+    const int number = ::ioctl(control.get(), LOOP_CTL_GET_FREE);
+    if (number < 0) {
+      throw Error("cannot get a free loop device for " + image + ": " + std::strerror(errno));
+    }
+    const std::string device = "/dev/loop" + std::to_string(number);
+    Fd loop(::open(device.c_str(), O_RDWR | O_CLOEXEC));
+    if (!loop) {
+      throw Error("cannot open " + device + " for " + image + ": " + std::strerror(errno));
+    }
+    loop_config config{};
+    config.fd = static_cast<std::uint32_t>(backing.get());
+    config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+    if (::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) {
+      return {std::move(loop), device};
+    }
+    if (errno != EBUSY) {
+      throw Error("cannot attach " + image + " to " + device + ": " + std::strerror(errno));
+    }
+  }
+  throw Error("cannot attach " + image + " to a loop device: every free one was taken first");
+}
+
+} // namespace
+
+void mount_root_layer(const std::string& image, const std::string& target) {
+  const Fd backing(::open(image.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!backing || ::fstat(backing.get(), &st) != 0) {
+    throw Error("cannot open the root file system image " + image + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0) {
+    throw Error(image + " is not a regular file only root can use, so it is not mounted");
+  }
+  const LoopDevice loop = attach_loop(backing, image);
+  // discard: what the guest deletes is given back to the host (the loop device punches holes in
+  // the file).
+  if (::mount(loop.path.c_str(), target.c_str(), "ext4", MS_NOSUID | MS_NODEV, "discard,noinit_itable") != 0) {
+    throw Error("cannot mount the root file system image " + image + " at " + target + ": " + std::strerror(errno));
+  }
+}
+
+std::uint64_t root_layer_host_bytes(const std::string& image) {
+  struct stat st {};
+  if (::lstat(image.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return 0;
+  }
+  return static_cast<std::uint64_t>(st.st_blocks) * 512U;
+}
+
+} // namespace bcvk
