@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/guest_files.hpp"
@@ -40,12 +41,69 @@ std::string absolute_existing(const std::string& option, const std::string& path
   return resolved.string();
 }
 
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+
+std::optional<FileId> id_of(const Fd& fd) {
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    return std::nullopt;
+  }
+  return FileId{st.st_dev, st.st_ino};
+}
+
+// Whether `path` is the directory `ancestor` itself or below it, by identity: from `path` up
+// through each "..", to the root. A directory reached by another name (a bind mount of the state
+// directory or of a directory above it, ostree's /sysroot/ostree/deploy/.../var) is still itself.
+bool is_at_or_below_dir(const std::string& path, const FileId& ancestor) {
+  std::error_code ec;
+  const std::string start = fs::is_directory(path, ec) ? path : fs::path(path).parent_path().string();
+  Fd dir(::open(start.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (int depth = 0; depth < 4096; ++depth) {
+    const auto id = id_of(dir);
+    if (!id) {
+      return false;
+    }
+    if (*id == ancestor) {
+      return true;
+    }
+    Fd parent(::openat(dir.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (id_of(parent) == id) {
+      return false; // the root is its own parent
+    }
+    dir = std::move(parent);
+  }
+  return false;
+}
+
+// The state directory, or the nearest directory above it that exists (where bcvk will make it).
+std::string existing_state_dir_or_parent(const std::string& state) {
+  fs::path at(state);
+  std::error_code ec;
+  while (at.has_relative_path() && !fs::is_directory(at, ec)) {
+    at = at.parent_path();
+  }
+  return at.string();
+}
+
 void refuse_state_dir(const std::string& option, const std::string& given, const std::string& resolved,
                       bool ancestors_too) {
   const std::string state = state_root(); // canonical once it exists
-  if (is_at_or_below(resolved, state) || (ancestors_too && is_at_or_below(state, resolved))) {
-    throw UsageError(option + ": " + given + " " + (is_at_or_below(resolved, state) ? "is inside" : "contains") +
-                     " bcvk's state directory " + state + " (other VMs' keys and disks): choose another path");
+  const Fd state_fd(::open(state.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const auto state_id = id_of(state_fd);
+  const Fd resolved_fd(::open(resolved.c_str(), O_PATH | O_CLOEXEC));
+  const auto resolved_id = id_of(resolved_fd);
+  const bool inside = is_at_or_below(resolved, state) || (state_id && is_at_or_below_dir(resolved, *state_id));
+  // A share of a directory above the state directory, or above where it is going to be made.
+  const bool contains =
+      ancestors_too && (is_at_or_below(state, resolved) ||
+                        (resolved_id && is_at_or_below_dir(existing_state_dir_or_parent(state), *resolved_id)));
+  if (inside || contains) {
+    throw UsageError(option + ": " + given + " " + (inside ? "is inside" : "contains") + " bcvk's state directory " +
+                     state + " (other VMs' keys and disks): choose another path");
   }
 }
 

@@ -3,11 +3,19 @@
 // (QEMU's user must pass through the parents to reach the boot files).
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
+#include "../common/private_mount_namespace.hpp"
+#include "bcvk/host/process.hpp"
 #include "bcvk/host/state_dir.hpp"
 #include "bcvk/util/error.hpp"
 
@@ -86,4 +94,44 @@ TEST_F(StateRoot, DotStepsAreRefusedBeforeAnythingIsMade) {
     }
   }
   EXPECT_TRUE(fs::is_empty(m_base));
+}
+
+// A share is checked against the state directory by identity, not by name: the state directory
+// reached through a bind mount elsewhere (or a directory above it, as ostree's /sysroot holds
+// /var) is still refused, and so is a directory above where the state directory is going to be made.
+TEST(StateDirShares, TheStateDirectoryByAnotherNameIsStillRefused) {
+  bcvk::test_support::in_private_mount_namespace([](const fs::path& base) {
+    fs::permissions(base, fs::perms(0755));
+    fs::create_directories(base / "var/lib/state/instances");
+    fs::permissions(base / "var/lib/state", fs::perms(0700));
+    fs::create_directories(base / "alias");
+    fs::create_directories(base / "sysroot");
+    if (::mount((base / "var/lib/state").c_str(), (base / "alias").c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        ::mount((base / "var").c_str(), (base / "sysroot").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      throw Error(std::string("cannot bind-mount: ") + std::strerror(errno));
+    }
+    fs::create_directories(base / "fresh");
+    std::ofstream(base / "var/lib/state/disk.raw") << std::string(4096, '\0');
+    const auto refused = [&](const std::string& state, const std::vector<std::string>& option,
+                             const std::string& words) {
+      ::setenv("BCVK_STATE_DIR", state.c_str(), 1);
+      std::vector<std::string> argv{BCVK_BINARY, "-c", "test:///default", "ephemeral", "run"};
+      argv.insert(argv.end(), option.begin(), option.end());
+      argv.push_back("localhost/none");
+      SystemProcessRunner runner;
+      const auto r = runner.run(argv);
+      return bcvk::test_support::check(r.status == 125 && r.err.find(words) != std::string::npos,
+                                       option.back() + ": " + r.err);
+    };
+    const std::string state = (base / "var/lib/state").string();
+    bool ok =
+        refused(state, {"--ro-bind", (base / "alias/instances").string() + ":x"}, "is inside bcvk's state directory");
+    ok &= refused(state, {"--bind", (base / "alias").string() + ":x"}, "is inside bcvk's state directory");
+    ok &= refused(state, {"--ro-bind", (base / "sysroot").string() + ":x"}, "contains bcvk's state directory");
+    ok &= refused(state, {"--mount-disk-file", (base / "alias/disk.raw").string()}, "state directory");
+    ok &= refused((base / "fresh/later/state").string(), {"--ro-bind", (base / "fresh").string() + ":x"},
+                  "contains bcvk's state directory");
+    ::unsetenv("BCVK_STATE_DIR");
+    return ok;
+  });
 }
