@@ -7,17 +7,10 @@
 
 #include "bcvk/host/storage_view.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/terminal_text.hpp"
 
 namespace bcvk {
 namespace {
-
-std::string first_line(const std::string& text) {
-  auto line = text.substr(0, text.find('\n'));
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
-    line.pop_back();
-  }
-  return line;
-}
 
 std::string podman_error(const ProcessResult& r) {
   const std::string msg = first_line(r.err.empty() ? r.out : r.err);

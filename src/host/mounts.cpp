@@ -140,6 +140,15 @@ std::vector<MountEntry> read_mountinfo(const std::string& path) {
   return parse_mountinfo(in);
 }
 
+namespace {
+
+// Deeper mount points first (a mount below another is released before it), then by name.
+bool deepest_first(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() > b.size() : a < b;
+}
+
+} // namespace
+
 std::vector<std::string> mounts_below(const std::string& dir) {
   std::vector<std::string> out;
   for (const auto& mount : read_mountinfo("/proc/self/mountinfo")) {
@@ -147,8 +156,7 @@ std::vector<std::string> mounts_below(const std::string& dir) {
       out.push_back(mount.mount_point);
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+  std::sort(out.begin(), out.end(), deepest_first);
   // Mounts stacked on one mount point (a recursive copy of /dev carries them) are listed once each,
   // so unmounting the list pops every layer.
   return out;
@@ -167,10 +175,8 @@ std::vector<MountEntry> outermost_mounts_below(const std::vector<MountEntry>& mo
       out.push_back(mount);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.mount_point.size() != b.mount_point.size() ? a.mount_point.size() > b.mount_point.size()
-                                                        : a.mount_point < b.mount_point;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const MountEntry& a, const MountEntry& b) { return deepest_first(a.mount_point, b.mount_point); });
   return out;
 }
 

@@ -146,6 +146,11 @@ std::string terminal_safe(std::string_view text, Charset charset) {
   return out + filter.finish();
 }
 
+std::string first_line(std::string_view text) {
+  const auto lines = non_empty_lines(text);
+  return lines.empty() ? std::string() : std::string(lines.front());
+}
+
 std::vector<std::string_view> non_empty_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t start = 0;

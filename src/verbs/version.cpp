@@ -6,13 +6,10 @@
 #include <filesystem>
 
 #include "bcvk/host/process.hpp"
+#include "bcvk/util/terminal_text.hpp"
 
 namespace bcvk {
 namespace {
-
-std::string first_line(const std::string& text) {
-  return text.substr(0, text.find('\n'));
-}
 
 std::string libvirt_version() {
   unsigned long version = 0;

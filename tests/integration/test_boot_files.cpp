@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../common/child_holding.hpp"
+#include "../common/directory_names.hpp"
 #include "../common/pe_file.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/staging.hpp"
@@ -28,6 +29,7 @@
 #include "bcvk/util/error.hpp"
 
 using namespace bcvk;
+using bcvk::test_support::names_in;
 namespace fs = std::filesystem;
 
 namespace {
@@ -39,14 +41,6 @@ std::string contents(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    names.insert(e.path().filename().string());
-  }
-  return names;
 }
 
 class SharedBootFilesTest : public ::testing::Test {

@@ -12,10 +12,12 @@
 #include <set>
 #include <string>
 
+#include "../common/directory_names.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/storage_view.hpp"
 
 using namespace bcvk;
+using bcvk::test_support::names_in;
 namespace fs = std::filesystem;
 
 namespace {
@@ -23,14 +25,6 @@ namespace {
 const std::string k_image_layer(64, 'a');
 const std::string k_base_layer(64, 'b');
 const std::string k_container_layer(64, 'c');
-
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    names.insert(e.path().filename().string());
-  }
-  return names;
-}
 
 class StorageView : public ::testing::Test {
 protected:

@@ -112,3 +112,12 @@ TEST(VirtiofsdLogs, OnlyTheVmsOwnLogsMatch) {
   EXPECT_FALSE(is_virtiofsd_log_of("ab-fs0-virtiofsd.log", "a"));
   EXPECT_FALSE(is_virtiofsd_log_of("-virtiofsd.log", "-virtiofsd.log"));
 }
+
+// How a log's or a program's lines are read: blank lines and line ends do not count.
+TEST(TextLines, NonEmptyLinesAndTheFirstOfThem) {
+  EXPECT_EQ(non_empty_lines("a \r\n\n  \nb\n"), (std::vector<std::string_view>{"a", "b"}));
+  EXPECT_TRUE(non_empty_lines("\n\r\n").empty());
+  EXPECT_EQ(first_line("\n/var/lib/containers/x/merged\r\n"), "/var/lib/containers/x/merged");
+  EXPECT_EQ(first_line("podman version 4.3.1\nmore"), "podman version 4.3.1");
+  EXPECT_EQ(first_line(""), "");
+}

@@ -51,6 +51,9 @@ enum class GuestOutput { raw, filtered };
 // how a log's lines are read for what they say (pure).
 std::vector<std::string_view> non_empty_lines(std::string_view text);
 
+// The first of those, or "" when there is none: what one line of a program's output says (pure).
+std::string first_line(std::string_view text);
+
 std::string terminal_safe(std::string_view text, Charset charset = Charset::utf8);
 
 } // namespace bcvk
