@@ -230,6 +230,13 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
                      " is writable by other users, who could rewrite it before QEMU "
                      "opens it: make it writable by root alone (chmod go-w FILE)");
   }
+  // A block device the host itself uses (a mounted file system, another VM's root file system on
+  // its loop device) would be read and written by the guest under the host's feet.
+  if (S_ISBLK(st.st_mode) && !Fd(::open(path.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC)) && errno == EBUSY) {
+    throw UsageError(option + ": " + disk.path +
+                     " is in use on the host (mounted, or another VM's root file system): give a block device "
+                     "nothing else uses");
+  }
   // With a recorded format qemu-img reads the file as that format or fails: never another one.
   return {path, disk_format(path, disk.format, runner), disk.name};
 }

@@ -264,9 +264,9 @@ MountRelease release_mount(const std::string& dir, const MountEntry& mount) {
 
 void release_mounts_below(const std::string& dir) {
   // A writable mount stays busy for a moment while the processes that used it (virtiofsd) exit,
-  // longer on a loaded host, and the guest's own file system stays busy until the root overlay on
-  // it is gone: every pass tries each outermost mount once, and only a pass that released nothing
-  // waits before the next.
+  // longer on a loaded host, and one mount may have to wait for another (the order in which the
+  // kernel lets go of the root overlay and the guest's file system under it): every pass tries each
+  // outermost mount once, and only a pass that released nothing waits before the next.
   int busy_waits = 0;
   for (int pass = 0;; ++pass) {
     const auto outermost = outermost_mounts_below(read_mountinfo("/proc/self/mountinfo"), dir);

@@ -9,27 +9,22 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
+#include "bcvk/host/staging.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
 
 namespace bcvk {
 
 void create_root_layer(const std::string& image, std::uint64_t bytes, ProcessRunner& runner) {
-  {
-    const Fd fd(::open(image.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
-      throw Error("cannot create the root file system image " + image + ": " + std::strerror(errno));
-    }
-  }
   // No blocks kept for root (the guest's root is who writes), and nothing zeroed ahead: the file is
   // sparse and fresh, and the inode tables are marked unused (metadata_csum), so neither mkfs nor
-  // the kernel's lazy init (off at mount) writes out space the guest has not used.
-  const auto r = runner.run({"mkfs.ext4", "-q", "-F", "-m", "0", "-L", "bcvk-root", "-E",
-                             "lazy_itable_init=1,lazy_journal_init=1,nodiscard", "--", image});
-  if (r.status != 0) {
-    throw Error("mkfs.ext4 " + image + " failed: " + r.err.substr(0, r.err.find('\n')));
-  }
+  // the kernel's lazy init (off at mount) writes out space the guest has not used. No label: a
+  // label would give every VM's device the same /dev/disk/by-label name on the host.
+  create_formatted_file(image, bytes, "the root file system image",
+                        {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard"},
+                        runner);
 }
 
 namespace {
@@ -72,6 +67,26 @@ LoopDevice attach_loop(const Fd& backing, const std::string& image) {
   throw Error("cannot attach " + image + " to a loop device: every free one was taken first");
 }
 
+// Whether a loop device is attached to the file `st` describes: its file system is still alive
+// somewhere (a copy of the mount in another mount namespace, a release that could not finish), and
+// a second one on the same file would corrupt it.
+bool backs_a_loop_device(const struct stat& st) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/block", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("loop")) {
+      continue;
+    }
+    const Fd loop(::open(("/dev/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    loop_info64 info{};
+    if (loop && ::ioctl(loop.get(), LOOP_GET_STATUS64, &info) == 0 && info.lo_inode == st.st_ino &&
+        info.lo_device == st.st_dev) {
+      return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 void mount_root_layer(const std::string& image, const std::string& target) {
@@ -82,6 +97,10 @@ void mount_root_layer(const std::string& image, const std::string& target) {
   }
   if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0) {
     throw Error(image + " is not a regular file only root can use, so it is not mounted");
+  }
+  if (backs_a_loop_device(st)) {
+    throw Error(image + " is still in use by a loop device ('losetup -j " + image +
+                "' shows it): its file system lives on, mounted elsewhere, so it is not mounted again");
   }
   const LoopDevice loop = attach_loop(backing, image);
   // discard: what the guest deletes is given back to the host (the loop device punches holes in

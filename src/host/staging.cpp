@@ -29,7 +29,9 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
     // ro/ is private: the views make host directories reachable by a new path.
     make_private_dir(layout.read_only_views_dir(), 0700);
     make_private_dir(view, 0755);
-    if (bind.name == k_storage_mount_name) {
+    // Only podman's own storage is the storage view: a VM kept by a bcvk that let a user's share
+    // take the name gets that directory as it asked.
+    if (bind.name == k_storage_mount_name && bind.host_path == store.storage_root()) {
       // The image and layer stores alone, as the images are now (a kept VM sees today's).
       mount_storage_view(bind.host_path, store.image_layer_ids(), view);
     } else {
@@ -87,17 +89,25 @@ void open_to_hypervisor(const InstanceLayout& layout, unsigned user) {
   }
 }
 
-void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner) {
+void create_formatted_file(const std::string& path, std::uint64_t bytes, const std::string& what,
+                           std::vector<std::string> format, ProcessRunner& runner) {
   {
     Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) {
-      throw Error("cannot create swap file " + path + ": " + std::strerror(errno));
+      throw Error("cannot create " + what + " " + path + ": " + std::strerror(errno));
     }
   }
-  const auto r = runner.run({"mkswap", "-q", "--", path});
+  const std::string program = format.front();
+  format.push_back("--");
+  format.push_back(path);
+  const auto r = runner.run(format);
   if (r.status != 0) {
-    throw Error("mkswap " + path + " failed: " + r.err.substr(0, r.err.find('\n')));
+    throw Error(program + " " + path + " failed: " + r.err.substr(0, r.err.find('\n')));
   }
+}
+
+void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner) {
+  create_formatted_file(path, bytes, "swap file", {"mkswap", "-q"}, runner);
 }
 
 } // namespace bcvk

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <array>
@@ -33,6 +34,7 @@
 #include "bcvk/instance/ports.hpp"
 #include "bcvk/host/port_probe.hpp"
 #include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/util/size.hpp"
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 
@@ -94,6 +96,19 @@ NetworkBackend pick_backend(const Connection& conn) {
                                                                                : NetworkBackend::qemu_user;
 }
 
+// The file is sparse: the cap holds the guest to its size, but only free space lets it get there.
+void warn_if_short_of_space(const std::string& dir, std::uint64_t root_size_bytes) {
+  struct statvfs sv {};
+  if (::statvfs(dir.c_str(), &sv) == 0) {
+    const auto free_bytes = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+    if (free_bytes < root_size_bytes) {
+      spdlog::warn("the state directory has {} free, less than the VM's --root-size {}: a guest that fills its "
+                   "root fills the host's file system first",
+                   format_size(free_bytes), format_size(root_size_bytes));
+    }
+  }
+}
+
 // The image with the guest's writes over it. Those go to the instance's own file system of
 // `root_size_bytes` (made here on the first boot), so the kernel stops the guest at that size; an
 // instance kept by an older bcvk (0) writes straight into the state directory as it always did.
@@ -105,6 +120,7 @@ void mount_root(const InstanceLayout& dir, const std::string& image_root, std::u
   const bool capped = root_size_bytes != 0;
   if (capped) {
     if (format_with != nullptr) {
+      warn_if_short_of_space(dir.path(), root_size_bytes);
       create_root_layer(dir.root_image(), root_size_bytes, *format_with);
     }
     make_private_dir(dir.layer_dir(), 0700);
@@ -261,6 +277,12 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
     throw Error("the image of " + state.name + " (" + state.image + ", " + state.image_id.substr(0, 12) +
                 ") is gone from local storage: the VM cannot boot again; remove it with 'bcvk ephemeral rm " +
                 state.name + "'");
+  }
+  // Whatever an earlier run could not release (a mount still busy) stays until it is released: a
+  // second root file system on the same file would corrupt the first.
+  if (const auto left = mounts_below(owner.dir().path()); !left.empty()) {
+    throw Error(left.front() + " is still mounted from an earlier run of " + state.name + ": 'bcvk ephemeral rm -f " +
+                state.name + "' releases it, or unmount it yourself first");
   }
   owner.dir().clear_released(); // before anything is taken: recovery must look at it again
   owner.dir().migrate_layout();

@@ -17,9 +17,9 @@ bool matches_all(const InstanceView& v, const std::vector<LabelFilter>& filters)
 }
 
 // What the guest's writes take of their limit: "120 MiB/10 GiB"; an instance kept by an older bcvk
-// has no limit.
+// has neither a limit nor a file of its own to measure.
 std::string root_usage(std::uint64_t used, std::uint64_t size) {
-  return format_size(used) + "/" + (size == 0 ? "no limit" : format_size(size));
+  return size == 0 ? "-" : format_size(used) + "/" + format_size(size);
 }
 
 } // namespace

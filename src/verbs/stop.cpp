@@ -20,7 +20,7 @@ namespace {
 void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
   const std::string& name = dir.name();
   const InstanceRecord record = record_for_lookup(dir);
-  if (!is_instance_connection(record, conn.uri())) {
+  if (!is_instance_connection(record, conn.uri()) && !InstanceDir::is_marked_released(dir.vm_name())) {
     // Its VM may well run there: waiting for an owner that is not going to let go would not help.
     throw Error("VM " + name + " was created on " + record.uri + ", not on " + conn.uri() + ": stop it with 'bcvk -c " +
                 record.uri + " ephemeral stop " + name + "'");

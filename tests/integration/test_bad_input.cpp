@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <optional>
 
 #include "bcvk/host/process.hpp"
+#include "bcvk/host/root_layer.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;
@@ -82,9 +84,25 @@ protected:
     fs::permissions(m_root / "sticky", fs::perms::all | fs::perms::sticky_bit);
     ::chown((m_root / "sticky/theirs").c_str(), 65534, 65534);
     ::chown((m_root / "foreign").c_str(), 65534, 65534);
+    // A block device the host uses: a mounted file system on a loop device, as a VM's root is.
+    // Outside m_root, which must hold no mount.
+    m_busy = fs::temp_directory_path() / ("bcvk-bad-input-busy-" + std::to_string(::getpid()));
+    fs::create_directories(m_busy / "mounted");
+    create_root_layer((m_busy / "root.img").string(), 64ULL << 20, runner);
+    mount_root_layer((m_busy / "root.img").string(), (m_busy / "mounted").string());
+    for (const auto& entry : fs::directory_iterator("/sys/block")) {
+      std::ifstream backing(entry.path() / "loop/backing_file");
+      std::string file;
+      if (std::getline(backing, file) && file == (m_busy / "root.img").string()) {
+        m_busy_device = "/dev/" + entry.path().filename().string();
+      }
+    }
+    ASSERT_FALSE(m_busy_device.empty()) << "no loop device backs " << m_busy / "root.img";
     ::setenv("BCVK_CONNECT", "test:///default", 1);
   }
   void TearDown() override {
+    ::umount2((m_busy / "mounted").c_str(), 0);
+    fs::remove_all(m_busy);
     fs::remove_all(m_root);
     ::unsetenv("BCVK_CONNECT");
     ::unsetenv("BCVK_STATE_DIR");
@@ -139,6 +157,8 @@ protected:
   }
 
   fs::path m_root;
+  fs::path m_busy;
+  std::string m_busy_device;
 };
 
 TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
@@ -221,6 +241,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--mount-disk-file", p("state/disk.raw") + ":d"}), "is inside bcvk's state directory"},
       {run({"--mount-disk-file", "/proc/cmdline:k"}), "kernel pseudo file system"},
       {run({"--mount-disk-file", p("dir") + ":d"}), "is not a file or block device"},
+      {run({"--mount-disk-file", m_busy_device + ":d"}), "is in use on the host (mounted"},
       {run({"--mount-disk-file", "\xff:d"}), "is not valid UTF-8"},
       // Serial outputs: libvirt opens them as root, so only a regular file of ours will do.
       {run({"--virtio-serial-out", "nofile"}), "--virtio-serial-out: invalid value 'nofile'"},

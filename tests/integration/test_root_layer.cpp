@@ -89,6 +89,14 @@ TEST(RootLayer, AGuestWritingPastItsSizeGetsNoSpaceAndTheHostGivesNoMore) {
                     static_cast<std::uint64_t>(sv.f_blocks) * sv.f_frsize <= k_layer_bytes,
                 "df shows the layer's own size, not the host's disk");
     ok &= check(loops_backed_by(image) == 1, "one loop device while mounted");
+    fs::create_directories(instance / "second");
+    try {
+      mount_root_layer(image.string(), (instance / "second").string());
+      ok &= check(false, "a second file system was mounted on the same file");
+    } catch (const Error& e) {
+      ok &= check(std::string(e.what()).find("is still in use by a loop device") != std::string::npos, e.what());
+    }
+    ok &= check(loops_backed_by(image) == 1, "the refusal attached nothing");
 
     ok &= check(fill(instance / "layer/fill") == ENOSPC, "the writer gets ENOSPC");
     Fd layer(::open((instance / "layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -102,8 +110,8 @@ TEST(RootLayer, AGuestWritingPastItsSizeGetsNoSpaceAndTheHostGivesNoMore) {
                 "what the guest deletes goes back to the host");
     layer.reset(); // it would keep the layer busy
 
-    // The root overlay on the layer: the layer stays busy until the overlay is gone, and the
-    // release takes both, in that order, without waiting out the busy one.
+    // The root overlay on the layer: the release takes both, and with them the file system and its
+    // loop device.
     fs::create_directories(base / "lower");
     fs::create_directories(instance / "layer/upper");
     fs::create_directories(instance / "layer/work");

@@ -44,9 +44,9 @@ TEST(ValidateRunOptions, RootSize) {
   o.root_size = "1.5T";
   EXPECT_EQ(validate_run_options(o, 4).root_size_bytes, 1536 * k_gib);
   o.root_size = "63M";
-  expect_usage_error(o, "--root-size: size '63M' is out of range: use 64 MiB to 16 TiB");
-  o.root_size = "17T";
-  expect_usage_error(o, "--root-size: size '17T' is out of range");
+  expect_usage_error(o, "--root-size: size '63M' is out of range: use 64 MiB to 15 TiB");
+  o.root_size = "16T";
+  expect_usage_error(o, "--root-size: size '16T' is out of range");
   o.root_size = "0";
   expect_usage_error(o, "--root-size");
 }

@@ -56,9 +56,8 @@ std::vector<MountEntry> outermost_mounts_below(const std::vector<MountEntry>& mo
 // file someone holds open there matters. A writable one (the root overlay, the guest's own file
 // system) is unmounted for real, never detached lazily: its file system would live on out of sight
 // while the guest's data is deleted. It is busy (tried once) while a process
-// (a just-stopped virtiofsd) or a mount on its file system (the root overlay on the guest's own
-// file system) still uses it. Error when it cannot be released (its mount point no longer
-// reachable without a link, or another failure).
+// (a just-stopped virtiofsd) still uses it, or a mount stands on it. Error when it cannot be released (its mount point
+// no longer reachable without a link, or another failure).
 enum class MountRelease { released, busy };
 MountRelease release_mount(const std::string& dir, const MountEntry& mount);
 

@@ -25,6 +25,11 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
 // keep a stopped VM's storage from being released.
 void open_to_hypervisor(const InstanceLayout& layout, unsigned user);
 
+// Creates a sparse file of `bytes` at `path` (0600; never through a link, never over an existing
+// file) and runs `format` with "-- PATH" appended on it; `what` names the file in errors.
+void create_formatted_file(const std::string& path, std::uint64_t bytes, const std::string& what,
+                           std::vector<std::string> format, ProcessRunner& runner);
+
 // Creates the sparse swap file of `bytes` at `path` (never through a link) and formats it.
 void create_swap(const std::string& path, std::uint64_t bytes, ProcessRunner& runner);
 

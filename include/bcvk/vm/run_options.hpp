@@ -89,7 +89,7 @@ struct NetworkChoice {
 // behind it is sparse, so the host spends only what the guest writes.
 inline constexpr std::uint64_t k_default_root_size = 10ULL * 1024 * 1024 * 1024;
 inline constexpr std::uint64_t k_min_root_size = 64ULL * 1024 * 1024;               // a file system with room
-inline constexpr std::uint64_t k_max_root_size = 16ULL * 1024 * 1024 * 1024 * 1024; // ext4's 4 KiB-block limit
+inline constexpr std::uint64_t k_max_root_size = 15ULL * 1024 * 1024 * 1024 * 1024; // below ext4's 16 TiB file limit
 
 // Syntactically valid options with every default applied; the file system is not consulted yet.
 struct RunConfig {
