@@ -18,6 +18,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/guest_files.hpp"
 #include "bcvk/util/handle.hpp"
+#include "bcvk/host/mounts.hpp"
 #include "bcvk/host/port_probe.hpp"
 #include "bcvk/host/state_dir.hpp"
 #include "bcvk/util/files.hpp"
@@ -96,11 +97,22 @@ void refuse_state_dir(const std::string& option, const std::string& given, const
   const auto state_id = id_of(state_fd);
   const Fd resolved_fd(::open(resolved.c_str(), O_PATH | O_CLOEXEC));
   const auto resolved_id = id_of(resolved_fd);
-  const bool inside = is_at_or_below(resolved, state) || (state_id && is_at_or_below_dir(resolved, *state_id));
+  // By position in the file systems too: the state directory's file system reached through another
+  // mount of it (ostree's /sysroot holds what /var shows, a bind of a directory inside it).
+  const auto mounts = read_mountinfo("/proc/self/mountinfo");
+  const auto state_position = fs_position(mounts, state);
+  const auto resolved_position = fs_position(mounts, resolved);
+  const bool inside =
+      is_at_or_below(resolved, state) || (state_id && is_at_or_below_dir(resolved, *state_id)) ||
+      (state_id && state_position && resolved_position && resolved_position->device == state_position->device &&
+       is_at_or_below(resolved_position->path, state_position->path));
   // A share of a directory above the state directory, or above where it is going to be made.
+  const std::string state_or_parent = existing_state_dir_or_parent(state);
+  const auto state_or_parent_position = fs_position(mounts, state_or_parent);
   const bool contains =
-      ancestors_too && (is_at_or_below(state, resolved) ||
-                        (resolved_id && is_at_or_below_dir(existing_state_dir_or_parent(state), *resolved_id)));
+      ancestors_too &&
+      (is_at_or_below(state, resolved) || (resolved_id && is_at_or_below_dir(state_or_parent, *resolved_id)) ||
+       (state_or_parent_position && share_shows(mounts, resolved, *state_or_parent_position)));
   if (inside || contains) {
     throw UsageError(option + ": " + given + " " + (inside ? "is inside" : "contains") + " bcvk's state directory " +
                      state + " (other VMs' keys and disks): choose another path");

@@ -127,12 +127,52 @@ std::vector<MountEntry> parse_mountinfo(std::istream& in) {
     MountEntry entry;
     std::string root, mount_point, options;
     if (fields >> entry.id >> entry.parent_id >> entry.device >> root >> mount_point >> options) {
+      entry.root = unescape_mountinfo(root);
       entry.mount_point = unescape_mountinfo(mount_point);
       entry.read_only = options == "ro" || options.starts_with("ro,");
       out.push_back(std::move(entry));
     }
   }
   return out;
+}
+
+namespace {
+
+// `path` (at or below `mount`'s mount point) as a path of `mount`'s file system.
+std::string in_file_system(const MountEntry& mount, const std::string& path) {
+  const std::string rest = mount.mount_point == "/" ? path : path.substr(mount.mount_point.size());
+  if (mount.root == "/") {
+    return rest.empty() ? "/" : rest;
+  }
+  return rest == "/" ? mount.root : mount.root + rest;
+}
+
+} // namespace
+
+std::optional<FsPosition> fs_position(const std::vector<MountEntry>& mounts, const std::string& path) {
+  const MountEntry* holder = nullptr;
+  for (const auto& mount : mounts) {
+    // The deepest mount point; of mounts stacked on one point, the last listed (the top one).
+    if (is_at_or_below(path, mount.mount_point) &&
+        (holder == nullptr || mount.mount_point.size() >= holder->mount_point.size())) {
+      holder = &mount;
+    }
+  }
+  if (holder == nullptr) {
+    return std::nullopt;
+  }
+  return FsPosition{holder->device, in_file_system(*holder, path)};
+}
+
+bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target) {
+  if (const auto own = fs_position(mounts, dir);
+      own && own->device == target.device && is_at_or_below(target.path, own->path)) {
+    return true;
+  }
+  return std::any_of(mounts.begin(), mounts.end(), [&](const MountEntry& mount) {
+    return mount.mount_point != dir && is_at_or_below(mount.mount_point, dir) && mount.device == target.device &&
+           is_at_or_below(target.path, mount.root);
+  });
 }
 
 std::vector<MountEntry> read_mountinfo(const std::string& path) {

@@ -96,20 +96,30 @@ TEST_F(StateRoot, DotStepsAreRefusedBeforeAnythingIsMade) {
   EXPECT_TRUE(fs::is_empty(m_base));
 }
 
-// A share is checked against the state directory by identity, not by name: the state directory
-// reached through a bind mount elsewhere (or a directory above it, as ostree's /sysroot holds
-// /var) is still refused, and so is a directory above where the state directory is going to be made.
+// A share is checked against the state directory by identity and by its position in its file
+// system, not by name. The layout is a bootc host's: a file system ("sysroot") whose deployment's
+// var/ is bind-mounted as var/, which holds the state directory. The state directory reached
+// through a bind of it (alias/), a bind of a directory inside it (vms/), the whole file system
+// (sysroot/, which the path of the state directory never passes through), and a directory above
+// where the state directory is going to be made are all refused.
 TEST(StateDirShares, TheStateDirectoryByAnotherNameIsStillRefused) {
-  bcvk::test_support::in_private_mount_namespace([](const fs::path& base) {
+  using namespace bcvk::test_support;
+  in_private_mount_namespace([](const fs::path& base) {
     fs::permissions(base, fs::perms(0755));
-    fs::create_directories(base / "var/lib/state/instances");
-    fs::permissions(base / "var/lib/state", fs::perms(0700));
-    fs::create_directories(base / "alias");
-    fs::create_directories(base / "sysroot");
-    if (::mount((base / "var/lib/state").c_str(), (base / "alias").c_str(), nullptr, MS_BIND, nullptr) != 0 ||
-        ::mount((base / "var").c_str(), (base / "sysroot").c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      throw Error(std::string("cannot bind-mount: ") + std::strerror(errno));
+    mount_tmpfs(base / "sysroot", "16m");
+    fs::create_directories(base / "sysroot/deploy/var/lib/state/instances");
+    fs::permissions(base / "sysroot/deploy/var/lib/state", fs::perms(0700));
+    for (const char* dir : {"var", "alias", "vms"}) {
+      fs::create_directories(base / dir);
     }
+    const auto bind = [](const fs::path& from, const fs::path& to) {
+      if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        throw Error("cannot bind-mount " + from.string() + ": " + std::strerror(errno));
+      }
+    };
+    bind(base / "sysroot/deploy/var", base / "var");
+    bind(base / "var/lib/state", base / "alias");
+    bind(base / "var/lib/state/instances", base / "vms");
     fs::create_directories(base / "fresh");
     std::ofstream(base / "var/lib/state/disk.raw") << std::string(4096, '\0');
     const auto refused = [&](const std::string& state, const std::vector<std::string>& option,
@@ -120,14 +130,15 @@ TEST(StateDirShares, TheStateDirectoryByAnotherNameIsStillRefused) {
       argv.push_back("localhost/none");
       SystemProcessRunner runner;
       const auto r = runner.run(argv);
-      return bcvk::test_support::check(r.status == 125 && r.err.find(words) != std::string::npos,
-                                       option.back() + ": " + r.err);
+      return check(r.status == 125 && r.err.find(words) != std::string::npos, option.back() + ": " + r.err);
     };
     const std::string state = (base / "var/lib/state").string();
     bool ok =
         refused(state, {"--ro-bind", (base / "alias/instances").string() + ":x"}, "is inside bcvk's state directory");
     ok &= refused(state, {"--bind", (base / "alias").string() + ":x"}, "is inside bcvk's state directory");
+    ok &= refused(state, {"--bind", (base / "vms").string() + ":x"}, "is inside bcvk's state directory");
     ok &= refused(state, {"--ro-bind", (base / "sysroot").string() + ":x"}, "contains bcvk's state directory");
+    ok &= refused(state, {"--ro-bind", (base / "sysroot/deploy").string() + ":x"}, "contains bcvk's state directory");
     ok &= refused(state, {"--mount-disk-file", (base / "alias/disk.raw").string()}, "state directory");
     ok &= refused((base / "fresh/later/state").string(), {"--ro-bind", (base / "fresh").string() + ":x"},
                   "contains bcvk's state directory");

@@ -122,6 +122,34 @@ TEST(LibvirtCapabilities, QemusUserAndGroupAreTheDacBaseLabelsNumbers) {
   EXPECT_THROW(dac_label_of("<capabilities"), Error);
 }
 
+// A bootc host: / is a deployment, /var a bind of the stateroot's var, /sysroot the whole file
+// system. The state directory has one position whichever name reaches it.
+TEST(Mountinfo, APathsPositionInItsFileSystemIsTheSameByEveryName) {
+  std::istringstream in(
+      "20 1 252:3 /ostree/deploy/default/deploy/abc.0 / rw,relatime shared:1 - xfs /dev/vda3 rw\n"
+      "21 20 252:3 / /sysroot ro,relatime shared:2 - xfs /dev/vda3 rw\n"
+      "22 20 252:3 /ostree/deploy/default/var /var rw,relatime shared:3 - xfs /dev/vda3 rw\n"
+      "23 20 0:25 / /tmp rw shared:4 - tmpfs tmpfs rw\n"
+      "24 20 252:3 /ostree/deploy/default/var/lib/bcvk/instances /srv/vms rw shared:5 - xfs /dev/vda3 rw\n"
+      "25 20 0:26 / /mnt rw shared:6 - tmpfs tmpfs rw\n"
+      "26 25 252:3 /ostree/deploy/default /mnt/deploy rw shared:7 - xfs /dev/vda3 rw\n");
+  const auto mounts = parse_mountinfo(in);
+  const FsPosition state{"252:3", "/ostree/deploy/default/var/lib/bcvk"};
+  EXPECT_EQ(fs_position(mounts, "/var/lib/bcvk"), state);
+  EXPECT_EQ(fs_position(mounts, "/sysroot/ostree/deploy/default/var/lib/bcvk"), state);
+  EXPECT_EQ(fs_position(mounts, "/srv/vms"), (FsPosition{"252:3", "/ostree/deploy/default/var/lib/bcvk/instances"}));
+  EXPECT_EQ(fs_position(mounts, "/tmp/x"), (FsPosition{"0:25", "/x"}));
+  EXPECT_EQ(fs_position(mounts, "/"), (FsPosition{"252:3", "/ostree/deploy/default/deploy/abc.0"}));
+
+  EXPECT_TRUE(share_shows(mounts, "/sysroot", state)) << "the whole file system holds /var's";
+  EXPECT_TRUE(share_shows(mounts, "/sysroot/ostree", state));
+  EXPECT_TRUE(share_shows(mounts, "/mnt", state)) << "through a mount below the shared directory";
+  EXPECT_FALSE(share_shows(mounts, "/sysroot/boot", state));
+  EXPECT_FALSE(share_shows(mounts, "/tmp", state));
+  EXPECT_FALSE(share_shows(mounts, "/srv/vms", state)) << "inside the state directory, not holding it";
+  EXPECT_FALSE(share_shows(mounts, "/usr", state)) << "the deployment is elsewhere in the file system";
+}
+
 TEST(Mountinfo, FindsRootMountOnly) {
   const auto below = mounts_below("/");
   ASSERT_FALSE(below.empty());

@@ -2,6 +2,7 @@
 // Host mounts bcvk takes: the copy-on-write overlay that becomes the guest's root, read-only views
 // and the boot files.
 #include <cstdint>
+#include <optional>
 #include <istream>
 #include <string>
 #include <vector>
@@ -34,9 +35,26 @@ struct MountEntry {
   std::uint64_t id = 0;        // the mount's ID (as statx(2) STATX_MNT_ID reports it)
   std::uint64_t parent_id = 0; // the mount it is attached to
   std::string device;          // "major:minor" of the mounted file system (the same in every mount namespace)
+  std::string root;            // the directory of that file system the mount shows ("/" for all of it)
   std::string mount_point;
   bool read_only = false; // the mount itself is read-only (whatever its file system is)
 };
+
+// Where a host path lies in its file system: the file system's device and the path from its root
+// (what the deepest mount at or above the path shows). The same directory reached by two names (a
+// bind mount, ostree's /var from /sysroot/ostree/deploy/NAME/var) has one position.
+struct FsPosition {
+  std::string device;
+  std::string path;
+  bool operator==(const FsPosition&) const = default;
+};
+// The position of the absolute, resolved `path` by `mounts`; nullopt when no mount holds it (pure).
+std::optional<FsPosition> fs_position(const std::vector<MountEntry>& mounts, const std::string& path);
+
+// Whether sharing the directory `dir` with its submounts (as a recursive bind does) shows the
+// file system position `target`: dir's own mount shows it at or below dir, or a mount below dir
+// shows a part of that file system holding it (pure).
+bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target);
 
 // The entries of a /proc/PID/mountinfo file (pure parse of its text; an unreadable file gives none).
 std::vector<MountEntry> parse_mountinfo(std::istream& in);
