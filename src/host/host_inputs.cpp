@@ -112,7 +112,10 @@ void refuse_state_dir(const std::string& option, const std::string& given, const
   const bool contains =
       ancestors_too &&
       (is_at_or_below(state, resolved) || (resolved_id && is_at_or_below_dir(state_or_parent, *resolved_id)) ||
-       (state_or_parent_position && share_shows(mounts, resolved, *state_or_parent_position)));
+       (state_or_parent_position &&
+        // A mount below the share that shows a part of the state directory (its instances/) counts
+        // too, once the state directory exists; a part of its parent would be anything else there.
+        share_shows(mounts, resolved, *state_or_parent_position, state_id.has_value())));
   if (inside || contains) {
     throw UsageError(option + ": " + given + " " + (inside ? "is inside" : "contains") + " bcvk's state directory " +
                      state + " (other VMs' keys and disks): choose another path");
@@ -244,10 +247,12 @@ DiskAttachment disk_attachment(const DiskFileSpec& disk, ProcessRunner& runner) 
   }
   // A block device the host itself uses (a mounted file system, another VM's root file system on
   // its loop device) would be read and written by the guest under the host's feet.
-  if (S_ISBLK(st.st_mode) && !Fd(::open(path.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC)) && errno == EBUSY) {
+  // (O_NONBLOCK: an optical drive is not spun up or closed for the question.)
+  if (S_ISBLK(st.st_mode) && !Fd(::open(path.c_str(), O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC)) && errno == EBUSY) {
     throw UsageError(option + ": " + disk.path +
-                     " is in use on the host (mounted, or another VM's root file system): give a block device "
-                     "nothing else uses");
+                     " is in use on the host (mounted, swap, part of LVM, RAID or device-mapper, or a VM's root "
+                     "file system; 'lsblk " +
+                     disk.path + "' shows it): give a block device nothing else uses");
   }
   // With a recorded format qemu-img reads the file as that format or fails: never another one.
   return {path, disk_format(path, disk.format, runner), disk.name};

@@ -164,14 +164,15 @@ std::optional<FsPosition> fs_position(const std::vector<MountEntry>& mounts, con
   return FsPosition{holder->device, in_file_system(*holder, path)};
 }
 
-bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target) {
+bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target,
+                 bool or_part_of) {
   if (const auto own = fs_position(mounts, dir);
       own && own->device == target.device && is_at_or_below(target.path, own->path)) {
     return true;
   }
   return std::any_of(mounts.begin(), mounts.end(), [&](const MountEntry& mount) {
     return mount.mount_point != dir && is_at_or_below(mount.mount_point, dir) && mount.device == target.device &&
-           is_at_or_below(target.path, mount.root);
+           (is_at_or_below(target.path, mount.root) || (or_part_of && is_at_or_below(mount.root, target.path)));
   });
 }
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "bcvk/host/staging.hpp"
 #include "bcvk/util/error.hpp"
@@ -70,7 +71,7 @@ LoopDevice attach_loop(const Fd& backing, const std::string& image) {
 // Whether a loop device is attached to the file `st` describes: its file system is still alive
 // somewhere (a copy of the mount in another mount namespace, a release that could not finish), and
 // a second one on the same file would corrupt it.
-bool backs_a_loop_device(const struct stat& st) {
+bool backs_a_loop_device(const std::string& image, const struct stat& st) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/sys/block", ec)) {
     const std::string name = entry.path().filename().string();
@@ -78,6 +79,15 @@ bool backs_a_loop_device(const struct stat& st) {
       continue;
     }
     const Fd loop(::open(("/dev/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!loop) {
+      // No device node to ask (a /dev without it): the kernel's name for the backing file will do.
+      std::ifstream backing(entry.path() / "loop/backing_file");
+      std::string file;
+      if (std::getline(backing, file) && file == image) {
+        return true;
+      }
+      continue;
+    }
     loop_info64 info{};
     if (loop && ::ioctl(loop.get(), LOOP_GET_STATUS64, &info) == 0 && info.lo_inode == st.st_ino &&
         info.lo_device == st.st_dev) {
@@ -98,9 +108,13 @@ void mount_root_layer(const std::string& image, const std::string& target) {
   if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) != 0) {
     throw Error(image + " is not a regular file only root can use, so it is not mounted");
   }
-  if (backs_a_loop_device(st)) {
-    throw Error(image + " is still in use by a loop device ('losetup -j " + image +
-                "' shows it): its file system lives on, mounted elsewhere, so it is not mounted again");
+  if (backs_a_loop_device(image, st)) {
+    throw Error(image +
+                " is still in use by a loop device, so it is not mounted again (its file system lives on, "
+                "mounted elsewhere): 'losetup -j " +
+                image +
+                "' names the device, processes whose /proc/PID/mountinfo lists it hold it; start the VM "
+                "again once they have let go");
   }
   const LoopDevice loop = attach_loop(backing, image);
   // discard: what the guest deletes is given back to the host (the loop device punches holes in

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/storage_view.hpp"
@@ -19,6 +20,17 @@
 #include "bcvk/util/handle.hpp"
 
 namespace bcvk {
+
+namespace {
+
+// Whether `dir` (resolved) is podman's storage root, which podman names as configured, links and all.
+bool is_storage_root(const std::string& dir, ImageStore& store) {
+  std::error_code ec;
+  const auto root = std::filesystem::canonical(store.storage_root(), ec);
+  return !ec && root.string() == dir;
+}
+
+} // namespace
 
 void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindSpec>& binds, ImageStore& store) {
   for (const auto& bind : binds) {
@@ -31,7 +43,7 @@ void mount_read_only_views(const InstanceLayout& layout, const std::vector<BindS
     make_private_dir(view, 0755);
     // Only podman's own storage is the storage view: a VM kept by a bcvk that let a user's share
     // take the name gets that directory as it asked.
-    if (bind.name == k_storage_mount_name && bind.host_path == store.storage_root()) {
+    if (bind.name == k_storage_mount_name && is_storage_root(bind.host_path, store)) {
       // The image and layer stores alone, as the images are now (a kept VM sees today's).
       mount_storage_view(bind.host_path, store.image_layer_ids(), view);
     } else {

@@ -281,8 +281,9 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   // Whatever an earlier run could not release (a mount still busy) stays until it is released: a
   // second root file system on the same file would corrupt the first.
   if (const auto left = mounts_below(owner.dir().path()); !left.empty()) {
-    throw Error(left.front() + " is still mounted from an earlier run of " + state.name + ": 'bcvk ephemeral rm -f " +
-                state.name + "' releases it, or unmount it yourself first");
+    throw Error(left.front() + " is still mounted from an earlier run of " + state.name +
+                ", so it is not started: run 'bcvk ephemeral start " + state.name +
+                "' again once nothing uses it ('fuser -vm " + left.front() + "' shows who does)");
   }
   owner.dir().clear_released(); // before anything is taken: recovery must look at it again
   owner.dir().migrate_layout();

@@ -241,7 +241,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--mount-disk-file", p("state/disk.raw") + ":d"}), "is inside bcvk's state directory"},
       {run({"--mount-disk-file", "/proc/cmdline:k"}), "kernel pseudo file system"},
       {run({"--mount-disk-file", p("dir") + ":d"}), "is not a file or block device"},
-      {run({"--mount-disk-file", m_busy_device + ":d"}), "is in use on the host (mounted"},
+      {run({"--mount-disk-file", m_busy_device + ":d"}), "is in use on the host (mounted, swap"},
       {run({"--mount-disk-file", "\xff:d"}), "is not valid UTF-8"},
       // Serial outputs: libvirt opens them as root, so only a regular file of ours will do.
       {run({"--virtio-serial-out", "nofile"}), "--virtio-serial-out: invalid value 'nofile'"},

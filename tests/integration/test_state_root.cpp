@@ -137,6 +137,9 @@ TEST(StateDirShares, TheStateDirectoryByAnotherNameIsStillRefused) {
         refused(state, {"--ro-bind", (base / "alias/instances").string() + ":x"}, "is inside bcvk's state directory");
     ok &= refused(state, {"--bind", (base / "alias").string() + ":x"}, "is inside bcvk's state directory");
     ok &= refused(state, {"--bind", (base / "vms").string() + ":x"}, "is inside bcvk's state directory");
+    fs::create_directories(base / "srv/vms");
+    bind(base / "var/lib/state/instances", base / "srv/vms");
+    ok &= refused(state, {"--ro-bind", (base / "srv").string() + ":x"}, "contains bcvk's state directory");
     ok &= refused(state, {"--ro-bind", (base / "sysroot").string() + ":x"}, "contains bcvk's state directory");
     ok &= refused(state, {"--ro-bind", (base / "sysroot/deploy").string() + ":x"}, "contains bcvk's state directory");
     ok &= refused(state, {"--mount-disk-file", (base / "alias/disk.raw").string()}, "state directory");

@@ -148,6 +148,9 @@ TEST(Mountinfo, APathsPositionInItsFileSystemIsTheSameByEveryName) {
   EXPECT_FALSE(share_shows(mounts, "/tmp", state));
   EXPECT_FALSE(share_shows(mounts, "/srv/vms", state)) << "inside the state directory, not holding it";
   EXPECT_FALSE(share_shows(mounts, "/usr", state)) << "the deployment is elsewhere in the file system";
+  EXPECT_FALSE(share_shows(mounts, "/srv", state)) << "by default, only what holds the position";
+  EXPECT_TRUE(share_shows(mounts, "/srv", state, true)) << "/srv/vms shows the state directory's instances/";
+  EXPECT_FALSE(share_shows(mounts, "/tmp", state, true));
 }
 
 TEST(Mountinfo, FindsRootMountOnly) {

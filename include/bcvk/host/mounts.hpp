@@ -53,8 +53,9 @@ std::optional<FsPosition> fs_position(const std::vector<MountEntry>& mounts, con
 
 // Whether sharing the directory `dir` with its submounts (as a recursive bind does) shows the
 // file system position `target`: dir's own mount shows it at or below dir, or a mount below dir
-// shows a part of that file system holding it (pure).
-bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target);
+// shows a part of that file system holding it, or (with `or_part_of`) a part inside it (pure).
+bool share_shows(const std::vector<MountEntry>& mounts, const std::string& dir, const FsPosition& target,
+                 bool or_part_of = false);
 
 // The entries of a /proc/PID/mountinfo file (pure parse of its text; an unreadable file gives none).
 std::vector<MountEntry> parse_mountinfo(std::istream& in);
