@@ -89,7 +89,7 @@ bool backs_a_loop_device(const std::string& image, const struct stat& st) {
       continue;
     }
     loop_info64 info{};
-    if (loop && ::ioctl(loop.get(), LOOP_GET_STATUS64, &info) == 0 && info.lo_inode == st.st_ino &&
+    if (::ioctl(loop.get(), LOOP_GET_STATUS64, &info) == 0 && info.lo_inode == st.st_ino &&
         info.lo_device == st.st_dev) {
       return true;
     }
