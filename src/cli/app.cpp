@@ -86,6 +86,7 @@ void declare_cli(CLI::App& app, Context& ctx) {
   CLI::App* images = app.add_subcommand("images", "Work with bootc container images");
   images->require_subcommand(1);
   setup_images_list(*images, ctx);
+  setup_images_pull(*images, ctx);
 
   setup_completion(app, ctx);
 }

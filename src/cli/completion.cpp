@@ -6,6 +6,7 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/instance_type.hpp"
+#include "bcvk/vm/pull_options.hpp"
 
 namespace bcvk {
 namespace {
@@ -31,6 +32,12 @@ std::vector<std::string> instance_type_names() {
 std::vector<std::string> graphics_modes() {
   return {"none", "vnc", "spice"};
 }
+std::vector<std::string> pull_policies() {
+  return k_pull_policies;
+}
+std::vector<std::string> booleans() {
+  return {"true", "false"};
+}
 std::vector<std::string> formats() {
   return {"table", "json"};
 }
@@ -48,6 +55,9 @@ const std::vector<OptionValues>& option_values() {
       {"itype", ValueKind::listed, instance_type_names},
       {"graphics", ValueKind::listed, graphics_modes},
       {"format", ValueKind::listed, formats},
+      {"pull", ValueKind::listed, pull_policies},
+      {"tls-verify", ValueKind::listed, booleans},
+      {"authfile", ValueKind::files, nullptr},
       {"log-level", ValueKind::listed, log_levels},
       {"connect", ValueKind::listed, connections},
       {"bind", ValueKind::files, nullptr},

@@ -20,8 +20,27 @@ CLI::Option* repeatable(CLI::Option* opt) {
 
 } // namespace
 
+void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify) {
+  cmd.add_option_function<std::string>(
+         "--authfile", [&authfile](const std::string& path) { authfile = path; },
+         "Registry credentials file written by 'podman login --authfile' (default: $REGISTRY_AUTH_FILE, or "
+         "podman's own)")
+      ->type_name("PATH");
+  cmd.add_option("--tls-verify", tls_verify,
+                 "Require HTTPS and a certificate the host trusts (CAs in /etc/containers/certs.d/HOST:PORT/); "
+                 "--tls-verify=false for a test registry")
+      ->type_name("BOOL")
+      ->expected(0, 1)
+      ->default_str("true");
+}
+
 void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("IMAGE", o.image, "Container image to run as ephemeral VM")->required();
+  cmd.add_option("--pull", o.pull,
+                 "When to pull IMAGE: missing (default: only when not in local storage), always, newer (when the "
+                 "registry has another image under the name) or never")
+      ->type_name("POLICY");
+  add_registry_options(cmd, o.authfile, o.tls_verify);
   cmd.add_option("--itype", o.itype, "Instance type (e.g. u1.nano, u1.small, u1.medium); overrides --vcpus/--memory");
   cmd.add_option("--memory", o.memory, "Memory size (e.g. 4G, 2048M, or a plain number of MiB)")->capture_default_str();
   cmd.add_option("--vcpus", o.vcpus, "Number of vCPUs (default: the host's CPU count)");

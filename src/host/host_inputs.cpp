@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -417,7 +418,29 @@ DiskImageInfo parse_qemu_img_info(const std::string& json) {
   return info;
 }
 
+void check_registry_auth(const RegistryAccess& access) {
+  const char* from_env = std::getenv("REGISTRY_AUTH_FILE");
+  const bool given = !access.authfile.empty();
+  if (!given && (from_env == nullptr || *from_env == '\0')) {
+    return; // podman's own default, which podman login writes and which may not exist yet
+  }
+  const std::string option = given ? "--authfile" : "REGISTRY_AUTH_FILE";
+  const std::string path = given ? access.authfile : std::string(from_env);
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    throw UsageError(option + ": cannot read " + printable(path) + ": " + std::strerror(errno) +
+                     ": write it with 'podman login --authfile " + printable(path) + " REGISTRY'");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw UsageError(option + ": " + printable(path) +
+                     " is not a regular file: name the file 'podman login "
+                     "--authfile FILE REGISTRY' wrote");
+  }
+}
+
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store) {
+  check_registry_auth(config.registry);
   HostInputs in;
   for (const auto& bind : config.binds) {
     in.binds.push_back(bind_share(bind_option(bind), bind));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bcvk/host/image_pull.hpp"
 #include "bcvk/host/storage_view.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/terminal_text.hpp"
@@ -30,13 +31,14 @@ bool PodmanImageStore::exists(const std::string& image) {
   return podman({"image", "exists", "--", image}).status == 0;
 }
 
-void PodmanImageStore::pull(const std::string& image) {
-  spdlog::info("pulling {}", image);
-  const auto r = podman({"pull", "-q", "--", image});
-  if (r.status != 0) {
-    throw Error("cannot pull image " + image + ": " + podman_error(r) +
-                " (check the name, or build it locally and use its local name)");
+std::string PodmanImageStore::pull(const std::string& image, const RegistryAccess& access, SignalCatcher* signals) {
+  std::string root;
+  try {
+    root = storage_root();
+  } catch (const Error&) {
+    // Only the message of a full disk names it.
   }
+  return pull_image_showing_progress(image, access, root, signals);
 }
 
 ImageInfo PodmanImageStore::inspect(const std::string& image) {
@@ -133,6 +135,19 @@ std::string PodmanImageStore::storage_root() {
   return first_line(r.out);
 }
 
+ImageIdentity identity_of(const ImageInfo& info, const std::string& reference) {
+  if (registry_of(reference)) {
+    const std::string repo = repository_of(reference);
+    for (const auto& d : info.repo_digests) {
+      const auto at = d.find('@');
+      if (at != std::string::npos && d.compare(0, at, repo) == 0 && at == repo.size()) {
+        return {d.substr(at + 1), d};
+      }
+    }
+  }
+  return {info.digest, ""};
+}
+
 std::vector<ImageInfo> parse_image_inspect_json(const std::string& json) {
   std::vector<ImageInfo> out;
   try {
@@ -143,6 +158,13 @@ std::vector<ImageInfo> parse_image_inspect_json(const std::string& json) {
       info.digest = item.value("Digest", "");
       info.created = item.value("Created", "");
       info.size = item.value("Size", std::uint64_t{0});
+      info.architecture = item.value("Architecture", "");
+      info.os = item.value("Os", "");
+      if (item.contains("RepoDigests") && item["RepoDigests"].is_array()) {
+        for (const auto& d : item["RepoDigests"]) {
+          info.repo_digests.push_back(d.get<std::string>());
+        }
+      }
       if (item.contains("RepoTags") && item["RepoTags"].is_array()) {
         for (const auto& tag : item["RepoTags"]) {
           info.names.push_back(tag.get<std::string>());

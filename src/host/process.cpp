@@ -129,6 +129,33 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
   return result;
 }
 
+int spawn_with_output(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  Handle<posix_spawn_file_actions_t, free_file_actions> actions_guard(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+  posix_spawnattr_t attr;
+  init_attr(attr);
+  Handle<posix_spawnattr_t, free_spawn_attr> attr_guard(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  short flags = 0;
+  posix_spawnattr_getflags(&attr, &flags);
+  posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+  pid_t pid = 0;
+  auto args = c_argv(argv);
+  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  if (rc != 0) {
+    spawn_failed(argv, rc);
+  }
+  return pid;
+}
+
+int wait_for_exit(int pid) {
+  return wait_child(pid);
+}
+
 int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env) {
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {

@@ -88,6 +88,8 @@ std::string state_to_json(const InstanceState& s) {
   nlohmann::json j{{"name", s.name},
                    {"image", s.image},
                    {"image_id", s.image_id},
+                   {"image_digest", s.image_digest},
+                   {"image_repo_digest", s.image_repo_digest},
                    {"created", s.created},
                    {"uri", s.uri},
                    {"domain_uuid", s.domain_uuid},
@@ -135,6 +137,8 @@ InstanceState state_from_json(const std::string& json) {
     s.name = j.value("name", "");
     s.image = j.value("image", "");
     s.image_id = j.value("image_id", "");
+    s.image_digest = j.value("image_digest", "");
+    s.image_repo_digest = j.value("image_repo_digest", "");
     s.created = j.value("created", "");
     s.uri = j.value("uri", "");
     s.domain_uuid = j.value("domain_uuid", "");

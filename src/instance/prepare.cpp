@@ -25,6 +25,7 @@
 #include "bcvk/host/staging.hpp"
 #include "bcvk/vm/plan.hpp"
 #include "bcvk/host/host_inputs.hpp"
+#include "bcvk/host/image_choice.hpp"
 #include "bcvk/host/image_facts.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/host/mounts.hpp"
@@ -67,21 +68,9 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
   throw Error("cannot find a free VM name; pass one with --name");
 }
 
-ImageInfo inspect_or_pull(const std::string& image, ImageStore& store) {
-  // The image is usually there: then one podman call does. Only when that fails is it looked for,
-  // pulled if missing and inspected again, which reports any other failure.
-  try {
-    return store.inspect(image);
-  } catch (const Error&) {
-  }
-  if (!store.exists(image)) {
-    store.pull(image);
-  }
-  return store.inspect(image);
-}
-
-ImageInfo resolve_image(const std::string& image, ImageStore& store) {
-  ImageInfo info = inspect_or_pull(image, store);
+ImageInfo resolve_image(const RunConfig& config, ImageStore& store, SignalCatcher& signals) {
+  const std::string& image = config.image;
+  ImageInfo info = choose_image(image, config.pull, config.registry, store, &signals);
   const auto label = info.labels.find("containers.bootc");
   if (label == info.labels.end() || label->second != "1") {
     spdlog::warn("{} has no containers.bootc=1 label; booting it anyway", image);
@@ -199,7 +188,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   log_stage("host inputs");
   facts.inputs = resolve_host_inputs(config, runner, store);
   log_stage("image presence");
-  const ImageInfo image = resolve_image(config.image, store);
+  const ImageInfo image = resolve_image(config, store, signals);
   signals.checkpoint();
   log_stage("name and ports");
   const VmName name = pick_name(config, conn);
@@ -208,6 +197,9 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.domain_uuid = random_domain_uuid();
   facts.created = now_rfc3339();
   facts.image_id = image.id;
+  const ImageIdentity identity = identity_of(image, config.image);
+  facts.image_digest = identity.digest;
+  facts.image_repo_digest = identity.repo_digest;
   facts.virt_type = conn.best_virt_type();
   facts.backend = pick_backend(conn);
 

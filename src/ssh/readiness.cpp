@@ -14,6 +14,7 @@
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/util/progress_watch.hpp"
+#include "bcvk/util/status_line.hpp"
 
 namespace bcvk {
 namespace {
@@ -40,44 +41,6 @@ struct Pending {
   Clock::time_point started;
 };
 
-bool dumb_terminal() {
-  const char* term = std::getenv("TERM");
-  return term == nullptr || std::string_view(term) == "dumb";
-}
-
-// "⠋ waiting for SSH on NAME (12 s)" redrawn in place, only on a terminal.
-class Spinner {
-public:
-  // Only on a terminal that can move its cursor: never into a pipe or a log file.
-  explicit Spinner(std::string what)
-      : m_what(std::move(what)), m_active(::isatty(STDERR_FILENO) == 1 && !dumb_terminal()) {}
-  ~Spinner() {
-    if (m_active && m_drawn) {
-      std::cerr << "\r\033[K" << std::flush;
-    }
-  }
-  Spinner(const Spinner&) = delete;
-  Spinner& operator=(const Spinner&) = delete;
-
-  bool active() const { return m_active; }
-
-  void tick(std::chrono::seconds elapsed, const std::string& step) {
-    static constexpr std::array<const char*, 4> k_frames{"|", "/", "-", "\\"};
-    if (!m_active) {
-      return;
-    }
-    std::cerr << "\r\033[K" << k_frames[m_frame++ % k_frames.size()] << " " << m_what << " (" << elapsed.count()
-              << " s)" << (step.empty() ? "" : ": guest " + step) << std::flush;
-    m_drawn = true;
-  }
-
-private:
-  std::string m_what;
-  bool m_active;
-  bool m_drawn = false;
-  std::size_t m_frame = 0;
-};
-
 } // namespace
 
 SshTarget ssh_target_for(const std::string& instance_dir, const InstanceRecord& state) {
@@ -100,7 +63,8 @@ SshTarget ssh_target_for(const std::string& instance_dir, const InstanceRecord& 
 SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, SignalCatcher& signals) {
   const auto start = Clock::now();
   ProgressWatch watch(start, check.timeout, check.activity ? check.stall_limit : check.timeout);
-  Spinner spinner("waiting for SSH on " + target.vm_name);
+  StatusLine spinner;
+  const std::string waiting_for = "waiting for SSH on " + target.vm_name;
   std::deque<Pending> pending;
   std::string last_problem = k_nothing_yet;
   bool sshd_answered = false; // the last problem came from sshd itself: the guest is up
@@ -155,7 +119,9 @@ SshSession wait_for_ssh(const SshTarget& target, const ReadinessCheck& check, Si
       step = check.progress();
       next_step = now + std::chrono::seconds(1);
     }
-    spinner.tick(std::chrono::duration_cast<std::chrono::seconds>(now - start), step);
+    spinner.show(waiting_for + " (" +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - start).count()) + " s)" +
+                 (step.empty() ? "" : ": guest " + step));
 
     std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
     for (const auto& p : pending) {

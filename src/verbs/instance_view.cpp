@@ -80,6 +80,8 @@ nlohmann::json to_json(const InstanceView& v) {
   return {{"name", v.state.name},
           {"image", v.state.image},
           {"image_id", v.state.image_id},
+          {"image_digest", v.state.image_digest},
+          {"image_repo_digest", v.state.image_repo_digest},
           {"status", v.status},
           {"created", v.state.created},
           {"memory_bytes", v.state.memory_bytes},

@@ -46,6 +46,12 @@ void fill_metadata(xmlNode* parent, const InstanceMetadata& meta) {
   if (!meta.image_id.empty()) {
     xml::add(root, "image-id", meta.image_id);
   }
+  if (!meta.image_digest.empty()) {
+    xml::add(root, "image-digest", meta.image_digest);
+  }
+  if (!meta.image_repo_digest.empty()) {
+    xml::add(root, "image-repo-digest", meta.image_repo_digest);
+  }
   xml::add(root, "created", meta.created);
   if (!meta.instance_dir.empty()) {
     xml::add(root, "instance-dir", meta.instance_dir);

@@ -41,6 +41,8 @@ std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domai
   InstanceMetadata meta;
   meta.image = child_text(inst, "image");
   meta.image_id = child_text(inst, "image-id");
+  meta.image_digest = child_text(inst, "image-digest");
+  meta.image_repo_digest = child_text(inst, "image-repo-digest");
   meta.created = child_text(inst, "created");
   meta.instance_dir = child_text(inst, "instance-dir");
   if (const xmlNode* flags = bcvk_child(inst, "flags"); flags != nullptr) {

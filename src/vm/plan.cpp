@@ -83,6 +83,8 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.name = facts.name;
   r.image = config.image;
   r.image_id = facts.image_id;
+  r.image_digest = facts.image_digest;
+  r.image_repo_digest = facts.image_repo_digest;
   r.created = facts.created;
   r.uri = facts.uri;
   r.domain_uuid = facts.domain_uuid;
@@ -113,6 +115,8 @@ InstanceMetadata metadata_view(const InstanceRecord& record, const std::string& 
   InstanceMetadata m;
   m.image = record.image;
   m.image_id = record.image_id;
+  m.image_digest = record.image_digest;
+  m.image_repo_digest = record.image_repo_digest;
   m.created = record.created;
   m.instance_dir = instance_dir;
   m.auto_remove = record.auto_remove;

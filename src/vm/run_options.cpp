@@ -8,6 +8,7 @@
 #include "bcvk/util/size.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/guest_files.hpp"
+#include "bcvk/vm/pull_options.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -69,25 +70,6 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
          });
-}
-
-// Image references go to podman as arguments: one that looks like an option, or holds white space
-// or control characters, is never a valid reference.
-void check_image_reference(const std::string& image) {
-  if (image.empty()) {
-    throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
-  }
-  if (image.front() == '-') {
-    throw UsageError("IMAGE: '" + printable(image) +
-                     "' is not an image reference (it starts with '-'): name an image, e.g. localhost/mybootc");
-  }
-  for (const char c : image) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) {
-      throw UsageError("IMAGE: '" + printable(image) +
-                       "' is not an image reference: use letters, digits and . _ - / : @ only, e.g. localhost/mybootc");
-    }
-  }
 }
 
 } // namespace
@@ -304,6 +286,11 @@ unsigned parse_vcpus(const std::string& text) {
 RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   RunConfig config;
   check_image_reference(options.image);
+  config.pull = parse_pull_policy(options.pull);
+  if (options.authfile) {
+    check_authfile_option(*options.authfile);
+  }
+  config.registry = {options.authfile.value_or(""), options.tls_verify};
   config.image = options.image;
   if (options.name) {
     config.name = VmName::parse(*options.name, "--name");

@@ -96,4 +96,12 @@ ImagesRequest validate_images_options(const ImagesOptions& options) {
   return {parse_output_format(options.format), options.quiet};
 }
 
+ImagesPullRequest validate_images_pull_options(const ImagesPullOptions& options) {
+  check_image_reference(options.image);
+  if (options.authfile) {
+    check_authfile_option(*options.authfile);
+  }
+  return {options.image, {options.authfile.value_or(""), options.tls_verify}, options.quiet};
+}
+
 } // namespace bcvk

@@ -18,6 +18,8 @@ inline LaunchFacts fixed_facts(const RunConfig& c) {
   f.domain_uuid = "6b1c7a52-3f0e-4d7b-9a61-0c2e5f4d8e17";
   f.created = "2026-11-23T12:00:00Z";
   f.image_id = "4f6e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
+  f.image_digest = "sha256:9c3a5f6e1d2c3b4a59687766554433221100ffeeddccbbaa9988776655443322";
+  f.image_repo_digest = "quay.io/example/bootc@" + f.image_digest;
   f.kernel_version = "6.1.0-28-amd64";
   f.systemd_version = 252;
   f.virt_type = "qemu";

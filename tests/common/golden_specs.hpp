@@ -28,6 +28,7 @@ inline VmSpec minimal_spec(const std::string& name) {
   s.console_log = "/var/lib/bcvk/instances/" + name + "/console.log";
   s.metadata.image = "localhost/bcvk-test:latest";
   s.metadata.image_id = "0123456789abcdef";
+  s.metadata.image_digest = "sha256:fedcba9876543210";
   s.metadata.created = "2026-11-22T10:00:00Z";
   s.metadata.instance_dir = "/var/lib/bcvk/instances/" + name;
   return s;

@@ -303,6 +303,17 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {{"ephemeral", "run", "img name"}, "IMAGE: 'img name' is not an image reference"},
       {{"ephemeral", "run", "img\n"}, "IMAGE: 'img\\x0a' is not an image reference"},
       {{"ephemeral", "run-ssh", "--", "-q"}, "starts with '-'"},
+      // Where the image comes from.
+      {run({"--pull", "sometimes"}), "--pull: unsupported value 'sometimes': use missing, always, newer or never"},
+      {run({"--pull=never"}), "IMAGE: localhost/no-such-image is not in local storage and --pull=never forbids"},
+      {run({"--authfile", ""}), "--authfile: empty path"},
+      {run({"--authfile", p("no-such-auth.json")}), "--authfile: cannot read " + p("no-such-auth.json")},
+      {run({"--authfile", p("dir")}), "is not a regular file"},
+      {run({"--authfile", p("fifo")}), "is not a regular file"},
+      {run({"--tls-verify=maybe"}), "Could not convert: --tls-verify = maybe"},
+      {{"ephemeral", "run-ssh", "--pull", "later", "localhost/no-such-image"}, "--pull: unsupported value 'later'"},
+      {{"images", "pull", "--", "-q"}, "IMAGE: '-q' is not an image reference (it starts with '-')"},
+      {{"images", "pull", "--authfile", p("no-such-auth.json"), "quay.io/x/y:1"}, "--authfile: cannot read"},
       // Option combinations.
       {run({"-d", "-t"}), "--detach cannot be combined with --tty/--interactive"},
       {run({"--debug", "-d"}), "--debug cannot be combined with --detach"},
@@ -325,6 +336,11 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
   for (const auto& row : rows) {
     expect_refused(row);
   }
+  // podman's own variable is checked as --authfile is.
+  ::setenv("REGISTRY_AUTH_FILE", p("no-such-auth.json").c_str(), 1);
+  expect_refused({run({}), "REGISTRY_AUTH_FILE: cannot read " + p("no-such-auth.json")});
+  expect_refused({{"images", "pull", "quay.io/x/y:1"}, "REGISTRY_AUTH_FILE: cannot read"});
+  ::unsetenv("REGISTRY_AUTH_FILE");
   EXPECT_EQ(runner.run({"podman", "image", "mount"}).out, mounts_before) << "an image mount was left";
 }
 

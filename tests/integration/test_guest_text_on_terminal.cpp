@@ -24,7 +24,7 @@ void quiet_errors(void*, virErrorPtr) {}
 class NoImages : public ImageStore {
 public:
   bool exists(const std::string&) override { return true; }
-  void pull(const std::string&) override {}
+  std::string pull(const std::string&, const RegistryAccess&, SignalCatcher*) override { return {}; }
   ImageInfo inspect(const std::string&) override { return {}; }
   std::string mount(const std::string&) override { return "/nonexistent"; }
   void unmount(const std::string&) override {}

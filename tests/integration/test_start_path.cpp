@@ -34,7 +34,7 @@ class WatchingStore : public ImageStore {
 public:
   WatchingStore(const Connection& conn, std::string name) : m_conn(conn), m_name(std::move(name)) {}
   bool exists(const std::string&) override { return true; }
-  void pull(const std::string&) override {}
+  std::string pull(const std::string&, const RegistryAccess&, SignalCatcher*) override { return {}; }
   ImageInfo inspect(const std::string&) override { return {}; }
   std::string mount(const std::string&) override { return "/nonexistent"; }
   void unmount(const std::string&) override {

@@ -19,7 +19,7 @@ namespace {
 class CountingStore : public ImageStore {
 public:
   bool exists(const std::string&) override { return true; }
-  void pull(const std::string&) override {}
+  std::string pull(const std::string&, const RegistryAccess&, SignalCatcher*) override { return {}; }
   ImageInfo inspect(const std::string&) override { return {}; }
   std::string mount(const std::string&) override {
     ++mounts;

@@ -1,5 +1,6 @@
 #pragma once
 // Wiring between the command line and the library: one setup function per verb.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ void declare_cli(CLI::App& app, Context& ctx);
 
 // Runs bcvk with the given arguments and returns the process exit status. Never throws.
 int run(int argc, char** argv);
+
+// --authfile and --tls-verify, as run, run-ssh and `images pull` take them.
+void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify);
 
 // Declares every option of `ephemeral run` (shared with `run-ssh`, which takes the same ones).
 void add_run_options(CLI::App& cmd, RunOptions& options);
@@ -44,6 +48,7 @@ void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx);
 void setup_images_list(CLI::App& images, Context& ctx);
+void setup_images_pull(CLI::App& images, Context& ctx);
 void setup_completion(CLI::App& app, Context& ctx);
 
 } // namespace bcvk

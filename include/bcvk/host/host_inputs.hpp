@@ -19,6 +19,10 @@ namespace bcvk {
 // formats. Throws UsageError naming the option and the path.
 HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, ImageStore& store);
 
+// The registry credentials file a pull would use (--authfile, else $REGISTRY_AUTH_FILE) is a
+// readable regular file, as podman itself checks before it starts. Throws UsageError.
+void check_registry_auth(const RegistryAccess& access);
+
 // Reads the units of `system_dir`: regular files and real subdirectories only (a link, device or
 // FIFO is refused, never followed); [Install] targets must be unit names. Throws UsageError.
 std::vector<UnitFile> read_unit_dir(const std::string& system_dir);

@@ -6,12 +6,17 @@
 #include <vector>
 
 #include "bcvk/host/process.hpp"
+#include "bcvk/util/signals.hpp"
+#include "bcvk/vm/pull_options.hpp"
 
 namespace bcvk {
 
 struct ImageInfo {
   std::string id;
-  std::string digest;
+  std::string digest;                    // of the manifest podman stored
+  std::vector<std::string> repo_digests; // "REPOSITORY@sha256:...", one per registry it came from
+  std::string architecture;              // the image config's ("amd64", "arm64")
+  std::string os;
   std::vector<std::string> names;
   std::map<std::string, std::string> labels;
   std::string created;
@@ -23,7 +28,8 @@ public:
   virtual ~ImageStore() = default;
   // nullopt-like: returns false when the image is not in local storage.
   virtual bool exists(const std::string& image) = 0;
-  virtual void pull(const std::string& image) = 0;
+  // Pulls `image` (showing progress, vm/pull_report.hpp) and returns the ID of what was stored.
+  virtual std::string pull(const std::string& image, const RegistryAccess& access, SignalCatcher* signals) = 0;
   virtual ImageInfo inspect(const std::string& image) = 0;
   // Mounts the image read-only and returns the path. Each call takes one reference.
   virtual std::string mount(const std::string& image_id) = 0;
@@ -41,7 +47,7 @@ class PodmanImageStore : public ImageStore {
 public:
   explicit PodmanImageStore(ProcessRunner& runner) : m_runner(runner) {}
   bool exists(const std::string& image) override;
-  void pull(const std::string& image) override;
+  std::string pull(const std::string& image, const RegistryAccess& access, SignalCatcher* signals) override;
   ImageInfo inspect(const std::string& image) override;
   std::string mount(const std::string& image_id) override;
   void unmount(const std::string& image_id) override;
@@ -54,6 +60,15 @@ private:
   ProcessResult podman(const std::vector<std::string>& args);
   ProcessRunner& m_runner;
 };
+
+// The digest a reference resolved to: the repo digest of the reference's own repository when a
+// registry served the image ("sha256:..." and "REPO@sha256:..."), else the stored manifest's
+// digest and no repo digest (pure).
+struct ImageIdentity {
+  std::string digest;
+  std::string repo_digest;
+};
+ImageIdentity identity_of(const ImageInfo& info, const std::string& reference);
 
 // Parses the JSON array printed by `podman image inspect` (pure, for tests).
 std::vector<ImageInfo> parse_image_inspect_json(const std::string& json);

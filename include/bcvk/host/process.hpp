@@ -25,6 +25,12 @@ public:
   ProcessResult run(const std::vector<std::string>& argv) override;
 };
 
+// Starts a program in a process group of its own (a Ctrl-C at the terminal reaches bcvk, which
+// decides what the child is told), stdin from /dev/null, stdout and stderr to the descriptors given.
+int spawn_with_output(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd);
+// Waits for a child started so; its exit status, or 128+signal.
+int wait_for_exit(int pid);
+
 // Runs a program with the terminal attached (inherits stdin/stdout/stderr) and extra environment.
 int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env);
 

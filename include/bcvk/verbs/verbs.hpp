@@ -31,6 +31,7 @@ int remove_instances(const RmRequest& request, const Context& ctx);
 int inspect_instance(const VmName& name, const Context& ctx);
 int show_logs(const LogsRequest& request, const Context& ctx);
 int list_images(const ImagesRequest& request, const Context& ctx);
+int pull_image(const ImagesPullRequest& request, const Context& ctx);
 
 // Watches a detached VM until it stops, then releases everything it holds (see supervisor.hpp).
 // Runs in its own process and, alone among the verbs, without crash recovery.

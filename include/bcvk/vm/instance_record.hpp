@@ -14,6 +14,11 @@ struct InstanceRecord {
   std::string name;
   std::string image;
   std::string image_id;
+  // The manifest digest the image was resolved to ("sha256:..."), and where it came from as a
+  // reference that names exactly it ("quay.io/fedora/fedora-bootc@sha256:...") when a registry
+  // served it; empty for an image built locally or for an instance kept by an older bcvk.
+  std::string image_digest;
+  std::string image_repo_digest;
   std::string created; // RFC 3339, UTC
   std::string uri;
   // The UUID of the libvirt domain made for the instance (given before it is created): the domain

@@ -32,6 +32,8 @@ struct LaunchFacts {
   std::string domain_uuid; // generated for the new domain (random_uuid)
   std::string created;     // RFC 3339, UTC
   std::string image_id;
+  std::string image_digest;
+  std::string image_repo_digest;
   std::string kernel_version;
   int systemd_version = 0;
   ImageBootFacts image_boot;     // kargs.d, SELinux, cloud-init

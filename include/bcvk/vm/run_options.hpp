@@ -7,12 +7,16 @@
 
 #include "bcvk/vm/names.hpp"
 #include "bcvk/vm/port_spec.hpp"
+#include "bcvk/vm/pull_options.hpp"
 
 namespace bcvk {
 
 // Exactly what the command line said; strings are checked by validate_run_options().
 struct RunOptions {
   std::string image;
+  std::string pull = "missing";
+  std::optional<std::string> authfile; // given (even empty) or not
+  bool tls_verify = true;
   std::string itype;
   std::string memory = "4G";
   std::string vcpus;
@@ -94,6 +98,8 @@ inline constexpr std::uint64_t k_max_root_size = 15ULL * 1024 * 1024 * 1024 * 10
 // Syntactically valid options with every default applied; the file system is not consulted yet.
 struct RunConfig {
   std::string image;
+  PullPolicy pull = PullPolicy::missing;
+  RegistryAccess registry;
   std::optional<VmName> name; // none: generate one
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 0;

@@ -116,4 +116,18 @@ struct ImagesRequest {
 };
 ImagesRequest validate_images_options(const ImagesOptions& options);
 
+// `images pull IMAGE`: the registry options of `run`, and -q to print only the image ID.
+struct ImagesPullOptions {
+  std::string image;
+  std::optional<std::string> authfile;
+  bool tls_verify = true;
+  bool quiet = false;
+};
+struct ImagesPullRequest {
+  std::string image;
+  RegistryAccess registry;
+  bool quiet = false;
+};
+ImagesPullRequest validate_images_pull_options(const ImagesPullOptions& options);
+
 } // namespace bcvk

@@ -49,6 +49,8 @@ struct NetworkSpec {
 struct InstanceMetadata {
   std::string image;
   std::string image_id;
+  std::string image_digest;
+  std::string image_repo_digest;
   std::string created; // RFC 3339, UTC
   std::string instance_dir;
   bool auto_remove = false;

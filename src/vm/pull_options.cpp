@@ -1,0 +1,98 @@
+#include "bcvk/vm/pull_options.hpp"
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/names.hpp"
+
+namespace bcvk {
+
+PullPolicy parse_pull_policy(const std::string& text) {
+  if (text == "missing") {
+    return PullPolicy::missing;
+  }
+  if (text == "always") {
+    return PullPolicy::always;
+  }
+  if (text == "newer") {
+    return PullPolicy::newer;
+  }
+  if (text == "never") {
+    return PullPolicy::never;
+  }
+  throw UsageError("--pull: unsupported value '" + printable(text) + "': use missing, always, newer or never");
+}
+
+std::string to_string(PullPolicy policy) {
+  switch (policy) {
+  case PullPolicy::missing:
+    return "missing";
+  case PullPolicy::always:
+    return "always";
+  case PullPolicy::newer:
+    return "newer";
+  case PullPolicy::never:
+    return "never";
+  }
+  return "missing";
+}
+
+std::vector<std::string> podman_pull_arguments(const std::string& image, const RegistryAccess& access) {
+  std::vector<std::string> args;
+  if (!access.authfile.empty()) {
+    args.insert(args.end(), {"--authfile", access.authfile});
+  }
+  if (!access.tls_verify) {
+    args.emplace_back("--tls-verify=false");
+  }
+  args.insert(args.end(), {"--", image});
+  return args;
+}
+
+void check_image_reference(const std::string& image) {
+  if (image.empty()) {
+    throw UsageError("IMAGE: no image given: name a bootc container image, e.g. localhost/mybootc");
+  }
+  if (image.front() == '-') {
+    throw UsageError("IMAGE: '" + printable(image) +
+                     "' is not an image reference (it starts with '-'): name an image, e.g. localhost/mybootc");
+  }
+  for (const char c : image) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      throw UsageError("IMAGE: '" + printable(image) +
+                       "' is not an image reference: use letters, digits and . _ - / : @ only, e.g. localhost/mybootc");
+    }
+  }
+}
+
+std::optional<std::string> registry_of(const std::string& image) {
+  // As the container tools read a reference: the first component names a registry when it holds
+  // a '.' or a ':' or is "localhost"; a transport prefix ("docker://") is not one of bcvk's forms.
+  const auto slash = image.find('/');
+  if (slash == std::string::npos) {
+    return std::nullopt;
+  }
+  const std::string first = image.substr(0, slash);
+  if (first == "localhost" || first.find_first_of(".:") != std::string::npos) {
+    return first;
+  }
+  return std::nullopt;
+}
+
+std::string repository_of(const std::string& image) {
+  std::string repo = image.substr(0, image.find('@'));
+  const auto slash = repo.rfind('/');
+  const auto colon = repo.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    repo.resize(colon);
+  }
+  return repo;
+}
+
+void check_authfile_option(const std::string& path) {
+  if (path.empty()) {
+    throw UsageError("--authfile: empty path: name the file 'podman login --authfile FILE HOST' wrote");
+  }
+  check_plain_text("--authfile", "path", path);
+}
+
+} // namespace bcvk

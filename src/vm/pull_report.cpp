@@ -1,0 +1,283 @@
+#include "bcvk/vm/pull_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "bcvk/util/size.hpp"
+#include "bcvk/util/terminal_text.hpp"
+
+namespace bcvk {
+namespace {
+
+constexpr std::size_t k_max_line = 4096;        // podman's lines are short; a longer one is cut
+constexpr std::size_t k_max_quoted_error = 300; // of podman's words in bcvk's one line
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool contains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
+
+// "... 81.8MiB / 144.7MiB" (and a speed or time after it in newer podman versions).
+void read_bar_sizes(std::string_view rest, PulledBlob& b) {
+  const auto close = rest.find(']');
+  const auto slash = rest.find(" / ", close == std::string_view::npos ? 0 : close);
+  if (slash == std::string_view::npos) {
+    return;
+  }
+  std::string_view left = trim(rest.substr(0, slash));
+  if (const auto space = left.rfind(' '); space != std::string_view::npos) {
+    left = left.substr(space + 1);
+  }
+  std::string_view right = trim(rest.substr(slash + 3));
+  right = right.substr(0, right.find(' '));
+  const auto copied = parse_bar_size(left);
+  const auto total = parse_bar_size(right);
+  if (copied && total) {
+    b.copied = std::min(*copied, *total);
+    b.total = *total;
+  }
+}
+
+std::string quoted(const std::string& podman_words) {
+  std::string out = podman_words.substr(0, k_max_quoted_error);
+  return podman_words.size() > k_max_quoted_error ? out + "..." : out;
+}
+
+// The last clause of podman's message ("unauthorized: authentication required"), which says what
+// the registry answered, for the parenthesis after bcvk's own words.
+std::string cause_of(const std::string& error, std::string_view key) {
+  const auto at = error.find(key);
+  if (at == std::string::npos) {
+    return quoted(error);
+  }
+  const auto end = error.find_first_of("\"", at);
+  return quoted(error.substr(at, end == std::string::npos ? std::string::npos : end - at));
+}
+
+// What follows the last ": " ("connection refused"), the whole text when there is none.
+std::string last_clause(const std::string& error) {
+  const auto colon = error.rfind(": ");
+  return quoted(colon == std::string::npos ? error : error.substr(colon + 2));
+}
+
+} // namespace
+
+std::optional<std::uint64_t> parse_bar_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0 || digits > 20) {
+    return std::nullopt;
+  }
+  const std::string number(text.substr(0, digits));
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  if (end != number.c_str() + number.size() || !std::isfinite(value) || value < 0) {
+    return std::nullopt;
+  }
+  const std::string_view unit = text.substr(digits);
+  double scale = 0;
+  if (unit == "b" || unit == "B") {
+    scale = 1;
+  } else if (unit == "KiB") {
+    scale = 1024.0;
+  } else if (unit == "MiB") {
+    scale = 1024.0 * 1024;
+  } else if (unit == "GiB") {
+    scale = 1024.0 * 1024 * 1024;
+  } else if (unit == "TiB") {
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  } else {
+    return std::nullopt;
+  }
+  const double bytes = value * scale;
+  if (bytes > 1e18) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(std::llround(bytes));
+}
+
+void PullReport::feed(std::string_view bytes) {
+  // Lines end at '\n' or '\r' (a bar redraws itself after '\r'); the cursor movements that redraw
+  // a block of bars (CSI sequences) are dropped.
+  // A string sequence (OSC, DCS, ...: what could set a clipboard or a title) is dropped up to its
+  // terminator or the end of the line.
+  for (const char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    if (m_in_string) {
+      m_in_string = !(c == '\x07' || c == '\x1b' || c == '\n' || c == '\r');
+      if (c == '\n' || c == '\r') {
+        take_line(m_line);
+        m_line.clear();
+      }
+      continue;
+    }
+    if (m_in_csi) {
+      m_in_csi = !(u >= 0x40 && u <= 0x7e);
+      continue;
+    }
+    if (m_in_escape) {
+      m_in_escape = false;
+      m_in_csi = c == '[';
+      m_in_string = c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_';
+      continue;
+    }
+    if (c == '\x1b') {
+      m_in_escape = true;
+    } else if (c == '\n' || c == '\r') {
+      take_line(m_line);
+      m_line.clear();
+    } else if (m_line.size() < k_max_line) {
+      m_line += c;
+    }
+  }
+}
+
+void PullReport::finish() {
+  take_line(m_line);
+  m_line.clear();
+}
+
+PulledBlob& PullReport::blob(const std::string& id) {
+  const auto it = std::find_if(m_blobs.begin(), m_blobs.end(), [&id](const PulledBlob& b) { return b.id == id; });
+  if (it != m_blobs.end()) {
+    return *it;
+  }
+  m_blobs.push_back(PulledBlob{id});
+  return m_blobs.back();
+}
+
+void PullReport::take_line(const std::string& raw) {
+  const std::string safe = terminal_safe(raw, Charset::ascii);
+  const std::string_view line = trim(safe);
+  if (line.empty()) {
+    return;
+  }
+  static constexpr std::string_view k_blob = "Copying blob ";
+  if (starts_with(line, k_blob)) {
+    std::string_view rest = line.substr(k_blob.size());
+    const std::string id(rest.substr(0, rest.find(' ')));
+    rest = trim(rest.substr(id.size()));
+    PulledBlob& b = blob(id);
+    if (starts_with(rest, "skipped")) {
+      b.finished = b.skipped = true;
+    } else if (starts_with(rest, "done")) {
+      b.finished = true;
+      b.copied = b.total;
+    } else {
+      read_bar_sizes(rest, b);
+    }
+    return;
+  }
+  if (starts_with(line, "Error: ")) {
+    m_error = std::string(line.substr(7));
+    return;
+  }
+  // podman's retries are warnings: when it gives up, the last one says why if no Error: follows.
+  if (starts_with(line, "time=") && contains(line, "level=warning") && m_error.empty()) {
+    const auto msg = line.find("msg=");
+    m_last_message = std::string(msg == std::string_view::npos ? line : line.substr(msg + 4));
+    return;
+  }
+  if (!starts_with(line, "Copying config ")) {
+    m_last_message = std::string(line);
+  }
+}
+
+std::uint64_t PullReport::copied_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& b : m_blobs) {
+    sum += b.copied;
+  }
+  return sum;
+}
+
+std::uint64_t PullReport::total_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& b : m_blobs) {
+    sum += b.total;
+  }
+  return sum;
+}
+
+std::string pull_status(const std::string& image, const PullReport& report, std::chrono::seconds elapsed) {
+  std::string text = "pulling " + image;
+  const auto& blobs = report.blobs();
+  if (!blobs.empty()) {
+    const auto finished = std::count_if(blobs.begin(), blobs.end(), [](const PulledBlob& b) { return b.finished; });
+    text += ": " + std::to_string(finished) + "/" + std::to_string(blobs.size()) + " layers";
+    if (report.total_bytes() > 0) {
+      text += ", " + format_size(report.copied_bytes()) + " of " + format_size(report.total_bytes());
+    }
+    if (finished == static_cast<std::ptrdiff_t>(blobs.size())) {
+      text += ", storing the image"; // podman writes the layers into local storage last
+    }
+  } else if (!report.last_message().empty()) {
+    text += ": " + report.last_message();
+  }
+  return text + " (" + std::to_string(elapsed.count()) + " s)";
+}
+
+std::string pull_failure_message(const std::string& image, const std::string& podman_error,
+                                 const RegistryAccess& access, const std::string& storage_root) {
+  const std::string registry = registry_of(image).value_or("the registry");
+  const std::string start = "cannot pull " + image + ": ";
+  const auto has = [&podman_error](std::string_view part) { return contains(podman_error, part); };
+  if (has("no space left on device")) {
+    return start + "the disk holding podman's storage" + (storage_root.empty() ? "" : " (" + storage_root + ")") +
+           " is full: free space (e.g. 'podman image prune') and run again";
+  }
+  if (has("unauthorized") || has("authentication required") || has("401 Unauthorized") ||
+      has("invalid username/password") || has("denied: requested access")) {
+    const std::string login = access.authfile.empty()
+                                  ? "log in with 'podman login " + registry + "' or pass --authfile FILE"
+                                  : "the credentials in " + access.authfile +
+                                        " were refused: write new ones with "
+                                        "'podman login --authfile " +
+                                        access.authfile + " " + registry + "'";
+    return start + registry + " asks for credentials (" + cause_of(podman_error, "unauthorized") + "): " + login;
+  }
+  if (has("x509:") || has("certificate") || has("tls: ")) {
+    return start + "the certificate of " + registry + " is not trusted (" + cause_of(podman_error, "x509:") +
+           "): put the registry's CA in /etc/containers/certs.d/" + registry +
+           "/ca.crt, or pass --tls-verify=false for a test registry";
+  }
+  if (has("server gave HTTP response to HTTPS client")) {
+    return start + registry +
+           " speaks plain HTTP, not HTTPS: pass --tls-verify=false if that registry is meant to be used without TLS";
+  }
+  if (has("manifest unknown") || has("name unknown") || has("repository name not known") ||
+      has("not found: manifest") || has("404 (Not Found)") || has("does not exist")) {
+    return start + registry + " has no such image or tag (" + cause_of(podman_error, "manifest unknown") +
+           "): check the name and tag ('skopeo list-tags docker://" + repository_of(image) + "' lists the tags)";
+  }
+  if (has("short-name") || has("no unqualified-search registries")) {
+    return start + "it is a short name that no registry is configured for, and no local image has it: give its "
+                   "full name (registry/repository:tag), or build it locally";
+  }
+  if (has("connection refused") || has("no such host") || has("i/o timeout") || has("network is unreachable") ||
+      has("connection reset") || has("unexpected EOF") || has("TLS handshake timeout") || has("dial tcp") ||
+      has("no route to host") || has(": EOF")) {
+    return start + registry + " cannot be reached (" + last_clause(podman_error) +
+           "): check the address and that the registry is up, then run again";
+  }
+  return start + (podman_error.empty() ? std::string("podman pull failed") : quoted(podman_error)) +
+         " (check the name, or build the image locally and use its local name)";
+}
+
+} // namespace bcvk
