@@ -75,11 +75,14 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 // A bcvk process running in the background with its output in files.
 class Background {
 public:
-  explicit Background(std::vector<std::string> args) {
+  // `of_bcvk`: the arguments are bcvk's; otherwise args[0] is the program's absolute path.
+  explicit Background(std::vector<std::string> args, bool of_bcvk = true) {
     const std::string base = "/var/tmp/bcvk-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++);
     m_out = base + ".out";
     m_err = base + ".err";
-    args.insert(args.begin(), BCVK_BINARY);
+    if (of_bcvk) {
+      args.insert(args.begin(), BCVK_BINARY);
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
