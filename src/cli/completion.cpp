@@ -35,9 +35,6 @@ std::vector<std::string> graphics_modes() {
 std::vector<std::string> pull_policies() {
   return k_pull_policies;
 }
-std::vector<std::string> booleans() {
-  return {"true", "false"};
-}
 std::vector<std::string> formats() {
   return {"table", "json"};
 }
@@ -56,7 +53,6 @@ const std::vector<OptionValues>& option_values() {
       {"graphics", ValueKind::listed, graphics_modes},
       {"format", ValueKind::listed, formats},
       {"pull", ValueKind::listed, pull_policies},
-      {"tls-verify", ValueKind::listed, booleans},
       {"authfile", ValueKind::files, nullptr},
       {"log-level", ValueKind::listed, log_levels},
       {"connect", ValueKind::listed, connections},

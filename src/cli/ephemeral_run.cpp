@@ -26,12 +26,11 @@ void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, b
          "Registry credentials file written by 'podman login --authfile' (default: $REGISTRY_AUTH_FILE, or "
          "podman's own)")
       ->type_name("PATH");
-  cmd.add_option("--tls-verify", tls_verify,
-                 "Require HTTPS and a certificate the host trusts (CAs in /etc/containers/certs.d/HOST:PORT/); "
-                 "--tls-verify=false for a test registry")
-      ->type_name("BOOL")
-      ->expected(0, 1)
-      ->default_str("true");
+  // A flag, as podman has it: "--tls-verify=false" takes a value, "--tls-verify IMAGE" never
+  // takes the image.
+  cmd.add_flag("--tls-verify", tls_verify,
+               "Require HTTPS and a certificate the host trusts (CAs in /etc/containers/certs.d/HOST:PORT/); "
+               "--tls-verify=false for a test registry");
 }
 
 void add_run_options(CLI::App& cmd, RunOptions& o) {

@@ -426,16 +426,20 @@ void check_registry_auth(const RegistryAccess& access) {
   }
   const std::string option = given ? "--authfile" : "REGISTRY_AUTH_FILE";
   const std::string path = given ? access.authfile : std::string(from_env);
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  // Looked at before it is opened: opening a device as root can act (a watchdog, a tape) or make
+  // a terminal bcvk's own. podman opens it again itself; bcvk only checks what it is.
   struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0) {
+  if (::stat(path.c_str(), &st) != 0) {
     throw UsageError(option + ": cannot read " + printable(path) + ": " + std::strerror(errno) +
                      ": write it with 'podman login --authfile " + printable(path) + " REGISTRY'");
   }
   if (!S_ISREG(st.st_mode)) {
-    throw UsageError(option + ": " + printable(path) +
-                     " is not a regular file: name the file 'podman login "
-                     "--authfile FILE REGISTRY' wrote");
+    throw UsageError(option + ": " + printable(path) + " is " + kind_name(st.st_mode) +
+                     ", not a regular file: name the file 'podman login --authfile FILE REGISTRY' wrote");
+  }
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    throw UsageError(option + ": cannot read " + printable(path) + ": " + std::strerror(errno));
   }
 }
 

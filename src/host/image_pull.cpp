@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -63,12 +64,13 @@ Channel pty_channel() {
   return c;
 }
 
-// Reads what is there; false at the end (a pty's master reads EIO once the child closed it).
-bool drain(int fd, std::string& sink) {
+// Reads what is there into `sink` (at most `cap` bytes kept); false at the end (a pty's master
+// reads EIO once the child closed it).
+bool drain(int fd, std::string& sink, std::size_t cap) {
   char buf[8192];
   const ssize_t n = ::read(fd, buf, sizeof buf);
   if (n > 0) {
-    sink.append(buf, static_cast<std::size_t>(n));
+    sink.append(buf, std::min(static_cast<std::size_t>(n), cap - std::min(cap, sink.size())));
     return true;
   }
   return n < 0 && (errno == EINTR || errno == EAGAIN);
@@ -78,19 +80,71 @@ std::string seconds_text(Clock::duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
 }
 
-// Stops a pull that a signal cut short: podman removes what it had stored of the image.
-void stop_pull(int pid) {
-  ::kill(pid, SIGINT);
-  const auto deadline = Clock::now() + k_stop_patience;
-  while (Clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      return;
+bool is_image_id(const std::string& id) {
+  return id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// podman's output while it runs: its stdout (the ID at the end) and its stderr (what it says,
+// through a pty or a pipe), read until both end. Once podman has exited, what it left in them is
+// read for a moment more: something it started could hold them open for ever.
+class PullOutput {
+public:
+  PullOutput(int out, int err) : m_out(out), m_err(err) {}
+
+  bool open() const { return m_out >= 0 || m_err >= 0; }
+  // Waits up to `wait` for output, the child's exit, or a signal, and takes what came.
+  void take(std::chrono::milliseconds wait, Child& podman, SignalCatcher* signals, PullReport* report) {
+    pollfd fds[4] = {{m_out, POLLIN, 0},
+                     {m_err, POLLIN, 0},
+                     {signals != nullptr ? signals->fd() : -1, POLLIN, 0},
+                     {m_exited ? -1 : podman.exit_fd(), POLLIN, 0}};
+    ::poll(fds, 4, static_cast<int>(wait.count()));
+    if (m_out >= 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !drain(m_out, m_stdout, k_max_stdout)) {
+      m_out = -1;
     }
-    ::usleep(50 * 1000);
+    if (m_err >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      std::string chunk;
+      if (!drain(m_err, chunk, sizeof(char) * 8192)) {
+        m_err = -1;
+      }
+      if (report != nullptr) {
+        report->feed(chunk);
+      }
+    }
+    if (!m_exited && podman.exited()) {
+      m_exited = true;
+      m_linger_until = Clock::now() + k_linger;
+    }
+    if (m_exited && Clock::now() >= m_linger_until) {
+      m_out = m_err = -1;
+    }
   }
-  ::kill(-pid, SIGKILL);
-  wait_for_exit(pid);
+  const std::string& stdout_text() const { return m_stdout; }
+
+private:
+  static constexpr std::size_t k_max_stdout = 64 * 1024;
+  static constexpr auto k_linger = std::chrono::seconds(1);
+  int m_out;
+  int m_err;
+  bool m_exited = false;
+  Clock::time_point m_linger_until;
+  std::string m_stdout;
+};
+
+// Stops a pull that a signal cut short: podman is asked as a Ctrl-C would (it removes what it had
+// stored of the image), its output still read so it never blocks writing it; a second signal, or
+// no end within the patience, kills it and what it started.
+void stop_pull(Child& podman, PullOutput& output, SignalCatcher& signals) {
+  podman.signal(SIGINT);
+  const auto deadline = Clock::now() + k_stop_patience;
+  while (!podman.exited() && Clock::now() < deadline) {
+    output.take(std::chrono::milliseconds(100), podman, nullptr, nullptr);
+    if (signals.take()) {
+      break;
+    }
+  }
+  podman.kill_group();
+  podman.wait();
 }
 
 } // namespace
@@ -110,54 +164,39 @@ std::string pull_image_showing_progress(const std::string& image, const Registry
   Channel out = pipe_channel();
   Channel err = drawing ? pty_channel() : pipe_channel();
   const auto start = Clock::now();
-  const int pid = spawn_with_output(argv, out.write_end.get(), err.write_end.get());
+  Child podman(argv, out.write_end.get(), err.write_end.get());
   out.write_end.reset();
   err.write_end.reset();
 
   PullReport report;
-  std::string stdout_text;
-  std::string stderr_chunk;
-  bool out_open = true;
-  bool err_open = true;
+  PullOutput output(out.read_end.get(), err.read_end.get());
   auto next_redraw = start;
-  while (out_open || err_open) {
-    std::vector<pollfd> fds;
-    fds.push_back({out_open ? out.read_end.get() : -1, POLLIN, 0});
-    fds.push_back({err_open ? err.read_end.get() : -1, POLLIN, 0});
-    fds.push_back({signals != nullptr ? signals->fd() : -1, POLLIN, 0});
-    ::poll(fds.data(), fds.size(), static_cast<int>(k_redraw.count()));
+  while (output.open()) {
+    output.take(k_redraw, podman, signals, &report);
     if (signals != nullptr) {
       if (const auto signo = signals->take()) {
         status.clear();
-        stop_pull(pid);
+        stop_pull(podman, output, *signals);
         throw Interrupted(*signo);
       }
-    }
-    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      out_open = drain(fds[0].fd, stdout_text);
-    }
-    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-      stderr_chunk.clear();
-      err_open = drain(fds[1].fd, stderr_chunk);
-      report.feed(stderr_chunk);
     }
     if (const auto now = Clock::now(); drawing && now >= next_redraw) {
       status.show(pull_status(image, report, std::chrono::duration_cast<std::chrono::seconds>(now - start)));
       next_redraw = now + k_redraw;
     }
   }
-  const int exit_status = wait_for_exit(pid);
+  const int exit_status = podman.wait();
   report.finish();
   status.clear();
-  const std::string id = first_line(stdout_text);
-  if (exit_status != 0 || id.empty()) {
+  const std::string id = first_line(output.stdout_text());
+  if (exit_status != 0 || !is_image_id(id)) {
     const std::string said = report.error().empty() ? report.last_message() : report.error();
     throw Error(pull_failure_message(image, said, access, storage_root));
   }
   const auto copied = report.copied_bytes();
   std::cerr << "bcvk: pulled " << image << " in " << seconds_text(Clock::now() - start) << " (image "
-            << terminal_safe(id.substr(0, 12), Charset::ascii)
-            << (copied > 0 ? ", " + format_size(copied) + " downloaded" : std::string()) << ")" << std::endl;
+            << id.substr(0, 12) << (copied > 0 ? ", " + format_size(copied) + " downloaded" : std::string()) << ")"
+            << std::endl;
   return id;
 }
 

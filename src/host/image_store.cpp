@@ -1,5 +1,6 @@
 #include "bcvk/host/image_store.hpp"
 
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -136,13 +137,23 @@ std::string PodmanImageStore::storage_root() {
 }
 
 ImageIdentity identity_of(const ImageInfo& info, const std::string& reference) {
+  // After a pull of a multi-architecture image the repository has two digests: the list's and the
+  // one of the image stored. The stored one names exactly what was booted, on any host.
   if (registry_of(reference)) {
     const std::string repo = repository_of(reference);
+    std::optional<ImageIdentity> found;
     for (const auto& d : info.repo_digests) {
       const auto at = d.find('@');
-      if (at != std::string::npos && d.compare(0, at, repo) == 0 && at == repo.size()) {
-        return {d.substr(at + 1), d};
+      if (at == repo.size() && d.compare(0, at, repo) == 0) {
+        const ImageIdentity candidate{d.substr(at + 1), d};
+        if (candidate.digest == info.digest) {
+          return candidate;
+        }
+        found = found.value_or(candidate);
       }
+    }
+    if (found) {
+      return *found;
     }
   }
   return {info.digest, ""};

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,6 +78,37 @@ void Fd::reset(int fd) {
   m_fd = fd;
 }
 
+namespace {
+
+// stdin from /dev/null, stdout and stderr to the descriptors given; in a process group of its own
+// when `own_group`.
+pid_t spawn_to(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, bool own_group) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  Handle<posix_spawn_file_actions_t, free_file_actions> actions_guard(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+  posix_spawnattr_t attr;
+  init_attr(attr);
+  Handle<posix_spawnattr_t, free_spawn_attr> attr_guard(&attr);
+  if (own_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    short flags = 0;
+    posix_spawnattr_getflags(&attr, &flags);
+    posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
+  }
+  pid_t pid = 0;
+  auto args = c_argv(argv);
+  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  if (rc != 0) {
+    spawn_failed(argv, rc);
+  }
+  return pid;
+}
+
+} // namespace
+
 ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
   int out_pipe[2];
   int err_pipe[2];
@@ -84,21 +116,7 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
     throw Error(std::string("pipe: ") + std::strerror(errno));
   }
   Fd out_r(out_pipe[0]), out_w(out_pipe[1]), err_r(err_pipe[0]), err_w(err_pipe[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  Handle<posix_spawn_file_actions_t, free_file_actions> actions_guard(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
-  posix_spawnattr_t attr;
-  init_attr(attr);
-  Handle<posix_spawnattr_t, free_spawn_attr> attr_guard(&attr);
-  pid_t pid = 0;
-  auto args = c_argv(argv);
-  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  if (rc != 0) {
-    spawn_failed(argv, rc);
-  }
+  const pid_t pid = spawn_to(argv, out_w.get(), err_w.get(), false);
   out_w.reset();
   err_w.reset();
   ProcessResult result;
@@ -129,31 +147,43 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
   return result;
 }
 
-int spawn_with_output(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  Handle<posix_spawn_file_actions_t, free_file_actions> actions_guard(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
-  posix_spawnattr_t attr;
-  init_attr(attr);
-  Handle<posix_spawnattr_t, free_spawn_attr> attr_guard(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  short flags = 0;
-  posix_spawnattr_getflags(&attr, &flags);
-  posix_spawnattr_setflags(&attr, static_cast<short>(flags | POSIX_SPAWN_SETPGROUP));
-  pid_t pid = 0;
-  auto args = c_argv(argv);
-  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  if (rc != 0) {
-    spawn_failed(argv, rc);
-  }
-  return pid;
+Child::Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd)
+    : m_pid(spawn_to(argv, stdout_fd, stderr_fd, true)) {
+  m_exit_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, m_pid, 0)));
 }
 
-int wait_for_exit(int pid) {
-  return wait_child(pid);
+Child::~Child() {
+  if (!m_reaped) {
+    kill_group();
+    ::waitpid(m_pid, nullptr, 0);
+  }
+}
+
+void Child::signal(int signo) const {
+  ::kill(m_pid, signo);
+}
+
+void Child::kill_group() const {
+  ::kill(-m_pid, SIGKILL);
+}
+
+bool Child::exited() {
+  if (!m_reaped) {
+    int status = 0;
+    if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+      m_reaped = true;
+      m_status = decode_status(status);
+    }
+  }
+  return m_reaped;
+}
+
+int Child::wait() {
+  if (!m_reaped) {
+    m_status = wait_child(m_pid);
+    m_reaped = true;
+  }
+  return m_status;
 }
 
 int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env) {

@@ -1,5 +1,7 @@
 #include "bcvk/vm/pull_options.hpp"
 
+#include <set>
+
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/names.hpp"
 
@@ -60,6 +62,23 @@ void check_image_reference(const std::string& image) {
     if (u <= 0x20 || u >= 0x7f) {
       throw UsageError("IMAGE: '" + printable(image) +
                        "' is not an image reference: use letters, digits and . _ - / : @ only, e.g. localhost/mybootc");
+    }
+  }
+  // podman would also take a transport ("docker://REF", "oci-archive:FILE", "dir:PATH"): a VM boots
+  // an image in local storage or a registry, and a transport would be read as a registry's name.
+  // A ':' before the first '/' is only ever HOST:PORT.
+  static const std::set<std::string> k_transports{
+      "docker", "oci",    "oci-archive", "docker-archive", "docker-daemon",
+      "dir",    "ostree", "sif",         "tarball",        "containers-storage"};
+  const auto slash = image.find('/');
+  const std::string first = image.substr(0, slash);
+  if (const auto colon = first.find(':'); colon != std::string::npos) {
+    const std::string port = first.substr(colon + 1);
+    const bool is_port = !port.empty() && port.find_first_not_of("0123456789") == std::string::npos;
+    if (k_transports.count(first.substr(0, colon)) != 0 || (slash != std::string::npos && !is_port)) {
+      throw UsageError("IMAGE: '" + image +
+                       "' names a transport, not an image: give a registry reference (HOST[:PORT]/REPO:TAG) or a "
+                       "local image's name (load an archive first with 'podman load')");
     }
   }
 }

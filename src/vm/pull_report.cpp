@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::size_t k_max_line = 4096;        // podman's lines are short; a longer one is cut
 constexpr std::size_t k_max_quoted_error = 300; // of podman's words in bcvk's one line
+constexpr std::size_t k_max_blobs = 1000;       // layers counted; images have dozens at most
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -113,33 +114,23 @@ std::optional<std::uint64_t> parse_bar_size(std::string_view text) {
 }
 
 void PullReport::feed(std::string_view bytes) {
-  // Lines end at '\n' or '\r' (a bar redraws itself after '\r'); the cursor movements that redraw
-  // a block of bars (CSI sequences) are dropped.
-  // A string sequence (OSC, DCS, ...: what could set a clipboard or a title) is dropped up to its
-  // terminator or the end of the line.
-  for (const char c : bytes) {
-    const auto u = static_cast<unsigned char>(c);
-    if (m_in_string) {
-      m_in_string = !(c == '\x07' || c == '\x1b' || c == '\n' || c == '\r');
-      if (c == '\n' || c == '\r') {
-        take_line(m_line);
-        m_line.clear();
-      }
-      continue;
-    }
-    if (m_in_csi) {
-      m_in_csi = !(u >= 0x40 && u <= 0x7e);
-      continue;
-    }
-    if (m_in_escape) {
-      m_in_escape = false;
-      m_in_csi = c == '[';
-      m_in_string = c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_';
-      continue;
-    }
-    if (c == '\x1b') {
-      m_in_escape = true;
-    } else if (c == '\n' || c == '\r') {
+  // Lines end at '\n' or '\r' (a bar redraws itself after '\r'). Escape sequences (the cursor
+  // movements that redraw a block of bars, and whatever a registry's message could smuggle in)
+  // are dropped by the filter every guest text goes through; it keeps '\n', so a '\r' becomes one.
+  std::string text(bytes);
+  std::replace(text.begin(), text.end(), '\r', '\n');
+  take_text(m_filter.feed(text));
+}
+
+void PullReport::finish() {
+  take_text(m_filter.finish());
+  take_line(m_line);
+  m_line.clear();
+}
+
+void PullReport::take_text(const std::string& text) {
+  for (const char c : text) {
+    if (c == '\n') {
       take_line(m_line);
       m_line.clear();
     } else if (m_line.size() < k_max_line) {
@@ -148,18 +139,16 @@ void PullReport::feed(std::string_view bytes) {
   }
 }
 
-void PullReport::finish() {
-  take_line(m_line);
-  m_line.clear();
-}
-
-PulledBlob& PullReport::blob(const std::string& id) {
-  const auto it = std::find_if(m_blobs.begin(), m_blobs.end(), [&id](const PulledBlob& b) { return b.id == id; });
-  if (it != m_blobs.end()) {
-    return *it;
+PulledBlob* PullReport::blob(const std::string& id) {
+  if (const auto it = m_index.find(id); it != m_index.end()) {
+    return &m_blobs[it->second];
   }
+  if (m_blobs.size() >= k_max_blobs) {
+    return nullptr; // no image has that many layers: the rest are not counted
+  }
+  m_index.emplace(id, m_blobs.size());
   m_blobs.push_back(PulledBlob{id});
-  return m_blobs.back();
+  return &m_blobs.back();
 }
 
 void PullReport::take_line(const std::string& raw) {
@@ -173,14 +162,17 @@ void PullReport::take_line(const std::string& raw) {
     std::string_view rest = line.substr(k_blob.size());
     const std::string id(rest.substr(0, rest.find(' ')));
     rest = trim(rest.substr(id.size()));
-    PulledBlob& b = blob(id);
+    PulledBlob* b = blob(id);
+    if (b == nullptr) {
+      return;
+    }
     if (starts_with(rest, "skipped")) {
-      b.finished = b.skipped = true;
+      b->finished = b->skipped = true;
     } else if (starts_with(rest, "done")) {
-      b.finished = true;
-      b.copied = b.total;
+      b->finished = true;
+      b->copied = b->total;
     } else {
-      read_bar_sizes(rest, b);
+      read_bar_sizes(rest, *b);
     }
     return;
   }
@@ -188,10 +180,17 @@ void PullReport::take_line(const std::string& raw) {
     m_error = std::string(line.substr(7));
     return;
   }
-  // podman's retries are warnings: when it gives up, the last one says why if no Error: follows.
-  if (starts_with(line, "time=") && contains(line, "level=warning") && m_error.empty()) {
+  // podman's retries are warnings, logged as `time="..." level=warning msg="..."` into a pipe and
+  // as `WARN[0003] ...` on a terminal: shown by what they say.
+  if (starts_with(line, "time=") && contains(line, "level=warning")) {
     const auto msg = line.find("msg=");
-    m_last_message = std::string(msg == std::string_view::npos ? line : line.substr(msg + 4));
+    m_last_message = std::string(msg == std::string_view::npos ? line : trim(line.substr(msg + 4)));
+    std::erase(m_last_message, '"');
+    return;
+  }
+  if (starts_with(line, "WARN[")) {
+    const auto close = line.find(']');
+    m_last_message = std::string(trim(line.substr(close == std::string_view::npos ? 0 : close + 1)));
     return;
   }
   if (!starts_with(line, "Copying config ")) {
@@ -237,7 +236,15 @@ std::string pull_failure_message(const std::string& image, const std::string& po
                                  const RegistryAccess& access, const std::string& storage_root) {
   const std::string registry = registry_of(image).value_or("the registry");
   const std::string start = "cannot pull " + image + ": ";
-  const auto has = [&podman_error](std::string_view part) { return contains(podman_error, part); };
+  // podman quotes the reference and its repository: a repository called "unauthorized-tools" or
+  // "certificate-store" must not decide what the registry said.
+  std::string said = podman_error;
+  for (const std::string& name : {image, repository_of(image)}) {
+    for (auto at = said.find(name); !name.empty() && at != std::string::npos; at = said.find(name, at)) {
+      said.replace(at, name.size(), "IMAGE");
+    }
+  }
+  const auto has = [&said](std::string_view part) { return contains(said, part); };
   if (has("no space left on device")) {
     return start + "the disk holding podman's storage" + (storage_root.empty() ? "" : " (" + storage_root + ")") +
            " is full: free space (e.g. 'podman image prune') and run again";
@@ -252,14 +259,21 @@ std::string pull_failure_message(const std::string& image, const std::string& po
                                         access.authfile + " " + registry + "'";
     return start + registry + " asks for credentials (" + cause_of(podman_error, "unauthorized") + "): " + login;
   }
-  if (has("x509:") || has("certificate") || has("tls: ")) {
+  if (has("x509: certificate signed by unknown authority")) {
     return start + "the certificate of " + registry + " is not trusted (" + cause_of(podman_error, "x509:") +
            "): put the registry's CA in /etc/containers/certs.d/" + registry +
            "/ca.crt, or pass --tls-verify=false for a test registry";
   }
-  if (has("server gave HTTP response to HTTPS client")) {
+  if (has("server gave HTTP response to HTTPS client") || has("first record does not look like a TLS handshake")) {
     return start + registry +
            " speaks plain HTTP, not HTTPS: pass --tls-verify=false if that registry is meant to be used without TLS";
+  }
+  if (has("x509:") || has("tls: ")) {
+    // Expired, made out for another name, or a registry that wants a client certificate: a CA
+    // would not help.
+    return start + "the TLS connection to " + registry + " failed (" + last_clause(podman_error) +
+           "): check the registry's certificate and name (client certificates go in /etc/containers/certs.d/" +
+           registry + "/), or pass --tls-verify=false for a test registry";
   }
   if (has("manifest unknown") || has("name unknown") || has("repository name not known") ||
       has("not found: manifest") || has("404 (Not Found)") || has("does not exist")) {
@@ -272,7 +286,11 @@ std::string pull_failure_message(const std::string& image, const std::string& po
   }
   if (has("connection refused") || has("no such host") || has("i/o timeout") || has("network is unreachable") ||
       has("connection reset") || has("unexpected EOF") || has("TLS handshake timeout") || has("dial tcp") ||
-      has("no route to host") || has(": EOF")) {
+      has("no route to host") || has(": EOF") || has("broken pipe")) {
+    if (registry == "localhost") {
+      return start + "it is not in local storage, and no registry answers on localhost (" + last_clause(podman_error) +
+             "): build it, or check its name in 'podman images'";
+    }
     return start + registry + " cannot be reached (" + last_clause(podman_error) +
            "): check the address and that the registry is up, then run again";
   }

@@ -165,6 +165,7 @@ public:
 
   TestRegistry() : m_dir("/var/tmp/bcvk-e2e-registry-" + std::to_string(::getpid())) {
     namespace fs = std::filesystem;
+    sweep_trust_left_by_dead_runs();
     fs::remove_all(m_dir);
     fs::create_directories(m_dir + "/data");
     const std::string d = m_dir;
@@ -201,11 +202,12 @@ public:
   }
   ~TestRegistry() {
     stop();
+    std::error_code ec;
     for (const int port : m_trusted) {
-      std::filesystem::remove_all(certs_dir(port));
+      std::filesystem::remove_all(certs_dir(port), ec);
     }
     run({"podman", "logout", host()}); // whatever a test logged in with
-    std::filesystem::remove_all(m_dir);
+    std::filesystem::remove_all(m_dir, ec);
   }
   TestRegistry(const TestRegistry&) = delete;
   TestRegistry& operator=(const TestRegistry&) = delete;
@@ -222,12 +224,17 @@ public:
     std::filesystem::create_directories(certs_dir(port));
     std::filesystem::copy_file(m_dir + "/ca.crt", certs_dir(port) + "/ca.crt",
                                std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(certs_dir(port) + "/" + k_marker) << ::getpid() << "\n"; // podman reads only *.crt/.cert/.key
     m_trusted.push_back(port);
-    // podman finds credentials by HOST:PORT: the file holds them for each name of the registry.
+    add_credentials(port);
+  }
+  // podman finds credentials by HOST:PORT: the file holds them for each name of the registry.
+  void add_credentials(int port) {
+    m_credential_ports.push_back(port);
     std::ofstream auth(authfile());
     auth << R"({"auths":{)";
-    for (std::size_t i = 0; i < m_trusted.size(); ++i) {
-      auth << (i == 0 ? "" : ",") << R"("127.0.0.1:)" << m_trusted[i] << R"(":{"auth":")"
+    for (std::size_t i = 0; i < m_credential_ports.size(); ++i) {
+      auth << (i == 0 ? "" : ",") << R"("127.0.0.1:)" << m_credential_ports[i] << R"(":{"auth":")"
            << base64(std::string(k_user) + ":" + k_password) << R"("})";
     }
     auth << "}}\n";
@@ -263,7 +270,18 @@ public:
   }
 
 private:
+  static constexpr const char* k_marker = "bcvk-e2e-test-ca";
   static std::string certs_dir(int port) { return "/etc/containers/certs.d/127.0.0.1:" + std::to_string(port); }
+  // A run that was killed could not remove its CA: nothing is left trusting it.
+  static void sweep_trust_left_by_dead_runs() {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/etc/containers/certs.d", ec)) {
+      const std::string pid = slurp((entry.path() / k_marker).string());
+      if (!pid.empty() && ::kill(std::stoi(pid), 0) != 0) {
+        std::filesystem::remove_all(entry.path(), ec);
+      }
+    }
+  }
   static std::string base64(const std::string& in) {
     static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -287,6 +305,7 @@ private:
   int m_port = 0;
   std::string m_problem;
   std::vector<int> m_trusted;
+  std::vector<int> m_credential_ports;
   std::unique_ptr<Background> m_process;
 };
 
@@ -312,15 +331,24 @@ public:
     run({"podman", "image", "prune", "-a", "-f"});
     ::unsetenv("CONTAINERS_STORAGE_CONF");
     ::unsetenv("TMPDIR");
+    // Whatever podman still has mounted in it goes first, then the tmpfs, then the files.
+    run({"sh", "-c", "grep -o ' " + m_dir + "/[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l"});
     if (m_mounted) {
       ::umount2(m_dir.c_str(), MNT_DETACH);
     }
-    std::filesystem::remove_all(m_dir);
+    std::error_code ec;
+    std::filesystem::remove_all(m_dir, ec);
   }
   PrivateStorage(const PrivateStorage&) = delete;
   PrivateStorage& operator=(const PrivateStorage&) = delete;
 
   bool has(const std::string& image) const { return run({"podman", "image", "exists", image}).status == 0; }
+  bool mounted() const { return m_mounted; }
+  // The temporary files of pulls (TMPDIR) that are still there.
+  bool temporary_files_left() const {
+    std::error_code ec;
+    return !std::filesystem::is_empty(m_dir + "/tmp", ec);
+  }
 
 private:
   std::string m_dir;

@@ -1,6 +1,8 @@
 // Completion candidates come from the command-line definitions themselves.
 #include <gtest/gtest.h>
 
+#include "bcvk/vm/pull_options.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include "bcvk/cli/cli.hpp"
@@ -78,6 +80,8 @@ TEST_F(Completion, OptionValuesFromWhatBcvkAccepts) {
   EXPECT_EQ(complete({"--log-level", "d"}), (Words{"debug"}));
   EXPECT_EQ(complete({"ephemeral", "run", "--bind", ""}), (Words{std::string(k_complete_files)}));
   EXPECT_EQ(complete({"ephemeral", "run", "--memory", ""}), Words{}) << "a size: nothing to offer";
+  EXPECT_EQ(complete({"ephemeral", "run", "--pull", ""}), (Words{"always", "missing", "never", "newer"}));
+  EXPECT_EQ(complete({"images", "pull", "--authfile", ""}), (Words{std::string(k_complete_files)}));
 }
 
 TEST_F(Completion, PositionalsAreVmNamesOrImages) {
@@ -117,6 +121,9 @@ TEST_F(Completion, OfferedValuesAreAcceptedByTheirOptions) {
     if (!value.ends_with("=")) { // bridge= still needs its bridge's name
       EXPECT_NO_THROW(parse_network(value)) << value;
     }
+  }
+  for (const auto& value : complete({"ephemeral", "run", "--pull", ""})) {
+    EXPECT_NO_THROW(parse_pull_policy(value)) << value;
   }
   for (const auto& value : complete({"ephemeral", "run", "--graphics", ""})) {
     EXPECT_NO_THROW(parse_graphics(value)) << value;

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "bcvk/cli/cli.hpp"
 #include "bcvk/host/image_choice.hpp"
 #include "bcvk/host/image_store.hpp"
 #include "bcvk/util/error.hpp"
@@ -67,6 +68,25 @@ TEST(PullPolicy, RunOptionsCarryThePolicyAndTheRegistryAccess) {
   EXPECT_THROW(validate_run_options(o, 2), UsageError);
 }
 
+TEST(PullPolicy, TlsVerifyIsAFlagThatNeverTakesTheImage) {
+  EXPECT_EQ(parse_run_arguments({"--tls-verify", "quay.io/a/b:1", "--rm"}, 2).image, "quay.io/a/b:1");
+  EXPECT_TRUE(parse_run_arguments({"--tls-verify", "quay.io/a/b:1"}, 2).registry.tls_verify);
+  EXPECT_FALSE(parse_run_arguments({"--tls-verify=false", "quay.io/a/b:1", "--rm"}, 2).registry.tls_verify);
+  EXPECT_EQ(parse_run_arguments({"--authfile", "/a.json", "--pull=always", "h:5000/os"}, 2).registry.authfile,
+            "/a.json");
+}
+
+TEST(ImageReference, TransportsAreNotImages) {
+  for (const char* ref : {"docker://quay.io/a/b:1", "oci-archive:/tmp/x.tar", "oci-archive:x.tar", "dir:/srv/img",
+                          "containers-storage:localhost/x", "docker-daemon:x:1", "host:port/x"}) {
+    EXPECT_THROW(check_image_reference(ref), UsageError) << ref;
+  }
+  for (const char* ref :
+       {"fedora-bootc:42", "quay.io/a/b:1", "127.0.0.1:5000/a/b", "localhost/x@sha256:00", "localhost:5000/x:1"}) {
+    EXPECT_NO_THROW(check_image_reference(ref)) << ref;
+  }
+}
+
 TEST(PullArguments, OptionsThenTheImageAfterTheirEnd) {
   EXPECT_EQ(podman_pull_arguments("quay.io/a/b:1", {}), (std::vector<std::string>{"--", "quay.io/a/b:1"}));
   EXPECT_EQ(podman_pull_arguments("h:5000/b", {"/a.json", false}),
@@ -102,6 +122,28 @@ TEST(PullReport, ReadsTheBarsOfATerminalWhereverTheBytesAreCut) {
             "pulling x: 1/1 layers, 144.7 MiB of 144.7 MiB, storing the image (20 s)");
 }
 
+TEST(PullReport, SeveralBarsRedrawnAsABlock) {
+  // Two layers at once: the block of bars goes up two lines and is drawn again.
+  const PullReport r = read_bytewise("Copying blob aaaa [>---] 1.0MiB / 10.0MiB\r\n"
+                                     "Copying blob bbbb [>---] 2.0MiB / 20.0MiB\r\n"
+                                     "\x1b[2A\x1b[JCopying blob aaaa done  \r\n"
+                                     "Copying blob bbbb [==>-] 15.0MiB / 20.0MiB\r\n"
+                                     "Copying blob cccc skipped: already exists  \r\n");
+  ASSERT_EQ(r.blobs().size(), 3U);
+  EXPECT_EQ(r.copied_bytes(), (10ULL + 15) << 20);
+  EXPECT_EQ(r.total_bytes(), 30ULL << 20);
+  EXPECT_EQ(pull_status("x", r, std::chrono::seconds(2)), "pulling x: 2/3 layers, 25 MiB of 30 MiB (2 s)");
+}
+
+TEST(PullReport, WarningsInBothOfPodmansForms) {
+  PullReport piped;
+  piped.feed("time=\"2026-12-02T14:51:55Z\" level=warning msg=\"Failed, retrying in 1s ... (2/3)\"\n");
+  EXPECT_EQ(piped.last_message(), "Failed, retrying in 1s ... (2/3)");
+  PullReport on_terminal;
+  on_terminal.feed("\x1b[33mWARN\x1b[0m[0003] Failed, retrying in 1s ... (2/3)\r\n");
+  EXPECT_EQ(on_terminal.last_message(), "Failed, retrying in 1s ... (2/3)");
+}
+
 TEST(PullReport, LinesWithoutATerminalAndLayersAlreadyStored) {
   PullReport r;
   r.feed("Trying to pull quay.io/a/b:1...\nGetting image source signatures\nCopying blob sha256:aa\n");
@@ -129,6 +171,9 @@ TEST(PullReport, TheErrorLineAndWhatARegistryCannotSmuggleIn) {
   EXPECT_EQ(r.error(), "initializing source docker://h/x:1: reading manifest 1 in h/x: unauthorized: "
                        "authentication required")
       << "escape sequences are dropped";
+  PullReport charset;
+  charset.feed("Error: \x1b(Bplain \x1bPq#0\x1b\\text\n");
+  EXPECT_EQ(charset.error(), "plain text") << "a charset choice and a DCS string leave nothing behind";
   PullReport bell;
   bell.feed("Error: a\x07"
             "b\x9b"
@@ -203,6 +248,33 @@ TEST(PullFailure, EachCauseSaysWhatToDo) {
   EXPECT_EQ(pull_failure_message("x", "something new", plain, ""),
             "cannot pull x: something new (check the name, or build the image locally and use its local name)");
   EXPECT_LT(pull_failure_message("x", std::string(5000, 'y'), plain, "").size(), 500U) << "one readable line";
+  // What the registry said decides, not the words of the image's own name.
+  const std::string odd = "quay.io/acme/unauthorized-certificate-tools:9";
+  EXPECT_NE(pull_failure_message(odd,
+                                 "initializing source docker://" + odd +
+                                     ": reading manifest 9 in quay.io/acme/unauthorized-certificate-tools: manifest "
+                                     "unknown: manifest unknown",
+                                 plain, "")
+                .find("quay.io has no such image or tag"),
+            std::string::npos);
+  // A certificate that a CA would not fix gets other advice than an unknown CA.
+  const std::string expired = pull_failure_message(
+      image,
+      "pinging container registry 127.0.0.1:5443: Get \"https://127.0.0.1:5443/v2/\": x509: certificate has "
+      "expired or is not yet valid: current time 2026-12-02 is after 2026-12-01",
+      plain, "");
+  EXPECT_NE(expired.find("the TLS connection to 127.0.0.1:5443 failed"), std::string::npos) << expired;
+  EXPECT_EQ(expired.find("put the registry's CA"), std::string::npos) << expired;
+  EXPECT_NE(pull_failure_message(image, "Get \"https://h/v2/\": tls: first record does not look like a TLS handshake",
+                                 plain, "")
+                .find("speaks plain HTTP"),
+            std::string::npos);
+  EXPECT_NE(pull_failure_message("localhost/mine",
+                                 "pinging container registry localhost: dial tcp [::1]:443: "
+                                 "connect: connection refused",
+                                 plain, "")
+                .find("not in local storage, and no registry answers on localhost"),
+            std::string::npos);
 }
 
 TEST(ImageIdentity, TheRepoDigestOfTheReferencesOwnRepository) {
@@ -213,6 +285,11 @@ TEST(ImageIdentity, TheRepoDigestOfTheReferencesOwnRepository) {
   const auto pulled = identity_of(info, "127.0.0.1:5443/bcvk/test:1");
   EXPECT_EQ(pulled.digest, "sha256:remote");
   EXPECT_EQ(pulled.repo_digest, "127.0.0.1:5443/bcvk/test@sha256:remote");
+  info.digest = "sha256:remote-arch";
+  info.repo_digests.push_back("127.0.0.1:5443/bcvk/test@sha256:remote-arch");
+  EXPECT_EQ(identity_of(info, "127.0.0.1:5443/bcvk/test:1").digest, "sha256:remote-arch")
+      << "of a multi-architecture image, the digest of the image stored, not the list's";
+  info.digest = "sha256:local";
   const auto built = identity_of(info, "localhost/bcvk-test:latest");
   EXPECT_EQ(built.digest, "sha256:local");
   EXPECT_EQ(built.repo_digest, "");

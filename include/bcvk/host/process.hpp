@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/util/handle.hpp"
+
 namespace bcvk {
 
 struct ProcessResult {
@@ -25,11 +27,32 @@ public:
   ProcessResult run(const std::vector<std::string>& argv) override;
 };
 
-// Starts a program in a process group of its own (a Ctrl-C at the terminal reaches bcvk, which
-// decides what the child is told), stdin from /dev/null, stdout and stderr to the descriptors given.
-int spawn_with_output(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd);
-// Waits for a child started so; its exit status, or 128+signal.
-int wait_for_exit(int pid);
+// A program started in a process group of its own (a Ctrl-C at the terminal reaches bcvk, which
+// decides what the child is told), stdin from /dev/null, stdout and stderr to the descriptors
+// given. It is owned: unless it was waited for, its process group is killed and it is reaped when
+// the owner goes, on every path.
+class Child {
+public:
+  Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Readable once the child has exited (a pidfd; -1 where the kernel has none).
+  int exit_fd() const { return m_exit_fd.get(); }
+  void signal(int signo) const;
+  void kill_group() const;
+  // Reaps it if it has exited, without waiting.
+  bool exited();
+  // Waits for it: its exit status, or 128+signal.
+  int wait();
+
+private:
+  int m_pid;
+  Fd m_exit_fd;
+  bool m_reaped = false;
+  int m_status = -1;
+};
 
 // Runs a program with the terminal attached (inherits stdin/stdout/stderr) and extra environment.
 int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env);

@@ -5,11 +5,13 @@
 // prints may quote the registry, so everything kept is made safe for a terminal first.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bcvk/util/terminal_text.hpp"
 #include "bcvk/vm/pull_options.hpp"
 
 namespace bcvk {
@@ -38,14 +40,14 @@ public:
   std::uint64_t total_bytes() const; // of the blobs whose size is known
 
 private:
+  void take_text(const std::string& text);
   void take_line(const std::string& line);
-  PulledBlob& blob(const std::string& id);
+  PulledBlob* blob(const std::string& id); // null past the most blobs counted
 
+  TerminalFilter m_filter{Charset::utf8};
   std::string m_line;
-  bool m_in_escape = false;
-  bool m_in_csi = false;
-  bool m_in_string = false;
   std::vector<PulledBlob> m_blobs;
+  std::map<std::string, std::size_t> m_index; // blob id -> position in m_blobs
   std::string m_last_message;
   std::string m_error;
 };
