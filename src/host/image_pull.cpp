@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <algorithm>
 #include <iostream>
 
@@ -131,6 +133,31 @@ private:
   std::string m_stdout;
 };
 
+// A private directory (0700) in the TMPDIR podman would use (/var/tmp by default: large files),
+// removed with all podman left in it.
+class PullTemporaryDir {
+public:
+  PullTemporaryDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string name = std::string(base != nullptr && *base == '/' ? base : "/var/tmp") + "/bcvk-pull-XXXXXX";
+    if (::mkdtemp(name.data()) == nullptr) {
+      throw Error("cannot make a temporary directory for the pull in " + name.substr(0, name.rfind('/')) + ": " +
+                  std::strerror(errno));
+    }
+    m_path = name;
+  }
+  ~PullTemporaryDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  PullTemporaryDir(const PullTemporaryDir&) = delete;
+  PullTemporaryDir& operator=(const PullTemporaryDir&) = delete;
+  const std::string& path() const { return m_path; }
+
+private:
+  std::string m_path;
+};
+
 // Stops a pull that a signal cut short: podman is asked as a Ctrl-C would (it removes what it had
 // stored of the image), its output still read so it never blocks writing it; a second signal, or
 // no end within the patience, kills it and what it started.
@@ -161,10 +188,13 @@ std::string pull_image_showing_progress(const std::string& image, const Registry
   argv.insert(argv.end(), args.begin(), args.end());
   spdlog::debug("running {}", quote_command(argv));
 
+  // podman downloads into TMPDIR and leaves what it had there when it is stopped: each pull gets a
+  // directory of its own, removed afterwards whatever happened.
+  const PullTemporaryDir tmp;
   Channel out = pipe_channel();
   Channel err = drawing ? pty_channel() : pipe_channel();
   const auto start = Clock::now();
-  Child podman(argv, out.write_end.get(), err.write_end.get());
+  Child podman(argv, out.write_end.get(), err.write_end.get(), {{"TMPDIR", tmp.path()}});
   out.write_end.reset();
   err.write_end.reset();
 

@@ -80,9 +80,25 @@ void Fd::reset(int fd) {
 
 namespace {
 
+// bcvk's environment with `extra` set over it.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    if (extra.find(entry.substr(0, entry.find('='))) == extra.end()) {
+      out.push_back(entry);
+    }
+  }
+  for (const auto& [k, v] : extra) {
+    out.push_back(k + "=" + v);
+  }
+  return out;
+}
+
 // stdin from /dev/null, stdout and stderr to the descriptors given; in a process group of its own
-// when `own_group`.
-pid_t spawn_to(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, bool own_group) {
+// when `own_group`; bcvk's environment with `extra_env` over it.
+pid_t spawn_to(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, bool own_group,
+               const std::map<std::string, std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   Handle<posix_spawn_file_actions_t, free_file_actions> actions_guard(&actions);
@@ -100,7 +116,9 @@ pid_t spawn_to(const std::vector<std::string>& argv, int stdout_fd, int stderr_f
   }
   pid_t pid = 0;
   auto args = c_argv(argv);
-  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  const auto env_storage = environment_with(extra_env);
+  auto env = c_argv(env_storage);
+  const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), extra_env.empty() ? environ : env.data());
   if (rc != 0) {
     spawn_failed(argv, rc);
   }
@@ -147,8 +165,9 @@ ProcessResult SystemProcessRunner::run(const std::vector<std::string>& argv) {
   return result;
 }
 
-Child::Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd)
-    : m_pid(spawn_to(argv, stdout_fd, stderr_fd, true)) {
+Child::Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
+             const std::map<std::string, std::string>& extra_env)
+    : m_pid(spawn_to(argv, stdout_fd, stderr_fd, true, extra_env)) {
   m_exit_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, m_pid, 0)));
 }
 
@@ -187,17 +206,7 @@ int Child::wait() {
 }
 
 int run_attached(const std::vector<std::string>& argv, const std::map<std::string, std::string>& extra_env) {
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string entry(*e);
-    const auto key = entry.substr(0, entry.find('='));
-    if (extra_env.find(key) == extra_env.end()) {
-      env_storage.push_back(entry);
-    }
-  }
-  for (const auto& [k, v] : extra_env) {
-    env_storage.push_back(k + "=" + v);
-  }
+  const auto env_storage = environment_with(extra_env);
   auto env = c_argv(env_storage);
   auto args = c_argv(argv);
   posix_spawnattr_t attr;

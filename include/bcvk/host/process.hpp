@@ -29,11 +29,12 @@ public:
 
 // A program started in a process group of its own (a Ctrl-C at the terminal reaches bcvk, which
 // decides what the child is told), stdin from /dev/null, stdout and stderr to the descriptors
-// given. It is owned: unless it was waited for, its process group is killed and it is reaped when
-// the owner goes, on every path.
+// given, and `extra_env` over bcvk's environment. It is owned: unless it was waited for, its process group is killed
+// and it is reaped when the owner goes, on every path.
 class Child {
 public:
-  Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd);
+  Child(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
+        const std::map<std::string, std::string>& extra_env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
