@@ -426,10 +426,12 @@ void check_registry_auth(const RegistryAccess& access) {
   }
   const std::string option = given ? "--authfile" : "REGISTRY_AUTH_FILE";
   const std::string path = given ? access.authfile : std::string(from_env);
-  // Looked at before it is opened: opening a device as root can act (a watchdog, a tape) or make
-  // a terminal bcvk's own. podman opens it again itself; bcvk only checks what it is.
+  // Looked at before it is read: opening a device as root can act (a watchdog, a tape) or make a
+  // terminal bcvk's own. An O_PATH descriptor opens nothing; what it names is checked and then
+  // read through it, so a path swapped in between is never opened. podman reads the file itself.
+  const Fd at(::open(path.c_str(), O_PATH | O_CLOEXEC));
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (!at || ::fstat(at.get(), &st) != 0) {
     throw UsageError(option + ": cannot read " + printable(path) + ": " + std::strerror(errno) +
                      ": write it with 'podman login --authfile " + printable(path) + " REGISTRY'");
   }
@@ -437,8 +439,8 @@ void check_registry_auth(const RegistryAccess& access) {
     throw UsageError(option + ": " + printable(path) + " is " + kind_name(st.st_mode) +
                      ", not a regular file: name the file 'podman login --authfile FILE REGISTRY' wrote");
   }
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd) {
+  const std::string through = "/proc/self/fd/" + std::to_string(at.get());
+  if (const Fd readable(::open(through.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)); !readable) {
     throw UsageError(option + ": cannot read " + printable(path) + ": " + std::strerror(errno));
   }
 }

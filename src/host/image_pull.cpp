@@ -93,7 +93,8 @@ class PullOutput {
 public:
   PullOutput(int out, int err) : m_out(out), m_err(err) {}
 
-  bool open() const { return m_out >= 0 || m_err >= 0; }
+  // Until podman has exited and its output ended: the loop keeps watching signals meanwhile.
+  bool open() const { return !m_exited || m_out >= 0 || m_err >= 0; }
   // Waits up to `wait` for output, the child's exit, or a signal, and takes what came.
   void take(std::chrono::milliseconds wait, Child& podman, SignalCatcher* signals, PullReport* report) {
     pollfd fds[4] = {{m_out, POLLIN, 0},
@@ -117,7 +118,7 @@ public:
       m_exited = true;
       m_linger_until = Clock::now() + k_linger;
     }
-    if (m_exited && Clock::now() >= m_linger_until) {
+    if (m_exited && Clock::now() >= m_linger_until) { // something podman started holds them
       m_out = m_err = -1;
     }
   }

@@ -186,12 +186,19 @@ void Child::kill_group() const {
   ::kill(-m_pid, SIGKILL);
 }
 
+// Once it has exited, what it started dies with it: its group is killed while the unreaped child
+// still holds the group's ID (no other process can have taken it), then it is reaped.
+void Child::reap() {
+  kill_group();
+  m_status = wait_child(m_pid);
+  m_reaped = true;
+}
+
 bool Child::exited() {
   if (!m_reaped) {
-    int status = 0;
-    if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-      m_reaped = true;
-      m_status = decode_status(status);
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == m_pid) {
+      reap();
     }
   }
   return m_reaped;
@@ -199,8 +206,10 @@ bool Child::exited() {
 
 int Child::wait() {
   if (!m_reaped) {
-    m_status = wait_child(m_pid);
-    m_reaped = true;
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    reap();
   }
   return m_status;
 }

@@ -66,20 +66,26 @@ void check_image_reference(const std::string& image) {
   }
   // podman would also take a transport ("docker://REF", "oci-archive:FILE", "dir:PATH"): a VM boots
   // an image in local storage or a registry, and a transport would be read as a registry's name.
-  // A ':' before the first '/' is only ever HOST:PORT.
-  static const std::set<std::string> k_transports{
-      "docker", "oci",    "oci-archive", "docker-archive", "docker-daemon",
-      "dir",    "ostree", "sif",         "tarball",        "containers-storage"};
+  // Before the first '/', a ':' is only ever HOST:PORT ("[::1]:5000" for an IPv6 address); a
+  // name without '/' is NAME:TAG, unless NAME is a transport's ("oci-archive:x.tar").
+  static const std::set<std::string> k_transports{"oci",     "oci-archive", "docker-archive",     "docker-daemon",
+                                                  "dir",     "ostree",      "containers-storage", "sif",
+                                                  "tarball", "atomic"};
   const auto slash = image.find('/');
   const std::string first = image.substr(0, slash);
-  if (const auto colon = first.find(':'); colon != std::string::npos) {
+  const auto bracket = first.rfind(']');
+  const auto colon = first.find(':', bracket == std::string::npos ? 0 : bracket);
+  bool transport = image.find("://") != std::string::npos;
+  if (colon != std::string::npos) {
     const std::string port = first.substr(colon + 1);
     const bool is_port = !port.empty() && port.find_first_not_of("0123456789") == std::string::npos;
-    if (k_transports.count(first.substr(0, colon)) != 0 || (slash != std::string::npos && !is_port)) {
-      throw UsageError("IMAGE: '" + image +
-                       "' names a transport, not an image: give a registry reference (HOST[:PORT]/REPO:TAG) or a "
-                       "local image's name (load an archive first with 'podman load')");
-    }
+    transport = transport || (slash != std::string::npos && !is_port) ||
+                (slash == std::string::npos && k_transports.count(first.substr(0, colon)) != 0);
+  }
+  if (transport) {
+    throw UsageError("IMAGE: '" + image +
+                     "' names a transport, not an image: give a registry reference (HOST[:PORT]/REPO:TAG) or a "
+                     "local image's name (load an archive first with 'podman load')");
   }
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdlib>
+#include <utility>
 
 #include "bcvk/util/size.hpp"
 #include "bcvk/util/terminal_text.hpp"
@@ -58,9 +60,9 @@ std::string quoted(const std::string& podman_words) {
   return podman_words.size() > k_max_quoted_error ? out + "..." : out;
 }
 
-// The last clause of podman's message ("unauthorized: authentication required"), which says what
-// the registry answered, for the parenthesis after bcvk's own words.
-std::string cause_of(const std::string& error, std::string_view key) {
+// From `key` on ("unauthorized: authentication required"): what the registry answered, for the
+// parenthesis after bcvk's own words.
+std::string cause_in(const std::string& error, std::string_view key) {
   const auto at = error.find(key);
   if (at == std::string::npos) {
     return quoted(error);
@@ -70,9 +72,47 @@ std::string cause_of(const std::string& error, std::string_view key) {
 }
 
 // What follows the last ": " ("connection refused"), the whole text when there is none.
-std::string last_clause(const std::string& error) {
+std::string last_clause_in(const std::string& error) {
   const auto colon = error.rfind(": ");
   return quoted(colon == std::string::npos ? error : error.substr(colon + 2));
+}
+
+// A character that continues a name's component: a match next to one is part of another name.
+bool continues_name(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+}
+
+// Stand-ins for the image and its repository: bytes podman's text cannot hold (it went through
+// the terminal filter).
+constexpr char k_image_mark = '\x01';
+constexpr char k_repository_mark = '\x02';
+
+// `text` with each whole occurrence of the image's reference, then of its repository, replaced by
+// its mark. Only names with a '/' are looked for: a short name ("host") could be a word of the
+// message itself ("no such host"), and podman quotes short names qualified anyway.
+std::string without_names(std::string text, const std::string& image) {
+  const std::pair<std::string, char> names[] = {{image, k_image_mark}, {repository_of(image), k_repository_mark}};
+  for (const auto& [name, mark] : names) {
+    if (name.find('/') == std::string::npos) {
+      continue;
+    }
+    for (auto at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+      const bool alone = (at == 0 || !continues_name(text[at - 1])) &&
+                         (at + name.size() == text.size() || !continues_name(text[at + name.size()]));
+      if (alone) {
+        text.replace(at, name.size(), 1, mark);
+      }
+    }
+  }
+  return text;
+}
+
+std::string with_names(std::string text, const std::string& image) {
+  std::string out;
+  for (const char c : text) {
+    out += c == k_image_mark ? image : c == k_repository_mark ? repository_of(image) : std::string(1, c);
+  }
+  return out;
 }
 
 } // namespace
@@ -234,16 +274,17 @@ std::string pull_status(const std::string& image, const PullReport& report, std:
 
 std::string pull_failure_message(const std::string& image, const std::string& podman_error,
                                  const RegistryAccess& access, const std::string& storage_root) {
+  // Where a command needs the registry's name, a short name (which podman resolved through its
+  // search registries) shows where it goes.
   const std::string registry = registry_of(image).value_or("the registry");
+  const std::string host = registry_of(image).value_or("REGISTRY");
   const std::string start = "cannot pull " + image + ": ";
   // podman quotes the reference and its repository: a repository called "unauthorized-tools" or
-  // "certificate-store" must not decide what the registry said.
-  std::string said = podman_error;
-  for (const std::string& name : {image, repository_of(image)}) {
-    for (auto at = said.find(name); !name.empty() && at != std::string::npos; at = said.find(name, at)) {
-      said.replace(at, name.size(), "IMAGE");
-    }
-  }
+  // "certificate-store" must not decide what the registry said. They are judged with the names
+  // taken out, and quoted with them put back.
+  const std::string said = without_names(podman_error, image);
+  const auto cause_of = [&said, &image](std::string_view key) { return with_names(cause_in(said, key), image); };
+  const auto last_clause = [&said, &image] { return with_names(last_clause_in(said), image); };
   const auto has = [&said](std::string_view part) { return contains(said, part); };
   if (has("no space left on device")) {
     return start + "the disk holding podman's storage" + (storage_root.empty() ? "" : " (" + storage_root + ")") +
@@ -252,16 +293,16 @@ std::string pull_failure_message(const std::string& image, const std::string& po
   if (has("unauthorized") || has("authentication required") || has("401 Unauthorized") ||
       has("invalid username/password") || has("denied: requested access")) {
     const std::string login = access.authfile.empty()
-                                  ? "log in with 'podman login " + registry + "' or pass --authfile FILE"
+                                  ? "log in with 'podman login " + host + "' or pass --authfile FILE"
                                   : "the credentials in " + access.authfile +
                                         " were refused: write new ones with "
                                         "'podman login --authfile " +
-                                        access.authfile + " " + registry + "'";
-    return start + registry + " asks for credentials (" + cause_of(podman_error, "unauthorized") + "): " + login;
+                                        access.authfile + " " + host + "'";
+    return start + registry + " asks for credentials (" + cause_of("unauthorized") + "): " + login;
   }
   if (has("x509: certificate signed by unknown authority")) {
-    return start + "the certificate of " + registry + " is not trusted (" + cause_of(podman_error, "x509:") +
-           "): put the registry's CA in /etc/containers/certs.d/" + registry +
+    return start + "the certificate of " + registry + " is not trusted (" + cause_of("x509:") +
+           "): put the registry's CA in /etc/containers/certs.d/" + host +
            "/ca.crt, or pass --tls-verify=false for a test registry";
   }
   if (has("server gave HTTP response to HTTPS client") || has("first record does not look like a TLS handshake")) {
@@ -271,13 +312,13 @@ std::string pull_failure_message(const std::string& image, const std::string& po
   if (has("x509:") || has("tls: ")) {
     // Expired, made out for another name, or a registry that wants a client certificate: a CA
     // would not help.
-    return start + "the TLS connection to " + registry + " failed (" + last_clause(podman_error) +
-           "): check the registry's certificate and name (client certificates go in /etc/containers/certs.d/" +
-           registry + "/), or pass --tls-verify=false for a test registry";
+    return start + "the TLS connection to " + registry + " failed (" + last_clause() +
+           "): check the registry's certificate and name (client certificates go in /etc/containers/certs.d/" + host +
+           "/), or pass --tls-verify=false for a test registry";
   }
   if (has("manifest unknown") || has("name unknown") || has("repository name not known") ||
       has("not found: manifest") || has("404 (Not Found)") || has("does not exist")) {
-    return start + registry + " has no such image or tag (" + cause_of(podman_error, "manifest unknown") +
+    return start + registry + " has no such image or tag (" + cause_of("manifest unknown") +
            "): check the name and tag ('skopeo list-tags docker://" + repository_of(image) + "' lists the tags)";
   }
   if (has("short-name") || has("no unqualified-search registries")) {
@@ -288,10 +329,10 @@ std::string pull_failure_message(const std::string& image, const std::string& po
       has("connection reset") || has("unexpected EOF") || has("TLS handshake timeout") || has("dial tcp") ||
       has("no route to host") || has(": EOF") || has("broken pipe")) {
     if (registry == "localhost") {
-      return start + "it is not in local storage, and no registry answers on localhost (" + last_clause(podman_error) +
+      return start + "it is not in local storage, and no registry answers on localhost (" + last_clause() +
              "): build it, or check its name in 'podman images'";
     }
-    return start + registry + " cannot be reached (" + last_clause(podman_error) +
+    return start + registry + " cannot be reached (" + last_clause() +
            "): check the address and that the registry is up, then run again";
   }
   return start + (podman_error.empty() ? std::string("podman pull failed") : quoted(podman_error)) +

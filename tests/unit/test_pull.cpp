@@ -81,8 +81,9 @@ TEST(ImageReference, TransportsAreNotImages) {
                           "containers-storage:localhost/x", "docker-daemon:x:1", "host:port/x"}) {
     EXPECT_THROW(check_image_reference(ref), UsageError) << ref;
   }
-  for (const char* ref :
-       {"fedora-bootc:42", "quay.io/a/b:1", "127.0.0.1:5000/a/b", "localhost/x@sha256:00", "localhost:5000/x:1"}) {
+  for (const char* ref : {"fedora-bootc:42", "quay.io/a/b:1", "127.0.0.1:5000/a/b", "localhost/x@sha256:00",
+                          "localhost:5000/x:1", "[::1]:5000/x", "[fe80::1]/x:1", "docker:5000/img", "docker:latest",
+                          "registry.example.com/ns/img:tag@sha256:00"}) {
     EXPECT_NO_THROW(check_image_reference(ref)) << ref;
   }
 }
@@ -257,6 +258,23 @@ TEST(PullFailure, EachCauseSaysWhatToDo) {
                                  plain, "")
                 .find("quay.io has no such image or tag"),
             std::string::npos);
+  EXPECT_NE(pull_failure_message("IMAGE", "IMAGE IMAGE: connection refused", plain, "").find("cannot be reached"),
+            std::string::npos)
+      << "an image named like the placeholder ends";
+  // A short name that is also a word of the message ("host") leaves the message's words alone.
+  const std::string short_name = pull_failure_message(
+      "host", "pinging container registry docker.io: dial tcp: lookup registry-1.docker.io: no such host", plain, "");
+  EXPECT_NE(short_name.find("the registry cannot be reached (no such host)"), std::string::npos) << short_name;
+  EXPECT_NE(
+      pull_failure_message("fedora", "reading manifest latest in docker.io/library/fedora: unauthorized: x", plain, "")
+          .find("'podman login REGISTRY'"),
+      std::string::npos)
+      << "a short name's registry is not named: the command shows where it goes";
+  EXPECT_NE(pull_failure_message(odd, "initializing source docker://" + odd + ": unauthorized: authentication required",
+                                 plain, "")
+                .find("(unauthorized: authentication required)"),
+            std::string::npos)
+      << "the registry's answer is quoted, not the image's name";
   // A certificate that a CA would not fix gets other advice than an unknown CA.
   const std::string expired = pull_failure_message(
       image,

@@ -49,6 +49,7 @@ public:
   int wait();
 
 private:
+  void reap();
   int m_pid;
   Fd m_exit_fd;
   bool m_reaped = false;
