@@ -8,10 +8,11 @@
 
 #include "e2e_support.hpp"
 #include "registry_support.hpp"
-#include "terminal_session.hpp"
+#include "../common/terminal_session.hpp"
 
 using namespace bcvk;
 using namespace bcvk::e2e;
+using bcvk::test_support::TerminalSession;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 

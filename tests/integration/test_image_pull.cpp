@@ -16,6 +16,7 @@
 #include "bcvk/host/image_pull.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/signals.hpp"
+#include "../common/terminal_session.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;
@@ -121,4 +122,37 @@ TEST_F(ImagePull, ASignalStopsPodmanEvenOneThatIgnoresCtrlC) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_FALSE(alive(child)) << "what podman started is gone with it";
+}
+
+namespace {
+
+// podman's pull as it shows on a terminal (one bar, then done), and its inspect of the result.
+const char* const k_podman_on_a_terminal =
+    "case \"$1\" in\n"
+    "pull) printf 'Trying to pull quay.io/a/b:1...\\r\\nCopying blob b3e0 [==>---] 40.0MiB / 100.0MiB\\r\\n' >&2;\n"
+    "      sleep 1; printf '\\033[1A\\033[JCopying blob b3e0 done\\r\\n' >&2;\n"
+    "      echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef ;;\n"
+    "image) echo '[{\"Id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",'\n"
+    "       echo '\"Digest\":\"sha256:d\",\"RepoDigests\":[\"quay.io/a/b@sha256:d\"],\"Architecture\":\"amd64\",'\n"
+    "       echo '\"Os\":\"linux\",\"Size\":5}]' ;;\n"
+    "esac";
+
+} // namespace
+
+TEST_F(ImagePull, ATerminalGetsOneLineRedrawnInPlaceAndTermDumbTheTwoLines) {
+  fake_podman(k_podman_on_a_terminal);
+  bcvk::test_support::TerminalSession terminal({"images", "pull", "quay.io/a/b:1"});
+  ASSERT_EQ(terminal.wait_exit(std::chrono::seconds(60)), 0) << terminal.screen();
+  const std::string& drawn = terminal.screen();
+  EXPECT_NE(drawn.find("\r\x1b[K| pulling quay.io/a/b:1: "), std::string::npos) << drawn;
+  EXPECT_NE(drawn.find("0/1 layers, 40 MiB of 100 MiB ("), std::string::npos) << drawn;
+  EXPECT_EQ(drawn.find("Copying blob"), std::string::npos) << "bcvk's line, not podman's bars";
+  EXPECT_NE(drawn.find("\r\x1b[Kbcvk: pulled quay.io/a/b:1 in "), std::string::npos) << "the line is cleared first";
+  EXPECT_NE(drawn.find("from:   quay.io/a/b@sha256:d"), std::string::npos) << drawn;
+
+  bcvk::test_support::TerminalSession dumb({"images", "pull", "quay.io/a/b:1"}, "dumb");
+  ASSERT_EQ(dumb.wait_exit(std::chrono::seconds(60)), 0) << dumb.screen();
+  EXPECT_EQ(dumb.screen().find('\x1b'), std::string::npos) << dumb.screen();
+  EXPECT_EQ(dumb.screen().rfind("bcvk: pulling quay.io/a/b:1\r\nbcvk: pulled quay.io/a/b:1 in ", 0), 0U)
+      << dumb.screen();
 }

@@ -1,6 +1,6 @@
 #pragma once
-// bcvk on a terminal of its own (a pty as stdin, stdout and stderr, 120 columns), as a user at a
-// terminal runs it: what it draws can be read while it runs, and keys typed (Ctrl-C is "\x03",
+// bcvk on a terminal of its own (a pty as stdin, stdout and stderr, 120 columns, TERM=`term`), as
+// a user at a terminal runs it: what it draws can be read while it runs, and keys typed (Ctrl-C is "\x03",
 // which the terminal turns into SIGINT for its foreground processes).
 #include <fcntl.h>
 #include <poll.h>
@@ -17,11 +17,11 @@
 
 extern char** environ;
 
-namespace bcvk::e2e {
+namespace bcvk::test_support {
 
 class TerminalSession {
 public:
-  explicit TerminalSession(const std::vector<std::string>& args) {
+  explicit TerminalSession(const std::vector<std::string>& args, const std::string& term = "xterm") {
     winsize ws{};
     ws.ws_col = 120;
     ws.ws_row = 40;
@@ -32,7 +32,7 @@ public:
       argv.push_back(const_cast<char*>(a.c_str()));
     }
     argv.push_back(nullptr);
-    std::vector<std::string> env_text{"TERM=xterm"};
+    std::vector<std::string> env_text{"TERM=" + term};
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::string_view(*e).substr(0, 5) != "TERM=") {
         env_text.emplace_back(*e);
@@ -113,4 +113,4 @@ private:
   std::string m_screen;
 };
 
-} // namespace bcvk::e2e
+} // namespace bcvk::test_support
