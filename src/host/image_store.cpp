@@ -181,8 +181,10 @@ std::vector<ImageInfo> parse_image_inspect_json(const std::string& json) {
           info.names.push_back(tag.get<std::string>());
         }
       }
-      const auto& labels =
-          item.contains("Labels") ? item["Labels"] : item.value("Config", nlohmann::json::object())["Labels"];
+      // A copy: the config is a temporary when the image has no top-level Labels.
+      const nlohmann::json labels =
+          item.contains("Labels") ? item["Labels"]
+                                  : item.value("Config", nlohmann::json::object()).value("Labels", nlohmann::json());
       if (labels.is_object()) {
         for (const auto& [k, v] : labels.items()) {
           info.labels[k] = v.is_string() ? v.get<std::string>() : v.dump();

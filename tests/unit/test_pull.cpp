@@ -320,6 +320,12 @@ TEST(ImageIdentity, InspectJsonGivesDigestsAndArchitecture) {
   EXPECT_EQ(infos[0].repo_digests, (std::vector<std::string>{"q/r@sha256:d"}));
   EXPECT_EQ(infos[0].architecture, "arm64");
   EXPECT_EQ(infos[0].os, "linux");
+  // Labels only in the config (or nowhere): read from it, never from a destroyed temporary.
+  const auto in_config = parse_image_inspect_json(R"([{"Id":"a","Config":{"Labels":{"containers.bootc":"1"}}},
+      {"Id":"b"}])");
+  ASSERT_EQ(in_config.size(), 2U);
+  EXPECT_EQ(in_config[0].labels.at("containers.bootc"), "1");
+  EXPECT_TRUE(in_config[1].labels.empty());
 }
 
 namespace {
