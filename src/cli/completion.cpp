@@ -35,6 +35,9 @@ std::vector<std::string> graphics_modes() {
 std::vector<std::string> pull_policies() {
   return k_pull_policies;
 }
+std::vector<std::string> architectures() {
+  return {"amd64", "arm64", "x86_64", "aarch64"};
+}
 std::vector<std::string> formats() {
   return {"table", "json"};
 }
@@ -54,6 +57,7 @@ const std::vector<OptionValues>& option_values() {
       {"format", ValueKind::listed, formats},
       {"pull", ValueKind::listed, pull_policies},
       {"authfile", ValueKind::files, nullptr},
+      {"arch", ValueKind::listed, architectures},
       {"log-level", ValueKind::listed, log_levels},
       {"connect", ValueKind::listed, connections},
       {"bind", ValueKind::files, nullptr},

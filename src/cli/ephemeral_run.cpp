@@ -20,7 +20,8 @@ CLI::Option* repeatable(CLI::Option* opt) {
 
 } // namespace
 
-void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify) {
+void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify,
+                          std::optional<std::string>& arch) {
   cmd.add_option_function<std::string>(
          "--authfile", [&authfile](const std::string& path) { authfile = path; },
          "Registry credentials file written by 'podman login --authfile' (default: $REGISTRY_AUTH_FILE, or "
@@ -31,6 +32,11 @@ void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, b
   cmd.add_flag("--tls-verify", tls_verify,
                "Require HTTPS and a certificate the host trusts (CAs in /etc/containers/certs.d/HOST:PORT/); "
                "--tls-verify=false for a test registry");
+  cmd.add_option_function<std::string>(
+         "--arch", [&arch](const std::string& name) { arch = name; },
+         "The architecture IMAGE must be (amd64/x86_64, arm64/aarch64): picks that variant of a "
+         "multi-architecture image when pulling, and refuses an image of another")
+      ->type_name("ARCH");
 }
 
 void add_run_options(CLI::App& cmd, RunOptions& o) {
@@ -39,7 +45,7 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
                  "When to pull IMAGE: missing (default: only when not in local storage), always, newer (when the "
                  "registry has another image under the name) or never")
       ->type_name("POLICY");
-  add_registry_options(cmd, o.authfile, o.tls_verify);
+  add_registry_options(cmd, o.authfile, o.tls_verify, o.arch);
   cmd.add_option("--itype", o.itype, "Instance type (e.g. u1.nano, u1.small, u1.medium); overrides --vcpus/--memory");
   cmd.add_option("--memory", o.memory, "Memory size (e.g. 4G, 2048M, or a plain number of MiB)")->capture_default_str();
   cmd.add_option("--vcpus", o.vcpus, "Number of vCPUs (default: the host's CPU count)");

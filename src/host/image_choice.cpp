@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/architecture.hpp"
 
 namespace bcvk {
 namespace {
@@ -20,6 +21,14 @@ std::optional<ImageInfo> local_image(const std::string& reference, ImageStore& s
     }
   }
   return std::nullopt;
+}
+
+// With --arch, a local image of another architecture is not the image asked for: as podman does, a
+// policy that may pull fetches the asked variant (a policy that may not leaves the refusal to the
+// caller's architecture check).
+bool is_other_architecture(const ImageInfo& local, const RegistryAccess& access) {
+  return !access.arch.empty() && !local.architecture.empty() &&
+         podman_architecture(local.architecture).value_or(local.architecture) != access.arch;
 }
 
 ImageInfo pulled(const std::string& reference, const RegistryAccess& access, ImageStore& store,
@@ -59,7 +68,7 @@ ImageInfo choose_image(const std::string& reference, PullPolicy policy, const Re
   case PullPolicy::missing:
     break;
   }
-  if (auto local = local_image(reference, store)) {
+  if (auto local = local_image(reference, store); local && !is_other_architecture(*local, access)) {
     return *local;
   }
   return pulled(reference, access, store, signals);

@@ -1,3 +1,4 @@
+#include "bcvk/vm/architecture.hpp"
 #include "bcvk/host/image_facts.hpp"
 
 #include <fcntl.h>
@@ -99,6 +100,14 @@ std::string bootc_architecture() {
     return "powerpc64";
   }
   return machine;
+}
+
+std::string host_architecture() {
+  utsname u{};
+  if (::uname(&u) != 0) {
+    return "amd64";
+  }
+  return podman_architecture(u.machine).value_or(u.machine);
 }
 
 ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& image) {

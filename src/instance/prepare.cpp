@@ -38,6 +38,7 @@
 #include "bcvk/util/size.hpp"
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
+#include "bcvk/vm/architecture.hpp"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +72,11 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
 ImageInfo resolve_image(const RunConfig& config, ImageStore& store, SignalCatcher& signals) {
   const std::string& image = config.image;
   ImageInfo info = choose_image(image, config.pull, config.registry, store, &signals);
+  // Before anything is made for the VM: an image of another architecture would start a QEMU that
+  // cannot run its kernel, and fail somewhere inside the boot or not at all.
+  if (const auto why = architecture_refusal(image, info.architecture, host_architecture(), config.registry.arch)) {
+    throw UsageError(*why);
+  }
   const auto label = info.labels.find("containers.bootc");
   if (label == info.labels.end() || label->second != "1") {
     spdlog::warn("{} has no containers.bootc=1 label; booting it anyway", image);

@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "bcvk/vm/architecture.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/util/error.hpp"
@@ -68,11 +69,19 @@ int pull_image(const ImagesPullRequest& request, const Context& ctx) {
   SystemProcessRunner runner;
   PodmanImageStore store(runner);
   const std::string id = store.pull(request.image, request.registry, ctx.signals);
+  const ImageInfo info = store.inspect(id);
+  // podman pulls the only variant an image has even when --arch asked for another (with a
+  // warning); the image is then stored, but it is not what was asked for.
+  if (!request.registry.arch.empty()) {
+    if (const auto why =
+            architecture_refusal(request.image, info.architecture, request.registry.arch, request.registry.arch)) {
+      throw UsageError(*why);
+    }
+  }
   if (request.quiet) {
     std::cout << id << "\n";
     return k_exit_ok;
   }
-  const ImageInfo info = store.inspect(id);
   const ImageIdentity identity = identity_of(info, request.image);
   std::cout << "image:  " << shown(request.image) << "\nid:     " << id << "\ndigest: " << shown(identity.digest)
             << "\n";

@@ -45,6 +45,9 @@ std::vector<std::string> podman_pull_arguments(const std::string& image, const R
   if (!access.tls_verify) {
     args.emplace_back("--tls-verify=false");
   }
+  if (!access.arch.empty()) {
+    args.insert(args.end(), {"--arch", access.arch});
+  }
   args.insert(args.end(), {"--", image});
   return args;
 }

@@ -9,6 +9,7 @@
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/guest_files.hpp"
 #include "bcvk/vm/pull_options.hpp"
+#include "bcvk/vm/architecture.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -290,7 +291,8 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   if (options.authfile) {
     check_authfile_option(*options.authfile);
   }
-  config.registry = {options.authfile.value_or(""), options.tls_verify};
+  config.registry = {options.authfile.value_or(""), options.tls_verify,
+                     options.arch ? parse_arch_option(*options.arch) : std::string()};
   config.image = options.image;
   if (options.name) {
     config.name = VmName::parse(*options.name, "--name");

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/architecture.hpp"
 
 namespace bcvk {
 
@@ -101,7 +102,10 @@ ImagesPullRequest validate_images_pull_options(const ImagesPullOptions& options)
   if (options.authfile) {
     check_authfile_option(*options.authfile);
   }
-  return {options.image, {options.authfile.value_or(""), options.tls_verify}, options.quiet};
+  return {options.image,
+          {options.authfile.value_or(""), options.tls_verify,
+           options.arch ? parse_arch_option(*options.arch) : std::string()},
+          options.quiet};
 }
 
 } // namespace bcvk

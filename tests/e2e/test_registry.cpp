@@ -126,6 +126,13 @@ TEST_F(Registry, EachFailureSaysWhatToDoInOneLineAndLeavesNothing) {
   EXPECT_TRUE(contains(unverified.out, "id:     " + image_id_of(k_image) + "\n")) << unverified.out;
   EXPECT_TRUE(contains(unverified.out, "from:   " + untrusted_host + "/bcvk/os@sha256:")) << unverified.out;
   forget_image(untrusted_host + "/bcvk/os:1");
+  // --arch names a variant the image does not have: podman stores the one it has (with a
+  // warning); bcvk says it is not what was asked for.
+  expect_one_line(bcvk_within(300, {"images", "pull", "--tls-verify=false", "--arch", "aarch64", "--authfile",
+                                    m_registry.authfile(), untrusted_host + "/bcvk/os:1"}),
+                  "IMAGE: " + untrusted_host + "/bcvk/os:1 is an amd64 image, not the arm64 that --arch asked for",
+                  "--arch of a variant the image lacks");
+  forget_image(untrusted_host + "/bcvk/os:1");
 
   expect_one_line(refused({"--authfile", m_registry.authfile()}, m_registry.host() + "/bcvk/os:no-such-tag"),
                   m_registry.host() + " has no such image or tag", "a tag the registry does not have");

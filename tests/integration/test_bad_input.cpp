@@ -311,6 +311,8 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--authfile", p("dir")}), "is a directory, not a regular file"},
       {run({"--authfile", p("fifo")}), "not a regular file"},
       {run({"--tls-verify=maybe"}), "Could not convert: --tls-verify = maybe"},
+      {run({"--arch", "sparc"}), "--arch: unknown architecture 'sparc': use amd64 (also x86_64) or arm64"},
+      {{"images", "pull", "--arch", "", "quay.io/x/y:1"}, "--arch: unknown architecture ''"},
       {{"ephemeral", "run-ssh", "--pull", "later", "localhost/no-such-image"}, "--pull: unsupported value 'later'"},
       {{"images", "pull", "--", "-q"}, "IMAGE: '-q' is not an image reference (it starts with '-')"},
       {{"images", "pull", "--authfile", p("no-such-auth.json"), "quay.io/x/y:1"}, "--authfile: cannot read"},

@@ -67,8 +67,8 @@ TEST_F(ImagePull, TheIdPodmanPrintsAndOneLineAtEachEndIntoAPipe) {
   fake_podman("echo 'Copying blob sha256:aa' >&2; echo 'Copying blob sha256:aa done' >&2; "
               "echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
   ::testing::internal::CaptureStderr();
-  const std::string id =
-      pull_image_showing_progress("quay.io/a/b:1", {"/etc/auth.json", false}, "/var/lib/containers/storage", nullptr);
+  const std::string id = pull_image_showing_progress("quay.io/a/b:1", {"/etc/auth.json", false, ""},
+                                                     "/var/lib/containers/storage", nullptr);
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(id, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
   EXPECT_EQ(noted("args"), "pull --authfile /etc/auth.json --tls-verify=false -- quay.io/a/b:1\n");

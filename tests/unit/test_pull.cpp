@@ -55,13 +55,13 @@ TEST(PullPolicy, RunOptionsCarryThePolicyAndTheRegistryAccess) {
   o.image = "quay.io/fedora/fedora-bootc:42";
   const RunConfig defaults = validate_run_options(o, 2);
   EXPECT_EQ(defaults.pull, PullPolicy::missing);
-  EXPECT_EQ(defaults.registry, (RegistryAccess{"", true}));
+  EXPECT_EQ(defaults.registry, (RegistryAccess{"", true, ""}));
   o.pull = "newer";
   o.authfile = "/root/ci-auth.json";
   o.tls_verify = false;
   const RunConfig c = validate_run_options(o, 2);
   EXPECT_EQ(c.pull, PullPolicy::newer);
-  EXPECT_EQ(c.registry, (RegistryAccess{"/root/ci-auth.json", false}));
+  EXPECT_EQ(c.registry, (RegistryAccess{"/root/ci-auth.json", false, ""}));
   o.authfile = "";
   EXPECT_THROW(validate_run_options(o, 2), UsageError) << "an empty --authfile is a mistake, not the default";
   o.authfile = "a\nb";
@@ -90,7 +90,7 @@ TEST(ImageReference, TransportsAreNotImages) {
 
 TEST(PullArguments, OptionsThenTheImageAfterTheirEnd) {
   EXPECT_EQ(podman_pull_arguments("quay.io/a/b:1", {}), (std::vector<std::string>{"--", "quay.io/a/b:1"}));
-  EXPECT_EQ(podman_pull_arguments("h:5000/b", {"/a.json", false}),
+  EXPECT_EQ(podman_pull_arguments("h:5000/b", {"/a.json", false, ""}),
             (std::vector<std::string>{"--authfile", "/a.json", "--tls-verify=false", "--", "h:5000/b"}));
 }
 
@@ -206,7 +206,7 @@ TEST(PullFailure, EachCauseSaysWhatToDo) {
                                  plain, "/var/lib/containers/storage"),
             "cannot pull 127.0.0.1:5443/bcvk/test:1: 127.0.0.1:5443 asks for credentials (unauthorized: "
             "authentication required): log in with 'podman login 127.0.0.1:5443' or pass --authfile FILE");
-  EXPECT_NE(pull_failure_message(image, "unauthorized: authentication required", {"/ci/auth.json", true}, "")
+  EXPECT_NE(pull_failure_message(image, "unauthorized: authentication required", {"/ci/auth.json", true, ""}, "")
                 .find("the credentials in /ci/auth.json were refused"),
             std::string::npos);
   EXPECT_EQ(pull_failure_message(image,
@@ -338,10 +338,13 @@ public:
   bool registry_down = false;
   bool interrupt = false;
   int pulls = 0;
+  std::map<std::string, std::string> architecture_of; // by ID; none: the host's
+  std::string pulled_arch;
 
   bool exists(const std::string& image) override { return local.count(image) != 0 || image == remote; }
-  std::string pull(const std::string& image, const RegistryAccess&, SignalCatcher*) override {
+  std::string pull(const std::string& image, const RegistryAccess& access, SignalCatcher*) override {
     ++pulls;
+    pulled_arch = access.arch;
     if (interrupt) {
       throw Interrupted(2);
     }
@@ -357,6 +360,7 @@ public:
     }
     ImageInfo info;
     info.id = image == remote ? remote : local[image];
+    info.architecture = architecture_of.count(info.id) != 0 ? architecture_of[info.id] : "";
     return info;
   }
   std::string mount(const std::string&) override { return {}; }
@@ -401,4 +405,26 @@ TEST(ChooseImage, NeverRefusesAnAbsentImageAndNewerFallsBackOnlyToALocalOne) {
   store.interrupt = true;
   EXPECT_THROW(choose_image("r/os:1", PullPolicy::newer, {}, store, nullptr), Interrupted)
       << "Ctrl-C during the pull ends the run; it is not a registry to fall back from";
+}
+
+TEST(ChooseImage, ALocalImageOfAnotherArchitectureThanAskedIsPulledAsAsked) {
+  TwoPlaces store;
+  store.local["r/os:1"] = "old-id";
+  store.architecture_of["old-id"] = "amd64";
+  RegistryAccess arm;
+  arm.arch = "arm64";
+  EXPECT_EQ(choose_image("r/os:1", PullPolicy::missing, arm, store, nullptr).id, "new-id");
+  EXPECT_EQ(store.pulls, 1);
+  EXPECT_EQ(store.pulled_arch, "arm64");
+  store.local["r/os:1"] = "old-id";
+  EXPECT_EQ(choose_image("r/os:1", PullPolicy::never, arm, store, nullptr).id, "old-id")
+      << "never does not pull: the architecture check refuses the local image";
+  EXPECT_EQ(store.pulls, 1);
+  RegistryAccess amd;
+  amd.arch = "amd64";
+  EXPECT_EQ(choose_image("r/os:1", PullPolicy::missing, amd, store, nullptr).id, "old-id");
+  store.architecture_of["old-id"] = "x86_64";
+  EXPECT_EQ(choose_image("r/os:1", PullPolicy::missing, amd, store, nullptr).id, "old-id")
+      << "the same machine under the kernel's name";
+  EXPECT_EQ(store.pulls, 1);
 }

@@ -22,7 +22,8 @@ void declare_cli(CLI::App& app, Context& ctx);
 int run(int argc, char** argv);
 
 // --authfile and --tls-verify, as run, run-ssh and `images pull` take them.
-void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify);
+void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, bool& tls_verify,
+                          std::optional<std::string>& arch);
 
 // Declares every option of `ephemeral run` (shared with `run-ssh`, which takes the same ones).
 void add_run_options(CLI::App& cmd, RunOptions& options);

@@ -28,5 +28,7 @@ void require_ssh_server(const RootedTree& image_root, const std::string& image);
 
 // The architecture as bootc's match-architectures names it ("x86_64", "aarch64", ...).
 std::string bootc_architecture();
+// The same machine as podman names it ("amd64", "arm64", ...).
+std::string host_architecture();
 
 } // namespace bcvk

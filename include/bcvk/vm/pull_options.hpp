@@ -26,6 +26,7 @@ inline const std::vector<std::string> k_pull_policies{"missing", "always", "newe
 struct RegistryAccess {
   std::string authfile; // empty: podman's default
   bool tls_verify = true;
+  std::string arch; // podman's name of the variant to pull from a multi-arch image; empty: the host's
   bool operator==(const RegistryAccess&) const = default;
 };
 

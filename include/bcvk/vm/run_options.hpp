@@ -17,6 +17,7 @@ struct RunOptions {
   std::string pull = "missing";
   std::optional<std::string> authfile; // given (even empty) or not
   bool tls_verify = true;
+  std::optional<std::string> arch; // given (even empty) or not
   std::string itype;
   std::string memory = "4G";
   std::string vcpus;

@@ -121,6 +121,7 @@ struct ImagesPullOptions {
   std::string image;
   std::optional<std::string> authfile;
   bool tls_verify = true;
+  std::optional<std::string> arch;
   bool quiet = false;
 };
 struct ImagesPullRequest {

@@ -1,0 +1,67 @@
+// Architecture names in podman's and the kernel's spelling, --arch, and which images a host boots.
+#include <gtest/gtest.h>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/architecture.hpp"
+#include "bcvk/vm/pull_options.hpp"
+#include "bcvk/vm/run_options.hpp"
+#include "bcvk/vm/verb_options.hpp"
+
+using namespace bcvk;
+
+TEST(Architecture, BothSpellingsNameOneMachine) {
+  EXPECT_EQ(podman_architecture("amd64"), "amd64");
+  EXPECT_EQ(podman_architecture("x86_64"), "amd64");
+  EXPECT_EQ(podman_architecture("arm64"), "arm64");
+  EXPECT_EQ(podman_architecture("aarch64"), "arm64");
+  EXPECT_EQ(podman_architecture("s390x"), "s390x");
+  EXPECT_EQ(podman_architecture("AMD64"), std::nullopt) << "podman's names are lower case";
+  EXPECT_EQ(podman_architecture(""), std::nullopt);
+  EXPECT_EQ(podman_architecture("sparc"), std::nullopt);
+}
+
+TEST(Architecture, TheArchOptionTakesEitherSpellingAndNothingElse) {
+  EXPECT_EQ(parse_arch_option("aarch64"), "arm64");
+  EXPECT_EQ(parse_arch_option("amd64"), "amd64");
+  try {
+    parse_arch_option("sparc\x1b");
+    ADD_FAILURE() << "accepted";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--arch: unknown architecture 'sparc\\x1b': use amd64 (also x86_64) or arm64 (also aarch64)");
+  }
+}
+
+TEST(Architecture, OnlyTheHostsOwnArchitectureBoots) {
+  EXPECT_EQ(architecture_refusal("r/os:1", "amd64", "amd64", ""), std::nullopt);
+  EXPECT_EQ(architecture_refusal("r/os:1", "x86_64", "amd64", "amd64"), std::nullopt)
+      << "an image that names it as the kernel does";
+  EXPECT_EQ(architecture_refusal("r/os:1", "", "amd64", ""), std::nullopt) << "an image that names none";
+  EXPECT_EQ(architecture_refusal("r/os:1", "arm64", "amd64", ""),
+            "IMAGE: r/os:1 is an arm64 image and this host is amd64: bcvk boots images of the host's architecture "
+            "only; pull its amd64 variant (--arch amd64) or build the image for amd64");
+  EXPECT_EQ(architecture_refusal("r/os:1", "amd64", "amd64", "arm64"),
+            "IMAGE: r/os:1 is an amd64 image, not the arm64 that --arch asked for: pull its arm64 variant ('bcvk "
+            "images pull --arch arm64 r/os:1') or drop --arch");
+  EXPECT_EQ(architecture_refusal("r/os:1", "mips\n", "amd64", ""),
+            "IMAGE: r/os:1 is an mips\\x0a image and this host is amd64: bcvk boots images of the host's "
+            "architecture only; pull its amd64 variant (--arch amd64) or build the image for amd64")
+      << "what the image's config says is shown, never printed raw";
+}
+
+TEST(Architecture, TheAskedVariantGoesToPodmanPull) {
+  RunOptions run;
+  run.image = "r/os:1";
+  run.arch = "aarch64";
+  const RunConfig config = validate_run_options(run, 2);
+  EXPECT_EQ(config.registry.arch, "arm64");
+  EXPECT_EQ(podman_pull_arguments("r/os:1", config.registry),
+            (std::vector<std::string>{"--arch", "arm64", "--", "r/os:1"}));
+  ImagesPullOptions pull;
+  pull.image = "r/os:1";
+  pull.arch = "x86_64";
+  EXPECT_EQ(validate_images_pull_options(pull).registry.arch, "amd64");
+  pull.arch = "ia64";
+  EXPECT_THROW(validate_images_pull_options(pull), UsageError);
+  EXPECT_EQ(podman_pull_arguments("r/os:1", {}), (std::vector<std::string>{"--", "r/os:1"}));
+}
