@@ -61,6 +61,9 @@ ImageInfo choose_image(const std::string& reference, PullPolicy policy, const Re
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& e) {
+      if (is_other_architecture(*local, access)) {
+        throw; // the local image is not the one asked for: nothing to fall back to
+      }
       spdlog::warn("{}; booting the local image {}", e.what(), local->id.substr(0, 12));
       return *local;
     }

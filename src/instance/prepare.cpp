@@ -71,6 +71,10 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
 
 ImageInfo resolve_image(const RunConfig& config, ImageStore& store, SignalCatcher& signals) {
   const std::string& image = config.image;
+  // An --arch this host cannot boot is refused before a pull fetches (and re-tags) that variant.
+  if (const auto why = arch_option_refusal(config.registry.arch, host_architecture())) {
+    throw UsageError(*why);
+  }
   ImageInfo info = choose_image(image, config.pull, config.registry, store, &signals);
   // Before anything is made for the VM: an image of another architecture would start a QEMU that
   // cannot run its kernel, and fail somewhere inside the boot or not at all.

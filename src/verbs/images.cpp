@@ -72,11 +72,8 @@ int pull_image(const ImagesPullRequest& request, const Context& ctx) {
   const ImageInfo info = store.inspect(id);
   // podman pulls the only variant an image has even when --arch asked for another (with a
   // warning); the image is then stored, but it is not what was asked for.
-  if (!request.registry.arch.empty()) {
-    if (const auto why =
-            architecture_refusal(request.image, info.architecture, request.registry.arch, request.registry.arch)) {
-      throw UsageError(*why);
-    }
+  if (const auto why = missing_variant(request.image, info.architecture, request.registry.arch)) {
+    throw UsageError(*why);
   }
   if (request.quiet) {
     std::cout << id << "\n";

@@ -32,7 +32,8 @@ std::optional<std::string> podman_architecture(std::string_view name) {
 }
 
 std::string parse_arch_option(const std::string& text) {
-  if (auto arch = podman_architecture(text)) {
+  // The architectures bcvk can be asked for; others are known only to name what an image is.
+  if (auto arch = podman_architecture(text); arch == "amd64" || arch == "arm64") {
     return *arch;
   }
   throw UsageError("--arch: unknown architecture '" + printable(text) +
@@ -46,7 +47,7 @@ std::optional<std::string> architecture_refusal(const std::string& image, const 
   if (!requested.empty() && arch != requested) {
     return "IMAGE: " + shown + " is an " + printable(arch) + " image, not the " + requested +
            " that --arch asked for: pull its " + requested + " variant ('bcvk images pull --arch " + requested + " " +
-           shown + "') or drop --arch";
+           shown + "')";
   }
   if (arch != host_arch) {
     return "IMAGE: " + shown + " is an " + printable(arch) + " image and this host is " + host_arch +
@@ -54,6 +55,24 @@ std::optional<std::string> architecture_refusal(const std::string& image, const 
            host_arch + ") or build the image for " + host_arch;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> arch_option_refusal(const std::string& requested, const std::string& host_arch) {
+  if (requested.empty() || requested == host_arch) {
+    return std::nullopt;
+  }
+  return "--arch " + requested + ": this host is " + host_arch +
+         " and bcvk boots images of the host's architecture only: drop --arch, or use --arch " + host_arch;
+}
+
+std::optional<std::string> missing_variant(const std::string& image, const std::string& image_arch,
+                                           const std::string& requested) {
+  const std::string arch = podman_architecture(image_arch).value_or(image_arch);
+  if (requested.empty() || image_arch.empty() || arch == requested) {
+    return std::nullopt;
+  }
+  return "IMAGE: " + printable(image) + " has no " + requested + " variant (podman stored its " + printable(arch) +
+         " one): use an image built for " + requested + ", or drop --arch";
 }
 
 } // namespace bcvk

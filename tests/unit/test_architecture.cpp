@@ -23,6 +23,7 @@ TEST(Architecture, BothSpellingsNameOneMachine) {
 TEST(Architecture, TheArchOptionTakesEitherSpellingAndNothingElse) {
   EXPECT_EQ(parse_arch_option("aarch64"), "arm64");
   EXPECT_EQ(parse_arch_option("amd64"), "amd64");
+  EXPECT_THROW(parse_arch_option("s390x"), UsageError) << "a name images use, but not one bcvk can be asked for";
   try {
     parse_arch_option("sparc\x1b");
     ADD_FAILURE() << "accepted";
@@ -42,7 +43,7 @@ TEST(Architecture, OnlyTheHostsOwnArchitectureBoots) {
             "only; pull its amd64 variant (--arch amd64) or build the image for amd64");
   EXPECT_EQ(architecture_refusal("r/os:1", "amd64", "amd64", "arm64"),
             "IMAGE: r/os:1 is an amd64 image, not the arm64 that --arch asked for: pull its arm64 variant ('bcvk "
-            "images pull --arch arm64 r/os:1') or drop --arch");
+            "images pull --arch arm64 r/os:1')");
   EXPECT_EQ(architecture_refusal("r/os:1", "mips\n", "amd64", ""),
             "IMAGE: r/os:1 is an mips\\x0a image and this host is amd64: bcvk boots images of the host's "
             "architecture only; pull its amd64 variant (--arch amd64) or build the image for amd64")
@@ -64,4 +65,18 @@ TEST(Architecture, TheAskedVariantGoesToPodmanPull) {
   pull.arch = "ia64";
   EXPECT_THROW(validate_images_pull_options(pull), UsageError);
   EXPECT_EQ(podman_pull_arguments("r/os:1", {}), (std::vector<std::string>{"--", "r/os:1"}));
+}
+
+TEST(Architecture, AnArchTheHostCannotBootIsRefusedBeforeAnyPullAndAMissingVariantAfterOne) {
+  EXPECT_EQ(arch_option_refusal("", "amd64"), std::nullopt);
+  EXPECT_EQ(arch_option_refusal("amd64", "amd64"), std::nullopt);
+  EXPECT_EQ(arch_option_refusal("arm64", "amd64"),
+            "--arch arm64: this host is amd64 and bcvk boots images of the host's architecture only: drop --arch, "
+            "or use --arch amd64");
+  EXPECT_EQ(missing_variant("r/os:1", "amd64", ""), std::nullopt);
+  EXPECT_EQ(missing_variant("r/os:1", "x86_64", "amd64"), std::nullopt);
+  EXPECT_EQ(missing_variant("r/os:1", "", "arm64"), std::nullopt) << "an image that names none";
+  EXPECT_EQ(missing_variant("r/os:1", "amd64", "arm64"),
+            "IMAGE: r/os:1 has no arm64 variant (podman stored its amd64 one): use an image built for arm64, or "
+            "drop --arch");
 }

@@ -420,11 +420,17 @@ TEST(ChooseImage, ALocalImageOfAnotherArchitectureThanAskedIsPulledAsAsked) {
   EXPECT_EQ(choose_image("r/os:1", PullPolicy::never, arm, store, nullptr).id, "old-id")
       << "never does not pull: the architecture check refuses the local image";
   EXPECT_EQ(store.pulls, 1);
+  store.registry_down = true;
+  EXPECT_THROW(choose_image("r/os:1", PullPolicy::newer, arm, store, nullptr), Error)
+      << "newer does not fall back to a local image of another architecture than asked";
+  EXPECT_EQ(store.pulls, 2);
+  store.registry_down = false;
+  store.local["r/os:1"] = "old-id";
   RegistryAccess amd;
   amd.arch = "amd64";
   EXPECT_EQ(choose_image("r/os:1", PullPolicy::missing, amd, store, nullptr).id, "old-id");
   store.architecture_of["old-id"] = "x86_64";
   EXPECT_EQ(choose_image("r/os:1", PullPolicy::missing, amd, store, nullptr).id, "old-id")
       << "the same machine under the kernel's name";
-  EXPECT_EQ(store.pulls, 1);
+  EXPECT_EQ(store.pulls, 2);
 }

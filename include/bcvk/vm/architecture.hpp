@@ -10,7 +10,8 @@ namespace bcvk {
 // podman's name for an architecture given in either spelling; nullopt for a name neither uses.
 std::optional<std::string> podman_architecture(std::string_view name);
 
-// --arch as typed, as podman's name; UsageError naming --arch for anything else.
+// --arch as typed (amd64/x86_64 or arm64/aarch64), as podman's name; UsageError naming --arch for
+// anything else.
 std::string parse_arch_option(const std::string& text);
 
 // Why `image`, whose config says `image_arch`, cannot boot on a host of `host_arch` when the user
@@ -19,5 +20,14 @@ std::string parse_arch_option(const std::string& text);
 // taken to be the host's.
 std::optional<std::string> architecture_refusal(const std::string& image, const std::string& image_arch,
                                                 const std::string& host_arch, const std::string& requested);
+
+// Why `run --arch requested` cannot boot on a host of `host_arch`, before anything is pulled;
+// nullopt when it can (or nothing was asked).
+std::optional<std::string> arch_option_refusal(const std::string& requested, const std::string& host_arch);
+
+// After `images pull --arch requested`: why the stored image, of `image_arch`, is not what was
+// asked for (podman stores the only variant an image has, with a warning); nullopt when it is.
+std::optional<std::string> missing_variant(const std::string& image, const std::string& image_arch,
+                                           const std::string& requested);
 
 } // namespace bcvk
