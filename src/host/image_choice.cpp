@@ -28,7 +28,7 @@ std::optional<ImageInfo> local_image(const std::string& reference, ImageStore& s
 // caller's architecture check).
 bool is_other_architecture(const ImageInfo& local, const RegistryAccess& access) {
   return !access.arch.empty() && !local.architecture.empty() &&
-         podman_architecture(local.architecture).value_or(local.architecture) != access.arch;
+         canonical_architecture(local.architecture) != access.arch;
 }
 
 ImageInfo pulled(const std::string& reference, const RegistryAccess& access, ImageStore& store,

@@ -1,5 +1,5 @@
-#include "bcvk/vm/architecture.hpp"
 #include "bcvk/host/image_facts.hpp"
+#include "bcvk/vm/architecture.hpp"
 
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -88,14 +88,16 @@ std::vector<ConfigFile> matching_files(const RootedTree& root, const std::string
   return files;
 }
 
+// The kernel's name of this machine (uname -m).
+std::string kernel_machine() {
+  utsname u{};
+  return ::uname(&u) == 0 ? std::string(u.machine) : std::string("x86_64");
+}
+
 } // namespace
 
 std::string bootc_architecture() {
-  utsname u{};
-  if (::uname(&u) != 0) {
-    return "x86_64";
-  }
-  const std::string machine = u.machine;
+  const std::string machine = kernel_machine();
   if (machine == "ppc64le" || machine == "ppc64") {
     return "powerpc64";
   }
@@ -103,11 +105,7 @@ std::string bootc_architecture() {
 }
 
 std::string host_architecture() {
-  utsname u{};
-  if (::uname(&u) != 0) {
-    return "amd64";
-  }
-  return podman_architecture(u.machine).value_or(u.machine);
+  return canonical_architecture(kernel_machine());
 }
 
 ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& image) {

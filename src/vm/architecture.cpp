@@ -31,6 +31,10 @@ std::optional<std::string> podman_architecture(std::string_view name) {
   return std::nullopt;
 }
 
+std::string canonical_architecture(std::string_view name) {
+  return podman_architecture(name).value_or(std::string(name));
+}
+
 std::string parse_arch_option(const std::string& text) {
   // The architectures bcvk can be asked for; others are known only to name what an image is.
   if (auto arch = podman_architecture(text); arch == "amd64" || arch == "arm64") {
@@ -42,7 +46,7 @@ std::string parse_arch_option(const std::string& text) {
 
 std::optional<std::string> architecture_refusal(const std::string& image, const std::string& image_arch,
                                                 const std::string& host_arch, const std::string& requested) {
-  const std::string arch = image_arch.empty() ? host_arch : podman_architecture(image_arch).value_or(image_arch);
+  const std::string arch = image_arch.empty() ? host_arch : canonical_architecture(image_arch);
   const std::string shown = printable(image);
   if (!requested.empty() && arch != requested) {
     return "IMAGE: " + shown + " is an " + printable(arch) + " image, not the " + requested +
@@ -67,7 +71,7 @@ std::optional<std::string> arch_option_refusal(const std::string& requested, con
 
 std::optional<std::string> missing_variant(const std::string& image, const std::string& image_arch,
                                            const std::string& requested) {
-  const std::string arch = podman_architecture(image_arch).value_or(image_arch);
+  const std::string arch = canonical_architecture(image_arch);
   if (requested.empty() || image_arch.empty() || arch == requested) {
     return std::nullopt;
   }

@@ -9,6 +9,8 @@ namespace bcvk {
 
 // podman's name for an architecture given in either spelling; nullopt for a name neither uses.
 std::optional<std::string> podman_architecture(std::string_view name);
+// The same, or `name` itself when neither uses it: what two names are compared by.
+std::string canonical_architecture(std::string_view name);
 
 // --arch as typed (amd64/x86_64 or arm64/aarch64), as podman's name; UsageError naming --arch for
 // anything else.
