@@ -35,7 +35,8 @@ void add_registry_options(CLI::App& cmd, std::optional<std::string>& authfile, b
   cmd.add_option_function<std::string>(
          "--arch", [&arch](const std::string& name) { arch = name; },
          "The architecture IMAGE must be (amd64/x86_64, arm64/aarch64): picks that variant of a "
-         "multi-architecture image when pulling, and refuses an image of another")
+         "multi-architecture image when pulling, and refuses an image of another; one not the host's "
+         "boots under emulation")
       ->type_name("ARCH");
 }
 

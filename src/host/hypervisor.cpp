@@ -11,6 +11,8 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/xml.hpp"
+#include "bcvk/vm/names.hpp"
+#include "bcvk/host/image_facts.hpp"
 #include "bcvk/host/libvirt_events.hpp"
 
 namespace bcvk {
@@ -167,19 +169,46 @@ unsigned long Connection::library_version() const {
   return version;
 }
 
-std::string Connection::best_virt_type() const {
+std::string Connection::best_virt_type(const GuestMachine& machine) const {
+  if (machine.arch != host_architecture()) {
+    return "qemu"; // no hardware runs another architecture's code
+  }
   if (const char* forced = std::getenv("BCVK_VIRT_TYPE"); forced != nullptr && *forced != '\0') {
     return forced;
   }
   if (driver() != "QEMU") {
     return "qemu";
   }
-  LibvirtString caps(virConnectGetDomainCapabilities(get(), nullptr, "x86_64", "q35", "kvm", 0));
+  LibvirtString caps(
+      virConnectGetDomainCapabilities(get(), nullptr, machine.qemu_arch.c_str(), machine.machine.c_str(), "kvm", 0));
   if (!caps || (is_local_uri(uri()) && !(cpu_has_hardware_virtualization() && kvm_usable_by_qemu_user()))) {
     spdlog::info("KVM is not available to QEMU here; the guest runs under software emulation (slow)");
     return "qemu";
   }
   return "kvm";
+}
+
+void Connection::require_emulator(const GuestMachine& machine, const std::string& virt_type,
+                                  const std::string& image) const {
+  if (driver() != "QEMU") {
+    return;
+  }
+  LibvirtString caps(virConnectGetDomainCapabilities(get(), nullptr, machine.qemu_arch.c_str(), machine.machine.c_str(),
+                                                     virt_type.c_str(), 0));
+  if (!caps) {
+    const virError* err = virGetLastError();
+    const std::string why = err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
+    throw Error("IMAGE: " + printable(image) + " is an " + machine.arch + " image and libvirt finds no " +
+                machine.emulator_binary + " for its '" + machine.machine + "' machine (" + printable(why) +
+                "): install the Debian package " + machine.emulator_package + " and restart libvirtd");
+  }
+  if (machine.uefi && !offers_efi_firmware(caps.get())) {
+    throw Error("IMAGE: " + printable(image) + " is an " + machine.arch +
+                " image, booted through UEFI, and libvirt "
+                "finds no UEFI firmware for " +
+                machine.qemu_arch + " guests: install the Debian package " + machine.firmware_package +
+                " and restart libvirtd");
+  }
 }
 
 namespace {
@@ -196,6 +225,15 @@ std::optional<unsigned> numeric_id(std::string text) {
 }
 
 } // namespace
+
+bool offers_efi_firmware(std::string_view domain_capabilities_xml) {
+  const xml::Doc doc = xml::parse(domain_capabilities_xml, "libvirt's domain capabilities");
+  const xml::XPathContext ctx(xmlXPathNewContext(doc.get()));
+  const xml::XPathObject found(xmlXPathEvalExpression(
+      reinterpret_cast<const xmlChar*>("/domainCapabilities/os/enum[@name='firmware']/value[text()='efi']"),
+      ctx.get()));
+  return found && found.get()->nodesetval != nullptr && found.get()->nodesetval->nodeNr > 0;
+}
 
 std::optional<DacLabel> dac_label_of(std::string_view capabilities_xml) {
   const xml::Doc doc = xml::parse(capabilities_xml, "libvirt's capabilities");

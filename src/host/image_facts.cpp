@@ -96,21 +96,13 @@ std::string kernel_machine() {
 
 } // namespace
 
-std::string bootc_architecture() {
-  const std::string machine = kernel_machine();
-  if (machine == "ppc64le" || machine == "ppc64") {
-    return "powerpc64";
-  }
-  return machine;
-}
-
 std::string host_architecture() {
   return canonical_architecture(kernel_machine());
 }
 
-ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& image) {
+ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& image, const std::string& guest_arch) {
   ImageBootFacts facts;
-  const std::string arch = bootc_architecture();
+  const std::string arch = bootc_architecture_name(guest_arch);
   try {
     ReadBudget budget{64, 1024 * 1024, "kargs.d"};
     for (const auto& file : matching_files(root, k_kargs_dir, "*.toml", budget)) {

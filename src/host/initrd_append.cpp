@@ -21,12 +21,15 @@ constexpr std::size_t k_max_addon_bytes = 48 * 1024 * 1024;
 
 } // namespace
 
-void append_virtiofs_addon(const RootedTree& image_root, const std::string& kernel_version, const std::string& initrd) {
+void append_virtiofs_addon(const RootedTree& image_root, const std::string& kernel_version, const std::string& initrd,
+                           const std::vector<std::string>& early_modules) {
   const std::string module_dir = "/usr/lib/modules/" + kernel_version + "/";
+  std::vector<std::string> wanted = k_virtiofs_modules;
+  wanted.insert(wanted.end(), early_modules.begin(), early_modules.end());
   std::vector<ModuleFile> modules;
   if (const auto dep = image_root.read_file(module_dir + "modules.dep", LinkPolicy::confined, k_max_modules_dep)) {
     std::size_t total = 0;
-    for (const auto& path : modules_to_load(*dep, k_virtiofs_modules)) {
+    for (const auto& path : modules_to_load(*dep, wanted)) {
       if (auto bytes = image_root.read_file(module_dir + path, LinkPolicy::confined, k_max_module)) {
         total += bytes->size();
         if (total > k_max_addon_bytes) {

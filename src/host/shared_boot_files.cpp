@@ -70,7 +70,7 @@ bool kernel_readable_by_all(const RootedTree& image_root, const BootArtifacts& b
 // Makes the entry's files in a directory of their own, flushed to disk and moved into place only
 // when complete.
 void build_entry(const RootedTree& image_root, const BootArtifacts& boot, const std::string& root,
-                 const std::string& key) {
+                 const std::string& key, const std::vector<std::string>& early_modules) {
   const std::string building = root + "/" + k_building + key;
   remove_tree_nofollow(building);
   make_private_dir(building, 0700);
@@ -85,7 +85,7 @@ void build_entry(const RootedTree& image_root, const BootArtifacts& boot, const 
         image_root.copy_out(boot.kernel, LinkPolicy::beneath, kernel, 0644, k_max_boot_file_bytes);
       }
     }
-    append_virtiofs_addon(image_root, boot.kernel_version, initrd);
+    append_virtiofs_addon(image_root, boot.kernel_version, initrd, early_modules);
     make_private_dir(building + "/users", 0700);
     for (const auto& file : {kernel, initrd}) {
       if (exists_nofollow(file)) {
@@ -148,7 +148,8 @@ std::string shared_boot_files_root() {
 }
 
 SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
-                                      const std::string& image_id, const VmName& user) {
+                                      const std::string& image_id, const VmName& user,
+                                      const std::vector<std::string>& early_modules) {
   if (!is_image_id(image_id)) {
     throw Error("unexpected image ID '" + image_id + "' from podman");
   }
@@ -166,7 +167,7 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   }
   if (!exists_nofollow(entry)) {
     spdlog::debug("making the shared boot files of image {}", image_id.substr(0, 12));
-    build_entry(image_root, boot, root, key);
+    build_entry(image_root, boot, root, key, early_modules);
   }
   add_user(entry + "/users", user);
   SharedBootFiles files;

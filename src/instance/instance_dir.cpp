@@ -90,6 +90,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"image_id", s.image_id},
                    {"image_digest", s.image_digest},
                    {"image_repo_digest", s.image_repo_digest},
+                   {"arch", s.arch},
                    {"created", s.created},
                    {"uri", s.uri},
                    {"domain_uuid", s.domain_uuid},
@@ -139,6 +140,7 @@ InstanceState state_from_json(const std::string& json) {
     s.image_id = j.value("image_id", "");
     s.image_digest = j.value("image_digest", "");
     s.image_repo_digest = j.value("image_repo_digest", "");
+    s.arch = j.value("arch", "");
     s.created = j.value("created", "");
     s.uri = j.value("uri", "");
     s.domain_uuid = j.value("domain_uuid", "");

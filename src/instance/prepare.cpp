@@ -39,6 +39,7 @@
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/architecture.hpp"
+#include "bcvk/vm/guest_machine.hpp"
 
 namespace fs = std::filesystem;
 
@@ -71,13 +72,9 @@ VmName pick_name(const RunConfig& config, const Connection& conn) {
 
 ImageInfo resolve_image(const RunConfig& config, ImageStore& store, SignalCatcher& signals) {
   const std::string& image = config.image;
-  // An --arch this host cannot boot is refused before a pull fetches (and re-tags) that variant.
-  if (const auto why = arch_option_refusal(config.registry.arch, host_architecture())) {
-    throw UsageError(*why);
-  }
   ImageInfo info = choose_image(image, config.pull, config.registry, store, &signals);
-  // Before anything is made for the VM: an image of another architecture would start a QEMU that
-  // cannot run its kernel, and fail somewhere inside the boot or not at all.
+  // Before anything is made for the VM: an image of an architecture bcvk has no machine for would
+  // start a QEMU that cannot run its kernel, and fail somewhere inside the boot or not at all.
   if (const auto why = architecture_refusal(image, info.architecture, host_architecture(), config.registry.arch)) {
     throw UsageError(*why);
   }
@@ -146,10 +143,11 @@ void mount_boot_file(const Fd& source, const std::string& shown, const std::stri
 // instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
 // stay as they are, and no QEMU can change what another VM boots.
 void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
-                      const std::string& image_id, unsigned hypervisor_user) {
+                      const std::string& image_id, const GuestMachine& machine, unsigned hypervisor_user) {
   make_private_dir(dir.boot_dir(), 0700);
   open_to_hypervisor(dir, hypervisor_user);
-  const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name());
+  const SharedBootFiles shared =
+      use_shared_boot_files(image_root, boot, image_id, dir.vm_name(), machine.early_modules);
   if (shared.kernel) {
     mount_boot_file(*shared.kernel, "the kernel of " + boot.uki, dir.kernel_file());
   } else {
@@ -175,7 +173,7 @@ void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const Boo
                ProcessRunner& runner, SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
   log_stage("boot files");
-  mount_boot_files(image_tree, boot, dir, owner.state().image_id, hypervisor_user);
+  mount_boot_files(image_tree, boot, dir, owner.state().image_id, plan.spec.machine, hypervisor_user);
   log_stage("overlay");
   mount_root(dir, image_root, plan.record.root_size_bytes, &runner);
   mount_read_only_views(dir, plan.read_only_views, store);
@@ -210,7 +208,10 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const ImageIdentity identity = identity_of(image, config.image);
   facts.image_digest = identity.digest;
   facts.image_repo_digest = identity.repo_digest;
-  facts.virt_type = conn.best_virt_type();
+  facts.guest_arch = guest_architecture(image.architecture, host_architecture());
+  const GuestMachine machine = guest_machine(facts.guest_arch);
+  facts.virt_type = conn.best_virt_type(machine);
+  conn.require_emulator(machine, facts.virt_type, config.image);
   facts.backend = pick_backend(conn);
 
   // The name, and with it the SSH port: chosen and recorded under the registry lock, so that
@@ -255,7 +256,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   const BootArtifacts boot = find_boot_artifacts(image_tree, config.image);
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
-  facts.image_boot = read_image_boot_facts(image_tree, config.image);
+  facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
   check_guest_mount_points(image_tree, config.binds);
   if (config.ssh_keygen) {
     require_ssh_server(image_tree, config.image);
@@ -294,7 +295,9 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   owner.save();
   // The image is the one the instance was made from: its boot files are found the same way again.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
-  mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id,
+  // An instance kept by an older bcvk names no architecture: it was the host's.
+  const GuestMachine machine = guest_machine(state.arch.empty() ? host_architecture() : state.arch);
+  mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id, machine,
                    hypervisor_user);
   mount_root(owner.dir(), image_root, state.root_size_bytes, nullptr);
   mount_read_only_views(owner.dir(), state.read_only_binds, store);

@@ -82,6 +82,7 @@ nlohmann::json to_json(const InstanceView& v) {
           {"image_id", v.state.image_id},
           {"image_digest", v.state.image_digest},
           {"image_repo_digest", v.state.image_repo_digest},
+          {"arch", v.state.arch},
           {"status", v.status},
           {"created", v.state.created},
           {"memory_bytes", v.state.memory_bytes},

@@ -75,11 +75,41 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
-std::string smbios_credential_entry(std::string_view name, std::string_view value) {
+namespace {
+
+void check_credential_name(std::string_view name) {
   if (name.empty() || name.size() > 255 || name.find_first_of("/=\n ") != std::string_view::npos) {
     throw Error("invalid systemd credential name '" + std::string(name) + "'");
   }
+}
+
+} // namespace
+
+std::string smbios_credential_entry(std::string_view name, std::string_view value) {
+  check_credential_name(name);
   return "io.systemd.credential.binary:" + std::string(name) + "=" + base64_encode(value);
+}
+
+std::string fw_cfg_credential_name(std::string_view name) {
+  check_credential_name(name);
+  std::string path = std::string(k_fw_cfg_credentials_dir) + std::string(name);
+  if (path.size() > k_fw_cfg_max_name) {
+    throw Error("systemd credential name '" + std::string(name) + "' is too long for QEMU's fw_cfg (" +
+                std::to_string(k_fw_cfg_max_name - std::string_view(k_fw_cfg_credentials_dir).size()) +
+                " characters at most)");
+  }
+  return path;
+}
+
+std::string fw_cfg_credential_text(std::string_view name, std::string_view value) {
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\n' && c != '\t') || byte >= 0x7f) {
+      throw Error("systemd credential '" + std::string(name) +
+                  "' holds bytes that cannot travel over QEMU's fw_cfg as text");
+    }
+  }
+  return std::string(value);
 }
 
 Credential authorized_keys_credential(const std::string& public_key_line) {

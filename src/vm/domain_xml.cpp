@@ -52,6 +52,9 @@ void fill_metadata(xmlNode* parent, const InstanceMetadata& meta) {
   if (!meta.image_repo_digest.empty()) {
     xml::add(root, "image-repo-digest", meta.image_repo_digest);
   }
+  if (!meta.arch.empty()) {
+    xml::add(root, "arch", meta.arch);
+  }
   xml::add(root, "created", meta.created);
   if (!meta.instance_dir.empty()) {
     xml::add(root, "instance-dir", meta.instance_dir);
@@ -209,13 +212,20 @@ void add_network(xmlNode* root, xmlNode* devices, const NetworkSpec& net) {
 }
 
 // A display and a video device for it: virtio-vga, whose VGA mode shows a text console even with a
-// kernel that has no GPU driver. The display listens on a UNIX socket libvirt keeps in the domain's
-// private directory, not on a TCP port: VNC and SPICE have no password here, and any local user
+// kernel that has no GPU driver (virtio-gpu on aarch64, which has no VGA). The display listens on a UNIX socket libvirt
+// keeps in the domain's private directory, not on a TCP port: VNC and SPICE have no password here, and any local user
 // can connect to 127.0.0.1 (then log in as the guest's root, reaching its shares). virt-manager and
 // virt-viewer open the socket through libvirt, as root.
-void add_graphics(xmlNode* devices, GraphicsMode mode) {
+void add_graphics(xmlNode* devices, GraphicsMode mode, const GuestMachine& machine) {
   if (mode == GraphicsMode::none) {
     return;
+  }
+  if (machine.display_needs_virtio_input) {
+    for (const char* type : {"tablet", "keyboard"}) {
+      xmlNode* input = xml::add(devices, "input");
+      xml::set_attr(input, "type", type);
+      xml::set_attr(input, "bus", "virtio");
+    }
   }
   xmlNode* graphics = xml::add(devices, "graphics");
   xml::set_attr(graphics, "type", mode == GraphicsMode::vnc ? "vnc" : "spice");
@@ -224,6 +234,76 @@ void add_graphics(xmlNode* devices, GraphicsMode mode) {
   xml::set_attr(model, "type", "virtio");
   xml::set_attr(model, "heads", "1");
   xml::set_attr(model, "primary", "yes");
+}
+
+// UEFI firmware that libvirt picks from the host's firmware descriptors, never one that enforces
+// Secure Boot (an image's kernel is booted directly, signed or not), with its variable store in
+// the instance directory (libvirt makes it from the firmware's template on the first boot).
+void add_uefi(xmlNode* os, xmlNode* type, const VmSpec& spec) {
+  if (spec.efi_vars.empty()) {
+    throw Error("the domain of " + spec.name + " boots through UEFI but has no variable store");
+  }
+  xml::set_attr(os, "firmware", "efi");
+  xmlNode* firmware = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("firmware"));
+  xmlAddNextSibling(type, firmware);
+  for (const char* feature : {"enrolled-keys", "secure-boot"}) {
+    xmlNode* node = xml::add(firmware, "feature");
+    xml::set_attr(node, "enabled", "no");
+    xml::set_attr(node, "name", feature);
+  }
+  xmlNode* nvram = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("nvram"));
+  xmlAddNextSibling(firmware, nvram);
+  xml::set_text(nvram, spec.efi_vars);
+}
+
+// The guest's architecture and machine type, its firmware, interrupt controller and CPU.
+void set_machine(xmlNode* os, xmlNode* features, const VmSpec& spec) {
+  xmlNode* type = required_child(os, "type");
+  xml::set_attr(type, "arch", spec.machine.qemu_arch);
+  xml::set_attr(type, "machine", spec.machine.machine);
+  if (spec.machine.uefi) {
+    add_uefi(os, type, spec);
+  }
+  if (!spec.machine.gic_version.empty()) {
+    xml::set_attr(xml::add(features, "gic"), "version", spec.machine.gic_version);
+  }
+  if (spec.cpu.empty()) {
+    return;
+  }
+  xmlNode* cpu = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("cpu"));
+  xmlAddNextSibling(features, cpu);
+  if (spec.cpu == "host-passthrough") {
+    xml::set_attr(cpu, "mode", "host-passthrough");
+    return;
+  }
+  xml::set_attr(cpu, "mode", "custom");
+  xml::set_attr(cpu, "match", "exact");
+  xml::set_attr(xml::add(cpu, "model", spec.cpu), "fallback", "forbid");
+}
+
+// SMBIOS type-11 strings (the <os> points at <sysinfo>), or fw_cfg files where the machine has no
+// firmware to build SMBIOS tables.
+void add_credentials(xmlNode* sysinfo, xmlNode* os, const VmSpec& spec) {
+  xmlNode* smbios = required_child(os, "smbios");
+  if (spec.credentials.empty()) {
+    xml::remove(sysinfo);
+    xml::remove(smbios);
+    return;
+  }
+  xmlNode* strings = required_child(sysinfo, "oemStrings");
+  if (spec.machine.credentials == CredentialChannel::smbios) {
+    for (const auto& cred : spec.credentials) {
+      xml::add(strings, "entry", smbios_credential_entry(cred.name, cred.value));
+    }
+    return;
+  }
+  xml::remove(smbios);
+  xml::remove(strings);
+  xml::set_attr(sysinfo, "type", "fwcfg");
+  for (const auto& cred : spec.credentials) {
+    xml::set_attr(xml::add(sysinfo, "entry", fw_cfg_credential_text(cred.name, cred.value)), "name",
+                  fw_cfg_credential_name(cred.name));
+  }
 }
 
 } // namespace
@@ -243,17 +323,9 @@ std::string render_domain_xml(const VmSpec& spec) {
   xml::set_text(required_child(root, "memory"), std::to_string(spec.memory_bytes / 1024));
   xml::set_text(required_child(root, "vcpu"), std::to_string(spec.vcpus));
 
-  xmlNode* sysinfo = required_child(root, "sysinfo");
   xmlNode* os = required_child(root, "os");
-  if (spec.credentials.empty()) {
-    xml::remove(sysinfo);
-    xml::remove(required_child(os, "smbios"));
-  } else {
-    xmlNode* strings = required_child(sysinfo, "oemStrings");
-    for (const auto& cred : spec.credentials) {
-      xml::add(strings, "entry", smbios_credential_entry(cred.name, cred.value));
-    }
-  }
+  set_machine(os, required_child(root, "features"), spec);
+  add_credentials(required_child(root, "sysinfo"), os, spec);
   xml::set_text(required_child(os, "kernel"), spec.kernel);
   xml::set_text(required_child(os, "initrd"), spec.initrd);
   xml::set_text(required_child(os, "cmdline"), spec.cmdline);
@@ -269,6 +341,9 @@ std::string render_domain_xml(const VmSpec& spec) {
     add_filesystem(serial, share);
   }
   xml::set_attr(required_child(serial, "log"), "file", spec.console_log);
+  xmlNode* serial_target = required_child(serial, "target");
+  xml::set_attr(serial_target, "type", spec.machine.serial_target);
+  xml::set_attr(required_child(serial_target, "model"), "name", spec.machine.serial_model);
   xmlNode* rng = required_child(devices, "rng");
   for (const auto& channel : spec.channels) {
     add_channel(devices, channel);
@@ -280,7 +355,7 @@ std::string render_domain_xml(const VmSpec& spec) {
   xmlNode* balloon = required_child(devices, "memballoon");
   xmlUnlinkNode(balloon);
   add_network(root, devices, spec.network);
-  add_graphics(devices, spec.graphics);
+  add_graphics(devices, spec.graphics, spec.machine);
   xmlAddChild(devices, usb);
   xmlAddChild(devices, rng);
   xmlAddChild(devices, balloon);

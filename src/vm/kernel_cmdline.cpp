@@ -94,13 +94,14 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
   return args;
 }
 
-std::string kernel_cmdline(const std::vector<std::string>& extra, bool display) {
-  std::string cmdline = k_base_kargs;
+std::string kernel_cmdline(const std::vector<std::string>& extra, bool display, std::string_view console) {
+  std::string cmdline = k_root_kargs;
   if (display) {
     // The kernel also writes to the display; the serial console stays the last one named, so it
     // remains /dev/console (what bcvk logs and --console shows).
-    cmdline.insert(cmdline.find("console=ttyS0"), "console=tty0 ");
+    cmdline += " console=tty0";
   }
+  cmdline.append(" console=").append(console);
   for (const auto& arg : extra) {
     cmdline.append(" ").append(quote_karg(arg)); // not " " + s: GCC 12 -Wrestrict false positive
   }

@@ -43,6 +43,7 @@ std::optional<InstanceMetadata> parse_instance_metadata(const std::string& domai
   meta.image_id = child_text(inst, "image-id");
   meta.image_digest = child_text(inst, "image-digest");
   meta.image_repo_digest = child_text(inst, "image-repo-digest");
+  meta.arch = child_text(inst, "arch");
   meta.created = child_text(inst, "created");
   meta.instance_dir = child_text(inst, "instance-dir");
   if (const xmlNode* flags = bcvk_child(inst, "flags"); flags != nullptr) {

@@ -85,6 +85,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.image_id = facts.image_id;
   r.image_digest = facts.image_digest;
   r.image_repo_digest = facts.image_repo_digest;
+  r.arch = facts.guest_arch;
   r.created = facts.created;
   r.uri = facts.uri;
   r.domain_uuid = facts.domain_uuid;
@@ -117,6 +118,7 @@ InstanceMetadata metadata_view(const InstanceRecord& record, const std::string& 
   m.image_id = record.image_id;
   m.image_digest = record.image_digest;
   m.image_repo_digest = record.image_repo_digest;
+  m.arch = record.arch;
   m.created = record.created;
   m.instance_dir = instance_dir;
   m.auto_remove = record.auto_remove;
@@ -144,11 +146,16 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.title = "bcvk: " + config.image + " (" + facts.name + ")"; // virt-manager lists VMs by title
   spec.description = describe(config, facts);
   spec.virt_type = facts.virt_type;
+  spec.machine = guest_machine(facts.guest_arch);
+  spec.cpu = guest_cpu(spec.machine, facts.virt_type);
+  if (spec.machine.uefi) {
+    spec.efi_vars = layout.efi_vars_file();
+  }
   spec.memory_bytes = config.memory_bytes;
   spec.vcpus = config.vcpus;
   spec.kernel = layout.kernel_file();
   spec.initrd = layout.initrd_file();
-  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot), has_display(config));
+  spec.cmdline = kernel_cmdline(guest_kargs(config, facts.image_boot), has_display(config), spec.machine.console);
   spec.graphics = config.graphics;
   if (spec.cmdline.size() > k_max_kernel_cmdline) {
     throw UsageError("--karg: with the image's own kernel arguments (kargs.d) the command line would be " +

@@ -20,7 +20,8 @@ inline LaunchFacts fixed_facts(const RunConfig& c) {
   f.image_id = "4f6e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
   f.image_digest = "sha256:9c3a5f6e1d2c3b4a59687766554433221100ffeeddccbbaa9988776655443322";
   f.image_repo_digest = "quay.io/example/bootc@" + f.image_digest;
-  f.kernel_version = "6.1.0-28-amd64";
+  f.guest_arch = c.registry.arch.empty() ? "amd64" : c.registry.arch; // --arch: the image is of that one
+  f.kernel_version = "6.1.0-28-" + f.guest_arch;
   f.systemd_version = 252;
   f.virt_type = "qemu";
   f.backend = NetworkBackend::passt;

@@ -95,6 +95,30 @@ inline std::vector<NamedSpec> golden_specs() {
   tcg.cmdline += " systemd.unit=poweroff.target foo=bar systemd.run=\"echo hi\"";
   out.push_back({"software-emulation-kargs", tcg});
 
+  // An arm64 guest emulated on another host: virt through UEFI, GICv3, a named CPU, pl011
+  // console, the SSH key over fw_cfg, a display with virtio input.
+  VmSpec arm = minimal_spec("bcvk-arm64");
+  arm.virt_type = "qemu";
+  arm.machine = guest_machine("arm64");
+  arm.cpu = guest_cpu(arm.machine, arm.virt_type);
+  arm.efi_vars = "/var/lib/bcvk/instances/bcvk-arm64/efi-vars.fd";
+  arm.cmdline = "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyAMA0";
+  arm.credentials = {{"ssh.authorized_keys.root", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcvk test@bcvk\n"}};
+  arm.network = {{NetworkMode::isolated, ""}, NetworkBackend::qemu_user, 2222, {}};
+  arm.disks = {{"/var/lib/bcvk/instances/bcvk-arm64/swap.img", "raw", "bcvk-swap"}};
+  arm.graphics = GraphicsMode::vnc;
+  arm.metadata.arch = "arm64";
+  out.push_back({"arm64-emulated", arm});
+
+  // The same on an arm64 host with KVM: the host's CPU.
+  VmSpec arm_kvm = minimal_spec("bcvk-arm64-kvm");
+  arm_kvm.machine = guest_machine("aarch64");
+  arm_kvm.cpu = guest_cpu(arm_kvm.machine, arm_kvm.virt_type);
+  arm_kvm.efi_vars = "/var/lib/bcvk/instances/bcvk-arm64-kvm/efi-vars.fd";
+  arm_kvm.cmdline = "rootfstype=virtiofs root=rootfs rw console=ttyAMA0";
+  arm_kvm.metadata.arch = "arm64";
+  out.push_back({"arm64-kvm", arm_kvm});
+
   VmSpec esc = minimal_spec("bcvk-escaping");
   esc.title = "bcvk: localhost/ünïcode-image:<tag>&\"'";
   esc.description = "Line one\nLine two with <angle> & 'quotes' and \"double\" — ✓";

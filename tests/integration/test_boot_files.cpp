@@ -82,7 +82,7 @@ protected:
     return {"6.1", "/usr/lib/modules/6.1/vmlinuz", "/usr/lib/modules/6.1/initramfs.img", ""};
   }
   SharedBootFiles use(const std::string& user, const BootArtifacts& boot = pair()) {
-    return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user));
+    return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user), {});
   }
   fs::path entry() const { return m_base / "state/boot" / ("v1-" + k_image_id); }
 
@@ -170,7 +170,7 @@ TEST_F(SharedBootFilesTest, AnIncompleteEntryIsMadeAgainNotUsed) {
 TEST_F(SharedBootFilesTest, LeavingOneImageLeavesAnotherImagesFilesAlone) {
   use("vm-a");
   const std::string other = std::string(64, 'f');
-  use_shared_boot_files(image(), pair(), other, VmName::parse("vm-a")); // a new vm-a, of another image
+  use_shared_boot_files(image(), pair(), other, VmName::parse("vm-a"), {}); // a new vm-a, of another image
   leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   EXPECT_FALSE(fs::exists(entry()));
   EXPECT_EQ(names_in(m_base / "state/boot" / ("v1-" + other) / "users"), (std::set<std::string>{"vm-a"}));
@@ -212,7 +212,7 @@ TEST_F(SharedBootFilesTest, AnInitramfsLinkedOutOfTheImageIsRefusedAndLeavesNoth
 }
 
 TEST_F(SharedBootFilesTest, AnImageIdThatIsNotPodmansIsRefused) {
-  EXPECT_THROW(use_shared_boot_files(image(), pair(), "../../etc", VmName::parse("vm-a")), Error);
+  EXPECT_THROW(use_shared_boot_files(image(), pair(), "../../etc", VmName::parse("vm-a"), {}), Error);
   EXPECT_FALSE(fs::exists(m_base / "state/boot"));
 }
 

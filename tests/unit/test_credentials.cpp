@@ -26,3 +26,20 @@ TEST(SmbiosCredential, RejectsBadNames) {
   EXPECT_THROW(smbios_credential_entry("a/b", "x"), Error);
   EXPECT_THROW(smbios_credential_entry("a=b", "x"), Error);
 }
+
+TEST(FwCfgCredential, NamedUnderSystemdsDirectoryWithinQemusLimit) {
+  EXPECT_EQ(fw_cfg_credential_name("ssh.authorized_keys.root"), "opt/io.systemd.credentials/ssh.authorized_keys.root");
+  EXPECT_EQ(fw_cfg_credential_name(std::string(28, 'a')).size(), 55U) << "the longest QEMU takes";
+  EXPECT_THROW(fw_cfg_credential_name(std::string(29, 'a')), Error) << "QEMU refuses a longer fw_cfg name";
+  EXPECT_THROW(fw_cfg_credential_name("a/b"), Error);
+  EXPECT_THROW(fw_cfg_credential_name(""), Error);
+}
+
+TEST(FwCfgCredential, OnlyTextTravelsAsText) {
+  EXPECT_EQ(fw_cfg_credential_text("k", "ssh-ed25519 AAAA bcvk@vm\n"), "ssh-ed25519 AAAA bcvk@vm\n");
+  EXPECT_EQ(fw_cfg_credential_text("k", "a\tb"), "a\tb");
+  for (const std::string& bad :
+       {std::string("a\0b", 3), std::string("\x1b[2J"), std::string("caf\xc3\xa9"), std::string("\r")}) {
+    EXPECT_THROW(fw_cfg_credential_text("k", bad), Error) << bad;
+  }
+}

@@ -53,6 +53,7 @@ TEST_P(GoldenXml, MetadataRoundTrips) {
   ASSERT_TRUE(meta.has_value());
   EXPECT_EQ(meta->image, spec.metadata.image);
   EXPECT_EQ(meta->image_id, spec.metadata.image_id);
+  EXPECT_EQ(meta->arch, spec.metadata.arch);
   EXPECT_EQ(meta->created, spec.metadata.created);
   EXPECT_EQ(meta->auto_remove, spec.metadata.auto_remove);
   EXPECT_EQ(meta->detached, spec.metadata.detached);

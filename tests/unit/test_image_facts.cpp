@@ -158,15 +158,24 @@ TEST_F(ImageFacts, KargsDirInFileNameOrderWithOwnedArgumentsDropped) {
   write("usr/lib/bootc/kargs.d/10-a.toml", "kargs = [\"a=1\"]\n");
   write("usr/lib/bootc/kargs.d/30-other-arch.toml", "kargs = [\"z=9\"]\nmatch-architectures = [\"riscv64\"]\n");
   write("usr/lib/bootc/kargs.d/README", "not toml");
-  const auto facts = read_image_boot_facts(tree(), "img");
+  const auto facts = read_image_boot_facts(tree(), "img", "amd64");
   EXPECT_EQ(facts.kargs, (std::vector<std::string>{"a=1", "b=2"}));
   EXPECT_FALSE(facts.selinux);
   EXPECT_FALSE(facts.cloud_init);
 }
 
+TEST_F(ImageFacts, KargsDirFollowsTheGuestsArchitectureNotTheHosts) {
+  write("usr/lib/bootc/kargs.d/10-all.toml", "kargs = [\"all=1\"]\n");
+  write("usr/lib/bootc/kargs.d/20-arm.toml", "kargs = [\"arm=1\"]\nmatch-architectures = [\"aarch64\"]\n");
+  write("usr/lib/bootc/kargs.d/30-x86.toml", "kargs = [\"x86=1\"]\nmatch-architectures = [\"x86_64\"]\n");
+  EXPECT_EQ(read_image_boot_facts(tree(), "img", "arm64").kargs, (std::vector<std::string>{"all=1", "arm=1"}));
+  EXPECT_EQ(read_image_boot_facts(tree(), "img", "aarch64").kargs, (std::vector<std::string>{"all=1", "arm=1"}));
+  EXPECT_EQ(read_image_boot_facts(tree(), "img", "amd64").kargs, (std::vector<std::string>{"all=1", "x86=1"}));
+}
+
 TEST_F(ImageFacts, AMalformedKargsFileIsRefusedByName) {
   write("usr/lib/bootc/kargs.d/10-bad.toml", "kargs = [\n");
-  const std::string message = error_of([&] { read_image_boot_facts(tree(), "img"); });
+  const std::string message = error_of([&] { read_image_boot_facts(tree(), "img", "amd64"); });
   EXPECT_NE(message.find("image img: /usr/lib/bootc/kargs.d/10-bad.toml: invalid TOML"), std::string::npos) << message;
 }
 
@@ -177,7 +186,7 @@ TEST_F(ImageFacts, LinksInTheImageNeverReachHostFiles) {
   link("etc/ssh/sshd_config", "../../../../../etc/ssh/image_sshd_config");
   write("etc/ssh/image_sshd_config", "PermitRootLogin no\n");
   give_sshd();
-  EXPECT_EQ(read_image_boot_facts(tree(), "img").kargs, (std::vector<std::string>{"from=inside-the-image"}));
+  EXPECT_EQ(read_image_boot_facts(tree(), "img", "amd64").kargs, (std::vector<std::string>{"from=inside-the-image"}));
   EXPECT_NE(error_of([&] { require_ssh_server(tree(), "img"); }).find("PermitRootLogin no"), std::string::npos)
       << "a climbing link stops at the image's root";
 }
@@ -185,12 +194,12 @@ TEST_F(ImageFacts, LinksInTheImageNeverReachHostFiles) {
 TEST_F(ImageFacts, SelinuxAndCloudInitAreNoticed) {
   write("etc/selinux/config", "SELINUX=enforcing\n");
   write("usr/bin/cloud-init", "#!/usr/bin/python3\n");
-  auto facts = read_image_boot_facts(tree(), "img");
+  auto facts = read_image_boot_facts(tree(), "img", "amd64");
   EXPECT_TRUE(facts.selinux);
   EXPECT_TRUE(facts.cloud_init);
   EXPECT_FALSE(facts.cloud_init_seed);
   fs::create_directories(m_root / "var/lib/cloud/seed/nocloud");
-  EXPECT_TRUE(read_image_boot_facts(tree(), "img").cloud_init_seed);
+  EXPECT_TRUE(read_image_boot_facts(tree(), "img", "amd64").cloud_init_seed);
 }
 
 TEST_F(ImageFacts, AnImageWithoutSshdIsRefusedWithTheExecuteHint) {
@@ -294,7 +303,7 @@ TEST(InitrdAddon, AddsOnlyFilesAndOwnDirectories) {
 
 TEST_F(ImageFacts, ADoubleDashFromTheImageIsDroppedSoBcvksArgumentsStayTheKernels) {
   write("usr/lib/bootc/kargs.d/10-a.toml", "kargs = [\"a=1\", \"--\", \"b=2\"]\n");
-  EXPECT_EQ(read_image_boot_facts(tree(), "img").kargs, (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(read_image_boot_facts(tree(), "img", "amd64").kargs, (std::vector<std::string>{"a=1", "b=2"}));
 }
 
 TEST_F(ImageFacts, AnImageCannotMakeBcvkReadWithoutEnd) {
@@ -315,7 +324,7 @@ TEST_F(ImageFacts, AnImageCannotMakeBcvkReadWithoutEnd) {
   for (int i = 1; i < 100; ++i) {
     link("usr/lib/bootc/kargs.d/" + std::to_string(i) + ".toml", "00.toml");
   }
-  EXPECT_NE(error_of([&] { read_image_boot_facts(tree(), "img"); }).find("kargs.d is larger than bcvk reads"),
+  EXPECT_NE(error_of([&] { read_image_boot_facts(tree(), "img", "amd64"); }).find("kargs.d is larger than bcvk reads"),
             std::string::npos);
 }
 

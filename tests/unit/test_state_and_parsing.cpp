@@ -122,6 +122,20 @@ TEST(LibvirtCapabilities, QemusUserAndGroupAreTheDacBaseLabelsNumbers) {
   EXPECT_THROW(dac_label_of("<capabilities"), Error);
 }
 
+TEST(LibvirtCapabilities, UefiFirmwareIsOfferedWhenTheFirmwareEnumNamesEfi) {
+  const std::string with = R"(<domainCapabilities><arch>aarch64</arch><os supported='yes'>
+      <enum name='firmware'><value>efi</value></enum>
+      <loader supported='yes'><value>/usr/share/AAVMF/AAVMF_CODE.fd</value></loader></os></domainCapabilities>)";
+  EXPECT_TRUE(offers_efi_firmware(with));
+  // Without qemu-efi-aarch64: the enum is there but empty.
+  const std::string without = R"(<domainCapabilities><arch>aarch64</arch><os supported='yes'>
+      <enum name='firmware'/><loader supported='yes'/></os></domainCapabilities>)";
+  EXPECT_FALSE(offers_efi_firmware(without));
+  EXPECT_FALSE(offers_efi_firmware("<domainCapabilities><os><enum name='other'><value>efi</value></enum></os>"
+                                   "</domainCapabilities>"));
+  EXPECT_THROW(offers_efi_firmware("<domainCapabilities"), Error);
+}
+
 // A bootc host: / is a deployment, /var a bind of the stateroot's var, /sysroot the whole file
 // system. The state directory has one position whichever name reaches it.
 TEST(Mountinfo, APathsPositionInItsFileSystemIsTheSameByEveryName) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bcvk/util/handle.hpp"
+#include "bcvk/vm/guest_machine.hpp"
 
 namespace bcvk {
 
@@ -64,6 +65,10 @@ struct DacLabel {
 };
 std::optional<DacLabel> dac_label_of(std::string_view capabilities_xml);
 
+// Whether libvirt's domain capabilities for a machine offer UEFI firmware (a firmware descriptor
+// it can pick with <os firmware='efi'>) (pure).
+bool offers_efi_firmware(std::string_view domain_capabilities_xml);
+
 class Connection {
 public:
   // Opens `uri`, or libvirt's default (LIBVIRT_DEFAULT_URI, libvirt.conf) when it is empty.
@@ -73,8 +78,12 @@ public:
   std::string uri() const;
   std::string driver() const; // "QEMU", "Test", ...
   unsigned long library_version() const;
-  // "kvm" when the host can accelerate guests, else "qemu" (software emulation).
-  std::string best_virt_type() const;
+  // "kvm" when the host can accelerate a guest of `machine`, else "qemu" (software emulation, always
+  // for another architecture than the host's).
+  std::string best_virt_type(const GuestMachine& machine) const;
+  // Throws Error (one line naming the package to install) unless libvirt has a QEMU that runs
+  // `machine` as `virt_type`; `image` names what was to boot. Only the QEMU driver is asked.
+  void require_emulator(const GuestMachine& machine, const std::string& virt_type, const std::string& image) const;
   // The user QEMU runs as (libvirt's DAC base label), the one user an instance's directory is
   // opened to; 0 when the driver names none (the test driver: no process opens anything).
   unsigned hypervisor_user() const;

@@ -13,9 +13,11 @@ namespace bcvk {
 // The directory bootc reads an image's kernel arguments from.
 inline constexpr const char* k_kargs_dir = "/usr/lib/bootc/kargs.d";
 
-// kargs.d (every *.toml, in file-name order, for this machine's architecture), SELinux and
-// cloud-init. Throws Error naming the image and the file for a malformed kargs.d file.
-ImageBootFacts read_image_boot_facts(const RootedTree& image_root, const std::string& image);
+// kargs.d (every *.toml, in file-name order, for the guest's architecture `guest_arch`, in any
+// spelling: the image's, not the host's), SELinux and cloud-init. Throws Error naming the image
+// and the file for a malformed kargs.d file.
+ImageBootFacts read_image_boot_facts(const RootedTree& image_root, const std::string& image,
+                                     const std::string& guest_arch);
 
 // Throws UsageError when a --bind/--ro-bind guest path leads through something in the image that
 // systemd cannot mount over: a symbolic link (bootc images make /home, /root, /opt, /srv, /mnt and
@@ -26,9 +28,7 @@ void check_guest_mount_points(const RootedTree& image_root, const std::vector<Bi
 // has no sshd, or when its sshd configuration keeps root from logging in with a key.
 void require_ssh_server(const RootedTree& image_root, const std::string& image);
 
-// The architecture as bootc's match-architectures names it ("x86_64", "aarch64", ...).
-std::string bootc_architecture();
-// The same machine as podman names it ("amd64", "arm64", ...).
+// This host's architecture as podman names it ("amd64", "arm64", ...).
 std::string host_architecture();
 
 } // namespace bcvk

@@ -37,9 +37,11 @@ using InstanceExists = std::function<bool(const VmName& name)>;
 using ImagePresent = std::function<bool(const std::string& image_id)>;
 
 // The shared boot files of image `image_id` (podman's full ID), made from `image_root` when no
-// instance has them yet, with `user` recorded as one of their users.
+// instance has them yet (the initramfs add-on also loading `early_modules`: one image, one
+// architecture, so every user asks for the same), with `user` recorded as one of their users.
 SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
-                                      const std::string& image_id, const VmName& user);
+                                      const std::string& image_id, const VmName& user,
+                                      const std::vector<std::string>& early_modules);
 
 // Removes `user` from the shared boot files of image `image_id`, along with users that no longer
 // exist. Files nobody uses are deleted once their image is gone from local storage (this image's

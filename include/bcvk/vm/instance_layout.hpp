@@ -39,6 +39,8 @@ public:
   std::string initrd_file() const { return file("boot/initramfs.img"); }
   std::string console_log() const { return file("console.log"); }
   std::string journal_log() const { return file("journal.log"); }
+  // The UEFI variable store of a guest booted through UEFI: libvirt makes it on the first boot.
+  std::string efi_vars_file() const { return file("efi-vars.fd"); }
   std::string domain_xml_file() const { return file("domain.xml"); }
   // Present only while the instance holds nothing (see InstanceDir::mark_released).
   std::string released_marker() const { return file("released"); }

@@ -19,6 +19,9 @@ struct InstanceRecord {
   // served it; empty for an image built locally or for an instance kept by an older bcvk.
   std::string image_digest;
   std::string image_repo_digest;
+  // The guest's architecture, podman's name ("amd64", "arm64"): the image's own. Empty for an
+  // instance kept by an older bcvk, which booted only the host's.
+  std::string arch;
   std::string created; // RFC 3339, UTC
   std::string uri;
   // The UUID of the libvirt domain made for the instance (given before it is created): the domain

@@ -9,8 +9,8 @@
 
 namespace bcvk {
 
-// The kernel arguments bcvk always passes: virtiofs root, writable, serial console.
-inline constexpr const char* k_base_kargs = "rootfstype=virtiofs root=rootfs rw console=ttyS0";
+// The kernel arguments bcvk always passes before the serial console: virtiofs root, writable.
+inline constexpr const char* k_root_kargs = "rootfstype=virtiofs root=rootfs rw";
 
 // x86 kernels keep at most this many bytes of the command line (COMMAND_LINE_SIZE less the NUL).
 inline constexpr std::size_t k_max_kernel_cmdline = 2047;
@@ -28,8 +28,11 @@ std::vector<std::string> split_kernel_cmdline(const std::string& cmdline);
 // where it came from (--karg, or an image's kargs.d file).
 void check_kernel_argument(const std::string& source, const std::string& arg);
 
-// Base arguments followed by each extra argument in order; one with white space gets quoted.
-std::string kernel_cmdline(const std::vector<std::string>& extra, bool display = false);
+// The root arguments, the serial console (the guest machine's device: ttyS0, ttyAMA0), then each
+// extra argument in order; one with white space gets quoted. With a display the kernel also writes
+// to tty0, named first so that the serial console stays /dev/console.
+std::string kernel_cmdline(const std::vector<std::string>& extra, bool display = false,
+                           std::string_view console = "ttyS0");
 
 // The extra kernel arguments, in this order: the image's own (kargs.d); bcvk's defaults for what
 // the image ships (selinux=0 for an SELinux image: a virtiofs root carries no labels; cloud-init

@@ -34,6 +34,7 @@ struct LaunchFacts {
   std::string image_id;
   std::string image_digest;
   std::string image_repo_digest;
+  std::string guest_arch = "amd64"; // podman's name: the image's architecture (guest_architecture)
   std::string kernel_version;
   int systemd_version = 0;
   ImageBootFacts image_boot;     // kargs.d, SELinux, cloud-init

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/guest_machine.hpp"
 #include "bcvk/vm/run_options.hpp"
 
 namespace bcvk {
@@ -23,7 +24,7 @@ struct DiskAttachment {
   std::string serial;
 };
 
-// A systemd credential handed over as an SMBIOS type-11 OEM string.
+// A systemd credential, handed over as the machine's CredentialChannel says.
 struct Credential {
   std::string name;
   std::string value; // raw bytes; encoded as base64 in the XML
@@ -51,6 +52,7 @@ struct InstanceMetadata {
   std::string image_id;
   std::string image_digest;
   std::string image_repo_digest;
+  std::string arch;    // podman's name of the guest's architecture
   std::string created; // RFC 3339, UTC
   std::string instance_dir;
   bool auto_remove = false;
@@ -65,6 +67,9 @@ struct VmSpec {
   std::string title;
   std::string description;
   std::string virt_type = "kvm"; // kvm, or qemu for software emulation
+  GuestMachine machine = guest_machine("amd64");
+  std::string cpu;      // guest_cpu(): "" for libvirt's default
+  std::string efi_vars; // the UEFI variable store, when the machine boots through UEFI
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 1;
   std::string kernel;
