@@ -198,16 +198,10 @@ void Connection::require_emulator(const GuestMachine& machine, const std::string
   if (!caps) {
     const virError* err = virGetLastError();
     const std::string why = err != nullptr && err->message != nullptr ? err->message : "unknown libvirt error";
-    throw Error("IMAGE: " + printable(image) + " is an " + machine.arch + " image and libvirt finds no " +
-                machine.emulator_binary + " for its '" + machine.machine + "' machine (" + printable(why) +
-                "): install the Debian package " + machine.emulator_package + " and restart libvirtd");
+    throw Error(missing_emulator_message(image, machine, why));
   }
   if (machine.uefi && !offers_efi_firmware(caps.get())) {
-    throw Error("IMAGE: " + printable(image) + " is an " + machine.arch +
-                " image, booted through UEFI, and libvirt "
-                "finds no UEFI firmware for " +
-                machine.qemu_arch + " guests: install the Debian package " + machine.firmware_package +
-                " and restart libvirtd");
+    throw Error(missing_firmware_message(image, machine));
   }
 }
 

@@ -37,6 +37,19 @@ GuestMachine guest_machine(std::string_view arch) {
   throw Error("bcvk cannot boot " + printable(std::string(arch)) + " guests (only amd64 and arm64)");
 }
 
+std::string missing_emulator_message(const std::string& image, const GuestMachine& machine,
+                                     const std::string& libvirt_message) {
+  return "IMAGE: " + printable(image) + " is an " + machine.arch + " image and libvirt finds no " +
+         machine.emulator_binary + " for its '" + machine.machine + "' machine (" + printable(libvirt_message) +
+         "): install the Debian package " + machine.emulator_package + " and restart libvirtd";
+}
+
+std::string missing_firmware_message(const std::string& image, const GuestMachine& machine) {
+  return "IMAGE: " + printable(image) + " is an " + machine.arch +
+         " image, booted through UEFI, and libvirt finds no UEFI firmware for " + machine.qemu_arch +
+         " guests: install the Debian package " + machine.firmware_package + " and restart libvirtd";
+}
+
 std::string guest_cpu(const GuestMachine& machine, const std::string& virt_type) {
   if (machine.arch != "arm64") {
     return "";

@@ -1,7 +1,8 @@
 // An arm64 bootc image on this (x86_64) host, as a user with an arm64 image would try it: no
 // --arch, the image's config says what it is. One boot checks the guest's machine, its virtiofs
-// root, the SSH key that can only have arrived over fw_cfg, a --bind share both ways and a
-// command's exit status; a foreground --execute then reports its status through virtio-serial.
+// root, the SSH key that can only have arrived over fw_cfg, a --bind share both ways, a command's
+// exit status and a clean stop through the ACPI power button; the kept VM then boots again with
+// its changes, and a foreground --execute reports its status through virtio-serial.
 #include "e2e_support.hpp"
 
 #include <nlohmann/json.hpp>
@@ -60,7 +61,8 @@ TEST_F(Arm64, AnArm64ImageBootsEmulatedWithItsCredentialsOverFwCfg) {
             "echo MACHINE=$(uname -m); echo ROOT=$(findmnt -n -o FSTYPE /); "
             "echo CREDENTIAL=$(cat /run/credentials/@system/ssh.authorized_keys.root | cut -d' ' -f1); "
             "echo SHARE=$(cat /workspace/from-host.txt); echo written-by-arm64 > /workspace/from-guest.txt; "
-            "echo CONSOLE=$(cat /sys/class/tty/console/active); exit 7"});
+            "echo CONSOLE=$(cat /sys/class/tty/console/active); echo from-the-first-boot > /var/tmp/kept; "
+            "sync; exit 7"});
   EXPECT_EQ(probe.status, 7) << probe.err;
   EXPECT_EQ(field(probe.out, "MACHINE"), "aarch64") << probe.out;
   EXPECT_EQ(field(probe.out, "ROOT"), "virtiofs") << probe.out;
@@ -76,6 +78,17 @@ TEST_F(Arm64, AnArm64ImageBootsEmulatedWithItsCredentialsOverFwCfg) {
   const auto stopped = bcvk_within(600, {"ephemeral", "stop", "--timeout", "300", vm});
   EXPECT_EQ(stopped.status, 0) << stopped.err;
   EXPECT_FALSE(contains(stopped.err, "powering")) << stopped.err;
+
+  // Kept: it boots again as arm64 with what the guest wrote (its UEFI variables included).
+  const auto restarted = bcvk_within(k_boot_budget_s, {"ephemeral", "start", vm});
+  ASSERT_EQ(restarted.status, 0) << restarted.err;
+  const auto again = bcvk_within(
+      k_boot_budget_s, {"ephemeral", "ssh", vm, "--", "echo MACHINE=$(uname -m); echo KEPT=$(cat /var/tmp/kept)"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(field(again.out, "MACHINE"), "aarch64") << again.out;
+  EXPECT_EQ(field(again.out, "KEPT"), "from-the-first-boot") << again.out;
+  const auto stopped_again = bcvk_within(600, {"ephemeral", "stop", "--timeout", "300", vm});
+  EXPECT_EQ(stopped_again.status, 0) << stopped_again.err;
   const auto rm = bcvk_within(120, {"ephemeral", "rm", vm});
   EXPECT_EQ(rm.status, 0) << rm.err;
   expect_nothing_left(vm);

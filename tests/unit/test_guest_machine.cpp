@@ -51,3 +51,18 @@ TEST(GuestMachine, TheSerialConsoleIsTheMachinesAndStaysLast) {
       << "the display first, so the serial console stays /dev/console";
   EXPECT_EQ(kernel_cmdline({}, true), "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyS0");
 }
+
+TEST(GuestMachine, AMissingEmulatorOrFirmwareNamesThePackage) {
+  const GuestMachine arm = guest_machine("arm64");
+  EXPECT_EQ(missing_emulator_message("r/os:1", arm,
+                                     "unsupported configuration: Emulator '/usr/bin/qemu-system-aarch64' does not "
+                                     "support arch 'aarch64'"),
+            "IMAGE: r/os:1 is an arm64 image and libvirt finds no qemu-system-aarch64 for its 'virt' machine "
+            "(unsupported configuration: Emulator '/usr/bin/qemu-system-aarch64' does not support arch 'aarch64'): "
+            "install the Debian package qemu-system-arm and restart libvirtd");
+  EXPECT_EQ(missing_firmware_message("r/os:1", arm),
+            "IMAGE: r/os:1 is an arm64 image, booted through UEFI, and libvirt finds no UEFI firmware for aarch64 "
+            "guests: install the Debian package qemu-efi-aarch64 and restart libvirtd");
+  EXPECT_EQ(missing_emulator_message("r/\x1b[2Jos", guest_machine("amd64"), "x\ny").find('\n'), std::string::npos)
+      << "one line whatever libvirt or the image name holds";
+}

@@ -49,6 +49,13 @@ GuestMachine guest_machine(std::string_view arch);
 // default is a 32-bit Cortex-A15); see k_emulated_arm64_cpu.
 std::string guest_cpu(const GuestMachine& machine, const std::string& virt_type);
 
+// Why `image` cannot boot on this host: libvirt has no QEMU for its machine (`libvirt_message`
+// says what libvirt found), or no UEFI firmware where the machine needs one. One line each, naming
+// the Debian package to install.
+std::string missing_emulator_message(const std::string& image, const GuestMachine& machine,
+                                     const std::string& libvirt_message);
+std::string missing_firmware_message(const std::string& image, const GuestMachine& machine);
+
 // The CPU model emulated aarch64 guests get, chosen by boot time under TCG (scripts/bench-arm64).
 inline constexpr const char* k_emulated_arm64_cpu = "cortex-a72";
 
