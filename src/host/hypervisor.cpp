@@ -181,7 +181,9 @@ std::string Connection::best_virt_type(const GuestMachine& machine) const {
   }
   LibvirtString caps(
       virConnectGetDomainCapabilities(get(), nullptr, machine.qemu_arch.c_str(), machine.machine.c_str(), "kvm", 0));
-  if (!caps || (is_local_uri(uri()) && !(cpu_has_hardware_virtualization() && kvm_usable_by_qemu_user()))) {
+  // /proc/cpuinfo names VT-x/AMD-V on x86 only; an arm64 host with /dev/kvm has its extensions.
+  const bool hardware = host_architecture() != "amd64" || cpu_has_hardware_virtualization();
+  if (!caps || (is_local_uri(uri()) && !(hardware && kvm_usable_by_qemu_user()))) {
     spdlog::info("KVM is not available to QEMU here; the guest runs under software emulation (slow)");
     return "qemu";
   }

@@ -20,7 +20,7 @@ namespace {
 
 // Bumped whenever what bcvk writes into these files changes (e.g. the add-on), so that an entry
 // made by an older bcvk is never booted by a newer one.
-constexpr const char* k_format = "v1-";
+constexpr const char* k_format = "v2-"; // v2: the add-on also loads the machine's early modules
 // Entries on their way in (being built) or out (being deleted): never used, swept under the lock.
 constexpr const char* k_building = ".new-";
 constexpr const char* k_leaving = ".old-";

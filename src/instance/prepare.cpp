@@ -292,11 +292,14 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   owner.dir().migrate_layout();
   const std::string image_root = store.mount(state.image_id);
   state.image_mounted = true;
+  // An instance kept by an older bcvk names no architecture: it was the host's, recorded from now on.
+  if (state.arch.empty()) {
+    state.arch = host_architecture();
+  }
   owner.save();
   // The image is the one the instance was made from: its boot files are found the same way again.
   const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
-  // An instance kept by an older bcvk names no architecture: it was the host's.
-  const GuestMachine machine = guest_machine(state.arch.empty() ? host_architecture() : state.arch);
+  const GuestMachine machine = guest_machine(state.arch);
   mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id, machine,
                    hypervisor_user);
   mount_root(owner.dir(), image_root, state.root_size_bytes, nullptr);

@@ -104,9 +104,13 @@ std::string fw_cfg_credential_name(std::string_view name) {
 std::string fw_cfg_credential_text(std::string_view name, std::string_view value) {
   for (const char c : value) {
     const auto byte = static_cast<unsigned char>(c);
-    if ((byte < 0x20 && c != '\n' && c != '\t') || byte >= 0x7f) {
+    // libvirt puts the text into QEMU's "-fw_cfg name=N,string=TEXT" without doubling commas (a
+    // comma would start another option, e.g. file= naming a host file for QEMU to read) and with
+    // XML's characters escaped as entities: none of those may pass.
+    if ((byte < 0x20 && c != '\n' && c != '\t') || byte >= 0x7f ||
+        std::string_view(",&<>'\"").find(c) != std::string_view::npos) {
       throw Error("systemd credential '" + std::string(name) +
-                  "' holds bytes that cannot travel over QEMU's fw_cfg as text");
+                  "' holds characters that cannot travel over QEMU's fw_cfg as text");
     }
   }
   return std::string(value);

@@ -264,8 +264,8 @@ void set_machine(xmlNode* os, xmlNode* features, const VmSpec& spec) {
   if (spec.machine.uefi) {
     add_uefi(os, type, spec);
   }
-  if (!spec.machine.gic_version.empty()) {
-    xml::set_attr(xml::add(features, "gic"), "version", spec.machine.gic_version);
+  if (!spec.gic_version.empty()) {
+    xml::set_attr(xml::add(features, "gic"), "version", spec.gic_version);
   }
   if (spec.cpu.empty()) {
     return;

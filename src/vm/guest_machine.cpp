@@ -50,6 +50,13 @@ std::string missing_firmware_message(const std::string& image, const GuestMachin
          " guests: install the Debian package " + machine.firmware_package + " and restart libvirtd";
 }
 
+std::string guest_gic_version(const GuestMachine& machine, const std::string& virt_type) {
+  if (machine.gic_version.empty()) {
+    return "";
+  }
+  return virt_type == "kvm" ? "host" : machine.gic_version;
+}
+
 std::string guest_cpu(const GuestMachine& machine, const std::string& virt_type) {
   if (machine.arch != "arm64") {
     return "";

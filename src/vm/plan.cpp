@@ -148,6 +148,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.virt_type = facts.virt_type;
   spec.machine = guest_machine(facts.guest_arch);
   spec.cpu = guest_cpu(spec.machine, facts.virt_type);
+  spec.gic_version = guest_gic_version(spec.machine, facts.virt_type);
   if (spec.machine.uefi) {
     spec.efi_vars = layout.efi_vars_file();
   }

@@ -101,6 +101,7 @@ inline std::vector<NamedSpec> golden_specs() {
   arm.virt_type = "qemu";
   arm.machine = guest_machine("arm64");
   arm.cpu = guest_cpu(arm.machine, arm.virt_type);
+  arm.gic_version = guest_gic_version(arm.machine, arm.virt_type);
   arm.efi_vars = "/var/lib/bcvk/instances/bcvk-arm64/efi-vars.fd";
   arm.cmdline = "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyAMA0";
   arm.credentials = {{"ssh.authorized_keys.root", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcvk test@bcvk\n"}};
@@ -110,10 +111,11 @@ inline std::vector<NamedSpec> golden_specs() {
   arm.metadata.arch = "arm64";
   out.push_back({"arm64-emulated", arm});
 
-  // The same on an arm64 host with KVM: the host's CPU.
+  // The same on an arm64 host with KVM: the host's CPU and interrupt controller.
   VmSpec arm_kvm = minimal_spec("bcvk-arm64-kvm");
   arm_kvm.machine = guest_machine("aarch64");
   arm_kvm.cpu = guest_cpu(arm_kvm.machine, arm_kvm.virt_type);
+  arm_kvm.gic_version = guest_gic_version(arm_kvm.machine, arm_kvm.virt_type);
   arm_kvm.efi_vars = "/var/lib/bcvk/instances/bcvk-arm64-kvm/efi-vars.fd";
   arm_kvm.cmdline = "rootfstype=virtiofs root=rootfs rw console=ttyAMA0";
   arm_kvm.metadata.arch = "arm64";

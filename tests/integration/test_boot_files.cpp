@@ -84,7 +84,7 @@ protected:
   SharedBootFiles use(const std::string& user, const BootArtifacts& boot = pair()) {
     return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user), {});
   }
-  fs::path entry() const { return m_base / "state/boot" / ("v1-" + k_image_id); }
+  fs::path entry() const { return m_base / "state/boot" / ("v2-" + k_image_id); }
 
   fs::path m_base;
   std::optional<std::string> m_old_state;
@@ -146,11 +146,11 @@ TEST_F(SharedBootFilesTest, UsersThatNoLongerExistDoNotKeepTheFiles) {
 }
 
 TEST_F(SharedBootFilesTest, AKilledBuildIsSweptAndNeverUsed) {
-  write("state/boot/.new-v1-" + k_image_id + "/initramfs.img", "HALF");
+  write("state/boot/.new-v2-" + k_image_id + "/initramfs.img", "HALF");
   fs::permissions(m_base / "state/boot", fs::perms(0700));
   const SharedBootFiles a = use("vm-a");
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
-  write("state/boot/.new-v1-other/initramfs.img", "HALF");
+  write("state/boot/.new-v2-other/initramfs.img", "HALF");
   leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
@@ -162,7 +162,7 @@ TEST_F(SharedBootFilesTest, AnIncompleteEntryIsMadeAgainNotUsed) {
   const SharedBootFiles b = use("vm-b");
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 6), "INITRD");
   EXPECT_EQ(names_in(entry() / "users"), (std::set<std::string>{"vm-b"})) << "vm-a records itself on its next start";
-  write("state/boot/.old-v1-" + k_image_id + "/initramfs.img", "HALF-DELETED");
+  write("state/boot/.old-v2-" + k_image_id + "/initramfs.img", "HALF-DELETED");
   leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists, k_image_gone);
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
 }
@@ -173,7 +173,7 @@ TEST_F(SharedBootFilesTest, LeavingOneImageLeavesAnotherImagesFilesAlone) {
   use_shared_boot_files(image(), pair(), other, VmName::parse("vm-a"), {}); // a new vm-a, of another image
   leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_gone);
   EXPECT_FALSE(fs::exists(entry()));
-  EXPECT_EQ(names_in(m_base / "state/boot" / ("v1-" + other) / "users"), (std::set<std::string>{"vm-a"}));
+  EXPECT_EQ(names_in(m_base / "state/boot" / ("v2-" + other) / "users"), (std::set<std::string>{"vm-a"}));
 }
 
 // QEMU reads the kernel as libvirt's unprivileged user, through a mount that keeps the image's

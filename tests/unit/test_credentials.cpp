@@ -38,8 +38,9 @@ TEST(FwCfgCredential, NamedUnderSystemdsDirectoryWithinQemusLimit) {
 TEST(FwCfgCredential, OnlyTextTravelsAsText) {
   EXPECT_EQ(fw_cfg_credential_text("k", "ssh-ed25519 AAAA bcvk@vm\n"), "ssh-ed25519 AAAA bcvk@vm\n");
   EXPECT_EQ(fw_cfg_credential_text("k", "a\tb"), "a\tb");
-  for (const std::string& bad :
-       {std::string("a\0b", 3), std::string("\x1b[2J"), std::string("caf\xc3\xa9"), std::string("\r")}) {
+  for (const std::string& bad : {std::string("a\0b", 3), std::string("\x1b[2J"), std::string("caf\xc3\xa9"),
+                                 std::string("\r"), std::string("key,file=/etc/shadow"), std::string("a&b"),
+                                 std::string("<x>"), std::string("it's"), std::string("\"q\"")}) {
     EXPECT_THROW(fw_cfg_credential_text("k", bad), Error) << bad;
   }
 }

@@ -18,6 +18,7 @@ TEST(GuestMachine, X86GuestsKeepQ35SmbiosAndTheLegacySerialPort) {
   EXPECT_TRUE(m.early_modules.empty());
   EXPECT_EQ(guest_cpu(m, "qemu"), "") << "libvirt's default, as always";
   EXPECT_EQ(guest_cpu(m, "kvm"), "");
+  EXPECT_EQ(guest_gic_version(m, "kvm"), "");
 }
 
 TEST(GuestMachine, Arm64GuestsGetVirtUefiFwCfgCredentialsAndA64BitCpu) {
@@ -27,7 +28,6 @@ TEST(GuestMachine, Arm64GuestsGetVirtUefiFwCfgCredentialsAndA64BitCpu) {
   EXPECT_EQ(m.machine, "virt");
   EXPECT_EQ(m.console, "ttyAMA0");
   EXPECT_EQ(m.serial_model, "pl011");
-  EXPECT_EQ(m.gic_version, "3");
   EXPECT_TRUE(m.uefi) << "ACPI, and with it the power button, comes from UEFI on aarch64";
   EXPECT_EQ(m.credentials, CredentialChannel::fw_cfg);
   EXPECT_EQ(m.early_modules, std::vector<std::string>{"qemu_fw_cfg"});
@@ -35,6 +35,8 @@ TEST(GuestMachine, Arm64GuestsGetVirtUefiFwCfgCredentialsAndA64BitCpu) {
   EXPECT_EQ(m.firmware_package, "qemu-efi-aarch64");
   EXPECT_EQ(guest_cpu(m, "qemu"), k_emulated_arm64_cpu) << "virt's default CPU is 32-bit";
   EXPECT_EQ(guest_cpu(m, "kvm"), "host-passthrough");
+  EXPECT_EQ(guest_gic_version(m, "qemu"), "3");
+  EXPECT_EQ(guest_gic_version(m, "kvm"), "host") << "a GICv2 host cannot give its guests a GICv3";
 }
 
 TEST(GuestMachine, OtherArchitecturesHaveNone) {

@@ -238,7 +238,7 @@ TEST_F(Owner, ARemovedInstanceLeavesNothingAndItsNameIsFreeAtOnce) {
 TEST_F(Owner, AKeptInstanceWhoseRemovalWasCutShortIsRemovedWithItsBootFileRecord) {
   namespace fs = std::filesystem;
   const VmName name = VmName::parse("kept-rm");
-  const fs::path entry = m_state / "boot" / ("v1-" + std::string(64, 'a'));
+  const fs::path entry = m_state / "boot" / ("v2-" + std::string(64, 'a'));
   {
     InstanceDir dir = InstanceDir::create(name);
     InstanceState state;

@@ -24,7 +24,9 @@ inline constexpr const char* k_fw_cfg_credentials_dir = "opt/io.systemd.credenti
 inline constexpr std::size_t k_fw_cfg_max_name = 55; // QEMU's FW_CFG_MAX_FILE_PATH less the NUL
 std::string fw_cfg_credential_name(std::string_view name);
 // The value as the text libvirt hands QEMU (systemd takes the file's bytes as they are). Throws
-// Error for bytes that text cannot carry (controls other than tab and newline, non-ASCII).
+// Error for what that text cannot carry: controls other than tab and newline, non-ASCII, and
+// , & < > ' " (libvirt 9.0 passes commas on to QEMU's option parser and turns the others into
+// XML entities).
 std::string fw_cfg_credential_text(std::string_view name, std::string_view value);
 
 // systemd turns this credential into /root/.ssh/authorized_keys (via its tmpfiles provisioning).

@@ -28,7 +28,7 @@ struct GuestMachine {
   // end in a forced power-off.
   bool uefi = false;
   std::string firmware_package{}; // the Debian package with that firmware
-  std::string gic_version{};      // the interrupt controller on virt; empty elsewhere
+  std::string gic_version{};      // virt's interrupt controller when emulated; empty elsewhere
   CredentialChannel credentials = CredentialChannel::smbios;
   // No PS/2 on virt: a display needs a keyboard and a tablet on virtio.
   bool display_needs_virtio_input = false;
@@ -55,6 +55,10 @@ std::string guest_cpu(const GuestMachine& machine, const std::string& virt_type)
 std::string missing_emulator_message(const std::string& image, const GuestMachine& machine,
                                      const std::string& libvirt_message);
 std::string missing_firmware_message(const std::string& image, const GuestMachine& machine);
+
+// The interrupt controller's version: the host's own under KVM (a GICv2 host cannot give a guest a
+// GICv3), the machine's under emulation; "" for a machine without one.
+std::string guest_gic_version(const GuestMachine& machine, const std::string& virt_type);
 
 // The CPU model emulated aarch64 guests get, chosen by boot time under TCG (scripts/bench-arm64).
 inline constexpr const char* k_emulated_arm64_cpu = "cortex-a72";

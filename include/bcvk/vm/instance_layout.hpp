@@ -20,6 +20,8 @@ struct ExecuteOutputs {
 //   root.img (the guest's writes)          0600
 //   ro/ (read-only views), ssh/ (keys)     0700
 //   state.json, domain.xml, swap.img, ...  0600
+//   efi-vars.fd (an arm64 guest's UEFI variables: libvirt makes it from the firmware's template,
+//                its QEMU writes it; up to 64 MiB)
 class InstanceLayout {
 public:
   explicit InstanceLayout(std::string path) : m_path(std::move(path)) {}
