@@ -170,7 +170,8 @@ unsigned long Connection::library_version() const {
 }
 
 std::string Connection::best_virt_type(const GuestMachine& machine) const {
-  if (machine.arch != host_architecture()) {
+  const std::string host_arch = host_architecture();
+  if (machine.arch != host_arch) {
     return "qemu"; // no hardware runs another architecture's code
   }
   if (const char* forced = std::getenv("BCVK_VIRT_TYPE"); forced != nullptr && *forced != '\0') {
@@ -182,7 +183,7 @@ std::string Connection::best_virt_type(const GuestMachine& machine) const {
   LibvirtString caps(
       virConnectGetDomainCapabilities(get(), nullptr, machine.qemu_arch.c_str(), machine.machine.c_str(), "kvm", 0));
   // /proc/cpuinfo names VT-x/AMD-V on x86 only; an arm64 host with /dev/kvm has its extensions.
-  const bool hardware = host_architecture() != "amd64" || cpu_has_hardware_virtualization();
+  const bool hardware = host_arch != "amd64" || cpu_has_hardware_virtualization();
   if (!caps || (is_local_uri(uri()) && !(hardware && kvm_usable_by_qemu_user()))) {
     spdlog::info("KVM is not available to QEMU here; the guest runs under software emulation (slow)");
     return "qemu";

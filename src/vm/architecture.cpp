@@ -44,11 +44,6 @@ std::string canonical_architecture(std::string_view name) {
   return podman_architecture(name).value_or(std::string(name));
 }
 
-std::string kernel_architecture(std::string_view name) {
-  const ArchitectureNames* names = names_of(name);
-  return std::string(names != nullptr ? names->kernel : name);
-}
-
 std::string bootc_architecture_name(std::string_view name) {
   const ArchitectureNames* names = names_of(name);
   return std::string(names != nullptr ? names->bootc : name);

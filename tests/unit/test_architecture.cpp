@@ -60,14 +60,11 @@ TEST(Architecture, TheGuestIsTheImagesArchitectureOrTheHostsWhenItNamesNone) {
   EXPECT_EQ(guest_architecture("", "arm64"), "arm64");
 }
 
-TEST(Architecture, EachMachineIsNamedAsTheKernelAndBootcNameIt) {
-  EXPECT_EQ(kernel_architecture("arm64"), "aarch64");
-  EXPECT_EQ(kernel_architecture("aarch64"), "aarch64");
-  EXPECT_EQ(kernel_architecture("amd64"), "x86_64");
+TEST(Architecture, EachMachineIsNamedAsBootcNamesIt) {
   EXPECT_EQ(bootc_architecture_name("arm64"), "aarch64");
   EXPECT_EQ(bootc_architecture_name("amd64"), "x86_64");
   EXPECT_EQ(bootc_architecture_name("ppc64le"), "powerpc64") << "bootc's (Rust's) name";
-  EXPECT_EQ(kernel_architecture("sparc"), "sparc") << "unknown names pass through";
+  EXPECT_EQ(bootc_architecture_name("sparc"), "sparc") << "unknown names pass through";
 }
 
 TEST(Architecture, TheAskedVariantGoesToPodmanPull) {

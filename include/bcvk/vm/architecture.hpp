@@ -11,8 +11,6 @@ namespace bcvk {
 std::optional<std::string> podman_architecture(std::string_view name);
 // The same, or `name` itself when neither uses it: what two names are compared by.
 std::string canonical_architecture(std::string_view name);
-// The kernel's name (uname -m) for an architecture in either spelling; `name` itself when unknown.
-std::string kernel_architecture(std::string_view name);
 // How bootc's match-architectures names it (the kernel's name, "powerpc64" for ppc64le).
 std::string bootc_architecture_name(std::string_view name);
 
