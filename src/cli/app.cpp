@@ -76,6 +76,7 @@ void declare_cli(CLI::App& app, Context& ctx) {
   setup_ephemeral_ssh(*ephemeral, ctx);
   setup_ephemeral_ssh_config(*ephemeral, ctx);
   setup_ephemeral_ps(*ephemeral, ctx);
+  setup_ephemeral_stats(*ephemeral, ctx);
   setup_ephemeral_stop(*ephemeral, ctx);
   setup_ephemeral_start(*ephemeral, ctx);
   setup_ephemeral_rm(*ephemeral, ctx);

@@ -10,6 +10,7 @@ void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx) {
   cmd->alias("list");
   cmd->add_flag("-a,--all", o->all, "Also show stopped VMs that were kept");
   cmd->add_flag("-q,--quiet", o->quiet, "Print names only");
+  cmd->add_flag("-s,--size", o->size, "Show what each VM's writes take on the host, of their limit");
   cmd->add_option("--format", o->format, "table or json")->capture_default_str();
   cmd->add_option("--filter", o->filters, "Only VMs matching, e.g. label=KEY=VALUE or label=KEY")
       ->type_name("FILTER")

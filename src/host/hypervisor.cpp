@@ -319,6 +319,78 @@ std::map<std::string, std::string> Connection::active_domains() const {
   return domains;
 }
 
+namespace {
+
+struct StatsRecords {
+  virDomainStatsRecordPtr* records = nullptr;
+  StatsRecords() = default;
+  StatsRecords(const StatsRecords&) = delete;
+  StatsRecords& operator=(const StatsRecords&) = delete;
+  ~StatsRecords() {
+    if (records != nullptr) {
+      virDomainStatsRecordListFree(records);
+    }
+  }
+};
+
+// A typed parameter as a whole number, when it is one (libvirt's counters are unsigned long long
+// but a few are int or unsigned).
+std::optional<std::uint64_t> whole_number(const virTypedParameter& p) {
+  switch (p.type) {
+  case VIR_TYPED_PARAM_ULLONG:
+    return p.value.ul;
+  case VIR_TYPED_PARAM_UINT:
+    return p.value.ui;
+  case VIR_TYPED_PARAM_LLONG:
+    return p.value.l >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(p.value.l)) : std::nullopt;
+  case VIR_TYPED_PARAM_INT:
+    return p.value.i >= 0 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(p.value.i)) : std::nullopt;
+  case VIR_TYPED_PARAM_BOOLEAN:
+    return p.value.b != 0 ? 1U : 0U;
+  default:
+    return std::nullopt;
+  }
+}
+
+} // namespace
+
+std::vector<DomainStats> Connection::running_domain_stats() const {
+  const unsigned groups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |
+                          VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK;
+  StatsRecords list;
+  const int count =
+      virConnectGetAllDomainStats(get(), groups, &list.records,
+                                  VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE | VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+  if (count < 0) {
+    throw_libvirt_error("cannot read the running domains' statistics");
+  }
+  std::vector<DomainStats> out;
+  for (int i = 0; i < count; ++i) {
+    const virDomainStatsRecord& record = *list.records[i];
+    char uuid[VIR_UUID_STRING_BUFLEN] = {};
+    const char* name = virDomainGetName(record.dom);
+    if (name == nullptr || virDomainGetUUIDString(record.dom, uuid) != 0) {
+      continue; // gone meanwhile
+    }
+    DomainStats stats{name, uuid, static_cast<int>(virDomainGetID(record.dom)), {}};
+    for (int p = 0; p < record.nparams; ++p) {
+      if (const auto v = whole_number(record.params[p])) {
+        stats.numbers.emplace(record.params[p].field, *v);
+      }
+    }
+    out.push_back(std::move(stats));
+  }
+  return out;
+}
+
+unsigned Connection::host_cpus() const {
+  virNodeInfo info{};
+  if (virNodeGetInfo(get(), &info) != 0 || info.cpus == 0) {
+    throw_libvirt_error("cannot read the host's CPU count");
+  }
+  return info.cpus;
+}
+
 Domain Connection::create(const std::string& xml, const StartMode& mode) const {
   DomainHandle handle(virDomainCreateXML(get(), xml.c_str(), domain_start_flags(mode, driver())));
   if (!handle) {

@@ -98,6 +98,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"auto_remove", s.auto_remove},
                    {"detached", s.detached},
                    {"image_mounted", s.image_mounted},
+                   {"started", s.started},
                    {"kernel_version", s.kernel_version},
                    {"systemd_version", s.systemd_version},
                    {"memory_bytes", s.memory_bytes},
@@ -151,6 +152,7 @@ InstanceState state_from_json(const std::string& json) {
     s.auto_remove = j.value("auto_remove", false);
     s.detached = j.value("detached", false);
     s.image_mounted = j.value("image_mounted", false);
+    s.started = j.value("started", "");
     s.kernel_version = j.value("kernel_version", "");
     s.systemd_version = static_cast<int>(whole_number(j, "systemd_version", 1000000));
     s.memory_bytes = whole_number(j, "memory_bytes", std::numeric_limits<std::uint64_t>::max());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bcvk/instance/supervisor.hpp"
+#include "bcvk/util/clock.hpp"
 #include "bcvk/util/fault_point.hpp"
 
 namespace bcvk {
@@ -43,6 +44,7 @@ StartedInstance start_instance_domain(const Connection& conn, std::unique_ptr<In
   Domain domain = conn.create(domain_xml, mode);
   StartedInstance started(std::move(owner), std::move(domain));
   started.owner().state().phase = Phase::running;
+  started.owner().state().started = now_rfc3339();
   started.owner().save();
   spdlog::info("started VM {} ({})", started.domain().name(), conn.uri());
   fault_point("domain-created");

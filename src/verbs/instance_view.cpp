@@ -65,6 +65,19 @@ std::vector<InstanceView> load_views(const Connection& conn, Which which) {
   return views;
 }
 
+std::optional<std::uint64_t> written_bytes(const InstanceView& v) {
+  return v.state.root_size_bytes == 0 ? std::nullopt : std::optional(v.root_used_bytes);
+}
+
+std::optional<std::uint64_t> written_limit_bytes(const InstanceView& v) {
+  return v.state.root_size_bytes == 0 ? std::nullopt : std::optional(v.state.root_size_bytes);
+}
+
+nlohmann::json size_json(const InstanceView& v) {
+  const auto or_null = [](std::optional<std::uint64_t> n) { return n ? nlohmann::json(*n) : nlohmann::json(nullptr); };
+  return {{"written_bytes", or_null(written_bytes(v))}, {"limit_bytes", or_null(written_limit_bytes(v))}};
+}
+
 nlohmann::json to_json(const InstanceView& v) {
   nlohmann::json labels = nlohmann::json::object();
   for (const auto& l : v.state.labels) {
@@ -89,6 +102,8 @@ nlohmann::json to_json(const InstanceView& v) {
           {"vcpus", v.state.vcpus},
           {"root_size_bytes", v.state.root_size_bytes},
           {"root_used_bytes", v.root_used_bytes},
+          {"size", size_json(v)},
+          {"started", v.state.started},
           {"auto_remove", v.state.auto_remove},
           {"ssh_port", v.state.ssh_port},
           {"ports", ports},

@@ -16,10 +16,12 @@ bool matches_all(const InstanceView& v, const std::vector<LabelFilter>& filters)
   return std::all_of(filters.begin(), filters.end(), [&v](const LabelFilter& f) { return f.matches(v.state.labels); });
 }
 
-// What the guest's writes take of their limit: "120 MiB/10 GiB"; an instance kept by an older bcvk
-// has neither a limit nor a file of its own to measure.
-std::string root_usage(std::uint64_t used, std::uint64_t size) {
-  return size == 0 ? "-" : format_size(used) + "/" + format_size(size);
+// What the guest's writes take of their limit: "120 MiB (limit 10 GiB)"; an instance kept by an
+// older bcvk has neither a limit nor a file of its own to measure.
+std::string size_column(const InstanceView& v) {
+  const auto written = written_bytes(v);
+  const auto limit = written_limit_bytes(v);
+  return written && limit ? format_size(*written) + " (limit " + format_size(*limit) + ")" : "-";
 }
 
 } // namespace
@@ -47,10 +49,22 @@ int list_instances(const PsRequest& options, const Context& ctx) {
     std::cout << out.dump(2) << "\n";
     return k_exit_ok;
   }
-  Table table({"NAME", "IMAGE", "STATUS", "CREATED", "MEMORY", "VCPUS", "ROOT"});
+  std::vector<std::string> header{"NAME", "IMAGE", "STATUS", "CREATED", "MEMORY", "VCPUS"};
+  if (options.size) {
+    header.emplace_back("SIZE");
+  }
+  Table table(std::move(header));
   for (const auto& v : shown) {
-    table.add({v.state.name, v.state.image, v.status, v.state.created, format_size(v.state.memory_bytes),
-               std::to_string(v.state.vcpus), root_usage(v.root_used_bytes, v.state.root_size_bytes)});
+    std::vector<std::string> row{v.state.name,
+                                 v.state.image,
+                                 v.status,
+                                 v.state.created,
+                                 format_size(v.state.memory_bytes),
+                                 std::to_string(v.state.vcpus)};
+    if (options.size) {
+      row.push_back(size_column(v));
+    }
+    table.add(std::move(row));
   }
   std::cout << table.render();
   return k_exit_ok;

@@ -49,11 +49,23 @@ LabelFilter parse_filter(const std::string& text) {
 }
 
 PsRequest validate_ps_options(const PsOptions& options) {
-  PsRequest r{options.all, options.quiet, parse_output_format(options.format), {}};
+  PsRequest r{options.all, options.quiet, parse_output_format(options.format), {}, options.size};
   for (const auto& f : options.filters) {
     r.filters.push_back(parse_filter(f));
   }
   return r;
+}
+
+StatsRequest validate_stats_options(const StatsOptions& options) {
+  if (options.interval_seconds == 0 || options.interval_seconds > k_max_stats_interval) {
+    throw UsageError("--interval: " + std::to_string(options.interval_seconds) + " is out of range: use 1 to " +
+                     std::to_string(k_max_stats_interval) + " seconds");
+  }
+  if (options.all && !options.names.empty()) {
+    throw UsageError("stats: give either NAMEs or --all, not both");
+  }
+  return {parse_vm_names(options.names), options.all, options.no_stream, parse_output_format(options.format),
+          options.interval_seconds};
 }
 
 StopRequest validate_stop_options(const StopOptions& options) {

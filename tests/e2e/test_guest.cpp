@@ -117,12 +117,13 @@ TEST_F(Guest, KeptVmKeepsItsChangesAndTheImageStaysClean) {
     EXPECT_EQ(fs::status(dir + file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write)
         << file;
   }
-  const auto listed = bcvk_cli({"ephemeral", "ps", "-a"});
+  const auto listed = bcvk_cli({"ephemeral", "ps", "-a", "--size"});
   EXPECT_TRUE(contains(listed.out, "stopped"));
-  EXPECT_TRUE(contains(listed.out, "/256 MiB")) << listed.out;
+  EXPECT_TRUE(contains(listed.out, "(limit 256 MiB)")) << listed.out;
   const auto inspected = nlohmann::json::parse(bcvk_cli({"ephemeral", "inspect", "e2e-keep"}).out);
   EXPECT_EQ(inspected["root_size_bytes"], 256 * k_mib);
-  const std::uint64_t used = inspected["root_used_bytes"];
+  const std::uint64_t used = inspected["size"]["written_bytes"];
+  EXPECT_EQ(inspected["root_used_bytes"], used) << "the older member stays";
   EXPECT_GE(used, 200 * k_mib) << "ps shows what the guest's writes take";
   EXPECT_LE(used, 256 * k_mib);
   EXPECT_FALSE(contains(slurp("/proc/self/mountinfo"), "/instances/e2e-keep/"));

@@ -58,7 +58,7 @@ expect() {
 }
 
 check_all() {
-  expect "bcvk ephemeral st" -- start stop
+  expect "bcvk ephemeral st" -- start stats stop
   expect "bcvk ephemeral ssh de" -- dev-box
   expect "bcvk ephemeral rm dev-box o" -- other-vm
   expect "bcvk ephemeral run --network is" -- isolated

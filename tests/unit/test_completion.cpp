@@ -55,8 +55,9 @@ bool contains(const Words& words, const std::string& w) {
 
 TEST_F(Completion, VerbsByPrefixWithoutHiddenOnes) {
   EXPECT_EQ(complete({""}), (Words{"ephemeral", "images"})) << "completion and __complete stay hidden";
-  EXPECT_EQ(complete({"ephemeral", "st"}), (Words{"start", "stop"}));
-  EXPECT_EQ(complete({"ephemeral", "s"}), (Words{"ssh", "ssh-config", "start", "stop"})) << "supervise is hidden";
+  EXPECT_EQ(complete({"ephemeral", "st"}), (Words{"start", "stats", "stop"}));
+  EXPECT_EQ(complete({"ephemeral", "s"}), (Words{"ssh", "ssh-config", "start", "stats", "stop"}))
+      << "supervise is hidden";
   EXPECT_EQ(complete({"-c", "qemu:///system", "images", ""}), (Words{"list", "pull"}))
       << "a global option's value is skipped";
   EXPECT_EQ(complete({"ephemeral", "list", "--"}).size(), complete({"ephemeral", "ps", "--"}).size())

@@ -43,6 +43,7 @@ void setup_ephemeral_ssh(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_ssh_config(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_ps(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_stop(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_stats(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_rm(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx);

@@ -2,6 +2,7 @@
 // libvirt, through owned handles. Every failure becomes a LibvirtError carrying libvirt's message.
 #include <libvirt/libvirt.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -69,6 +70,15 @@ std::optional<DacLabel> dac_label_of(std::string_view capabilities_xml);
 // it can pick with <os firmware='efi'>) (pure).
 bool offers_efi_firmware(std::string_view domain_capabilities_xml);
 
+// One running domain's statistics as libvirt reports them: its numbers by libvirt's key
+// ("cpu.time", "balloon.rss", "vcpu.0.time"...); text values are left out.
+struct DomainStats {
+  std::string name;
+  std::string uuid;
+  int id = -1; // the running domain's number, which names libvirt's files for it
+  std::map<std::string, std::uint64_t> numbers;
+};
+
 class Connection {
 public:
   // Opens `uri`, or libvirt's default (LIBVIRT_DEFAULT_URI, libvirt.conf) when it is empty.
@@ -90,6 +100,12 @@ public:
   std::optional<Domain> find(const std::string& name) const;
   // The names of all running domains, in one call (a lookup per instance costs a round trip each).
   std::map<std::string, std::string> active_domains() const; // name -> UUID
+  // The statistics of every running domain in one call (virConnectGetAllDomainStats): state, CPU,
+  // balloon, vCPUs, interfaces and disks. A domain busy with another job reports what it can at
+  // once instead of making the call wait.
+  std::vector<DomainStats> running_domain_stats() const;
+  // The CPUs of libvirt's host, against which a domain's CPU time is a share.
+  unsigned host_cpus() const;
   Domain create(const std::string& xml, const StartMode& mode) const;
 
 private:

@@ -27,6 +27,7 @@ Phase phase_from_string(const std::string& text);
 struct InstanceState : InstanceRecord {
   Phase phase = Phase::creating;
   bool image_mounted = false; // one `podman image mount` reference is held
+  std::string started;        // when its domain was last started (RFC 3339, UTC); empty before
 };
 
 // Serialisation of the state file (pure).

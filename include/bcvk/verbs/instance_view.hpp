@@ -2,6 +2,7 @@
 // An instance as ps and inspect show it: its record, its live status and where it lives.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ std::string live_status(const std::map<std::string, std::string>& running_domain
 // all of them, or only those whose VM runs (then the others' state is not even read).
 enum class Which { all, running };
 std::vector<InstanceView> load_views(const Connection& conn, Which which);
+
+// The size of its writable layer: the host bytes the guest's writes take, and their limit (its
+// --root-size). Both empty for an instance kept by an older bcvk, whose writes have no file system
+// of their own to measure.
+std::optional<std::uint64_t> written_bytes(const InstanceView& v);
+std::optional<std::uint64_t> written_limit_bytes(const InstanceView& v);
+// {"written_bytes": N, "limit_bytes": N}, null where unknown: `size` in ps, inspect and stats.
+nlohmann::json size_json(const InstanceView& v);
 
 nlohmann::json to_json(const InstanceView& v);
 

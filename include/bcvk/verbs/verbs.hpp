@@ -26,6 +26,8 @@ int print_ssh_config(const SshConfigRequest& request, const Context& ctx);
 
 int list_instances(const PsRequest& request, const Context& ctx);
 int stop_instances(const StopRequest& request, const Context& ctx);
+// What VMs cost: one snapshot, or a table refreshed in place on a terminal until Ctrl-C.
+int show_stats(const StatsRequest& request, const Context& ctx);
 int start_instance(const VmName& name, const Context& ctx);
 int remove_instances(const RmRequest& request, const Context& ctx);
 int inspect_instance(const VmName& name, const Context& ctx);

@@ -54,6 +54,7 @@ LabelFilter parse_filter(const std::string& text);
 struct PsOptions {
   bool all = false;
   bool quiet = false;
+  bool size = false;
   std::string format = "table";
   std::vector<std::string> filters;
 };
@@ -62,8 +63,26 @@ struct PsRequest {
   bool quiet = false;
   OutputFormat format = OutputFormat::table;
   std::vector<LabelFilter> filters; // all must match
+  bool size = false;                // the table's SIZE column
 };
 PsRequest validate_ps_options(const PsOptions& options);
+
+inline constexpr unsigned k_max_stats_interval = 3600;
+struct StatsOptions {
+  std::vector<std::string> names;
+  bool all = false;
+  bool no_stream = false;
+  std::string format = "table";
+  unsigned interval_seconds = 2;
+};
+struct StatsRequest {
+  std::vector<VmName> names{}; // empty: every running VM (with all: every VM)
+  bool all = false;
+  bool no_stream = false;
+  OutputFormat format = OutputFormat::table;
+  unsigned interval_seconds = 2;
+};
+StatsRequest validate_stats_options(const StatsOptions& options);
 
 inline constexpr unsigned k_max_stop_timeout = 3600;
 struct StopOptions {

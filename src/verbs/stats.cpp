@@ -1,0 +1,193 @@
+// `ephemeral stats`: what running VMs cost, read from libvirt in one call per refresh, like
+// `podman stats`.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "bcvk/host/virtiofsd_usage.hpp"
+#include "bcvk/instance/instance_domain.hpp"
+#include "bcvk/instance/services.hpp"
+#include "bcvk/util/clock.hpp"
+#include "bcvk/util/error.hpp"
+#include "bcvk/util/handle.hpp"
+#include "bcvk/util/signals.hpp"
+#include "bcvk/util/status_line.hpp"
+#include "bcvk/util/terminal_frame.hpp"
+#include "bcvk/verbs/instance_view.hpp"
+#include "bcvk/verbs/verbs.hpp"
+#include "bcvk/vm/vm_stats.hpp"
+
+namespace bcvk {
+namespace {
+
+// The VMs on show now: the named ones that still exist, else the running ones (with -a: all).
+std::vector<InstanceView> shown_views(const Connection& conn, const StatsRequest& request) {
+  if (request.names.empty()) {
+    return load_views(conn, request.all ? Which::all : Which::running);
+  }
+  std::vector<InstanceView> views;
+  for (const auto& name : request.names) {
+    const auto dir = InstanceDir::open(name);
+    if (!dir) {
+      continue; // removed while streamed
+    }
+    try {
+      InstanceView v = saved_view(*dir);
+      v.status = live_status(conn, v.state);
+      views.push_back(std::move(v));
+    } catch (const Error&) {
+      continue; // being created right now
+    }
+  }
+  return views;
+}
+
+// Every named VM must exist when the command starts: a typo is an error, not an empty table.
+void require_named(const StatsRequest& request) {
+  for (const auto& name : request.names) {
+    InstanceDir::open_existing(name);
+  }
+}
+
+// One reading of every VM on show, from a single statistics call.
+struct Reading {
+  std::vector<InstanceView> views;
+  std::map<std::string, std::pair<std::string, VmSample>> samples; // name -> (domain UUID, sample)
+};
+
+Reading read_all(const Connection& conn, const StatsRequest& request, bool local_qemu) {
+  Reading reading;
+  reading.views = shown_views(conn, request);
+  const auto records = conn.running_domain_stats();
+  const auto taken = std::chrono::steady_clock::now();
+  for (const auto& view : reading.views) {
+    if (view.status != "running") {
+      continue;
+    }
+    const auto record = std::find_if(records.begin(), records.end(), [&view](const DomainStats& r) {
+      return r.name == view.state.name && is_instance_domain(view.state, r.uuid);
+    });
+    if (record == records.end()) {
+      continue; // stopped since the listing
+    }
+    VmSample sample = sample_from_domain_stats(record->numbers, taken);
+    forget_uncounted_network(sample, view.state.ssh_port != 0 || !view.state.ports.empty());
+    if (local_qemu) {
+      sample.virtiofsd = virtiofsd_usage(record->id, record->name);
+    }
+    reading.samples.emplace(view.state.name, std::make_pair(record->uuid, std::move(sample)));
+  }
+  return reading;
+}
+
+// The rows of one reading, CPU use measured against the reading before it.
+std::vector<VmStats> rows_of(const StatsRequest& request, const Reading& now, const Reading* before,
+                             unsigned host_cpus) {
+  const std::int64_t now_s = now_seconds();
+  std::vector<VmStats> rows;
+  for (const auto& view : now.views) {
+    VmStats row{view.state.name,           view.status, std::nullopt, {}, written_bytes(view),
+                written_limit_bytes(view), std::nullopt};
+    const auto sample = now.samples.find(view.state.name);
+    if (sample != now.samples.end()) {
+      row.sample = sample->second.second;
+      if (before != nullptr) {
+        const auto earlier = before->samples.find(view.state.name);
+        if (earlier != before->samples.end() && earlier->second.first == sample->second.first) {
+          row.cpu = cpu_use_between(earlier->second.second, sample->second.second, host_cpus);
+        }
+      }
+      if (const auto started = rfc3339_seconds(view.state.started)) {
+        row.uptime_seconds = now_s - *started;
+      }
+    } else if (view.status == "running") {
+      row.status = "stopped"; // stopped between the listing and the reading
+    }
+    // Named VMs and -a show every state; otherwise a VM that stops leaves the table.
+    if (!request.names.empty() || request.all || row.status == "running") {
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+TerminalSize terminal_size() {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 && ws.ws_row > 2) {
+    return {ws.ws_col, ws.ws_row};
+  }
+  return {};
+}
+
+void print_once(const std::vector<VmStats>& rows, OutputFormat format) {
+  if (format == OutputFormat::json) {
+    std::cout << stats_json(rows).dump(2) << "\n" << std::flush;
+  } else {
+    std::cout << render_stats_table(rows) << std::flush;
+  }
+}
+
+} // namespace
+
+int show_stats(const StatsRequest& request, const Context& ctx) {
+  const Services services(ctx.connect_uri, Recover::yes);
+  const Connection& conn = services.conn;
+  require_named(request);
+  const unsigned host_cpus = conn.host_cpus();
+  // virtiofsd's pid files are the local QEMU driver's; another host's processes are not ours to read.
+  const bool local_qemu = conn.driver() == "QEMU" && conn.uri().rfind("qemu:///", 0) == 0;
+  const auto interval = std::chrono::seconds(request.interval_seconds);
+  const auto wait = [&ctx, interval] {
+    if (ctx.signals != nullptr) {
+      ctx.signals->sleep_for(interval); // Ctrl-C ends the command with 130
+    } else {
+      std::this_thread::sleep_for(interval);
+    }
+  };
+
+  Reading before = read_all(conn, request, local_qemu);
+  const bool stream = !request.no_stream && ::isatty(STDOUT_FILENO) == 1;
+  if (!stream) {
+    // CPU use needs two readings: one interval apart.
+    wait();
+    const Reading after = read_all(conn, request, local_qemu);
+    print_once(rows_of(request, after, &before, host_cpus), request.format);
+    return k_exit_ok;
+  }
+  const bool redraw = request.format == OutputFormat::table && !dumb_terminal();
+  std::size_t drawn_lines = 0;
+  if (redraw) {
+    std::cout << k_hide_cursor << std::flush;
+  }
+  const ScopeExit show_cursor([redraw] {
+    if (redraw) {
+      std::cout << k_show_cursor << std::flush;
+    }
+  });
+  const Reading* previous = nullptr;
+  Reading current = std::move(before);
+  for (;;) {
+    const auto rows = rows_of(request, current, previous, host_cpus);
+    if (request.format == OutputFormat::json) {
+      std::cout << stats_json(rows).dump() << "\n" << std::flush; // one line per reading
+    } else if (redraw) {
+      const std::string frame = render_stats_table(rows);
+      const TerminalSize size = terminal_size();
+      std::cout << frame_update(drawn_lines, frame, size) << std::flush;
+      drawn_lines = frame_lines(frame, size);
+    } else {
+      std::cout << render_stats_table(rows) << "\n" << std::flush;
+    }
+    wait();
+    before = std::move(current);
+    previous = &before;
+    current = read_all(conn, request, local_qemu);
+  }
+}
+
+} // namespace bcvk
