@@ -2,10 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
-#include <charconv>
 #include <set>
 
 #include "bcvk/util/handle.hpp"
@@ -15,10 +15,15 @@ namespace bcvk {
 
 namespace {
 
-// Up to 64 KiB of the file `name` under `dir` (never through a link); empty when unreadable.
+// At most this many processes per VM: a virtiofsd and the worker it forks, per share.
+constexpr unsigned k_max_processes = 256;
+
+// Up to 64 KiB of the regular file `name` under `dir` (never through a link, never waiting on a
+// FIFO); empty when unreadable.
 std::string read_small(int dir, const std::string& name) {
-  const Fd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) {
+  const Fd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return {};
   }
   std::string text;
@@ -33,45 +38,44 @@ std::string read_small(int dir, const std::string& name) {
   return text;
 }
 
-std::optional<int> pid_in(const std::string& text) {
-  int pid = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
-  if (ec != std::errc() || pid <= 0 || (end != text.data() + text.size() && *end != '\n')) {
-    return std::nullopt;
-  }
-  return pid;
-}
-
-// Adds the process `pid` (and, for a virtiofsd that forked, its children) once each. `parent`:
-// the pid a child must name as its parent.
-void add_process(int pid, std::optional<int> parent, HelperUsage& usage, std::set<int>& seen) {
-  if (seen.contains(pid)) {
-    return;
+// Adds one process to `usage` if it is a virtiofsd of root's (libvirt runs them as root; any user
+// can call a process virtiofsd, none but root can make it root's) and, with `parent`, a child of
+// that process. Returns the process's own children, to be added in turn.
+std::vector<int> add_process(int pid, std::optional<int> parent, HelperUsage& usage, std::set<int>& seen) {
+  if (seen.contains(pid) || seen.size() >= k_max_processes) {
+    return {};
   }
   const Fd proc(::open(("/proc/" + std::to_string(pid)).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc) {
-    return; // exited
+    return {}; // exited
   }
   // Everything below is read through this descriptor: should the process exit and its pid be
   // reused, the reads fail instead of describing the newcomer.
-  if (read_small(proc.get(), "comm") != "virtiofsd\n") {
-    return;
-  }
   const std::string status = read_small(proc.get(), "status");
-  if (parent && status_number(status, "PPid") != static_cast<std::uint64_t>(*parent)) {
-    return;
+  if (read_small(proc.get(), "comm") != "virtiofsd\n" || !status_ids_are_root(status) ||
+      (parent && status_number(status, "PPid") != static_cast<std::uint64_t>(*parent))) {
+    return {};
   }
   seen.insert(pid);
   usage.processes += 1;
-  usage.rss_bytes += status_number(status, "VmRSS").value_or(0);
-  if (const auto io = parse_proc_io(read_small(proc.get(), "io"))) {
-    usage.read_bytes += io->read_bytes;
-    usage.write_bytes += io->write_bytes;
+  // Its own memory: anonymous and file pages. Its shared pages are the guest's RAM (it maps the
+  // guest's memory to serve it), already in QEMU's resident memory.
+  const auto anon = status_number(status, "RssAnon");
+  const auto file = status_number(status, "RssFile");
+  if (usage.rss_bytes && anon && file) {
+    *usage.rss_bytes += *anon + *file;
+  } else {
+    usage.rss_bytes.reset();
   }
-  const std::string own_task = "task/" + std::to_string(pid) + "/children";
-  for (const int child : parse_pid_list(read_small(proc.get(), own_task))) {
-    add_process(child, pid, usage, seen);
+  const auto io = parse_proc_io(read_small(proc.get(), "io"));
+  if (usage.read_bytes && usage.write_bytes && io) {
+    *usage.read_bytes += io->read_bytes;
+    *usage.write_bytes += io->write_bytes;
+  } else {
+    usage.read_bytes.reset(); // unreadable (e.g. Yama): unknown, never a smaller number
+    usage.write_bytes.reset();
   }
+  return parse_pid_list(read_small(proc.get(), "task/" + std::to_string(pid) + "/children"));
 }
 
 } // namespace
@@ -81,7 +85,9 @@ std::optional<HelperUsage> virtiofsd_usage(int domain_id, const std::string& dom
     return std::nullopt;
   }
   const Fd dir(::open(run_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) {
+  struct stat st {};
+  // libvirt's own directory: root's, and nobody else may put a pid file in it.
+  if (!dir || ::fstat(dir.get(), &st) != 0 || st.st_uid != 0 || (st.st_mode & 022) != 0) {
     return std::nullopt;
   }
   Fd copy(::dup(dir.get()));
@@ -97,11 +103,17 @@ std::optional<HelperUsage> virtiofsd_usage(int domain_id, const std::string& dom
       pid_files.emplace_back(entry->d_name);
     }
   }
-  HelperUsage usage;
+  HelperUsage usage{.rss_bytes = 0, .read_bytes = 0, .write_bytes = 0, .processes = 0};
   std::set<int> seen;
   for (const auto& file : pid_files) {
-    if (const auto pid = pid_in(read_small(dir.get(), file))) {
-      add_process(*pid, std::nullopt, usage, seen);
+    const auto pids = parse_pid_list(read_small(dir.get(), file));
+    if (pids.size() != 1) {
+      continue;
+    }
+    // The virtiofsd libvirt started, and the workers it forked (one level: a virtiofsd's worker
+    // forks nothing).
+    for (const int child : add_process(pids[0], std::nullopt, usage, seen)) {
+      add_process(child, pids[0], usage, seen);
     }
   }
   if (usage.processes == 0) {

@@ -1,6 +1,5 @@
 #include "bcvk/util/status_line.hpp"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -8,6 +7,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "bcvk/util/terminal_frame.hpp"
 #include "bcvk/util/utf8.hpp"
 
 namespace bcvk {
@@ -15,11 +15,7 @@ namespace {
 
 // A line that wraps cannot be redrawn with '\r': keep it one column short of the width.
 std::size_t terminal_columns() {
-  winsize ws{};
-  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8) {
-    return ws.ws_col - 1U;
-  }
-  return 79;
+  return terminal_size_of(STDERR_FILENO).columns - 1U;
 }
 
 // The first `columns` characters of `text` (one column each: bcvk's status texts are ASCII but for

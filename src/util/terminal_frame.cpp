@@ -1,8 +1,18 @@
 #include "bcvk/util/terminal_frame.hpp"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 
 namespace bcvk {
+
+TerminalSize terminal_size_of(int fd) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 && ws.ws_row > 2) {
+    return {ws.ws_col, ws.ws_row};
+  }
+  return {};
+}
 
 std::size_t frame_lines(const std::string& frame, const TerminalSize& size) {
   const auto lines = static_cast<std::size_t>(std::count(frame.begin(), frame.end(), '\n'));

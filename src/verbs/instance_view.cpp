@@ -3,6 +3,7 @@
 #include "bcvk/host/root_layer.hpp"
 #include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/vm_stats.hpp"
 
 namespace bcvk {
 
@@ -34,6 +35,7 @@ std::string live_status(const std::map<std::string, std::string>& running_domain
 InstanceView saved_view(const InstanceDir& dir) {
   InstanceView v;
   v.state = dir.load();
+  v.state.name = dir.name(); // the checked name it lives under, whatever its state file says
   v.instance_dir = dir.path();
   v.root_used_bytes = root_layer_host_bytes(dir.root_image());
   return v;
@@ -74,8 +76,7 @@ std::optional<std::uint64_t> written_limit_bytes(const InstanceView& v) {
 }
 
 nlohmann::json size_json(const InstanceView& v) {
-  const auto or_null = [](std::optional<std::uint64_t> n) { return n ? nlohmann::json(*n) : nlohmann::json(nullptr); };
-  return {{"written_bytes", or_null(written_bytes(v))}, {"limit_bytes", or_null(written_limit_bytes(v))}};
+  return size_object(written_bytes(v), written_limit_bytes(v));
 }
 
 nlohmann::json to_json(const InstanceView& v) {

@@ -1,6 +1,5 @@
 // `ephemeral stats`: what running VMs cost, read from libvirt in one call per refresh, like
 // `podman stats`.
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,9 @@
 #include "bcvk/instance/services.hpp"
 #include "bcvk/util/clock.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/vm/domain_xml.hpp"
+#include "bcvk/vm/instance_layout.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/util/signals.hpp"
 #include "bcvk/util/status_line.hpp"
@@ -54,6 +56,16 @@ void require_named(const StatsRequest& request) {
   }
 }
 
+// Whether the VM's domain (as bcvk saved it) has a NIC libvirt does not count; when that cannot be
+// read, it may have one.
+bool nic_outside_libvirt(const InstanceView& view) {
+  try {
+    return has_nic_outside_libvirt(read_text_file(InstanceLayout(view.instance_dir).domain_xml_file()));
+  } catch (const Error&) {
+    return true;
+  }
+}
+
 // One reading of every VM on show, from a single statistics call.
 struct Reading {
   std::vector<InstanceView> views;
@@ -75,8 +87,8 @@ Reading read_all(const Connection& conn, const StatsRequest& request, bool local
     if (record == records.end()) {
       continue; // stopped since the listing
     }
-    VmSample sample = sample_from_domain_stats(record->numbers, taken);
-    forget_uncounted_network(sample, view.state.ssh_port != 0 || !view.state.ports.empty());
+    VmSample sample = sample_from_domain_stats(record->numbers, record->id, taken);
+    forget_uncounted_network(sample, nic_outside_libvirt(view));
     if (local_qemu) {
       sample.virtiofsd = virtiofsd_usage(record->id, record->name);
     }
@@ -103,7 +115,7 @@ std::vector<VmStats> rows_of(const StatsRequest& request, const Reading& now, co
         }
       }
       if (const auto started = rfc3339_seconds(view.state.started)) {
-        row.uptime_seconds = now_s - *started;
+        row.uptime_seconds = std::max<std::int64_t>(0, now_s - *started); // a clock set back
       }
     } else if (view.status == "running") {
       row.status = "stopped"; // stopped between the listing and the reading
@@ -114,14 +126,6 @@ std::vector<VmStats> rows_of(const StatsRequest& request, const Reading& now, co
     }
   }
   return rows;
-}
-
-TerminalSize terminal_size() {
-  winsize ws{};
-  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 && ws.ws_row > 2) {
-    return {ws.ws_col, ws.ws_row};
-  }
-  return {};
 }
 
 void print_once(const std::vector<VmStats>& rows, OutputFormat format) {
@@ -139,8 +143,9 @@ int show_stats(const StatsRequest& request, const Context& ctx) {
   const Connection& conn = services.conn;
   require_named(request);
   const unsigned host_cpus = conn.host_cpus();
-  // virtiofsd's pid files are the local QEMU driver's; another host's processes are not ours to read.
-  const bool local_qemu = conn.driver() == "QEMU" && conn.uri().rfind("qemu:///", 0) == 0;
+  // The pid files read are the local system QEMU driver's (a session or embedded driver keeps its
+  // own elsewhere); another host's processes are not ours to read.
+  const bool local_qemu = conn.driver() == "QEMU" && conn.uri() == "qemu:///system";
   const auto interval = std::chrono::seconds(request.interval_seconds);
   const auto wait = [&ctx, interval] {
     if (ctx.signals != nullptr) {
@@ -177,7 +182,7 @@ int show_stats(const StatsRequest& request, const Context& ctx) {
       std::cout << stats_json(rows).dump() << "\n" << std::flush; // one line per reading
     } else if (redraw) {
       const std::string frame = render_stats_table(rows);
-      const TerminalSize size = terminal_size();
+      const TerminalSize size = terminal_size_of(STDOUT_FILENO);
       std::cout << frame_update(drawn_lines, frame, size) << std::flush;
       drawn_lines = frame_lines(frame, size);
     } else {

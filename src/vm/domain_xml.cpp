@@ -367,6 +367,19 @@ std::string render_domain_xml(const VmSpec& spec) {
   return xml::to_string(doc.get());
 }
 
+bool has_nic_outside_libvirt(std::string_view xml) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  xmlNode* cmd = xml::child(xmlDocGetRootElement(doc.get()), "commandline");
+  for (const xmlNode* arg = cmd != nullptr ? cmd->children : nullptr; arg != nullptr; arg = arg->next) {
+    if (arg->type == XML_ELEMENT_NODE && arg->ns != nullptr &&
+        std::string_view(reinterpret_cast<const char*>(arg->ns->href)) == k_qemu_ns &&
+        xml::attr_of(arg, "value") == std::optional<std::string>("-netdev")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 SealedDisks seal_file_disks(std::string_view xml) {
   const xml::Doc doc = xml::parse(xml, "the saved domain XML");
   SealedDisks sealed;

@@ -63,6 +63,33 @@ std::optional<std::uint64_t> status_number(std::string_view status, std::string_
   return *n * 1024;
 }
 
+bool status_ids_are_root(std::string_view status) {
+  for (const std::string_view key : {"Uid", "Gid"}) {
+    const auto ids = field(status, key);
+    if (!ids) {
+      return false;
+    }
+    unsigned count = 0;
+    std::size_t pos = 0;
+    while (pos < ids->size()) {
+      const auto start = ids->find_first_not_of(" \t", pos);
+      if (start == std::string_view::npos) {
+        break;
+      }
+      const auto end = std::min(ids->find_first_of(" \t", start), ids->size());
+      if (ids->substr(start, end - start) != "0") {
+        return false;
+      }
+      ++count;
+      pos = end;
+    }
+    if (count != 4) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<IoCounters> parse_proc_io(std::string_view io) {
   const auto read = field(io, "rchar");
   const auto written = field(io, "wchar");

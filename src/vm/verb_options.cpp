@@ -64,7 +64,13 @@ StatsRequest validate_stats_options(const StatsOptions& options) {
   if (options.all && !options.names.empty()) {
     throw UsageError("stats: give either NAMEs or --all, not both");
   }
-  return {parse_vm_names(options.names), options.all, options.no_stream, parse_output_format(options.format),
+  std::vector<VmName> names;
+  for (auto& name : parse_vm_names(options.names)) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(std::move(name)); // one row per VM, however often it is named
+    }
+  }
+  return {std::move(names), options.all, options.no_stream, parse_output_format(options.format),
           options.interval_seconds};
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "bcvk/util/json_optional.hpp"
 #include "bcvk/util/size.hpp"
 #include "bcvk/util/table.hpp"
 
@@ -53,10 +54,13 @@ std::optional<std::uint64_t> vcpu_time(const Stats& stats) {
   return total;
 }
 
+// The guest's own figures (it may report anything): shown only while they are consistent with
+// each other and with the memory the VM has.
 std::optional<std::uint64_t> guest_used(const Stats& stats) {
   const auto total = value_of(stats, "balloon.available");
   const auto available = value_of(stats, "balloon.usable");
-  if (!total || !available || *available > *total) {
+  const auto given = value_of(stats, "balloon.current");
+  if (!total || !available || !given || *available > *total || *total > *given) {
     return std::nullopt;
   }
   return (*total - *available) * 1024U;
@@ -87,24 +91,29 @@ std::string pair_text(std::optional<std::uint64_t> a, std::optional<std::uint64_
   return a || b ? size_text(a) + " / " + size_text(b) : "-";
 }
 
-template <typename T> nlohmann::json or_null(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-// What the guest read or wrote: its disks' I/O and its shares' (virtiofsd's), together.
-std::optional<std::uint64_t> io_total(const VmSample& s, bool written) {
-  const std::optional<std::uint64_t>& block = written ? s.block_write_bytes : s.block_read_bytes;
-  if (!block && !s.virtiofsd) {
+std::optional<std::uint64_t> shares_io(const VmSample& s, bool written) {
+  if (!s.virtiofsd) {
     return std::nullopt;
   }
-  const std::uint64_t shares = !s.virtiofsd ? 0 : written ? s.virtiofsd->write_bytes : s.virtiofsd->read_bytes;
-  return block.value_or(0) + shares;
+  return written ? s.virtiofsd->write_bytes : s.virtiofsd->read_bytes;
+}
+
+// What the guest read or wrote: its disks' I/O and its shares' (virtiofsd's), together; unknown
+// unless both are known.
+std::optional<std::uint64_t> io_total(const VmSample& s, bool written) {
+  const std::optional<std::uint64_t>& block = written ? s.block_write_bytes : s.block_read_bytes;
+  const std::optional<std::uint64_t> shares = shares_io(s, written);
+  if (!block || !shares) {
+    return std::nullopt;
+  }
+  return *block + *shares;
 }
 
 } // namespace
 
-VmSample sample_from_domain_stats(const Stats& stats, std::chrono::steady_clock::time_point taken) {
+VmSample sample_from_domain_stats(const Stats& stats, int domain_id, std::chrono::steady_clock::time_point taken) {
   VmSample s;
+  s.domain_id = domain_id;
   s.taken = taken;
   s.cpu_time_ns = value_of(stats, "cpu.time");
   s.vcpu_time_ns = vcpu_time(stats);
@@ -112,7 +121,6 @@ VmSample sample_from_domain_stats(const Stats& stats, std::chrono::steady_clock:
   s.memory_bytes = kib(stats, "balloon.current");
   s.guest_used_bytes = guest_used(stats);
   s.qemu_rss_bytes = kib(stats, "balloon.rss");
-  s.net_interfaces = static_cast<unsigned>(std::min<std::uint64_t>(value_of(stats, "net.count").value_or(0), 4096));
   s.net_rx_bytes = summed(stats, "net", "rx.bytes");
   s.net_tx_bytes = summed(stats, "net", "tx.bytes");
   s.block_read_bytes = summed(stats, "block", "rd.bytes");
@@ -120,14 +128,17 @@ VmSample sample_from_domain_stats(const Stats& stats, std::chrono::steady_clock:
   return s;
 }
 
-void forget_uncounted_network(VmSample& sample, bool has_forwards) {
-  if (has_forwards && sample.net_interfaces == 0) {
+void forget_uncounted_network(VmSample& sample, bool nic_outside_libvirt) {
+  if (nic_outside_libvirt) {
     sample.net_rx_bytes.reset();
     sample.net_tx_bytes.reset();
   }
 }
 
 CpuUse cpu_use_between(const VmSample& before, const VmSample& after, unsigned host_cpus) {
+  if (before.domain_id != after.domain_id) {
+    return {}; // started again in between: its counters began anew
+  }
   const double span_ns = std::chrono::duration<double, std::nano>(after.taken - before.taken).count();
   return {percent(before.cpu_time_ns, after.cpu_time_ns, span_ns, host_cpus),
           after.vcpus == before.vcpus ? percent(before.vcpu_time_ns, after.vcpu_time_ns, span_ns, after.vcpus)
@@ -135,10 +146,14 @@ CpuUse cpu_use_between(const VmSample& before, const VmSample& after, unsigned h
 }
 
 std::optional<std::uint64_t> host_memory_bytes(const VmSample& sample) {
-  if (!sample.qemu_rss_bytes) {
+  if (!sample.qemu_rss_bytes || !sample.virtiofsd || !sample.virtiofsd->rss_bytes) {
     return std::nullopt;
   }
-  return *sample.qemu_rss_bytes + (sample.virtiofsd ? sample.virtiofsd->rss_bytes : 0);
+  return *sample.qemu_rss_bytes + *sample.virtiofsd->rss_bytes;
+}
+
+nlohmann::json size_object(std::optional<std::uint64_t> written, std::optional<std::uint64_t> limit) {
+  return {{"written_bytes", or_null(written)}, {"limit_bytes", or_null(limit)}};
 }
 
 std::string format_uptime(std::int64_t seconds) {
@@ -179,8 +194,8 @@ nlohmann::json stats_json(const std::vector<VmStats>& rows) {
   for (const auto& r : rows) {
     const VmSample none;
     const VmSample& s = r.sample ? *r.sample : none;
-    const auto helper = [&s](std::uint64_t HelperUsage::*field) {
-      return s.virtiofsd ? nlohmann::json((*s.virtiofsd).*field) : nlohmann::json(nullptr);
+    const auto helper = [&s](std::optional<std::uint64_t> HelperUsage::*field) {
+      return s.virtiofsd ? or_null((*s.virtiofsd).*field) : nlohmann::json(nullptr);
     };
     out.push_back(
         {{"name", r.name},
@@ -201,7 +216,7 @@ nlohmann::json stats_json(const std::vector<VmStats>& rows) {
          {"block", {{"read_bytes", or_null(s.block_read_bytes)}, {"write_bytes", or_null(s.block_write_bytes)}}},
          {"shares",
           {{"read_bytes", helper(&HelperUsage::read_bytes)}, {"write_bytes", helper(&HelperUsage::write_bytes)}}},
-         {"size", {{"written_bytes", or_null(r.written_bytes)}, {"limit_bytes", or_null(r.written_limit_bytes)}}},
+         {"size", size_object(r.written_bytes, r.written_limit_bytes)},
          {"uptime_seconds", or_null(r.uptime_seconds)}});
   }
   return out;

@@ -4,6 +4,8 @@
 #include "e2e_support.hpp"
 
 #include <future>
+#include <iostream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -41,8 +43,15 @@ std::string guest(const std::string& name, const std::string& command) {
   return r.out;
 }
 
+// A number the reading must have; a test failure (not an exception) when it is null.
 std::uint64_t number(const nlohmann::json& j) {
+  EXPECT_TRUE(j.is_number_unsigned()) << j.dump();
   return j.is_number_unsigned() ? j.get<std::uint64_t>() : 0;
+}
+
+double percent(const nlohmann::json& j) {
+  EXPECT_TRUE(j.is_number()) << j.dump();
+  return j.is_number() ? j.get<double>() : -1.0;
 }
 
 // MemTotal - MemAvailable from the guest's /proc/meminfo, in bytes.
@@ -86,7 +95,7 @@ TEST_F(Stats, CpuMemoryAndWritesMatchWhatTheGuestDidAndTheStreamFollowsTheVm) {
   EXPECT_GT(virtiofsd, 0U) << "the root's virtiofsd is found and counted";
   EXPECT_EQ(number(idle["memory"]["host_bytes"]), qemu + virtiofsd);
   EXPECT_TRUE(idle["network"]["rx_bytes"].is_null()) << "the SSH forward's NIC is not libvirt's to count";
-  EXPECT_EQ(number(idle["block"]["read_bytes"]), 0U) << "no disk was attached";
+  EXPECT_EQ(number(idle["block"]["read_bytes"]), 0U) << "no disk was attached: known, and nothing";
   EXPECT_GT(number(idle["shares"]["read_bytes"]), 10 * k_mib) << "the guest booted from its virtiofs root";
   EXPECT_EQ(number(idle["size"]["limit_bytes"]), 10 * k_gib);
   EXPECT_GT(idle["uptime_seconds"].get<std::int64_t>(), 0);
@@ -101,14 +110,13 @@ TEST_F(Stats, CpuMemoryAndWritesMatchWhatTheGuestDidAndTheStreamFollowsTheVm) {
   const std::string loop = guest(vm, "nohup sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!");
   const auto busy = stats_of(vm, 3);
   guest(vm, "kill " + loop);
-  const double vcpus = busy["cpu"]["vcpus_percent"].get<double>();
-  const double host = busy["cpu"]["host_percent"].get<double>();
+  const double vcpus = percent(busy["cpu"]["vcpus_percent"]);
+  const double host = percent(busy["cpu"]["host_percent"]);
   const auto host_cpus = static_cast<double>(std::thread::hardware_concurrency());
   EXPECT_GE(vcpus, 70.0) << busy.dump(2);
   EXPECT_LE(vcpus, 110.0);
   EXPECT_GE(host, 70.0 / host_cpus) << "one busy vCPU is about one of the host's " << host_cpus << " CPUs";
   EXPECT_LE(host, 100.0);
-  EXPECT_GT(vcpus, idle["cpu"]["vcpus_percent"].get<double>() + 30.0) << idle.dump(2);
 
   // 100 MiB written and flushed by the guest grow its writable layer by about that.
   const std::uint64_t before = number(stats_of(vm)["size"]["written_bytes"]);
@@ -118,6 +126,11 @@ TEST_F(Stats, CpuMemoryAndWritesMatchWhatTheGuestDidAndTheStreamFollowsTheVm) {
   EXPECT_GE(after, before + 95 * k_mib) << before << " -> " << after;
   EXPECT_LE(after, before + 140 * k_mib) << before << " -> " << after;
   EXPECT_GE(number(wrote["shares"]["write_bytes"]), 100 * k_mib) << "virtiofsd wrote it for the guest";
+  // What was measured, for the record of a run (gtest prints it when run by hand).
+  std::cout << "[stats] idle vCPUs " << idle["cpu"]["vcpus_percent"] << " %, busy vCPUs " << vcpus << " %, host "
+            << host << " % of " << host_cpus << " CPUs; guest memory " << reported / k_mib << " MiB (guest says "
+            << measured / k_mib << "), QEMU " << qemu / k_mib << " MiB + virtiofsd " << virtiofsd / k_mib
+            << " MiB; written " << before / k_mib << " -> " << after / k_mib << " MiB\n";
   const auto inspected = nlohmann::json::parse(bcvk_cli({"ephemeral", "inspect", vm}).out);
   EXPECT_NEAR(static_cast<double>(number(inspected["size"]["written_bytes"])), static_cast<double>(after),
               static_cast<double>(16 * k_mib));
@@ -132,7 +145,13 @@ TEST_F(Stats, CpuMemoryAndWritesMatchWhatTheGuestDidAndTheStreamFollowsTheVm) {
   // it with 130 and gives the cursor back.
   TerminalSession terminal({"ephemeral", "stats", "-i", "1"});
   ASSERT_TRUE(terminal.wait_for(vm, 30s)) << terminal.screen();
-  ASSERT_TRUE(terminal.wait_for("\033[2F", 30s)) << "the second frame is drawn over the first";
+  ASSERT_TRUE(eventually(
+      [&terminal] {
+        terminal.read_for(200ms);
+        return std::regex_search(terminal.screen(), std::regex("\033\\[[0-9]+F"));
+      },
+      30s))
+      << "the second frame is drawn over the first";
   auto stopping = std::async(std::launch::async, [&vm] { return bcvk_cli({"ephemeral", "stop", vm}); });
   while (stopping.wait_for(200ms) != std::future_status::ready) {
     terminal.read_for(200ms);
@@ -145,7 +164,6 @@ TEST_F(Stats, CpuMemoryAndWritesMatchWhatTheGuestDidAndTheStreamFollowsTheVm) {
   const std::string& screen = terminal.screen();
   EXPECT_EQ(screen.rfind("\033[?25l", 0), 0U) << "the cursor is hidden while frames are drawn";
   EXPECT_TRUE(contains(screen, "\033[?25h")) << "and shown again at the end";
-  EXPECT_FALSE(contains(screen, "\033[2J")) << "never a cleared screen (it flickers)";
 
   // Stopped and kept: shown with -a, with what it wrote.
   const auto kept =

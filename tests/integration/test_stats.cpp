@@ -2,10 +2,12 @@
 // real processes standing in for a VM's virtiofsd.
 #include <gtest/gtest.h>
 #include <libvirt/virterror.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include "../common/child_holding.hpp"
@@ -80,6 +82,19 @@ protected:
   Connection m_conn = Connection::open("test:///default");
 };
 
+// Waits until the shell `pid` has forked its child.
+bool eventually_children(int pid) {
+  for (int i = 0; i < 250; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    int child = 0;
+    if (in >> child) {
+      return true;
+    }
+    ::usleep(20'000);
+  }
+  return false;
+}
+
 } // namespace
 
 TEST_F(StatsOnTestDriver, EveryRunningDomainInOneCallWithItsUuidAndNumber) {
@@ -138,46 +153,86 @@ TEST_F(StatsOnTestDriver, ANameWithoutAVmIsAnErrorNamingTheFix) {
   }
 }
 
+namespace {
+
+// The children of `pid` (its main thread's), as the kernel lists them.
+std::vector<int> children_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<int> pids;
+  for (int child = 0; in >> child;) {
+    pids.push_back(child);
+  }
+  return pids;
+}
+
+std::pair<std::uint64_t, std::uint64_t> io_of(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  std::uint64_t read = 0;
+  std::uint64_t written = 0;
+  for (std::string key, value; in >> key >> value;) {
+    read = key == "rchar:" ? std::stoull(value) : read;
+    written = key == "wchar:" ? std::stoull(value) : written;
+  }
+  return {read, written};
+}
+
+} // namespace
+
 // Stand-ins for libvirt's pid files and the virtiofsd processes they name: a "virtiofsd" (a shell
-// under that name) that forked a child "virtiofsd" (sleep under that name), and a pid file naming
-// a process that is no virtiofsd.
+// under that name) that forked a child "virtiofsd" (sleep under that name), another domain's
+// "virtiofsd", and a pid file naming a process that is no virtiofsd. The test runs as root, as
+// libvirt's virtiofsd does.
 TEST(VirtiofsdUsage, ThePidFilesProcessesAndTheirChildrenAreSummed) {
   const fs::path dir = fs::temp_directory_path() / ("bcvk-virtiofsd-" + std::to_string(::getpid()));
   fs::create_directories(dir / "bin");
   fs::copy_file("/bin/sh", dir / "bin" / "virtiofsd");
   fs::create_directories(dir / "child");
   fs::copy_file("/bin/sleep", dir / "child" / "virtiofsd");
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   // The shell forks the sleep (a command followed by another is not exec'd in its place).
   test_support::ChildHolding parent(
       "", {(dir / "bin" / "virtiofsd").string(), "-c", (dir / "child" / "virtiofsd").string() + " 60; :"});
+  test_support::ChildHolding neighbour("", {(dir / "child" / "virtiofsd").string(), "60"});
   test_support::ChildHolding other("", {"/bin/sleep", "60"});
+  const auto cleanup = [&] {
+    for (const int child : children_of(parent.pid())) {
+      ::kill(child, SIGKILL); // the forked child outlives a killed shell
+    }
+    parent.end();
+    neighbour.end();
+    other.end();
+    fs::remove_all(dir);
+  };
+  struct AtExit {
+    std::function<void()> fn;
+    ~AtExit() { fn(); }
+  } at_exit{cleanup};
   ASSERT_GT(parent.pid(), 0);
   const auto write = [&dir](const std::string& file, const std::string& text) { std::ofstream(dir / file) << text; };
   write("7-box-fs0-fs.pid", std::to_string(parent.pid()) + "\n");
-  write("7-box-fs1-fs.pid", std::to_string(other.pid()) + "\n");  // not a virtiofsd: not counted
-  write("8-box-fs0-fs.pid", std::to_string(parent.pid()) + "\n"); // another domain's
+  write("7-box-fs1-fs.pid", std::to_string(other.pid()) + "\n");     // not a virtiofsd: not counted
+  write("8-box-fs0-fs.pid", std::to_string(neighbour.pid()) + "\n"); // another domain's
   write("7-box-fs2-fs.pid", "garbage");
+  ASSERT_EQ(::mkfifo((dir / "7-box-fs3-fs.pid").c_str(), 0600), 0); // never waited on
 
-  std::optional<HelperUsage> usage;
-  for (int i = 0; i < 200; ++i) { // until the shell has forked its child
-    usage = virtiofsd_usage(7, "box", dir.string());
-    if (usage && usage->processes == 2) {
-      break;
-    }
-    ::usleep(20'000);
-  }
+  ASSERT_TRUE(eventually_children(parent.pid()));
+  const auto usage = virtiofsd_usage(7, "box", dir.string());
   ASSERT_TRUE(usage.has_value());
-  EXPECT_EQ(usage->processes, 2U) << "the process and its forked child";
-  EXPECT_GT(usage->rss_bytes, 0U);
+  EXPECT_EQ(usage->processes, 2U) << "the process and its forked child, not the other domain's";
+  ASSERT_TRUE(usage->rss_bytes.has_value());
+  EXPECT_GT(*usage->rss_bytes, 0U);
+  // Both are asleep: their counters stand still, and the sum is theirs exactly.
+  const int child = children_of(parent.pid()).at(0);
+  ASSERT_TRUE(usage->read_bytes.has_value());
+  EXPECT_EQ(*usage->read_bytes, io_of(parent.pid()).first + io_of(child).first);
+  EXPECT_EQ(*usage->write_bytes, io_of(parent.pid()).second + io_of(child).second);
+
+  const auto neighbours = virtiofsd_usage(8, "box", dir.string());
+  ASSERT_TRUE(neighbours.has_value());
+  EXPECT_EQ(neighbours->processes, 1U);
   EXPECT_FALSE(virtiofsd_usage(9, "box", dir.string()).has_value()) << "no pid file of that domain";
   EXPECT_FALSE(virtiofsd_usage(7, "box", (dir / "missing").string()).has_value());
-  // The forked child outlives a killed shell: end it first.
-  std::ifstream children("/proc/" + std::to_string(parent.pid()) + "/task/" + std::to_string(parent.pid()) +
-                         "/children");
-  for (int child = 0; children >> child;) {
-    ::kill(child, SIGKILL);
-  }
-  parent.end();
-  other.end();
-  fs::remove_all(dir);
+  fs::permissions(dir, fs::perms::others_write, fs::perm_options::add);
+  EXPECT_FALSE(virtiofsd_usage(7, "box", dir.string()).has_value())
+      << "a directory others may write to is not libvirt's";
 }

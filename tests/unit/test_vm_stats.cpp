@@ -5,6 +5,8 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/size.hpp"
 #include "bcvk/util/terminal_frame.hpp"
+#include "../common/golden_specs.hpp"
+#include "bcvk/vm/domain_xml.hpp"
 #include "bcvk/vm/proc_files.hpp"
 #include "bcvk/vm/verb_options.hpp"
 #include "bcvk/vm/vm_stats.hpp"
@@ -43,7 +45,7 @@ VmSample sample_at(Clock::time_point t, std::uint64_t cpu_ns, std::uint64_t vcpu
 
 TEST(VmSample, ReadsLibvirtsCountersInBytesAndNanoseconds) {
   const auto t = Clock::now();
-  const VmSample s = sample_from_domain_stats(qemu_record(), t);
+  const VmSample s = sample_from_domain_stats(qemu_record(), 1, t);
   EXPECT_EQ(s.taken, t);
   EXPECT_EQ(s.cpu_time_ns, 45763010000U);
   EXPECT_EQ(s.vcpu_time_ns, 21720000000U + 18170000000U);
@@ -61,7 +63,7 @@ TEST(VmSample, ReadsLibvirtsCountersInBytesAndNanoseconds) {
 TEST(VmSample, WhatLibvirtDidNotReportStaysUnknown) {
   // The test driver reports the state alone; a guest whose balloon driver has not loaded yet
   // reports no guest figures.
-  const VmSample s = sample_from_domain_stats({{"state.state", 1}, {"balloon.current", 1024}}, Clock::now());
+  const VmSample s = sample_from_domain_stats({{"state.state", 1}, {"balloon.current", 1024}}, 1, Clock::now());
   EXPECT_FALSE(s.cpu_time_ns.has_value());
   EXPECT_FALSE(s.vcpu_time_ns.has_value());
   EXPECT_FALSE(s.guest_used_bytes.has_value());
@@ -74,39 +76,44 @@ TEST(VmSample, WhatLibvirtDidNotReportStaysUnknown) {
 TEST(VmSample, AVcpuWithoutItsTimeMakesTheVcpuTimeUnknownNotSmaller) {
   auto record = qemu_record();
   record.erase("vcpu.1.time");
-  EXPECT_FALSE(sample_from_domain_stats(record, Clock::now()).vcpu_time_ns.has_value());
+  EXPECT_FALSE(sample_from_domain_stats(record, 1, Clock::now()).vcpu_time_ns.has_value());
 }
 
 TEST(VmSample, GuestFiguresThatContradictEachOtherAreNotShown) {
   auto record = qemu_record();
   record["balloon.usable"] = record["balloon.available"] + 1;
-  EXPECT_FALSE(sample_from_domain_stats(record, Clock::now()).guest_used_bytes.has_value());
+  EXPECT_FALSE(sample_from_domain_stats(record, 1, Clock::now()).guest_used_bytes.has_value());
+  record = qemu_record();
+  record["balloon.available"] = record["balloon.current"] + 1; // more than it was given
+  EXPECT_FALSE(sample_from_domain_stats(record, 1, Clock::now()).guest_used_bytes.has_value());
 }
 
 TEST(VmSample, InterfacesAreSummedAndAMissingCounterAddsNothing) {
   const VmSample s = sample_from_domain_stats(
-      {{"net.count", 3}, {"net.0.rx.bytes", 100}, {"net.0.tx.bytes", 7}, {"net.2.rx.bytes", 5}}, Clock::now());
+      {{"net.count", 3}, {"net.0.rx.bytes", 100}, {"net.0.tx.bytes", 7}, {"net.2.rx.bytes", 5}}, 1, Clock::now());
   EXPECT_EQ(s.net_rx_bytes, 105U);
   EXPECT_EQ(s.net_tx_bytes, 7U);
 }
 
-TEST(VmSample, TheForwardsNicLibvirtDoesNotSeeLeavesTheNetworkUnknown) {
-  VmSample s = sample_from_domain_stats(qemu_record(), Clock::now());
+TEST(VmSample, ANicLibvirtDoesNotCountLeavesTheNetworkUnknown) {
+  VmSample s = sample_from_domain_stats(qemu_record(), 1, Clock::now());
   forget_uncounted_network(s, false);
-  EXPECT_EQ(s.net_rx_bytes, 0U) << "no forwards, no interface: nothing moved";
+  EXPECT_EQ(s.net_rx_bytes, 0U) << "no NIC at all: nothing moved";
   forget_uncounted_network(s, true);
   EXPECT_FALSE(s.net_rx_bytes.has_value()) << "SSH works, so bytes moved that libvirt did not count";
   EXPECT_FALSE(s.net_tx_bytes.has_value());
-  VmSample counted = sample_from_domain_stats({{"net.count", 1}, {"net.0.rx.bytes", 0}}, Clock::now());
-  forget_uncounted_network(counted, true);
-  EXPECT_EQ(counted.net_rx_bytes, 0U) << "an interface libvirt counts is shown, even idle";
+  VmSample bridged = sample_from_domain_stats({{"net.count", 1}, {"net.0.rx.bytes", 9}}, 1, Clock::now());
+  forget_uncounted_network(bridged, true);
+  EXPECT_FALSE(bridged.net_rx_bytes.has_value()) << "a bridge's bytes without the forward NIC's would be a part";
 }
 
 TEST(VmSample, HostMemoryIsQemuAndItsVirtiofsdProcesses) {
-  VmSample s = sample_from_domain_stats(qemu_record(), Clock::now());
-  EXPECT_EQ(host_memory_bytes(s), 1142240ULL * 1024);
-  s.virtiofsd = HelperUsage{.rss_bytes = 60 * 1024 * 1024, .read_bytes = 0, .write_bytes = 0, .processes = 2};
-  EXPECT_EQ(host_memory_bytes(s), 1142240ULL * 1024 + 60 * 1024 * 1024);
+  VmSample s = sample_from_domain_stats(qemu_record(), 1, Clock::now());
+  EXPECT_FALSE(host_memory_bytes(s).has_value()) << "no virtiofsd found: the cost is not all known";
+  s.virtiofsd = HelperUsage{.rss_bytes = 60 * k_mib, .read_bytes = 0, .write_bytes = 0, .processes = 2};
+  EXPECT_EQ(host_memory_bytes(s), 1142240ULL * 1024 + 60 * k_mib);
+  s.virtiofsd->rss_bytes.reset();
+  EXPECT_FALSE(host_memory_bytes(s).has_value());
 }
 
 TEST(CpuUse, SharesOfTheHostAndOfTheVcpusOverTheTimeBetweenReadings) {
@@ -128,6 +135,18 @@ TEST(CpuUse, ABusyGuestWithEveryVcpuInALoopIsAtAHundredPercentOfItsVcpus) {
                                      sample_at(t0 + std::chrono::seconds(2), 2 * k_second_ns, 2 * k_second_ns, 1), 2);
   EXPECT_NEAR(*use.vcpus_percent, 100.0, 1e-9);
   EXPECT_NEAR(*use.host_percent, 50.0, 1e-9) << "one vCPU of a two-CPU host is half of it";
+}
+
+TEST(CpuUse, AVmStartedAgainBetweenReadingsHasNoCpuUseYet) {
+  const auto t0 = Clock::now();
+  VmSample before = sample_at(t0, 50 * k_second_ns, 40 * k_second_ns, 1);
+  VmSample after = sample_at(t0 + std::chrono::seconds(60), 51 * k_second_ns, 41 * k_second_ns, 1);
+  before.domain_id = 3;
+  after.domain_id = 4; // stopped and started: its counters began anew, and reached these by chance
+  EXPECT_FALSE(cpu_use_between(before, after, 2).host_percent.has_value());
+  EXPECT_FALSE(cpu_use_between(before, after, 2).vcpus_percent.has_value());
+  after.domain_id = 3;
+  EXPECT_TRUE(cpu_use_between(before, after, 2).host_percent.has_value());
 }
 
 TEST(CpuUse, NoAnswerWithoutTwoGoodReadings) {
@@ -155,7 +174,8 @@ TEST(StatsOutput, UptimeIsShortAndReadable) {
 }
 
 TEST(StatsOutput, TableShowsUnknownAsADashAndIoAsReadSlashWritten) {
-  VmStats running{"web", "running", sample_from_domain_stats(qemu_record(), Clock::now()), {}, 9252864, 10 * k_gib, 95};
+  VmStats running{"web",      "running", sample_from_domain_stats(qemu_record(), 1, Clock::now()), {}, 9252864,
+                  10 * k_gib, 95};
   running.cpu = {12.345, 50.0};
   running.sample->virtiofsd =
       HelperUsage{.rss_bytes = 0, .read_bytes = 2 * k_mib, .write_bytes = k_mib, .processes = 1};
@@ -173,7 +193,7 @@ TEST(StatsOutput, TableShowsUnknownAsADashAndIoAsReadSlashWritten) {
 }
 
 TEST(StatsOutput, JsonHasEveryMemberAndNullForUnknown) {
-  VmStats running{"web", "running", sample_from_domain_stats(qemu_record(), Clock::now()), {50.0, 25.0}, 4096,
+  VmStats running{"web", "running", sample_from_domain_stats(qemu_record(), 1, Clock::now()), {50.0, 25.0}, 4096,
                   k_gib, 10};
   const VmStats stopped{"old", "stopped", std::nullopt, {}, std::nullopt, std::nullopt, std::nullopt};
   const auto j = stats_json({running, stopped});
@@ -185,7 +205,7 @@ TEST(StatsOutput, JsonHasEveryMemberAndNullForUnknown) {
   EXPECT_EQ(j[0]["cpu"]["time_ns"], 45763010000U);
   EXPECT_EQ(j[0]["cpu"]["vcpus"], 2);
   EXPECT_EQ(j[0]["memory"]["limit_bytes"], 4194304ULL * 1024);
-  EXPECT_EQ(j[0]["memory"]["host_bytes"], 1142240ULL * 1024);
+  EXPECT_TRUE(j[0]["memory"]["host_bytes"].is_null()) << "no virtiofsd in this reading";
   EXPECT_TRUE(j[0]["memory"]["virtiofsd_rss_bytes"].is_null());
   EXPECT_EQ(j[0]["block"]["read_bytes"], 1030);
   EXPECT_TRUE(j[0]["shares"]["read_bytes"].is_null());
@@ -209,6 +229,15 @@ TEST(ProcFiles, StatusNumbersAndSizesInBytes) {
   EXPECT_FALSE(status_number(status, "Vm").has_value()) << "a prefix of a key is not the key";
   EXPECT_FALSE(status_number(status, "VmSwap").has_value());
   EXPECT_FALSE(status_number("VmRSS:\t99999999999999999999 kB\n", "VmRSS").has_value());
+}
+
+TEST(ProcFiles, OnlyAProcessRootRunsInEveryIdCounts) {
+  EXPECT_TRUE(status_ids_are_root("Name:\tvirtiofsd\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"));
+  EXPECT_FALSE(status_ids_are_root("Uid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n")) << "a user's set-uid helper";
+  EXPECT_FALSE(status_ids_are_root("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t100\n"));
+  EXPECT_FALSE(status_ids_are_root("Uid:\t0\t0\t0\nGid:\t0\t0\t0\t0\n")) << "not the four ids";
+  EXPECT_FALSE(status_ids_are_root("Gid:\t0\t0\t0\t0\n"));
+  EXPECT_FALSE(status_ids_are_root(""));
 }
 
 TEST(ProcFiles, IoCountersAreTheSystemCallBytes) {
@@ -236,6 +265,22 @@ TEST(ProcFiles, LibvirtsPidFilesForAVmsVirtiofsd) {
   EXPECT_FALSE(is_virtiofsd_pid_file("1-probe-fs-fs.pid", "1-probe"));
   EXPECT_FALSE(is_virtiofsd_pid_file("1-probe.pid", "1-probe"));
   EXPECT_FALSE(is_virtiofsd_pid_file("1-probe-fs0-fs.pid.tmp", "1-probe"));
+}
+
+TEST(DomainXmlNics, ANicOnQemusCommandLineIsOneLibvirtDoesNotCount) {
+  std::map<std::string, bool> expected{
+      {"minimal", true},           {"network-none", false}, {"user-network-passt", false},
+      {"user-network-qemu", true}, {"bridge", true},        {"libvirt-network-with-ssh", true}};
+  for (const auto& named : golden::golden_specs()) {
+    if (const auto it = expected.find(named.name); it != expected.end()) {
+      EXPECT_EQ(has_nic_outside_libvirt(render_domain_xml(named.spec)), it->second) << named.name;
+      expected.erase(it);
+    }
+  }
+  EXPECT_TRUE(expected.empty()) << "a golden spec this test relies on is gone";
+  EXPECT_FALSE(has_nic_outside_libvirt(
+      "<domain xmlns:q='urn:other'><q:commandline><q:arg value='-netdev'/></q:commandline></domain>"))
+      << "only QEMU's namespace counts";
 }
 
 TEST(TerminalFrame, RedrawsOverTheLastFrameWithoutClearingTheScreen) {

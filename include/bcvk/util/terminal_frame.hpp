@@ -1,6 +1,7 @@
 #pragma once
 // A block of lines redrawn in place on a terminal (the table `stats` streams), without clearing
-// the screen first: each line overwrites the last frame's, so nothing flickers (pure).
+// the screen first: each line overwrites the last frame's, so nothing flickers (pure but for
+// terminal_size_of).
 #include <cstddef>
 #include <string>
 
@@ -11,6 +12,9 @@ struct TerminalSize {
   std::size_t columns = 80;
   std::size_t rows = 24;
 };
+
+// The size of the terminal on `fd`; 80x24 when it says none (or not a terminal).
+TerminalSize terminal_size_of(int fd);
 
 // The lines of `frame` (each ending in '\n') that fit: all but what would scroll the first one
 // off the screen (a line that scrolled away cannot be redrawn).

@@ -30,6 +30,11 @@ struct SealedDisks {
 };
 SealedDisks seal_file_disks(std::string_view xml);
 
+// Whether a domain bcvk made has a NIC given on QEMU's own command line (<qemu:commandline> with
+// -netdev): the isolated NIC bcvk's port forwards use, or QEMU's user network. libvirt neither
+// lists nor counts such a NIC.
+bool has_nic_outside_libvirt(std::string_view xml);
+
 // The saved domain XML with `uuid` as its domain's <uuid> (replacing the one it has, if any): a VM
 // kept by a bcvk that did not give domains a UUID gets one before it boots again.
 std::string with_domain_uuid(std::string_view xml, const std::string& uuid);

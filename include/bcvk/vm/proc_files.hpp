@@ -12,6 +12,10 @@ namespace bcvk {
 // kB") comes back in bytes. Empty when the line is missing or not a number.
 std::optional<std::uint64_t> status_number(std::string_view status, std::string_view key);
 
+// Whether the Uid: and Gid: lines of /proc/PID/status name root for every id (real, effective,
+// saved, file system).
+bool status_ids_are_root(std::string_view status);
+
 // rchar and wchar of /proc/PID/io: the bytes a process read and wrote through system calls.
 struct IoCounters {
   std::uint64_t read_bytes = 0;
