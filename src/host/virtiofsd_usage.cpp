@@ -75,7 +75,16 @@ std::vector<int> add_process(int pid, std::optional<int> parent, HelperUsage& us
     usage.read_bytes.reset(); // unreadable (e.g. Yama): unknown, never a smaller number
     usage.write_bytes.reset();
   }
-  return parse_pid_list(read_small(proc.get(), "task/" + std::to_string(pid) + "/children"));
+  // Its forked worker (namespace sandbox) holds the memory and does the I/O: without the list of
+  // children (a kernel without it), the sums would be too small, so they are unknown.
+  const std::string children_file = "task/" + std::to_string(pid) + "/children";
+  if (::faccessat(proc.get(), children_file.c_str(), R_OK, 0) != 0) {
+    usage.rss_bytes.reset();
+    usage.read_bytes.reset();
+    usage.write_bytes.reset();
+    return {};
+  }
+  return parse_pid_list(read_small(proc.get(), children_file));
 }
 
 } // namespace

@@ -8,10 +8,12 @@ namespace bcvk {
 
 TerminalSize terminal_size_of(int fd) {
   winsize ws{};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 8 && ws.ws_row > 2) {
-    return {ws.ws_col, ws.ws_row};
+  TerminalSize size;
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+    size.columns = ws.ws_col > 8 ? ws.ws_col : size.columns;
+    size.rows = ws.ws_row > 2 ? ws.ws_row : size.rows;
   }
-  return {};
+  return size;
 }
 
 std::size_t frame_lines(const std::string& frame, const TerminalSize& size) {

@@ -24,8 +24,8 @@ std::optional<std::uint64_t> kib(const Stats& stats, const std::string& key) {
 }
 
 // The sum of PREFIX.0.SUFFIX ... PREFIX.(count-1).SUFFIX, with the count in PREFIX.count; empty
-// when the group is not reported at all. A device without the counter adds nothing (libvirt leaves
-// out what it cannot read, e.g. a disk without a medium).
+// when the group is not reported or a device lacks the counter (libvirt leaves out what it cannot
+// read: a NIC without a host device, a disk while the domain is busy): a part is not the whole.
 std::optional<std::uint64_t> summed(const Stats& stats, const std::string& prefix, const std::string& suffix) {
   const auto count = value_of(stats, prefix + ".count");
   if (!count) {
@@ -33,7 +33,11 @@ std::optional<std::uint64_t> summed(const Stats& stats, const std::string& prefi
   }
   std::uint64_t total = 0;
   for (std::uint64_t i = 0; i < *count && i < 4096; ++i) {
-    total += value_of(stats, prefix + "." + std::to_string(i) + "." + suffix).value_or(0);
+    const auto v = value_of(stats, prefix + "." + std::to_string(i) + "." + suffix);
+    if (!v) {
+      return std::nullopt;
+    }
+    total += *v;
   }
   return total;
 }

@@ -2,7 +2,9 @@
 // real processes standing in for a VM's virtiofsd.
 #include <gtest/gtest.h>
 #include <libvirt/virterror.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -88,6 +90,19 @@ bool eventually_children(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
     int child = 0;
     if (in >> child) {
+      return true;
+    }
+    ::usleep(20'000);
+  }
+  return false;
+}
+
+// Waits until process `pid` runs a program named virtiofsd.
+bool eventually_named_virtiofsd(int pid) {
+  for (int i = 0; i < 250; ++i) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string comm;
+    if (std::getline(in, comm) && comm == "virtiofsd") {
       return true;
     }
     ::usleep(20'000);
@@ -194,6 +209,15 @@ TEST(VirtiofsdUsage, ThePidFilesProcessesAndTheirChildrenAreSummed) {
       "", {(dir / "bin" / "virtiofsd").string(), "-c", (dir / "child" / "virtiofsd").string() + " 60; :"});
   test_support::ChildHolding neighbour("", {(dir / "child" / "virtiofsd").string(), "60"});
   test_support::ChildHolding other("", {"/bin/sleep", "60"});
+  // A process any user can start and name virtiofsd: nobody's.
+  const pid_t nobodys = ::fork();
+  if (nobodys == 0) {
+    if (::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0) {
+      const std::string program = (dir / "child" / "virtiofsd").string();
+      ::execl(program.c_str(), program.c_str(), "60", static_cast<char*>(nullptr));
+    }
+    ::_exit(127);
+  }
   const auto cleanup = [&] {
     for (const int child : children_of(parent.pid())) {
       ::kill(child, SIGKILL); // the forked child outlives a killed shell
@@ -201,6 +225,10 @@ TEST(VirtiofsdUsage, ThePidFilesProcessesAndTheirChildrenAreSummed) {
     parent.end();
     neighbour.end();
     other.end();
+    if (nobodys > 0) {
+      ::kill(nobodys, SIGKILL);
+      ::waitpid(nobodys, nullptr, 0);
+    }
     fs::remove_all(dir);
   };
   struct AtExit {
@@ -213,9 +241,11 @@ TEST(VirtiofsdUsage, ThePidFilesProcessesAndTheirChildrenAreSummed) {
   write("7-box-fs1-fs.pid", std::to_string(other.pid()) + "\n");     // not a virtiofsd: not counted
   write("8-box-fs0-fs.pid", std::to_string(neighbour.pid()) + "\n"); // another domain's
   write("7-box-fs2-fs.pid", "garbage");
+  write("7-box-fs4-fs.pid", std::to_string(nobodys) + "\n");        // named virtiofsd, but not root's
   ASSERT_EQ(::mkfifo((dir / "7-box-fs3-fs.pid").c_str(), 0600), 0); // never waited on
 
   ASSERT_TRUE(eventually_children(parent.pid()));
+  ASSERT_TRUE(eventually_named_virtiofsd(nobodys));
   const auto usage = virtiofsd_usage(7, "box", dir.string());
   ASSERT_TRUE(usage.has_value());
   EXPECT_EQ(usage->processes, 2U) << "the process and its forked child, not the other domain's";
@@ -232,6 +262,9 @@ TEST(VirtiofsdUsage, ThePidFilesProcessesAndTheirChildrenAreSummed) {
   EXPECT_EQ(neighbours->processes, 1U);
   EXPECT_FALSE(virtiofsd_usage(9, "box", dir.string()).has_value()) << "no pid file of that domain";
   EXPECT_FALSE(virtiofsd_usage(7, "box", (dir / "missing").string()).has_value());
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  EXPECT_FALSE(virtiofsd_usage(7, "box", dir.string()).has_value()) << "a directory of another user's is not libvirt's";
+  ASSERT_EQ(::chown(dir.c_str(), 0, 0), 0);
   fs::permissions(dir, fs::perms::others_write, fs::perm_options::add);
   EXPECT_FALSE(virtiofsd_usage(7, "box", dir.string()).has_value())
       << "a directory others may write to is not libvirt's";

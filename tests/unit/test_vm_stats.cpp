@@ -88,11 +88,18 @@ TEST(VmSample, GuestFiguresThatContradictEachOtherAreNotShown) {
   EXPECT_FALSE(sample_from_domain_stats(record, 1, Clock::now()).guest_used_bytes.has_value());
 }
 
-TEST(VmSample, InterfacesAreSummedAndAMissingCounterAddsNothing) {
+TEST(VmSample, DevicesAreSummedAndOneWithoutItsCounterMakesTheSumUnknown) {
   const VmSample s = sample_from_domain_stats(
-      {{"net.count", 3}, {"net.0.rx.bytes", 100}, {"net.0.tx.bytes", 7}, {"net.2.rx.bytes", 5}}, 1, Clock::now());
+      {{"net.count", 2}, {"net.0.rx.bytes", 100}, {"net.0.tx.bytes", 7}, {"net.1.rx.bytes", 5}, {"net.1.tx.bytes", 1}},
+      1, Clock::now());
   EXPECT_EQ(s.net_rx_bytes, 105U);
-  EXPECT_EQ(s.net_tx_bytes, 7U);
+  EXPECT_EQ(s.net_tx_bytes, 8U);
+  // libvirt lists a NIC it cannot count (no host device, e.g. passt's) without its counters.
+  const VmSample partial = sample_from_domain_stats(
+      {{"net.count", 2}, {"net.0.rx.bytes", 100}, {"net.0.tx.bytes", 7}, {"block.count", 1}}, 1, Clock::now());
+  EXPECT_FALSE(partial.net_rx_bytes.has_value());
+  EXPECT_FALSE(partial.net_tx_bytes.has_value());
+  EXPECT_FALSE(partial.block_read_bytes.has_value()) << "a busy domain's disk without its counters";
 }
 
 TEST(VmSample, ANicLibvirtDoesNotCountLeavesTheNetworkUnknown) {
@@ -319,6 +326,8 @@ TEST(StatsOptions, IntervalNamesAndFormatAreCheckedUpFront) {
   EXPECT_EQ(r.names[1].str(), "db");
   EXPECT_EQ(r.format, OutputFormat::json);
   EXPECT_EQ(r.interval_seconds, 2U);
+  o.names = {"web", "db", "web"};
+  EXPECT_EQ(validate_stats_options(o).names.size(), 2U) << "one row per VM";
   o.interval_seconds = 0;
   EXPECT_THROW(validate_stats_options(o), UsageError);
   o.interval_seconds = k_max_stats_interval + 1;

@@ -13,7 +13,7 @@ struct TerminalSize {
   std::size_t rows = 24;
 };
 
-// The size of the terminal on `fd`; 80x24 when it says none (or not a terminal).
+// The size of the terminal on `fd`; 80 columns or 24 rows where it says none (or is no terminal).
 TerminalSize terminal_size_of(int fd);
 
 // The lines of `frame` (each ending in '\n') that fit: all but what would scroll the first one
