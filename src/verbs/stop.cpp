@@ -16,7 +16,19 @@
 namespace bcvk {
 namespace {
 
-// Powers the VM off: ACPI first, then by force after the timeout. Returns once it is gone.
+constexpr auto k_power_button_repeat = std::chrono::seconds(10);
+
+// Another power-button press; the domain may have gone off meanwhile, which is what was wanted.
+void press_again(const Domain& domain) {
+  try {
+    domain.shutdown();
+  } catch (const LibvirtError& e) {
+    spdlog::debug("{}", e.what());
+  }
+}
+
+// Powers the VM off: ACPI first (pressed again every 10 s), then by force after the timeout.
+// Returns once it is gone.
 void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
   const std::string& name = dir.name();
   const InstanceRecord record = record_for_lookup(dir);
@@ -33,9 +45,17 @@ void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_
     try {
       domain->shutdown();
       spdlog::debug("asked {} to shut down; waiting up to {} s", name, timeout_s);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+      const auto start = std::chrono::steady_clock::now();
+      const auto deadline = start + std::chrono::seconds(timeout_s);
+      auto next_press = start + k_power_button_repeat;
       while (domain->is_active() && std::chrono::steady_clock::now() < deadline) {
         signals.sleep_for(std::chrono::milliseconds(200));
+        if (std::chrono::steady_clock::now() >= next_press && domain->is_active()) {
+          // A press the guest got before it could act on it (still booting: no ACPI driver or no
+          // logind yet) is lost: press again until it powers off or the time is up.
+          press_again(*domain);
+          next_press += k_power_button_repeat;
+        }
       }
     } catch (const LibvirtError& e) {
       spdlog::warn("{}; powering off instead", e.what());
