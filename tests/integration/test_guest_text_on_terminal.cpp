@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "bcvk/host/process.hpp"
+#include "../common/no_images.hpp"
 #include "bcvk/instance/owner.hpp"
 
 using namespace bcvk;
@@ -20,18 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 void quiet_errors(void*, virErrorPtr) {}
-
-class NoImages : public ImageStore {
-public:
-  bool exists(const std::string&) override { return true; }
-  std::string pull(const std::string&, const RegistryAccess&, SignalCatcher*) override { return {}; }
-  ImageInfo inspect(const std::string&) override { return {}; }
-  std::string mount(const std::string&) override { return "/nonexistent"; }
-  void unmount(const std::string&) override {}
-  std::vector<ImageInfo> list_bootc_images() override { return {}; }
-  std::string storage_root() override { return "/var/lib/containers/storage"; }
-  std::set<std::string> image_layer_ids() override { return {}; }
-};
 
 const std::string k_hostile = "Dec 02 10:00:00 guest systemd[1]: Started a.service.\n"
                               "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\x07"
@@ -101,7 +90,7 @@ protected:
 
   fs::path m_state;
   std::string m_name = "guest-text";
-  NoImages m_store;
+  test_support::NoImages m_store;
 };
 
 } // namespace

@@ -11,6 +11,7 @@
 
 #include "../common/child_holding.hpp"
 #include "../common/golden_specs.hpp"
+#include "../common/private_state_dir.hpp"
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/instance/instance_domain.hpp"
 #include "bcvk/instance/recovery.hpp"
@@ -55,17 +56,7 @@ private:
 
 class StartPath : public ::testing::Test {
 protected:
-  void SetUp() override {
-    virSetErrorFunc(nullptr, quiet_errors);
-    m_state = fs::temp_directory_path() / ("bcvk-start-" + std::to_string(::getpid()));
-    fs::create_directory(m_state);
-    fs::permissions(m_state, fs::perms::owner_all);
-    ::setenv("BCVK_STATE_DIR", m_state.c_str(), 1);
-  }
-  void TearDown() override {
-    fs::remove_all(m_state);
-    ::unsetenv("BCVK_STATE_DIR");
-  }
+  void SetUp() override { virSetErrorFunc(nullptr, quiet_errors); }
   // An instance that holds an image mount, as prepare_instance leaves it.
   std::unique_ptr<InstanceOwner> owner_holding_image(ImageStore& store) {
     InstanceState state;
@@ -78,9 +69,9 @@ protected:
     owner->save();
     return owner;
   }
-  fs::path instance_path() const { return m_state / "instances" / m_name; }
+  fs::path instance_path() const { return m_state.path() / "instances" / m_name; }
 
-  fs::path m_state;
+  test_support::PrivateStateDir m_state{"bcvk-start-"};
   std::string m_name = "start-path";
   Connection m_conn = Connection::open("test:///default");
 };
@@ -196,7 +187,7 @@ TEST_F(StartPath, NothingIsReleasedWhileTheVmRunsOrLibvirtCannotSay) {
   InstanceDir dir = InstanceDir::open_existing(VmName::parse(m_name));
   ASSERT_EQ(dir.try_lock(), InstanceDir::LockResult::locked);
   InstanceState state = dir.load();
-  state.uri = "test://" + (m_state / "no-such-driver-file.xml").string();
+  state.uri = "test://" + (m_state.path() / "no-such-driver-file.xml").string();
   EXPECT_THROW(release_instance(dir, state, store, Disposition::remove), Error);
   try {
     release_instance(dir, state, store, Disposition::remove);
@@ -218,7 +209,7 @@ TEST_F(StartPath, NothingIsReleasedWhileTheVmRunsOrLibvirtCannotSay) {
 TEST_F(StartPath, ForgettingAnInstanceWhoseLibvirtIsGoneWaitsForTheHostsProcesses) {
   WatchingStore store(m_conn, m_name);
   auto owner = owner_holding_image(store);
-  owner->state().uri = "test://" + (m_state / "no-such-driver-file.xml").string();
+  owner->state().uri = "test://" + (m_state.path() / "no-such-driver-file.xml").string();
   owner->save();
   owner->hand_over();
   owner.reset();

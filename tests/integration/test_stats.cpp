@@ -14,6 +14,8 @@
 
 #include "../common/child_holding.hpp"
 #include "../common/golden_specs.hpp"
+#include "../common/no_images.hpp"
+#include "../common/private_state_dir.hpp"
 #include "bcvk/host/virtiofsd_usage.hpp"
 #include "bcvk/instance/start.hpp"
 #include "bcvk/util/error.hpp"
@@ -28,31 +30,9 @@ namespace {
 
 void quiet_errors(void*, virErrorPtr) {}
 
-class NoImages : public ImageStore {
-public:
-  bool exists(const std::string&) override { return true; }
-  std::string pull(const std::string&, const RegistryAccess&, SignalCatcher*) override { return {}; }
-  ImageInfo inspect(const std::string&) override { return {}; }
-  std::string mount(const std::string&) override { return "/nonexistent"; }
-  void unmount(const std::string&) override {}
-  std::vector<ImageInfo> list_bootc_images() override { return {}; }
-  std::string storage_root() override { return "/var/lib/containers/storage"; }
-  std::set<std::string> image_layer_ids() override { return {}; }
-};
-
 class StatsOnTestDriver : public ::testing::Test {
 protected:
-  void SetUp() override {
-    virSetErrorFunc(nullptr, quiet_errors);
-    m_state = fs::temp_directory_path() / ("bcvk-stats-" + std::to_string(::getpid()));
-    fs::create_directory(m_state);
-    fs::permissions(m_state, fs::perms::owner_all);
-    ::setenv("BCVK_STATE_DIR", m_state.c_str(), 1);
-  }
-  void TearDown() override {
-    fs::remove_all(m_state);
-    ::unsetenv("BCVK_STATE_DIR");
-  }
+  void SetUp() override { virSetErrorFunc(nullptr, quiet_errors); }
   // An instance whose domain runs on the test driver, as a foreground run leaves it.
   StartedInstance start(const std::string& name) {
     VmSpec spec = golden::minimal_spec(name);
@@ -79,8 +59,8 @@ protected:
     return nlohmann::json::parse(out);
   }
 
-  fs::path m_state;
-  NoImages m_images;
+  test_support::PrivateStateDir m_state{"bcvk-stats-"};
+  test_support::NoImages m_images;
   Connection m_conn = Connection::open("test:///default");
 };
 
