@@ -57,22 +57,31 @@ void require_named(const StatsRequest& request) {
 }
 
 // Whether the VM's domain (as bcvk saved it) has a NIC libvirt does not count; when that cannot be
-// read, it may have one.
-bool nic_outside_libvirt(const InstanceView& view) {
-  try {
-    return has_nic_outside_libvirt(read_text_file(InstanceLayout(view.instance_dir).domain_xml_file()));
-  } catch (const Error&) {
-    return true;
+// read, it may have one. A domain's NICs stay as they are while it runs: read once per run (per
+// domain id), not at every refresh.
+using NicCache = std::map<int, bool>;
+bool nic_outside_libvirt(const InstanceView& view, int domain_id, NicCache& known) {
+  if (const auto it = known.find(domain_id); it != known.end()) {
+    return it->second;
   }
+  bool outside = true;
+  try {
+    outside = has_nic_outside_libvirt(read_text_file(InstanceLayout(view.instance_dir).domain_xml_file()));
+  } catch (const Error&) {
+  }
+  if (domain_id >= 0) {
+    known.emplace(domain_id, outside);
+  }
+  return outside;
 }
 
 // One reading of every VM on show, from a single statistics call.
 struct Reading {
   std::vector<InstanceView> views;
-  std::map<std::string, std::pair<std::string, VmSample>> samples; // name -> (domain UUID, sample)
+  std::map<std::string, VmSample> samples; // by VM name
 };
 
-Reading read_all(const Connection& conn, const StatsRequest& request, bool local_qemu) {
+Reading read_all(const Connection& conn, const StatsRequest& request, bool local_qemu, NicCache& nics) {
   Reading reading;
   reading.views = shown_views(conn, request);
   const auto records = conn.running_domain_stats();
@@ -88,11 +97,11 @@ Reading read_all(const Connection& conn, const StatsRequest& request, bool local
       continue; // stopped since the listing
     }
     VmSample sample = sample_from_domain_stats(record->numbers, record->id, taken);
-    forget_uncounted_network(sample, nic_outside_libvirt(view));
+    forget_uncounted_network(sample, nic_outside_libvirt(view, record->id, nics));
     if (local_qemu) {
       sample.virtiofsd = virtiofsd_usage(record->id, record->name);
     }
-    reading.samples.emplace(view.state.name, std::make_pair(record->uuid, std::move(sample)));
+    reading.samples.emplace(view.state.name, std::move(sample));
   }
   return reading;
 }
@@ -107,11 +116,11 @@ std::vector<VmStats> rows_of(const StatsRequest& request, const Reading& now, co
                 written_limit_bytes(view), std::nullopt};
     const auto sample = now.samples.find(view.state.name);
     if (sample != now.samples.end()) {
-      row.sample = sample->second.second;
+      row.sample = sample->second;
       if (before != nullptr) {
-        const auto earlier = before->samples.find(view.state.name);
-        if (earlier != before->samples.end() && earlier->second.first == sample->second.first) {
-          row.cpu = cpu_use_between(earlier->second.second, sample->second.second, host_cpus);
+        // The same VM's earlier reading: cpu_use_between refuses one of another run (domain id).
+        if (const auto earlier = before->samples.find(view.state.name); earlier != before->samples.end()) {
+          row.cpu = cpu_use_between(earlier->second, sample->second, host_cpus);
         }
       }
       if (const auto started = rfc3339_seconds(view.state.started)) {
@@ -146,6 +155,7 @@ int show_stats(const StatsRequest& request, const Context& ctx) {
   // The pid files read are the local system QEMU driver's (a session or embedded driver keeps its
   // own elsewhere); another host's processes are not ours to read.
   const bool local_qemu = conn.driver() == "QEMU" && conn.uri() == "qemu:///system";
+  NicCache nics;
   const auto interval = std::chrono::seconds(request.interval_seconds);
   const auto wait = [&ctx, interval] {
     if (ctx.signals != nullptr) {
@@ -155,12 +165,12 @@ int show_stats(const StatsRequest& request, const Context& ctx) {
     }
   };
 
-  Reading before = read_all(conn, request, local_qemu);
+  Reading before = read_all(conn, request, local_qemu, nics);
   const bool stream = !request.no_stream && ::isatty(STDOUT_FILENO) == 1;
   if (!stream) {
     // CPU use needs two readings: one interval apart.
     wait();
-    const Reading after = read_all(conn, request, local_qemu);
+    const Reading after = read_all(conn, request, local_qemu, nics);
     print_once(rows_of(request, after, &before, host_cpus), request.format);
     return k_exit_ok;
   }
@@ -191,7 +201,7 @@ int show_stats(const StatsRequest& request, const Context& ctx) {
     wait();
     before = std::move(current);
     previous = &before;
-    current = read_all(conn, request, local_qemu);
+    current = read_all(conn, request, local_qemu, nics);
   }
 }
 
