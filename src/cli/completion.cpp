@@ -32,6 +32,9 @@ std::vector<std::string> instance_type_names() {
 std::vector<std::string> graphics_modes() {
   return {"none", "vnc", "spice"};
 }
+std::vector<std::string> initramfs_kinds() {
+  return {"minimal", "image"};
+}
 std::vector<std::string> pull_policies() {
   return k_pull_policies;
 }
@@ -54,6 +57,7 @@ const std::vector<OptionValues>& option_values() {
       {"network", ValueKind::listed, network_modes},
       {"itype", ValueKind::listed, instance_type_names},
       {"graphics", ValueKind::listed, graphics_modes},
+      {"initramfs", ValueKind::listed, initramfs_kinds},
       {"format", ValueKind::listed, formats},
       {"pull", ValueKind::listed, pull_policies},
       {"authfile", ValueKind::files, nullptr},

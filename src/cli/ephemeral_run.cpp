@@ -94,6 +94,11 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
       ->type_name("FILE[:NAME]");
   repeatable(cmd.add_option("--karg", o.kargs, "Additional kernel command line argument (repeatable)"))
       ->type_name("KERNEL_ARG");
+  cmd.add_option("--initramfs", o.initramfs,
+                 "minimal (default where bcvk has a guest init for the image's architecture): bcvk's own small "
+                 "initramfs, which only mounts the root (rd.* arguments do nothing); image: the image's own "
+                 "(with bcvk's virtiofs modules)")
+      ->type_name("KIND");
   cmd.add_option_function<unsigned>(
       "--ssh-timeout", [&o](unsigned seconds) { o.ssh_timeout_seconds = seconds; },
       "Seconds to wait at most for SSH (or --execute) to come up (default " + std::to_string(k_ssh_hard_cap_seconds) +

@@ -14,6 +14,8 @@
 #include "bcvk/host/state_dir.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
+#include "bcvk/vm/guest_init_binary.hpp"
+#include "bcvk/vm/minimal_initramfs.hpp"
 
 namespace bcvk {
 namespace {
@@ -21,9 +23,30 @@ namespace {
 // Bumped whenever what bcvk writes into these files changes (e.g. the add-on), so that an entry
 // made by an older bcvk is never booted by a newer one.
 constexpr const char* k_format = "v2-"; // v2: the add-on also loads the machine's early modules
+// The minimal initramfs's entries: "min1" (bumped as k_format is) and the init's fingerprint (no
+// '-': it ends the prefix), so that files made for another init are never booted.
+constexpr const char* k_minimal_format = "min1";
 // Entries on their way in (being built) or out (being deleted): never used, swept under the lock.
 constexpr const char* k_building = ".new-";
 constexpr const char* k_leaving = ".old-";
+
+std::string minimal_prefix(std::string_view init) {
+  return k_minimal_format + init_fingerprint(init) + "-";
+}
+
+// Whether this bcvk makes entries named so: its image initramfs, or a minimal one with one of the
+// inits it embeds.
+bool is_current_prefix(const std::string& prefix) {
+  if (prefix == k_format) {
+    return true;
+  }
+  for (const auto& arch : guest_init_architectures()) {
+    if (prefix == minimal_prefix(*guest_init_binary(arch))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 bool is_image_id(const std::string& id) {
   return id.size() == 64 &&
@@ -70,22 +93,32 @@ bool kernel_readable_by_all(const RootedTree& image_root, const BootArtifacts& b
 // Makes the entry's files in a directory of their own, flushed to disk and moved into place only
 // when complete.
 void build_entry(const RootedTree& image_root, const BootArtifacts& boot, const std::string& root,
-                 const std::string& key, const std::vector<std::string>& early_modules) {
+                 const std::string& key, const InitramfsRecipe& recipe) {
   const std::string building = root + "/" + k_building + key;
   remove_tree_nofollow(building);
   make_private_dir(building, 0700);
   try {
     const std::string kernel = building + "/vmlinuz";
     const std::string initrd = building + "/initramfs.img";
+    const bool minimal = recipe.choice == InitramfsChoice::minimal;
     if (!boot.uki.empty()) {
       extract_uki(image_root, boot.uki, kernel, initrd);
+      if (minimal && ::unlink(initrd.c_str()) != 0) { // only the UKI's kernel is used
+        throw Error("cannot remove " + initrd + ": " + std::strerror(errno));
+      }
     } else {
-      image_root.copy_out(boot.initrd, LinkPolicy::beneath, initrd, 0644, k_max_boot_file_bytes);
+      if (!minimal) {
+        image_root.copy_out(boot.initrd, LinkPolicy::beneath, initrd, 0644, k_max_boot_file_bytes);
+      }
       if (!kernel_readable_by_all(image_root, boot)) {
         image_root.copy_out(boot.kernel, LinkPolicy::beneath, kernel, 0644, k_max_boot_file_bytes);
       }
     }
-    append_virtiofs_addon(image_root, boot.kernel_version, initrd, early_modules);
+    if (minimal) {
+      write_minimal_initramfs(image_root, boot.kernel_version, initrd, recipe.early_modules, recipe.init);
+    } else {
+      append_virtiofs_addon(image_root, boot.kernel_version, initrd, recipe.early_modules);
+    }
     make_private_dir(building + "/users", 0700);
     for (const auto& file : {kernel, initrd}) {
       if (exists_nofollow(file)) {
@@ -148,8 +181,7 @@ std::string shared_boot_files_root() {
 }
 
 SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
-                                      const std::string& image_id, const VmName& user,
-                                      const std::vector<std::string>& early_modules) {
+                                      const std::string& image_id, const VmName& user, const InitramfsRecipe& recipe) {
   if (!is_image_id(image_id)) {
     throw Error("unexpected image ID '" + image_id + "' from podman");
   }
@@ -157,7 +189,8 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   const std::string root = shared_boot_files_root();
   make_private_dir(root, 0700);
   const ExclusiveFileLock lock(root + "/lock"); // one process at a time changes the shared files
-  const std::string key = k_format + image_id;
+  const std::string key =
+      (recipe.choice == InitramfsChoice::minimal ? minimal_prefix(recipe.init) : std::string(k_format)) + image_id;
   const std::string entry = root + "/" + key;
   if (exists_nofollow(entry) && !is_whole(entry, boot)) {
     // Cut short by a power loss: made again. Its other users record themselves again when they
@@ -167,7 +200,7 @@ SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootAr
   }
   if (!exists_nofollow(entry)) {
     spdlog::debug("making the shared boot files of image {}", image_id.substr(0, 12));
-    build_entry(image_root, boot, root, key, early_modules);
+    build_entry(image_root, boot, root, key, recipe);
   }
   add_user(entry + "/users", user);
   SharedBootFiles files;
@@ -203,10 +236,12 @@ void leave_shared_boot_files(const std::string& image_id, const VmName& user, co
       if (leftover) {
         remove_tree_nofollow(entry); // left by a killed process: none works while the lock is held
       } else if (is_entry) {
-        // Any set without users goes once its image is gone.
+        // Any set without users goes once its image is gone, or at once when this bcvk would not
+        // make it (another format, or another build's init): nobody boots it again.
         const VmName* leaving = entry_image == image_id ? &user : nullptr;
-        if (drop_users(entry, leaving, exists) && !(is_image_id(entry_image) && image_present(entry_image))) {
-          spdlog::debug("removing {}: no instance uses it and its image is gone", entry);
+        if (drop_users(entry, leaving, exists) && (!is_current_prefix(name.substr(0, dash + 1)) ||
+                                                   !(is_image_id(entry_image) && image_present(entry_image)))) {
+          spdlog::debug("removing {}: no instance uses it, and its image is gone or it is of another bcvk", entry);
           discard(root, name);
         }
       }

@@ -104,6 +104,7 @@ std::string state_to_json(const InstanceState& s) {
                    {"memory_bytes", s.memory_bytes},
                    {"vcpus", s.vcpus},
                    {"root_size_bytes", s.root_size_bytes},
+                   {"initramfs", to_string(s.initramfs)},
                    {"ssh_port", s.ssh_port},
                    {"ports", ports},
                    {"labels", labels},
@@ -158,6 +159,7 @@ InstanceState state_from_json(const std::string& json) {
     s.memory_bytes = whole_number(j, "memory_bytes", std::numeric_limits<std::uint64_t>::max());
     s.vcpus = static_cast<unsigned>(whole_number(j, "vcpus", 4096));
     s.root_size_bytes = whole_number(j, "root_size_bytes", k_max_root_size);
+    s.initramfs = recorded_initramfs_choice(j.value("initramfs", ""));
     s.ssh_port = static_cast<unsigned>(whole_number(j, "ssh_port", 65535));
     if (j.contains("labels") && j["labels"].is_object()) {
       for (const auto& [k, v] : j["labels"].items()) {

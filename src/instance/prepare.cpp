@@ -27,6 +27,7 @@
 #include "bcvk/host/host_inputs.hpp"
 #include "bcvk/host/image_choice.hpp"
 #include "bcvk/host/image_facts.hpp"
+#include "bcvk/host/initrd_append.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/root_layer.hpp"
@@ -39,6 +40,7 @@
 #include "bcvk/ssh/keys.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/architecture.hpp"
+#include "bcvk/vm/guest_init_binary.hpp"
 #include "bcvk/vm/guest_machine.hpp"
 
 namespace fs = std::filesystem;
@@ -46,7 +48,43 @@ namespace fs = std::filesystem;
 namespace bcvk {
 namespace {
 
+// The guest init for the machine's architecture (the minimal initramfs): one is built for the
+// build host's architecture, another only with a cross compiler. `who` says who asked for it.
+std::string_view guest_init_for(const GuestMachine& machine, const std::string& who) {
+  if (const auto init = guest_init_binary(machine.arch)) {
+    return *init;
+  }
+  throw UsageError(who + ": this bcvk has no guest init for " + machine.arch + " guests (it was built without the " +
+                   machine.qemu_arch +
+                   "-linux-gnu-g++ cross compiler): boot with --initramfs image, or use a bcvk built with it");
+}
+
+// The minimal initramfs boots faster (docs/benchmarks.md) and needs nothing of the image's
+// initramfs: the default wherever this bcvk has an init for the guest and the image's kernel can
+// mount its root from it (its virtiofs modules loadable by the init).
+InitramfsChoice initramfs_for(const RunConfig& config, const GuestMachine& machine, const RootedTree& image_tree,
+                              const BootArtifacts& boot) {
+  if (config.initramfs == InitramfsChoice::image) {
+    return InitramfsChoice::image;
+  }
+  if (!config.initramfs && !guest_init_binary(machine.arch)) {
+    spdlog::debug("booting through the image's initramfs: this bcvk has no guest init for {}", machine.arch);
+    return InitramfsChoice::image;
+  }
+  if (const auto obstacle = minimal_initramfs_obstacle(image_tree, boot.kernel_version, machine.early_modules);
+      !obstacle.empty()) {
+    if (config.initramfs) {
+      throw UsageError("--initramfs minimal: " + config.image +
+                       " cannot boot through bcvk's minimal initramfs: " + obstacle + "; use --initramfs image");
+    }
+    spdlog::debug("booting through the image's initramfs: {}", obstacle);
+    return InitramfsChoice::image;
+  }
+  return InitramfsChoice::minimal;
+}
+
 constexpr unsigned long k_libvirt_with_passt_forwards = 9002000; // 9.2.0
+constexpr unsigned long k_libvirt_with_tcg_cache = 8000000;      // 8.0.0
 
 VmName pick_name(const RunConfig& config, const Connection& conn) {
   if (config.name) {
@@ -143,11 +181,16 @@ void mount_boot_file(const Fd& source, const std::string& shown, const std::stri
 // instance, and libvirt's chown of a read-only mount fails with EROFS, which it accepts: the files
 // stay as they are, and no QEMU can change what another VM boots.
 void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, const InstanceDir& dir,
-                      const std::string& image_id, const GuestMachine& machine, unsigned hypervisor_user) {
+                      const std::string& image_id, const GuestMachine& machine, InitramfsChoice initramfs,
+                      unsigned hypervisor_user) {
   make_private_dir(dir.boot_dir(), 0700);
   open_to_hypervisor(dir, hypervisor_user);
-  const SharedBootFiles shared =
-      use_shared_boot_files(image_root, boot, image_id, dir.vm_name(), machine.early_modules);
+  const InitramfsRecipe recipe{
+      initramfs, machine.early_modules,
+      initramfs == InitramfsChoice::minimal
+          ? guest_init_for(machine, "VM " + dir.name() + " boots through bcvk's minimal initramfs")
+          : std::string_view()};
+  const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name(), recipe);
   if (shared.kernel) {
     mount_boot_file(*shared.kernel, "the kernel of " + boot.uki, dir.kernel_file());
   } else {
@@ -173,7 +216,8 @@ void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const Boo
                ProcessRunner& runner, SignalCatcher& signals) {
   InstanceDir& dir = owner.dir();
   log_stage("boot files");
-  mount_boot_files(image_tree, boot, dir, owner.state().image_id, plan.spec.machine, hypervisor_user);
+  mount_boot_files(image_tree, boot, dir, owner.state().image_id, plan.spec.machine, plan.record.initramfs,
+                   hypervisor_user);
   log_stage("overlay");
   mount_root(dir, image_root, plan.record.root_size_bytes, &runner);
   mount_read_only_views(dir, plan.read_only_views, store);
@@ -210,7 +254,11 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.image_repo_digest = identity.repo_digest;
   facts.guest_arch = guest_architecture(image.architecture, host_architecture());
   const GuestMachine machine = guest_machine(facts.guest_arch);
+  if (config.initramfs == InitramfsChoice::minimal) {
+    guest_init_for(machine, "--initramfs minimal"); // refused before anything is made
+  }
   facts.virt_type = conn.best_virt_type(machine);
+  facts.libvirt_sizes_tcg_cache = conn.library_version() >= k_libvirt_with_tcg_cache;
   conn.require_emulator(machine, facts.virt_type, config.image);
   facts.backend = pick_backend(conn);
 
@@ -257,6 +305,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
+  facts.initramfs = initramfs_for(config, machine, image_tree, boot);
   check_guest_mount_points(image_tree, config.binds);
   if (config.ssh_keygen) {
     require_ssh_server(image_tree, config.image);
@@ -301,7 +350,7 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   const RootedTree image_tree = RootedTree::open(image_root, "image " + state.image);
   const GuestMachine machine = guest_machine(state.arch);
   mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id, machine,
-                   hypervisor_user);
+                   state.initramfs, hypervisor_user);
   mount_root(owner.dir(), image_root, state.root_size_bytes, nullptr);
   mount_read_only_views(owner.dir(), state.read_only_binds, store);
 }

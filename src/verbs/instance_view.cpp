@@ -109,6 +109,7 @@ nlohmann::json to_json(const InstanceView& v) {
           {"ssh_port", v.state.ssh_port},
           {"ports", ports},
           {"kernel_version", v.state.kernel_version},
+          {"initramfs", to_string(v.state.initramfs)},
           {"systemd_version", v.state.systemd_version},
           {"instance_dir", v.instance_dir},
           {"labels", labels}};

@@ -17,6 +17,8 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/log.hpp"
 #include "bcvk/verbs/verbs.hpp"
+#include "bcvk/util/files.hpp"
+#include "bcvk/vm/boot_progress.hpp"
 #include "bcvk/vm/ssh_wait.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/instance/ssh_startup.hpp"
@@ -25,6 +27,9 @@
 
 namespace bcvk {
 namespace {
+
+// Enough of the logs' ends to find why a guest powered off early.
+constexpr std::size_t k_boot_failure_window = 64 * 1024;
 
 int run_debug_entrypoint(const RunConfig& config, InstanceOwner& owner) {
   InstanceDir& dir = owner.dir();
@@ -121,6 +126,12 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   }
   const std::optional<int> command_status =
       config.execute.empty() ? std::nullopt : read_execute_status(execute.status_path);
+  // Read while the instance (with --rm) still exists: why a guest powered off before its commands ran.
+  const std::string boot_failure =
+      config.execute.empty() || command_status
+          ? std::string()
+          : likely_boot_failure(read_file_tail(owner.dir().journal_log(), k_boot_failure_window),
+                                read_file_tail(owner.dir().console_log(), k_boot_failure_window));
   console.reset();
   raw.reset();
   if (result.reason == StopReason::connection_lost) {
@@ -152,7 +163,8 @@ int wait_in_foreground(const RunConfig& config, const Connection& conn, StartedI
   }
   if (!config.execute.empty()) {
     if (!command_status) {
-      throw Error("the VM powered off before the --execute commands finished; see its console log" +
+      throw Error("the VM powered off before the --execute commands finished" +
+                  (boot_failure.empty() ? std::string() : " (" + boot_failure + ")") + "; see its console log" +
                   (config.rm ? std::string(" (run again with --console)") : " with 'bcvk ephemeral logs --console'"));
     }
     return *command_status;

@@ -56,16 +56,19 @@ std::string tail_lines(std::string_view text, std::size_t count) {
 
 std::string likely_boot_failure(std::string_view journal, std::string_view console) {
   // The most specific signs first; within one sign, the latest line.
-  static constexpr std::array<std::string_view, 8> k_signs{"Kernel panic",          "Timed out waiting for device",
-                                                           "emergency mode",        "Failed to mount",
-                                                           "Dependency failed for", "Failed to start",
-                                                           "failed with result",    "Cannot open access to console"};
+  static constexpr std::array<std::string_view, 9> k_signs{
+      "bcvk-init: cannot", "Kernel panic",       "Timed out waiting for device",
+      "emergency mode",    "Failed to mount",    "Dependency failed for",
+      "Failed to start",   "failed with result", "Cannot open access to console"};
   const auto journal_lines = non_empty_lines(journal);
   const auto console_lines = non_empty_lines(console);
   for (const auto sign : k_signs) {
     for (const auto* lines : {&journal_lines, &console_lines}) {
       for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
-        if (it->find(sign) != std::string_view::npos) {
+        if (const auto at = it->find(sign); at != std::string_view::npos) {
+          if (sign == k_signs.front()) { // bcvk's init says it all: from its name, without the kernel's time
+            return terminal_safe(it->substr(at), Charset::ascii);
+          }
           const auto message = systemd_message(*it);
           return terminal_safe(message.empty() ? *it : message, Charset::ascii);
         }

@@ -267,6 +267,11 @@ void set_machine(xmlNode* os, xmlNode* features, const VmSpec& spec) {
   if (!spec.gic_version.empty()) {
     xml::set_attr(xml::add(features, "gic"), "version", spec.gic_version);
   }
+  if (spec.translation_cache_mib != 0) {
+    xmlNode* cache = xml::add(xml::add(features, "tcg"), "tb-cache");
+    xml::set_attr(cache, "unit", "MiB");
+    xml::set_text(cache, std::to_string(spec.translation_cache_mib));
+  }
   if (spec.cpu.empty()) {
     return;
   }

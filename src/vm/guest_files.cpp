@@ -172,20 +172,23 @@ GuestFile swap_unit(const std::string& serial) {
 }
 
 GuestFile journal_unit() {
+  const std::string port = "/dev/virtio-ports/" + std::string(k_journal_port);
+  // The port's link is udev's, made once the virtio console driver announced the port: a guest
+  // booted through bcvk's minimal initramfs starts this before udev ran at all, so it waits for
+  // the link (for a while: a VM started without the port runs no stream). "$$" is systemd's "$".
   return {"etc/systemd/system/bcvk-journal.service",
           "# Written by bcvk: the guest journal, streamed to the host while the VM runs.\n"
           "[Unit]\n"
           "Description=Stream the journal to the bcvk host\n"
           "DefaultDependencies=no\n"
           "After=systemd-journald.socket\n"
-          "ConditionPathExists=/dev/virtio-ports/" +
-              std::string(k_journal_port) +
-              "\n"
-              "\n"
-              "[Service]\n"
-              "ExecStart=/bin/sh -c 'exec journalctl --boot --follow --output=short-precise --no-pager "
-              ">/dev/virtio-ports/" +
-              k_journal_port +
+          "\n"
+          "[Service]\n"
+          "ExecStart=/bin/sh -c 'i=0; until [ -e " +
+              port +
+              " ]; do i=$$((i + 1)); [ $$i -le 600 ] || exit 0; sleep 0.1 2>/dev/null || sleep 1; done; "
+              "exec journalctl --boot --follow --output=short-precise --no-pager >" +
+              port +
               "'\n"
               "Restart=on-failure\n"
               "\n"

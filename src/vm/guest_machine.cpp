@@ -57,6 +57,10 @@ std::string guest_gic_version(const GuestMachine& machine, const std::string& vi
   return virt_type == "kvm" ? "host" : machine.gic_version;
 }
 
+unsigned guest_translation_cache_mib(const std::string& virt_type) {
+  return virt_type == "qemu" ? k_emulated_translation_cache_mib : 0;
+}
+
 std::string guest_cpu(const GuestMachine& machine, const std::string& virt_type) {
   if (machine.arch != "arm64") {
     return "";

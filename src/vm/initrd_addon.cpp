@@ -1,5 +1,6 @@
 #include "bcvk/vm/initrd_addon.hpp"
 
+#include "bcvk/guest_init/boot_args.hpp"
 #include "bcvk/util/error.hpp"
 
 #include <algorithm>
@@ -24,11 +25,12 @@ void pad4(std::string& out) {
   }
 }
 
-void append_entry(std::string& out, const std::string& name, unsigned mode, const std::string& data, std::size_t ino) {
+void append_entry(std::string& out, const std::string& name, unsigned mode, const std::string& data, std::size_t ino,
+                  unsigned rdev_major = 0, unsigned rdev_minor = 0) {
   out += "070701";
-  for (const std::size_t field :
-       {ino, static_cast<std::size_t>(mode), std::size_t{0}, std::size_t{0}, std::size_t{1}, std::size_t{0},
-        data.size(), std::size_t{0}, std::size_t{0}, std::size_t{0}, std::size_t{0}, name.size() + 1, std::size_t{0}}) {
+  for (const std::size_t field : {ino, static_cast<std::size_t>(mode), std::size_t{0}, std::size_t{0}, std::size_t{1},
+                                  std::size_t{0}, data.size(), std::size_t{0}, std::size_t{0}, std::size_t{rdev_major},
+                                  std::size_t{rdev_minor}, name.size() + 1, std::size_t{0}}) {
     out += hex8(field);
   }
   out += name;
@@ -46,13 +48,6 @@ bool is_safe_module_path(const std::string& path) {
   return std::all_of(path.begin(), path.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' || c == '-' || c == '.';
   });
-}
-
-std::string module_name(const std::string& path) {
-  std::string name = path.substr(path.rfind('/') + 1);
-  name = name.substr(0, name.find(".ko"));
-  std::replace(name.begin(), name.end(), '-', '_');
-  return name;
 }
 
 std::string load_script(const std::vector<ModuleFile>& modules) {
@@ -99,11 +94,14 @@ std::string newc_archive(const std::vector<CpioEntry>& entries) {
   std::string out;
   std::size_t ino = 1;
   for (const auto& entry : entries) {
-    const unsigned type = entry.kind == CpioEntry::Kind::directory ? 0040000
-                          : entry.kind == CpioEntry::Kind::symlink ? 0120000
-                                                                   : 0100000;
-    append_entry(out, entry.path, type | (entry.mode & 07777),
-                 entry.kind == CpioEntry::Kind::directory ? std::string() : entry.data, ino++);
+    using Kind = CpioEntry::Kind;
+    const unsigned type = entry.kind == Kind::directory     ? 0040000
+                          : entry.kind == Kind::symlink     ? 0120000
+                          : entry.kind == Kind::char_device ? 0020000
+                                                            : 0100000;
+    const bool has_data = entry.kind == Kind::file || entry.kind == Kind::symlink;
+    append_entry(out, entry.path, type | (entry.mode & 07777), has_data ? entry.data : std::string(), ino++,
+                 entry.device_major, entry.device_minor);
   }
   append_entry(out, "TRAILER!!!", 0, "", 0);
   return out;
@@ -143,8 +141,9 @@ std::vector<std::string> modules_to_load(const std::string& modules_dep, const s
     }
   };
   for (const auto& name : wanted) {
-    const auto it = std::find_if(entries.begin(), entries.end(),
-                                 [&name](const auto& entry) { return module_name(entry.first) == name; });
+    const auto it = std::find_if(entries.begin(), entries.end(), [&name](const auto& entry) {
+      return guest_init::module_name_of_file(entry.first) == name;
+    });
     if (it == entries.end()) {
       continue;
     }

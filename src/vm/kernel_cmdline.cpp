@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <array>
 
+#include "bcvk/guest_init/boot_args.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/names.hpp"
 
 namespace bcvk {
-namespace {
 
-bool is_kernel_space(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return c == ' ' || (u >= '\t' && u <= '\r') || u == 0xa0;
-}
-
-} // namespace
+using guest_init::is_kernel_space;
 
 // The kernel splits its command line on white space unless it is inside double quotes.
 std::string quote_karg(const std::string& arg) {
@@ -29,23 +24,7 @@ std::string quote_karg(const std::string& arg) {
 }
 
 std::vector<std::string> split_kernel_cmdline(const std::string& cmdline) {
-  std::vector<std::string> args;
-  std::size_t i = 0;
-  while (i < cmdline.size()) {
-    while (i < cmdline.size() && is_kernel_space(cmdline[i])) {
-      ++i;
-    }
-    if (i == cmdline.size()) {
-      break;
-    }
-    bool in_quote = false;
-    const std::size_t start = i;
-    for (; i < cmdline.size() && (in_quote || !is_kernel_space(cmdline[i])); ++i) {
-      in_quote = cmdline[i] == '"' ? !in_quote : in_quote;
-    }
-    args.push_back(cmdline.substr(start, i - start));
-  }
-  return args;
+  return guest_init::split_kernel_words(cmdline); // the guest init splits it the same way
 }
 
 void check_kernel_argument(const std::string& source, const std::string& arg) {

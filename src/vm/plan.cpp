@@ -96,6 +96,7 @@ InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts
   r.memory_bytes = config.memory_bytes;
   r.vcpus = config.vcpus;
   r.root_size_bytes = config.root_size_bytes;
+  r.initramfs = facts.initramfs;
   r.ssh_port = facts.ssh_port;
   r.ports = config.ports;
   r.labels = config.labels;
@@ -149,6 +150,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   spec.machine = guest_machine(facts.guest_arch);
   spec.cpu = guest_cpu(spec.machine, facts.virt_type);
   spec.gic_version = guest_gic_version(spec.machine, facts.virt_type);
+  spec.translation_cache_mib = facts.libvirt_sizes_tcg_cache ? guest_translation_cache_mib(facts.virt_type) : 0;
   if (spec.machine.uefi) {
     spec.efi_vars = layout.efi_vars_file();
   }

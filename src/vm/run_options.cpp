@@ -406,6 +406,9 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   if (!options.root_size.empty()) {
     config.root_size_bytes = parse_size_in_range("--root-size", options.root_size, k_min_root_size, k_max_root_size);
   }
+  if (!options.initramfs.empty()) {
+    config.initramfs = parse_initramfs_choice(options.initramfs);
+  }
   std::set<std::string> disk_names;
   for (const auto& disk : options.mount_disk_files) {
     auto spec = parse_disk_file(disk);

@@ -90,6 +90,7 @@ inline std::vector<NamedSpec> golden_specs() {
 
   VmSpec tcg = minimal_spec("bcvk-tcg");
   tcg.virt_type = "qemu";
+  tcg.translation_cache_mib = guest_translation_cache_mib(tcg.virt_type);
   tcg.vcpus = 1;
   tcg.memory_bytes = 512ULL << 20;
   tcg.cmdline += " systemd.unit=poweroff.target foo=bar systemd.run=\"echo hi\"";
@@ -102,6 +103,7 @@ inline std::vector<NamedSpec> golden_specs() {
   arm.machine = guest_machine("arm64");
   arm.cpu = guest_cpu(arm.machine, arm.virt_type);
   arm.gic_version = guest_gic_version(arm.machine, arm.virt_type);
+  arm.translation_cache_mib = guest_translation_cache_mib(arm.virt_type);
   arm.efi_vars = "/var/lib/bcvk/instances/bcvk-arm64/efi-vars.fd";
   arm.cmdline = "rootfstype=virtiofs root=rootfs rw console=tty0 console=ttyAMA0";
   arm.credentials = {{"ssh.authorized_keys.root", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcvk test@bcvk\n"}};

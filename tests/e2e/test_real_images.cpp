@@ -90,19 +90,62 @@ TEST_F(RealImages, UkiOnlyImageBoots) {
   expect_nothing_left("e2e-uki");
 }
 
-// An initramfs made without dracut's virtiofs module: bcvk's add-on loads the image's own modules
-// and mounts the root.
+// An initramfs made without dracut's virtiofs module, booted through the image's own initramfs:
+// bcvk's add-on loads the image's own modules and mounts the root.
 TEST_F(RealImages, InitramfsWithoutVirtiofsStillBoots) {
   const auto r =
-      bcvk_within(900, {"ephemeral", "run", "--rm", "--name", "e2e-no-virtiofs", "--memory", "1G", "--execute",
+      bcvk_within(900, {"ephemeral", "run", "--rm", "--name", "e2e-no-virtiofs", "--memory", "1G", "--initramfs",
+                        "image", "--execute",
                         "echo ROOT=$(findmnt -n -o FSTYPE /); echo BOOTED=yes; "
-                        "echo ADDON=$(journalctl -b -o cat -u bcvk-virtiofs-root.service | grep -c '^Finished')",
+                        "echo ADDON=$(journalctl -b -o cat -u bcvk-virtiofs-root.service | grep -c '^Finished'); "
+                        "echo INITRD_PHASE=$(systemctl show -P InitRDTimestampMonotonic)",
                         variant("no-virtiofs-initrd")});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(field(r.out, "BOOTED"), "yes");
   EXPECT_EQ(field(r.out, "ROOT"), "virtiofs");
+  EXPECT_NE(field(r.out, "INITRD_PHASE"), "0") << "the image's initramfs ran: " << r.out;
   // The variant's initramfs has no virtiofs.ko (scripts/build-test-image checks): bcvk's add-on
   // loaded the image's own module before the root was mounted.
   EXPECT_EQ(field(r.out, "ADDON"), "1") << r.out;
   expect_nothing_left("e2e-no-virtiofs");
+}
+
+// bcvk's minimal initramfs (the default): the image's own init starts straight from it, with no
+// initrd phase, on the virtiofs root mounted read-write; the module arguments of the kernel
+// command line reach the modules it loads, as modprobe would pass them; and the initramfs is gone.
+TEST_F(RealImages, MinimalInitramfsHandsOverToTheImagesInitWithModuleArguments) {
+  const auto r = bcvk_within(
+      900, {"ephemeral", "run", "--rm", "--name", "e2e-minimal", "--memory", "1G", "--karg", "fuse.max_user_bgreq=77",
+            "--execute",
+            "echo ROOT=$(findmnt -n -o FSTYPE,OPTIONS / | cut -d, -f1); "
+            "echo PARAM=$(cat /sys/module/fuse/parameters/max_user_bgreq); "
+            "echo INIT=$(journalctl -b -t bcvk-init -o cat | grep -c '^root mounted in'); "
+            "echo INITRD_PHASE=$(systemctl show -P InitRDTimestampMonotonic); "
+            "echo PID1=$(readlink /proc/1/exe); "
+            "echo JOURNAL=$(systemctl is-active bcvk-journal.service); "
+            "echo FREED=$(journalctl -b -k -o cat | sed -n 's/.*; \\([0-9]*\\) initramfs files freed;.*/\\1/p')",
+            variant("selinux")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(r.out, "ROOT"), "virtiofs rw") << r.out;
+  EXPECT_EQ(field(r.out, "PARAM"), "77") << "fuse was loaded with its argument: " << r.out;
+  EXPECT_EQ(field(r.out, "INIT"), "1") << "bcvk's init mounted the root: " << r.out;
+  EXPECT_EQ(field(r.out, "INITRD_PHASE"), "0") << "no initramfs of the image ran: " << r.out;
+  EXPECT_TRUE(contains(field(r.out, "PID1"), "systemd")) << r.out;
+  EXPECT_EQ(field(r.out, "JOURNAL"), "active") << "bcvk's journal stream found its port: " << r.out;
+  EXPECT_GE(std::atoi(field(r.out, "FREED").c_str()), 10) << "the initramfs's files were deleted: " << r.out;
+  expect_nothing_left("e2e-minimal");
+}
+
+// A root the minimal initramfs cannot mount: its init says why on the console and powers the VM
+// off at once, so bcvk fails in seconds, not at its SSH timeout, and leaves nothing.
+TEST_F(RealImages, AMinimalInitramfsThatCannotMountTheRootPowersOffWithItsReason) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = bcvk_within(600, {"ephemeral", "run", "--rm", "--name", "e2e-minimal-fails", "--memory", "1G",
+                                   "--karg", "rootflags=no_such_option", "--execute", "true", k_image});
+  EXPECT_NE(r.status, 0);
+  EXPECT_TRUE(contains(r.err, "the VM powered off before the --execute commands finished (bcvk-init: cannot mount "
+                              "the virtiofs root 'rootfs' with rootflags=no_such_option: Invalid argument)"))
+      << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 240s) << "bcvk waited for the guest: " << r.err;
+  expect_nothing_left("e2e-minimal-fails");
 }

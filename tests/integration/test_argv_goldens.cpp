@@ -76,6 +76,7 @@ const std::vector<Row>& xml_rows() {
       {"network-none", {"--network", "none", "localhost/bcvk-test"}},
       {"network-user", {"--network", "user", "localhost/bcvk-test"}},
       {"graphics-vnc", {"--graphics", "vnc", "localhost/bcvk-test"}},
+      {"initramfs-image", {"--initramfs", "image", "localhost/bcvk-test"}},
       {"graphics-spice", {"--graphics", "spice", "--karg", "quiet", "localhost/bcvk-test"}},
       {"network-libvirt", {"--network", "lab-net", "localhost/bcvk-test"}},
       {"network-bridge", {"--network", "bridge=br0", "localhost/bcvk-test"}},

@@ -208,6 +208,7 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--add-swap", "1K"}), "--add-swap"},
       {run({"--root-size", "1M"}), "--root-size: size '1M' is out of range"},
       {run({"--root-size", "lots"}), "--root-size: invalid size 'lots'"},
+      {run({"--initramfs", "tiny"}), "--initramfs: unsupported value 'tiny': use image or minimal"},
       // Shares: never bcvk's own state, never a kernel pseudo file system.
       {run({"--bind", ":name"}), "--bind: ':name' has no host path"},
       {run({"--bind", "/tmp:bad/name"}), "--bind: invalid mount name"},

@@ -81,8 +81,8 @@ protected:
   static BootArtifacts pair() {
     return {"6.1", "/usr/lib/modules/6.1/vmlinuz", "/usr/lib/modules/6.1/initramfs.img", ""};
   }
-  SharedBootFiles use(const std::string& user, const BootArtifacts& boot = pair()) {
-    return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user), {});
+  SharedBootFiles use(const std::string& user, const BootArtifacts& boot = pair(), const InitramfsRecipe& recipe = {}) {
+    return use_shared_boot_files(image(), boot, k_image_id, VmName::parse(user), recipe);
   }
   fs::path entry() const { return m_base / "state/boot" / ("v2-" + k_image_id); }
 
@@ -198,6 +198,62 @@ TEST_F(SharedBootFilesTest, AUkisKernelAndInitramfsAreExtractedOnce) {
   EXPECT_EQ(contents(entry() / "initramfs.img").substr(0, 9), "UKIINITRD");
 }
 
+// The minimal initramfs is an entry of its own next to the image's: bcvk's archive with the image's
+// modules and the init, never the image's initramfs; a UKI gives only its kernel.
+TEST_F(SharedBootFilesTest, TheMinimalInitramfsIsAnEntryOfItsOwnWithTheImagesModulesAndTheInit) {
+  write("image/usr/lib/modules/6.1/modules.dep",
+        "kernel/fs/fuse/virtiofs.ko: kernel/fs/fuse/fuse.ko\nkernel/fs/fuse/fuse.ko:\n");
+  write("image/usr/lib/modules/6.1/kernel/fs/fuse/virtiofs.ko", "VIRTIOFS-MODULE");
+  write("image/usr/lib/modules/6.1/kernel/fs/fuse/fuse.ko", "FUSE-MODULE");
+  const InitramfsRecipe minimal{InitramfsChoice::minimal, {}, "THE-INIT"};
+  const SharedBootFiles image_kind = use("vm-a");
+  const SharedBootFiles a = use("vm-b", pair(), minimal);
+  const SharedBootFiles b = use("vm-c", pair(), minimal);
+  struct stat sa {
+  }, sb{}, si{};
+  ASSERT_EQ(::fstat(a.initrd.get(), &sa), 0);
+  ASSERT_EQ(::fstat(b.initrd.get(), &sb), 0);
+  ASSERT_EQ(::fstat(image_kind.initrd.get(), &si), 0);
+  EXPECT_EQ(sa.st_ino, sb.st_ino) << "one minimal initramfs per image";
+  EXPECT_NE(sa.st_ino, si.st_ino) << "never the image's own initramfs";
+  EXPECT_EQ(sa.st_mode & 07777, 0644U);
+  EXPECT_FALSE(a.kernel) << "the image's kernel is still mounted from the image";
+  const std::set<std::string> entries = names_in(m_base / "state/boot");
+  ASSERT_EQ(entries.size(), 3U) << "lock, the image's entry and the minimal one";
+  const std::string minimal_name = *std::next(entries.begin()); // "lock" < "min..." < "v2-..."
+  const fs::path minimal_entry = m_base / "state/boot" / minimal_name;
+  ASSERT_TRUE(minimal_name.starts_with("min") && minimal_name.ends_with("-" + k_image_id)) << minimal_name;
+  const std::string initrd = contents(minimal_entry / "initramfs.img");
+  EXPECT_EQ(initrd.find("INITRD"), std::string::npos);
+  EXPECT_NE(initrd.find("THE-INIT"), std::string::npos);
+  EXPECT_LT(initrd.find("FUSE-MODULE"), initrd.find("VIRTIOFS-MODULE")) << "dependencies first";
+  EXPECT_NE(initrd.find("fuse.ko\nvirtiofs.ko\n"), std::string::npos) << "the load order";
+  EXPECT_EQ(names_in(minimal_entry / "users"), (std::set<std::string>{"vm-b", "vm-c"}));
+
+  // Another init is another entry: files made for one init are never booted with another.
+  use("vm-d", pair(), {InitramfsChoice::minimal, {}, "ANOTHER-INIT"});
+  EXPECT_EQ(names_in(m_base / "state/boot").size(), 4U);
+
+  for (const char* user : {"vm-a", "vm-b", "vm-c", "vm-d"}) {
+    leave_shared_boot_files(k_image_id, VmName::parse(user), k_everyone_exists, k_image_gone);
+  }
+  EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+TEST_F(SharedBootFilesTest, AUkiBootsItsKernelThroughTheMinimalInitramfs) {
+  write("image/boot/EFI/Linux/x.efi", ::test_support::make_pe({{".linux", "UKIKERNEL"}, {".initrd", "UKIINITRD"}}));
+  const SharedBootFiles a =
+      use("vm-a", {"6.1", "", "", "/boot/EFI/Linux/x.efi"}, {InitramfsChoice::minimal, {}, "THE-INIT"});
+  ASSERT_TRUE(a.kernel);
+  std::string kernel(16, '\0');
+  kernel.resize(static_cast<std::size_t>(::pread(a.kernel->get(), kernel.data(), kernel.size(), 0)));
+  EXPECT_EQ(kernel, "UKIKERNEL");
+  std::string initrd(1 << 16, '\0');
+  initrd.resize(static_cast<std::size_t>(::pread(a.initrd.get(), initrd.data(), initrd.size(), 0)));
+  EXPECT_EQ(initrd.find("UKIINITRD"), std::string::npos);
+  EXPECT_NE(initrd.find("THE-INIT"), std::string::npos);
+}
+
 TEST_F(SharedBootFilesTest, AnInitramfsLinkedOutOfTheImageIsRefusedAndLeavesNothing) {
   fs::remove(m_base / "image/usr/lib/modules/6.1/initramfs.img");
   fs::create_symlink(m_base / "host-secret", m_base / "image/usr/lib/modules/6.1/initramfs.img");
@@ -212,7 +268,7 @@ TEST_F(SharedBootFilesTest, AnInitramfsLinkedOutOfTheImageIsRefusedAndLeavesNoth
 }
 
 TEST_F(SharedBootFilesTest, AnImageIdThatIsNotPodmansIsRefused) {
-  EXPECT_THROW(use_shared_boot_files(image(), pair(), "../../etc", VmName::parse("vm-a"), {}), Error);
+  EXPECT_THROW(use_shared_boot_files(image(), pair(), "../../etc", VmName::parse("vm-a"), InitramfsRecipe{}), Error);
   EXPECT_FALSE(fs::exists(m_base / "state/boot"));
 }
 

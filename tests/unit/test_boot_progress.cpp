@@ -47,6 +47,14 @@ TEST(BootProgress, TheMostTellingFailureIsNamed) {
   EXPECT_EQ(likely_boot_failure(journal, ""), "Timed out waiting for device dev-vdb.device - /dev/vdb.");
   EXPECT_EQ(likely_boot_failure("", "[   9.1] Kernel panic - not syncing: VFS: Unable to mount root fs\n"),
             "[   9.1] Kernel panic - not syncing: VFS: Unable to mount root fs");
+  EXPECT_EQ(likely_boot_failure("", "[   1.8] virtio_pci 0000:00:01.0: enabled\n"
+                                    "bcvk-init: cannot mount the virtiofs root 'rootfs': Invalid argument\n"
+                                    "[   1.9] bcvk-init: cannot mount the virtiofs root 'rootfs': Invalid argument\n"
+                                    "[   2.0] reboot: Power down\n"),
+            "bcvk-init: cannot mount the virtiofs root 'rootfs': Invalid argument")
+      << "the minimal initramfs's reason, from its name on";
+  EXPECT_EQ(likely_boot_failure("", "[   1.9] bcvk-init: root mounted in 0.107 s; starting the image's init\n"), "")
+      << "its line of success is no failure";
   EXPECT_EQ(likely_boot_failure("", "You are in emergency mode. After logging in, type \"journalctl -xb\"\n"),
             "You are in emergency mode. After logging in, type \"journalctl -xb\"");
 }

@@ -78,6 +78,7 @@ TEST_F(Completion, OptionValuesFromWhatBcvkAccepts) {
   EXPECT_EQ(complete({"ephemeral", "run", "--itype", "u1.2x"}), (Words{"u1.2xlarge", "u1.2xmedium"}));
   EXPECT_EQ(complete({"ephemeral", "ps", "--format", ""}), (Words{"json", "table"}));
   EXPECT_EQ(complete({"ephemeral", "run-ssh", "--graphics", ""}), (Words{"none", "spice", "vnc"}));
+  EXPECT_EQ(complete({"ephemeral", "run", "--initramfs", ""}), (Words{"image", "minimal"}));
   EXPECT_EQ(complete({"--log-level", "d"}), (Words{"debug"}));
   EXPECT_EQ(complete({"ephemeral", "run", "--bind", ""}), (Words{std::string(k_complete_files)}));
   EXPECT_EQ(complete({"ephemeral", "run", "--memory", ""}), Words{}) << "a size: nothing to offer";

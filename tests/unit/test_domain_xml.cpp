@@ -90,11 +90,11 @@ TEST(DomainXml, EscapesEverySpecialCharacter) {
 
 TEST(DomainXml, ShapeOfTheMinimalDomain) {
   const std::string xml = render_domain_xml(golden::minimal_spec("vm"));
-  for (const char* needle :
-       {" type=\"kvm\"", "machine=\"q35\"", "<source type=\"memfd\"/>", "<access mode=\"shared\"/>",
-        "<driver type=\"virtiofs\"", "<target dir=\"rootfs\"/>", "<memballoon model=\"virtio\">",
-        "<stats period=\"2\"/>", "<controller type=\"usb\" model=\"none\"/>", "<memory unit=\"KiB\">4194304</memory>",
-        "restrict=on", "<log file=\"/var/lib/bcvk/instances/vm/console.log\""}) {
+  for (const char* needle : {" type=\"kvm\"", "machine=\"q35\"", "<source type=\"memfd\"/>",
+                             "<access mode=\"shared\"/>", "<driver type=\"virtiofs\"", "<target dir=\"rootfs\"/>",
+                             "<memballoon model=\"virtio\" freePageReporting=\"on\">", "<stats period=\"2\"/>",
+                             "<controller type=\"usb\" model=\"none\"/>", "<memory unit=\"KiB\">4194304</memory>",
+                             "restrict=on", "<log file=\"/var/lib/bcvk/instances/vm/console.log\""}) {
     EXPECT_NE(xml.find(needle), std::string::npos) << needle;
   }
   for (const char* absent : {"<graphics", "<video", "<input", "<hostdev", "hostfwd", "<sysinfo"}) {

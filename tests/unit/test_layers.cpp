@@ -16,8 +16,9 @@ namespace {
 const std::map<std::string, std::set<std::string>>& allowed_below() {
   static const std::map<std::string, std::set<std::string>> layers{
       {"util", {}},
-      {"vm", {"util"}},
-      {"host", {"vm", "util"}},
+      {"guest_init", {}},
+      {"vm", {"guest_init", "util"}},
+      {"host", {"vm", "guest_init", "util"}},
       {"ssh", {"host", "vm", "util"}},
       {"instance", {"ssh", "host", "vm", "util"}},
       {"verbs", {"instance", "ssh", "host", "vm", "util"}},

@@ -50,6 +50,27 @@ TEST(Plan, CarriesConfigAndFacts) {
   EXPECT_EQ(plan.record.root_size_bytes, k_default_root_size) << "the size the first boot formats is kept";
 }
 
+// An emulated guest's translation cache is bcvk's size (its idle memory), a KVM guest's QEMU's
+// default, and nothing libvirt < 8.0 would not know; the boot path chosen is recorded for start.
+TEST(Plan, TheTranslationCacheIsSizedOnlyUnderEmulationAndTheInitramfsIsRecorded) {
+  RunConfig c;
+  c.image = "localhost/img";
+  LaunchFacts f;
+  f.name = "vm1";
+  f.instance_dir = "/state/instances/vm1";
+  f.virt_type = "qemu";
+  f.initramfs = InitramfsChoice::minimal;
+  EXPECT_EQ(plan_instance(c, f).spec.translation_cache_mib, k_emulated_translation_cache_mib);
+  EXPECT_EQ(plan_instance(c, f).record.initramfs, InitramfsChoice::minimal);
+  f.libvirt_sizes_tcg_cache = false;
+  EXPECT_EQ(plan_instance(c, f).spec.translation_cache_mib, 0U);
+  f.libvirt_sizes_tcg_cache = true;
+  f.virt_type = "kvm";
+  f.initramfs = InitramfsChoice::image;
+  EXPECT_EQ(plan_instance(c, f).spec.translation_cache_mib, 0U);
+  EXPECT_EQ(plan_instance(c, f).record.initramfs, InitramfsChoice::image);
+}
+
 TEST(Plan, ReadOnlyBindsAreSharedThroughTheirViewsAndRecordedApart) {
   RunConfig c;
   c.image = "img";

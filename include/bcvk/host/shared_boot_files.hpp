@@ -9,10 +9,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bcvk/host/bootc_layout.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/vm/initramfs_choice.hpp"
 #include "bcvk/vm/names.hpp"
 
 namespace bcvk {
@@ -20,6 +23,14 @@ namespace bcvk {
 // Kernels are tens of MiB and initramfs images rarely above a few hundred: a hostile image must
 // not fill the host's disk or QEMU's memory through them.
 inline constexpr std::uint64_t k_max_boot_file_bytes = std::uint64_t{2} << 30;
+
+// How an image's initramfs is made: both kinds carry the image's virtio/virtiofs modules and
+// `early_modules` (one image, one architecture, so every user asks for the same).
+struct InitramfsRecipe {
+  InitramfsChoice choice = InitramfsChoice::image;
+  std::vector<std::string> early_modules{};
+  std::string_view init{}; // the guest init, for the minimal one
+};
 
 // The shared files, open for reading (mode 0644, root's).
 struct SharedBootFiles {
@@ -36,12 +47,11 @@ using InstanceExists = std::function<bool(const VmName& name)>;
 // Whether the image of that ID is still in local storage.
 using ImagePresent = std::function<bool(const std::string& image_id)>;
 
-// The shared boot files of image `image_id` (podman's full ID), made from `image_root` when no
-// instance has them yet (the initramfs add-on also loading `early_modules`: one image, one
-// architecture, so every user asks for the same), with `user` recorded as one of their users.
+// The shared boot files of image `image_id` (podman's full ID) made by `recipe`, made from
+// `image_root` when no instance has them yet, with `user` recorded as one of their users. Each
+// kind of initramfs is an entry of its own (the minimal one also names its init's fingerprint).
 SharedBootFiles use_shared_boot_files(const RootedTree& image_root, const BootArtifacts& boot,
-                                      const std::string& image_id, const VmName& user,
-                                      const std::vector<std::string>& early_modules);
+                                      const std::string& image_id, const VmName& user, const InitramfsRecipe& recipe);
 
 // Removes `user` from the shared boot files of image `image_id`, along with users that no longer
 // exist. Files nobody uses are deleted once their image is gone from local storage (this image's

@@ -13,7 +13,8 @@ std::string latest_boot_step(std::string_view journal, std::size_t max_chars = 6
 // The last `lines` non-empty lines of `text`, each indented by two spaces, joined by '\n'.
 std::string tail_lines(std::string_view text, std::size_t lines);
 
-// The most telling sign of a failed boot, as one line ("Timed out waiting for device ...",
+// The most telling sign of a failed boot, as one line (bcvk's minimal initramfs's own reason,
+// "Timed out waiting for device ...",
 // "Failed to start ...", "emergency mode"), or "" when there is none.
 std::string likely_boot_failure(std::string_view journal, std::string_view console);
 

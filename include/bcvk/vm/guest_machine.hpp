@@ -60,6 +60,13 @@ std::string missing_firmware_message(const std::string& image, const GuestMachin
 // GICv3), the machine's under emulation; "" for a machine without one.
 std::string guest_gic_version(const GuestMachine& machine, const std::string& virt_type);
 
+// What QEMU keeps of the code TCG translated for an emulated guest (libvirt's <tcg><tb-cache>), in
+// MiB; 0 (QEMU's own default, 1 GiB on a 64-bit host) under KVM, which translates nothing. Chosen
+// by measurement (scripts/bench-boot-defaults, docs/benchmarks.md): the cache is most of an idle
+// emulated VM's host memory, and a smaller one costs boot time in retranslations.
+inline constexpr unsigned k_emulated_translation_cache_mib = 64;
+unsigned guest_translation_cache_mib(const std::string& virt_type);
+
 // The CPU model emulated aarch64 guests get, chosen by boot time under TCG (scripts/bench-arm64).
 inline constexpr const char* k_emulated_arm64_cpu = "cortex-a72";
 

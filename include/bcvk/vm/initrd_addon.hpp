@@ -9,11 +9,13 @@
 namespace bcvk {
 
 struct CpioEntry {
-  enum class Kind { directory, file, symlink };
+  enum class Kind { directory, file, symlink, char_device };
   Kind kind = Kind::file;
   std::string path; // relative, no leading '/'
   std::string data; // file content or link target
   unsigned mode = 0644;
+  unsigned device_major = 0; // a character device's numbers
+  unsigned device_minor = 0;
 };
 
 // A "newc" cpio archive of `entries`, ending with the trailer; every header 4-byte aligned.

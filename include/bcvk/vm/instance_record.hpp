@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/initramfs_choice.hpp"
 #include "bcvk/vm/run_options.hpp"
 
 namespace bcvk {
@@ -37,6 +38,8 @@ struct InstanceRecord {
   // The size of the file system that holds what the guest writes (InstanceLayout::root_image); 0
   // for an instance kept by an older bcvk, whose writes go straight to the state directory.
   std::uint64_t root_size_bytes = 0;
+  // How the VM boots (--initramfs); the image's own for an instance kept by an older bcvk.
+  InitramfsChoice initramfs = InitramfsChoice::image;
   unsigned ssh_port = 0;          // 0: no SSH forward
   std::vector<PortForward> ports; // --port forwards
   std::vector<KeyValue> labels;

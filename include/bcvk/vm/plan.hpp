@@ -37,8 +37,10 @@ struct LaunchFacts {
   std::string guest_arch = "amd64"; // podman's name: the image's architecture (guest_architecture)
   std::string kernel_version;
   int systemd_version = 0;
-  ImageBootFacts image_boot;     // kargs.d, SELinux, cloud-init
-  std::string virt_type = "kvm"; // or "qemu" without hardware acceleration
+  ImageBootFacts image_boot;                          // kargs.d, SELinux, cloud-init
+  std::string virt_type = "kvm";                      // or "qemu" without hardware acceleration
+  bool libvirt_sizes_tcg_cache = true;                // libvirt >= 8.0 knows <tcg><tb-cache>
+  InitramfsChoice initramfs = InitramfsChoice::image; // --initramfs, or the default for the guest
   NetworkBackend backend = NetworkBackend::qemu_user;
   unsigned ssh_port = 0; // the loopback port claimed for the SSH forward; 0 without network
   HostInputs inputs;

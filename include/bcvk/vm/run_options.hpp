@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/initramfs_choice.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/vm/port_spec.hpp"
 #include "bcvk/vm/pull_options.hpp"
@@ -43,6 +44,7 @@ struct RunOptions {
   bool bind_storage_ro = false;
   std::string add_swap;
   std::string root_size;
+  std::string initramfs; // empty: the default for the guest's architecture
   std::vector<std::string> mount_disk_files;
   std::vector<std::string> kargs;
   std::optional<unsigned> ssh_timeout_seconds; // the hard cap; absent: ssh_wait_limits() decides
@@ -123,6 +125,7 @@ struct RunConfig {
   bool bind_storage_ro = false;
   std::optional<std::uint64_t> swap_bytes;
   std::uint64_t root_size_bytes = k_default_root_size; // the cap on what the guest can write
+  std::optional<InitramfsChoice> initramfs;            // none: the default for the guest's architecture
   std::vector<DiskFileSpec> disks;
   std::vector<SerialOutSpec> serial_outputs;
   std::vector<std::string> kargs;

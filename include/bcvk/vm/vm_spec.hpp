@@ -68,9 +68,10 @@ struct VmSpec {
   std::string description;
   std::string virt_type = "kvm"; // kvm, or qemu for software emulation
   GuestMachine machine = guest_machine("amd64");
-  std::string cpu;         // guest_cpu(): "" for libvirt's default
-  std::string gic_version; // guest_gic_version(): "" for a machine without a GIC
-  std::string efi_vars;    // the UEFI variable store, when the machine boots through UEFI
+  std::string cpu;                    // guest_cpu(): "" for libvirt's default
+  std::string gic_version;            // guest_gic_version(): "" for a machine without a GIC
+  unsigned translation_cache_mib = 0; // TCG's translation cache; 0: QEMU's default
+  std::string efi_vars;               // the UEFI variable store, when the machine boots through UEFI
   std::uint64_t memory_bytes = 0;
   unsigned vcpus = 1;
   std::string kernel;
