@@ -163,6 +163,9 @@ TEST_F(Lifecycle, KilledSupervisorIsReplacedAndStillCleansUp) {
   ASSERT_EQ(bcvk_cli({"ephemeral", "run", "-d", "--rm", "--name", "e2e-orphan", "--memory", "512M", k_image}).status,
             0);
   run({"pkill", "-KILL", "-f", "ephemeral supervise e2e-orphan"});
+  // pkill returns once the signal is sent; the supervisor's lock on the instance goes only when the
+  // process is gone, and until then the instance still has its owner.
+  ASSERT_TRUE(eventually([] { return run({"pgrep", "-f", "ephemeral supervise e2e-orphan"}).status != 0; }, 10s));
   const auto ps = bcvk_cli({"ephemeral", "ps"});
   EXPECT_TRUE(contains(ps.out, "e2e-orphan")) << "a running VM survives the loss of its supervisor";
   EXPECT_TRUE(eventually([] { return run({"pgrep", "-f", "ephemeral supervise e2e-orphan"}).status == 0; }, 10s));
