@@ -272,7 +272,8 @@ unsigned switch_root() {
   for (const auto& path : candidates) {
     argv[0] = const_cast<char*>(path.c_str());
     ::execv(path.c_str(), argv);
-    first_error = first_error == 0 ? errno : first_error;
+    // The most telling error: a program that is there but cannot run beats one that is missing.
+    first_error = first_error == 0 || first_error == ENOENT ? errno : first_error;
   }
   errno = first_error;
   fail("cannot start the image's init (" + candidates.front() + "): " + errno_text());
@@ -281,8 +282,17 @@ unsigned switch_root() {
 } // namespace
 
 int main(int /*argc*/, char** argv) {
-  // PID 1 must not end: not even when memory runs out (std::bad_alloc, with nothing to catch it).
-  std::set_terminate([] { fail("cannot go on: out of memory"); });
+  // PID 1 must not end, not even when memory runs out (std::bad_alloc with nothing to catch it):
+  // a fixed line, written without allocating, then the VM powers off.
+  std::set_terminate([] {
+    static const char line[] = "bcvk-init: cannot go on (out of memory)\n";
+    (void)!::write(2, line, sizeof line - 1);
+    ::sync();
+    ::reboot(RB_POWER_OFF);
+    for (;;) {
+      ::pause();
+    }
+  });
   const double started = now_seconds();
   mount_or_fail("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   open_console();

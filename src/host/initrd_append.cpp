@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 #include <cerrno>
 #include <cstring>
 
@@ -84,9 +85,14 @@ std::string minimal_initramfs_obstacle(const RootedTree& image_root, const std::
     }
   }
   std::optional<std::string> config;
+  std::set<std::string> files;
   for (const auto& path : paths) {
     if (image_root.kind_of(module_dir + path, LinkPolicy::confined) != TreeEntry::Kind::file) {
       return "its modules.dep lists " + path + ", which is not in the image";
+    }
+    const std::string file = path.substr(path.rfind('/') + 1);
+    if (file.find(".ko") == std::string::npos || !files.insert(file).second) {
+      return "its modules.dep lists the module file " + file + " twice or not as a module";
     }
     if (guest_init::is_compressed_module(path)) {
       if (!config) {
@@ -96,7 +102,13 @@ std::string minimal_initramfs_obstacle(const RootedTree& image_root, const std::
         }
         config = config.value_or("");
       }
-      if (!lists_line(config, "CONFIG_MODULE_DECOMPRESS=y")) {
+      // The kernel decompresses modules in the one format it was built for.
+      const std::string format = path.ends_with(".ko.xz")    ? "XZ"
+                                 : path.ends_with(".ko.zst") ? "ZSTD"
+                                 : path.ends_with(".ko.gz")  ? "GZIP"
+                                                             : "";
+      if (format.empty() || !lists_line(config, "CONFIG_MODULE_DECOMPRESS=y") ||
+          !lists_line(config, "CONFIG_MODULE_COMPRESS_" + format + "=y")) {
         return "its modules are compressed (" + path + ") and its kernel's config does not say it decompresses them";
       }
     }

@@ -50,13 +50,14 @@ namespace {
 
 // The guest init for the machine's architecture (the minimal initramfs): one is built for the
 // build host's architecture, another only with a cross compiler. `who` says who asked for it.
-std::string_view guest_init_for(const GuestMachine& machine, const std::string& who) {
+std::string_view guest_init_for(const GuestMachine& machine, const std::string& who, const std::string& fix) {
   if (const auto init = guest_init_binary(machine.arch)) {
     return *init;
   }
-  throw UsageError(who + ": this bcvk has no guest init for " + machine.arch + " guests (it was built without the " +
-                   machine.qemu_arch +
-                   "-linux-gnu-g++ cross compiler): boot with --initramfs image, or use a bcvk built with it");
+  const std::string why = machine.arch == host_architecture()
+                              ? "it was built without one (-DBCVK_GUEST_INIT=OFF, or no static C++ libraries)"
+                              : "it was built without the " + machine.qemu_arch + "-linux-gnu-g++ cross compiler";
+  throw UsageError(who + ": this bcvk has no guest init for " + machine.arch + " guests (" + why + "): " + fix);
 }
 
 // The minimal initramfs boots faster (docs/benchmarks.md) and needs nothing of the image's
@@ -188,7 +189,8 @@ void mount_boot_files(const RootedTree& image_root, const BootArtifacts& boot, c
   const InitramfsRecipe recipe{
       initramfs, machine.early_modules,
       initramfs == InitramfsChoice::minimal
-          ? guest_init_for(machine, "VM " + dir.name() + " boots through bcvk's minimal initramfs")
+          ? guest_init_for(machine, "VM " + dir.name() + " boots through bcvk's minimal initramfs",
+                           "start it with the bcvk that made it, or remove it and run the image again")
           : std::string_view()};
   const SharedBootFiles shared = use_shared_boot_files(image_root, boot, image_id, dir.vm_name(), recipe);
   if (shared.kernel) {
@@ -255,7 +257,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.guest_arch = guest_architecture(image.architecture, host_architecture());
   const GuestMachine machine = guest_machine(facts.guest_arch);
   if (config.initramfs == InitramfsChoice::minimal) {
-    guest_init_for(machine, "--initramfs minimal"); // refused before anything is made
+    guest_init_for(machine, "--initramfs minimal", "use --initramfs image"); // refused before anything is made
   }
   facts.virt_type = conn.best_virt_type(machine);
   facts.libvirt_sizes_tcg_cache = conn.library_version() >= k_libvirt_with_tcg_cache;

@@ -23,10 +23,13 @@
 #include "../common/child_holding.hpp"
 #include "../common/directory_names.hpp"
 #include "../common/pe_file.hpp"
+#include "bcvk/host/initrd_append.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/staging.hpp"
 #include "bcvk/host/shared_boot_files.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/guest_init_binary.hpp"
+#include "bcvk/vm/minimal_initramfs.hpp"
 
 using namespace bcvk;
 using bcvk::test_support::names_in;
@@ -238,6 +241,52 @@ TEST_F(SharedBootFilesTest, TheMinimalInitramfsIsAnEntryOfItsOwnWithTheImagesMod
     leave_shared_boot_files(k_image_id, VmName::parse(user), k_everyone_exists, k_image_gone);
   }
   EXPECT_EQ(names_in(m_base / "state/boot"), (std::set<std::string>{"lock"}));
+}
+
+// An unused minimal entry this bcvk makes (with its own init) waits for its image like the image's
+// initramfs does; one made with an init this bcvk does not have goes when nobody uses it.
+TEST_F(SharedBootFilesTest, AnUnusedMinimalEntryStaysWithItsImageOnlyWhenThisBcvkMakesIt) {
+  const auto arches = guest_init_architectures();
+  ASSERT_FALSE(arches.empty());
+  use("vm-a", pair(), {InitramfsChoice::minimal, {}, *guest_init_binary(arches.front())});
+  use("vm-b", pair(), {InitramfsChoice::minimal, {}, "AN-OLDER-INIT"});
+  EXPECT_EQ(names_in(m_base / "state/boot").size(), 3U);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-a"), k_everyone_exists, k_image_present);
+  leave_shared_boot_files(k_image_id, VmName::parse("vm-b"), k_everyone_exists, k_image_present);
+  const std::set<std::string> left = names_in(m_base / "state/boot");
+  ASSERT_EQ(left.size(), 2U) << "lock and this bcvk's entry";
+  EXPECT_EQ(*std::next(left.begin()), "min1" + init_fingerprint(*guest_init_binary(arches.front())) + "-" + k_image_id);
+}
+
+// Whether an image can boot through the minimal initramfs is read from its module files: anything
+// its init could not load makes bcvk boot the image's own initramfs instead.
+TEST_F(SharedBootFilesTest, TheMinimalInitramfsIsRefusedWhereItsInitCouldNotLoadTheModules) {
+  const auto obstacle = [this] { return minimal_initramfs_obstacle(image(), "6.1", {}); };
+  const std::string dir = "image/usr/lib/modules/6.1/";
+  EXPECT_NE(obstacle().find("has no /usr/lib/modules/6.1/modules.dep"), std::string::npos) << obstacle();
+  write(dir + "modules.dep", "kernel/fs/fuse/fuse.ko:\n");
+  EXPECT_EQ(obstacle(), "its kernel has no virtio_pci module");
+  write(dir + "modules.builtin", "kernel/drivers/virtio/virtio_pci.ko\nkernel/fs/fuse/virtiofs.ko\n");
+  EXPECT_EQ(obstacle(), "") << "built into the kernel";
+  write(dir + "modules.builtin", "kernel/drivers/virtio/virtio_pci.ko\n");
+  write(dir + "modules.dep", "kernel/fs/fuse/virtiofs.ko: kernel/fs/fuse/fuse.ko\nkernel/fs/fuse/fuse.ko:\n");
+  EXPECT_EQ(obstacle(), "its modules.dep lists kernel/fs/fuse/fuse.ko, which is not in the image");
+  write(dir + "kernel/fs/fuse/fuse.ko", "F");
+  write(dir + "kernel/fs/fuse/virtiofs.ko", "V");
+  EXPECT_EQ(obstacle(), "");
+  write(dir + "modules.dep", "kernel/fs/fuse/virtiofs.ko.zst: kernel/fs/fuse/fuse.ko\nkernel/fs/fuse/fuse.ko:\n");
+  write(dir + "kernel/fs/fuse/virtiofs.ko.zst", "V");
+  EXPECT_NE(obstacle().find("compressed (kernel/fs/fuse/virtiofs.ko.zst)"), std::string::npos) << obstacle();
+  write(dir + "config", "CONFIG_MODULE_DECOMPRESS=y\nCONFIG_MODULE_COMPRESS_XZ=y\n");
+  EXPECT_NE(obstacle().find("compressed"), std::string::npos) << "the kernel decompresses xz, not zstd";
+  write(dir + "config", "# CONFIG_X is not set\nCONFIG_MODULE_DECOMPRESS=y\nCONFIG_MODULE_COMPRESS_ZSTD=y\n");
+  EXPECT_EQ(obstacle(), "");
+  write(dir + "modules.dep", "kernel/a/virtiofs.ko: kernel/fs/fuse/fuse.ko\nkernel/fs/fuse/fuse.ko:\n"
+                             "kernel/b/virtio_pci.ko: kernel/a/fuse.ko\nkernel/a/fuse.ko:\n");
+  for (const char* f : {"kernel/a/virtiofs.ko", "kernel/b/virtio_pci.ko", "kernel/a/fuse.ko"}) {
+    write(dir + f, "M");
+  }
+  EXPECT_NE(obstacle().find("lists the module file fuse.ko twice"), std::string::npos) << obstacle();
 }
 
 TEST_F(SharedBootFilesTest, AUkiBootsItsKernelThroughTheMinimalInitramfs) {
