@@ -273,7 +273,7 @@ unsigned switch_root() {
     argv[0] = const_cast<char*>(path.c_str());
     ::execv(path.c_str(), argv);
     // The most telling error: a program that is there but cannot run beats one that is missing.
-    first_error = first_error == 0 || first_error == ENOENT ? errno : first_error;
+    first_error = (first_error == 0 || first_error == ENOENT) ? errno : first_error;
   }
   errno = first_error;
   fail("cannot start the image's init (" + candidates.front() + "): " + errno_text());
