@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <set>
 #include <cerrno>
 #include <cstring>
 
@@ -23,13 +22,23 @@ constexpr std::size_t k_max_modules_dep = 16 * 1024 * 1024;
 constexpr std::size_t k_max_module = 16 * 1024 * 1024;
 constexpr std::size_t k_max_addon_bytes = 48 * 1024 * 1024;
 
+std::string module_dir_of(const std::string& kernel_version) {
+  return "/usr/lib/modules/" + kernel_version + "/";
+}
+
+// The modules a virtiofs root needs, then the machine's early ones.
+std::vector<std::string> wanted_modules(const std::vector<std::string>& early_modules) {
+  std::vector<std::string> wanted = k_virtiofs_modules;
+  wanted.insert(wanted.end(), early_modules.begin(), early_modules.end());
+  return wanted;
+}
+
 // The image's own modules for a virtiofs root and `early_modules`, in load order; none when the
 // image has no modules.dep (its kernel then has what it needs built in, or nothing helps).
 std::vector<ModuleFile> root_modules(const RootedTree& image_root, const std::string& kernel_version,
                                      const std::vector<std::string>& early_modules) {
-  const std::string module_dir = "/usr/lib/modules/" + kernel_version + "/";
-  std::vector<std::string> wanted = k_virtiofs_modules;
-  wanted.insert(wanted.end(), early_modules.begin(), early_modules.end());
+  const std::string module_dir = module_dir_of(kernel_version);
+  const std::vector<std::string> wanted = wanted_modules(early_modules);
   std::vector<ModuleFile> modules;
   if (const auto dep = image_root.read_file(module_dir + "modules.dep", LinkPolicy::confined, k_max_modules_dep)) {
     std::size_t total = 0;
@@ -66,13 +75,12 @@ bool lists_line(const std::optional<std::string>& text, const std::string& wante
 
 std::string minimal_initramfs_obstacle(const RootedTree& image_root, const std::string& kernel_version,
                                        const std::vector<std::string>& early_modules) {
-  const std::string module_dir = "/usr/lib/modules/" + kernel_version + "/";
+  const std::string module_dir = module_dir_of(kernel_version);
   const auto dep = image_root.read_file(module_dir + "modules.dep", LinkPolicy::confined, k_max_modules_dep);
   if (!dep) {
     return "the image has no " + module_dir + "modules.dep";
   }
-  std::vector<std::string> wanted = k_virtiofs_modules;
-  wanted.insert(wanted.end(), early_modules.begin(), early_modules.end());
+  const std::vector<std::string> wanted = wanted_modules(early_modules);
   const std::vector<std::string> paths = modules_to_load(*dep, wanted);
   const auto builtin = image_root.read_file(module_dir + "modules.builtin", LinkPolicy::confined, k_max_modules_dep);
   for (const auto& name : wanted) {
@@ -84,15 +92,13 @@ std::string minimal_initramfs_obstacle(const RootedTree& image_root, const std::
       return "its kernel has no " + name + " module";
     }
   }
+  if (const auto clash = clashing_module_file(paths)) {
+    return "its modules.dep lists the module file " + *clash + " twice or not as a module";
+  }
   std::optional<std::string> config;
-  std::set<std::string> files;
   for (const auto& path : paths) {
     if (image_root.kind_of(module_dir + path, LinkPolicy::confined) != TreeEntry::Kind::file) {
       return "its modules.dep lists " + path + ", which is not in the image";
-    }
-    const std::string file = path.substr(path.rfind('/') + 1);
-    if (file.find(".ko") == std::string::npos || !files.insert(file).second) {
-      return "its modules.dep lists the module file " + file + " twice or not as a module";
     }
     if (guest_init::is_compressed_module(path)) {
       if (!config) {

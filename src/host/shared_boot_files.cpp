@@ -37,15 +37,15 @@ std::string minimal_prefix(std::string_view init) {
 // Whether this bcvk makes entries named so: its image initramfs, or a minimal one with one of the
 // inits it embeds.
 bool is_current_prefix(const std::string& prefix) {
-  if (prefix == k_format) {
-    return true;
-  }
-  for (const auto& arch : guest_init_architectures()) {
-    if (prefix == minimal_prefix(*guest_init_binary(arch))) {
-      return true;
+  // The inits are fingerprinted once (they are large), not for every entry looked at.
+  static const std::vector<std::string> current = [] {
+    std::vector<std::string> prefixes{k_format};
+    for (const auto& arch : guest_init_architectures()) {
+      prefixes.push_back(minimal_prefix(*guest_init_binary(arch)));
     }
-  }
-  return false;
+    return prefixes;
+  }();
+  return std::find(current.begin(), current.end(), prefix) != current.end();
 }
 
 bool is_image_id(const std::string& id) {

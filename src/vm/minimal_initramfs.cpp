@@ -8,6 +8,17 @@
 
 namespace bcvk {
 
+std::optional<std::string> clashing_module_file(const std::vector<std::string>& paths) {
+  std::set<std::string> files;
+  for (const auto& path : paths) {
+    const std::string file = path.substr(path.rfind('/') + 1);
+    if (file.find(".ko") == std::string::npos || !files.insert(file).second) {
+      return file;
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<CpioEntry> minimal_initramfs(const std::vector<ModuleFile>& modules, std::string_view init) {
   using Kind = CpioEntry::Kind;
   namespace layout = guest_init;
@@ -20,16 +31,19 @@ std::vector<CpioEntry> minimal_initramfs(const std::vector<ModuleFile>& modules,
       {Kind::directory, "bcvk-init", "", 0755},
       {Kind::directory, layout::k_modules_dir, "", 0755},
   };
-  std::string order;
-  std::set<std::string> files;
+  std::vector<std::string> paths;
   for (const auto& m : modules) {
-    // modules_to_load() only returns plain relative paths: the file name is safe as it is, unless
-    // the image lists two modules of one file name, or a directory.
+    paths.push_back(m.path);
+  }
+  // modules_to_load() only returns plain relative paths: a file name is safe as it is, unless the
+  // image lists two modules of one file name, or a directory.
+  if (const auto clash = clashing_module_file(paths)) {
+    throw Error("the image's modules.dep lists the module file " + *clash +
+                " twice or not as a file: rebuild its modules.dep with depmod, or boot with --initramfs image");
+  }
+  std::string order;
+  for (const auto& m : modules) {
     const std::string file = m.path.substr(m.path.rfind('/') + 1);
-    if (file.find(".ko") == std::string::npos || !files.insert(file).second) {
-      throw Error("the image's modules.dep lists the module file " + m.path +
-                  " twice or not as a file: rebuild its modules.dep with depmod, or boot with --initramfs image");
-    }
     entries.push_back({Kind::file, std::string(layout::k_modules_dir) + "/" + file, m.bytes, 0644});
     order += file + "\n";
   }

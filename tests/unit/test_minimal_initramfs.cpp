@@ -142,3 +142,10 @@ TEST(InitramfsChoice, ParsesTheTwoKindsAndRefusesOthersInOneLine) {
   EXPECT_EQ(recorded_initramfs_choice(""), InitramfsChoice::image) << "an instance of an older bcvk";
   EXPECT_EQ(recorded_initramfs_choice(to_string(InitramfsChoice::minimal)), InitramfsChoice::minimal);
 }
+
+TEST(MinimalInitramfs, ModuleFilesAreKeptByNameSoAClashIsNamed) {
+  EXPECT_EQ(clashing_module_file({"kernel/a/fuse.ko", "kernel/b/virtiofs.ko.xz"}), std::nullopt);
+  EXPECT_EQ(clashing_module_file({"kernel/a/fuse.ko", "kernel/b/fuse.ko"}), "fuse.ko");
+  EXPECT_EQ(clashing_module_file({"kernel/a/"}), "") << "a directory is no module";
+  EXPECT_THROW(minimal_initramfs({{"kernel/a/fuse.ko", "A"}, {"kernel/b/fuse.ko", "B"}}, "INIT"), Error);
+}
