@@ -68,6 +68,8 @@ const std::vector<OptionValues>& option_values() {
       {"ro-bind", ValueKind::files, nullptr},
       {"mount-disk-file", ValueKind::files, nullptr},
       {"systemd-units", ValueKind::files, nullptr},
+      {"cloud-init", ValueKind::files, nullptr},
+      {"ignition", ValueKind::files, nullptr},
       {"virtio-serial-out", ValueKind::files, nullptr},
   };
   // clang-format on

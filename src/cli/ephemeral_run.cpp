@@ -84,7 +84,17 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--systemd-units", o.systemd_units, "Directory of systemd units to inject (expects system/)")
       ->type_name("SYSTEMD_UNITS_DIR");
   cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,
-               "Mount host container storage read-only at /run/virtiofs-mnt-hoststorage");
+               "Share the host's container images read-only at /run/virtiofs-mnt-hoststorage; podman in the "
+               "guest runs them without a pull (an additional image store)");
+  cmd.add_option("--cloud-init", o.cloud_init,
+                 "A cloud-init NoCloud seed (user-data, meta-data, optional network-config and vendor-data) "
+                 "for the image's cloud-init")
+      ->type_name("DIR");
+  cmd.add_option("--ignition", o.ignition,
+                 "An Ignition config for an image that runs Ignition (passed as fw_cfg opt/com.coreos/config)")
+      ->type_name("FILE");
+  cmd.add_flag("--assume-ignition", o.assume_ignition,
+               "Pass --ignition even though the image has no coreos.ignition or com.coreos.osname label");
   cmd.add_option("--add-swap", o.add_swap, "Attach a swap device of this size")->type_name("SIZE");
   cmd.add_option("--root-size", o.root_size,
                  "Most the guest can write to its root file system (default 10G; kept by 'start')")

@@ -2,7 +2,11 @@
 
 namespace bcvk {
 
-void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files) {
+void install_guest_files(const RootedTree& root, const std::vector<std::string>& removals,
+                         const std::vector<GuestFile>& files) {
+  for (const auto& path : removals) {
+    root.remove_file(path);
+  }
   for (const auto& f : files) {
     if (f.symlink) {
       root.write_symlink(f.path, f.content);

@@ -18,6 +18,7 @@
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/guest_files.hpp"
+#include "bcvk/vm/ignition_config.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/port_probe.hpp"
@@ -389,7 +390,86 @@ void read_units_below(int dir_fd, const std::string& shown_dir, const std::strin
   }
 }
 
+// Reads the regular file `name` of the directory open at `dir_fd` (whose path is `dir`, its lstat
+// `dir_st`): never through a link, never a FIFO or device, never a second name of a file, and in a
+// directory others may write only a file of ours. nullopt when it does not exist.
+std::optional<std::string> read_input_file(const std::string& option, int dir_fd, const std::string& dir,
+                                           const struct stat& dir_st, const std::string& name,
+                                           const std::string& shown, std::size_t max_bytes) {
+  struct stat st {};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw UsageError(option + ": cannot examine " + printable(shown) + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw UsageError(option + ": " + printable(shown) + " is " + kind_name(st.st_mode) +
+                     ": put the file itself there (bcvk follows no links)");
+  }
+  refuse_foreign_file(option, printable(shown), st, dir, dir_st);
+  // O_NONBLOCK: should a FIFO take the file's place meanwhile, opening it must not hang.
+  const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  struct stat opened {};
+  if (!fd || ::fstat(fd.get(), &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_ino != st.st_ino ||
+      opened.st_dev != st.st_dev) {
+    throw UsageError(option + ": cannot read " + printable(shown) + ": it changed while bcvk read it");
+  }
+  try {
+    return read_all(fd.get(), max_bytes, printable(shown));
+  } catch (const Error& e) {
+    throw UsageError(option + ": " + e.what());
+  }
+}
+
+// The directory `path` names, checked as an input bcvk reads (not inside bcvk's state, not a kernel
+// pseudo file system), opened; `dir` and `dir_st` are set to its resolved path and lstat.
+Fd open_input_dir(const std::string& option, const std::string& path, std::string& dir, struct stat& dir_st) {
+  dir = absolute_existing(option, path);
+  refuse_state_dir(option, path, dir, false);
+  refuse_pseudo_fs(option, path, dir);
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd || ::fstat(fd.get(), &dir_st) != 0) {
+    throw UsageError(option + ": cannot open " + printable(path) + ": " + std::strerror(errno) +
+                     (errno == ENOTDIR ? " (give the directory)" : ""));
+  }
+  return fd;
+}
+
 } // namespace
+
+std::vector<SeedFile> read_cloud_init_seed(const std::string& path) {
+  const std::string option = "--cloud-init";
+  std::string dir;
+  struct stat dir_st {};
+  const Fd fd = open_input_dir(option, path, dir, dir_st);
+  std::vector<SeedFile> seed;
+  for (const auto& name : nocloud_seed_names()) {
+    if (auto content = read_input_file(option, fd.get(), dir, dir_st, name, path + "/" + name, k_max_seed_file_bytes)) {
+      seed.push_back({name, std::move(*content)});
+    }
+  }
+  check_cloud_init_seed(path, seed);
+  return seed;
+}
+
+std::string read_ignition_config(const std::string& file) {
+  const std::string option = "--ignition";
+  const fs::path given(file);
+  const std::string name = given.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    throw UsageError(option + ": " + printable(file) + " is a directory: give the config file");
+  }
+  std::string dir;
+  struct stat dir_st {};
+  const Fd fd = open_input_dir(option, given.parent_path().empty() ? "." : given.parent_path().string(), dir, dir_st);
+  auto config = read_input_file(option, fd.get(), dir, dir_st, name, file, k_max_ignition_config_bytes);
+  if (!config) {
+    throw UsageError(option + ": " + printable(file) + " does not exist: give an existing file");
+  }
+  check_ignition_config(file, *config);
+  return std::move(*config);
+}
 
 std::vector<UnitFile> read_unit_dir(const std::string& system_dir) {
   const Fd fd(::open(system_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -469,6 +549,12 @@ HostInputs resolve_host_inputs(const RunConfig& config, ProcessRunner& runner, I
   }
   for (const auto& out : config.serial_outputs) {
     in.serial_outputs.push_back(serial_output(out));
+  }
+  if (!config.cloud_init.empty()) {
+    in.cloud_init_seed = read_cloud_init_seed(config.cloud_init);
+  }
+  if (!config.ignition.empty()) {
+    in.ignition_config = read_ignition_config(config.ignition);
   }
   return in;
 }

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/containers_storage_conf.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/vm/sshd_config.hpp"
 
@@ -123,6 +124,14 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
                                        "/lib/systemd/system/cloud-init.service"});
   for (const auto& entry : root.list("/var/lib/cloud/seed", LinkPolicy::confined)) {
     facts.cloud_init_seed = facts.cloud_init_seed || (facts.cloud_init && entry.name.rfind("nocloud", 0) == 0);
+  }
+  for (const char* path : {k_storage_conf_path, k_storage_conf_default_path}) {
+    if (root.kind_of(path, LinkPolicy::confined) == TreeEntry::Kind::file) {
+      if (auto text = root.read_file(path, LinkPolicy::confined, k_max_config_file)) {
+        facts.storage_conf = ConfigFile{"/" + std::string(path), std::move(*text)};
+        break;
+      }
+    }
   }
   return facts;
 }

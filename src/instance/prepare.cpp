@@ -41,6 +41,8 @@
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/architecture.hpp"
 #include "bcvk/vm/guest_init_binary.hpp"
+#include "bcvk/vm/ignition_config.hpp"
+#include "bcvk/util/files.hpp"
 #include "bcvk/vm/guest_machine.hpp"
 
 namespace fs = std::filesystem;
@@ -66,6 +68,10 @@ std::string_view guest_init_for(const GuestMachine& machine, const std::string& 
 InitramfsChoice initramfs_for(const RunConfig& config, const GuestMachine& machine, const RootedTree& image_tree,
                               const BootArtifacts& boot) {
   if (config.initramfs == InitramfsChoice::image) {
+    return InitramfsChoice::image;
+  }
+  if (!config.ignition.empty()) {
+    spdlog::debug("booting through the image's initramfs: Ignition runs there");
     return InitramfsChoice::image;
   }
   if (!config.initramfs && !guest_init_binary(machine.arch)) {
@@ -226,7 +232,11 @@ void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const Boo
   owner.save();
   fault_point("root-mounted");
   log_stage("guest files");
-  install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), plan.guest_files);
+  install_guest_files(RootedTree::open(dir.root_dir(), "the guest root"), plan.guest_removals, plan.guest_files);
+  if (plan.ignition_config) {
+    // Read by QEMU as libvirt's user, whom libvirt gives the file while the VM runs; nobody else.
+    write_file_atomic(dir.ignition_config_file(), *plan.ignition_config, 0600);
+  }
   if (plan.swap_bytes) {
     create_swap(dir.swap_file(), *plan.swap_bytes, runner);
   }
@@ -244,6 +254,12 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   log_stage("image presence");
   const ImageInfo image = resolve_image(config, store, signals);
   signals.checkpoint();
+  if (!config.ignition.empty() && !config.assume_ignition && !image_declares_ignition(image.labels)) {
+    throw UsageError("--ignition: " + config.image +
+                     " does not say it runs Ignition (no coreos.ignition or com.coreos.osname label), so the "
+                     "config would be ignored: use an Ignition-based image, or add --assume-ignition if it runs "
+                     "Ignition all the same");
+  }
   log_stage("name and ports");
   const VmName name = pick_name(config, conn);
   facts.name = name.str();
@@ -307,6 +323,11 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
+  if (!config.cloud_init.empty() && !facts.image_boot.cloud_init) {
+    throw UsageError("--cloud-init: " + config.image +
+                     " has no cloud-init, so nothing in it would read the seed: install cloud-init in the image, "
+                     "or drop --cloud-init");
+  }
   facts.initramfs = initramfs_for(config, machine, image_tree, boot);
   check_guest_mount_points(image_tree, config.binds);
   if (config.ssh_keygen) {

@@ -319,6 +319,21 @@ void RootedTree::write_symlink(const std::string& path, const std::string& targe
                    [&](const std::string& tmp) { return ::symlinkat(target.c_str(), parent.get(), tmp.c_str()) == 0; });
 }
 
+void RootedTree::remove_file(const std::string& path) const {
+  const auto [parent_rel, base] = split_last(tree_relative(path));
+  if (base.empty() || base == "..") {
+    throw Error("cannot remove " + shown(path) + ": not a file name");
+  }
+  const auto parent = open_at(parent_rel, O_PATH | O_DIRECTORY, LinkPolicy::confined);
+  if (!parent) {
+    return;
+  }
+  // unlinkat removes the entry itself, a link included, never what it points to.
+  if (::unlinkat(parent->get(), base.c_str(), 0) != 0 && errno != ENOENT) {
+    throw Error("cannot remove " + shown(path) + ": " + std::strerror(errno));
+  }
+}
+
 Fd RootedTree::open_regular(const std::string& path, LinkPolicy policy, std::uint64_t max_bytes) const {
   // O_NONBLOCK: a FIFO the tree holds in its place must not block the open.
   auto file = open_at(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, policy);

@@ -1,8 +1,11 @@
 #include "bcvk/vm/domain_xml.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "bcvk/vm/credentials.hpp"
+#include "bcvk/vm/ignition_config.hpp"
+#include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/xml.hpp"
 #include "bcvk/vm/names.hpp"
@@ -311,6 +314,29 @@ void add_credentials(xmlNode* sysinfo, xmlNode* os, const VmSpec& spec) {
   }
 }
 
+// fw_cfg files QEMU reads from the host (never inline text: QEMU's command line, which every local
+// user can read, would carry it), in the fw_cfg <sysinfo> the credentials may already have made.
+void add_fw_cfg_files(xmlNode* root, xmlNode* os, const VmSpec& spec) {
+  if (spec.fw_cfg_files.empty()) {
+    return;
+  }
+  xmlNode* fw_cfg = nullptr;
+  for (xmlNode* node = root->children; node != nullptr; node = node->next) {
+    if (node->type == XML_ELEMENT_NODE && xml::attr_of(node, "type") == "fwcfg") {
+      fw_cfg = node;
+    }
+  }
+  if (fw_cfg == nullptr) {
+    fw_cfg = insert_before(os, "sysinfo");
+    xml::set_attr(fw_cfg, "type", "fwcfg");
+  }
+  for (const auto& file : spec.fw_cfg_files) {
+    xmlNode* entry = xml::add(fw_cfg, "entry");
+    xml::set_attr(entry, "name", file.name);
+    xml::set_attr(entry, "file", file.path);
+  }
+}
+
 } // namespace
 
 std::string render_domain_xml(const VmSpec& spec) {
@@ -331,6 +357,7 @@ std::string render_domain_xml(const VmSpec& spec) {
   xmlNode* os = required_child(root, "os");
   set_machine(os, required_child(root, "features"), spec);
   add_credentials(required_child(root, "sysinfo"), os, spec);
+  add_fw_cfg_files(root, os, spec);
   xml::set_text(required_child(os, "kernel"), spec.kernel);
   xml::set_text(required_child(os, "initrd"), spec.initrd);
   xml::set_text(required_child(os, "cmdline"), spec.cmdline);
@@ -419,6 +446,26 @@ std::string with_domain_uuid(std::string_view xml, const std::string& uuid) {
     xmlAddNextSibling(required_child(root, "name"), node);
   }
   xml::set_text(node, uuid);
+  return xml::to_string(doc.get());
+}
+
+std::string for_later_boots(std::string_view xml) {
+  const xml::Doc doc = xml::parse(xml, "the saved domain XML");
+  xmlNode* cmdline = xml::child(required_child(xmlDocGetRootElement(doc.get()), "os"), "cmdline");
+  if (cmdline == nullptr) {
+    return std::string(xml);
+  }
+  const auto words = split_kernel_cmdline(xml::text_of(cmdline));
+  if (std::find(words.begin(), words.end(), k_ignition_first_boot_karg) == words.end()) {
+    return std::string(xml);
+  }
+  std::string kept;
+  for (const auto& word : words) {
+    if (word != k_ignition_first_boot_karg) {
+      kept.append(kept.empty() ? "" : " ").append(quote_karg(word));
+    }
+  }
+  xml::set_text(cmdline, kept);
   return xml::to_string(doc.get());
 }
 

@@ -5,6 +5,7 @@
 
 #include "bcvk/guest_init/boot_args.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/vm/ignition_config.hpp"
 #include "bcvk/vm/names.hpp"
 
 namespace bcvk {
@@ -54,9 +55,12 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
   // (libselinux reads the first enforcing= it finds, so the image's own is left out). Only the user's
   // own selinux=/enforcing= arguments replace this.
   const bool selinux_off = image.selinux && !any_sets(config.kargs, k_selinux_keys);
+  // A --cloud-init seed is what the user wants cloud-init to read, whatever datasource the image
+  // names for itself (cloud-init=disabled, a cloud's); only the user's own --karg replaces it.
+  const bool seeded = !config.cloud_init.empty();
   std::vector<std::string> args;
   for (const auto& arg : image.kargs) {
-    if (!(selinux_off && has_key(arg, k_selinux_keys))) {
+    if (!(selinux_off && has_key(arg, k_selinux_keys)) && !(seeded && has_key(arg, k_cloud_init_keys))) {
       args.push_back(arg);
     }
   }
@@ -66,8 +70,13 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
   }
   // cloud-init would wait for a cloud's metadata service: off, or the image's own NoCloud seed,
   // unless the user or the image chose a datasource.
-  if (image.cloud_init && !any_sets(config.kargs, k_cloud_init_keys) && !any_sets(image.kargs, k_cloud_init_keys)) {
-    args.emplace_back(image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
+  if (image.cloud_init && !any_sets(config.kargs, k_cloud_init_keys) &&
+      (seeded || !any_sets(image.kargs, k_cloud_init_keys))) {
+    args.emplace_back(seeded || image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
+  }
+  if (!config.ignition.empty()) {
+    const auto ignition = ignition_kargs(true);
+    args.insert(args.end(), ignition.begin(), ignition.end());
   }
   args.insert(args.end(), config.kargs.begin(), config.kargs.end());
   return args;

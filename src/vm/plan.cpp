@@ -1,6 +1,9 @@
 #include "bcvk/vm/plan.hpp"
 
+#include "bcvk/vm/cloud_init_seed.hpp"
+#include "bcvk/vm/containers_storage_conf.hpp"
 #include "bcvk/vm/credentials.hpp"
+#include "bcvk/vm/ignition_config.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 
@@ -73,6 +76,16 @@ std::vector<GuestFile> guest_files_for(const RunConfig& config, const LaunchFact
   if (facts.ssh) {
     append(files, host_key_files(facts.ssh->host_private, facts.ssh->host_public));
   }
+  if (!facts.inputs.cloud_init_seed.empty()) {
+    append(files, cloud_init_seed_files(facts.inputs.cloud_init_seed, facts.ssh.has_value()));
+  }
+  for (const auto& bind : facts.inputs.binds) {
+    if (bind.name == k_storage_mount_name) {
+      files.push_back({k_storage_conf_path,
+                       storage_conf_with_image_store(facts.image_boot.storage_conf, guest_mount_point(bind)), 0644,
+                       false});
+    }
+  }
   return files;
 }
 
@@ -140,6 +153,9 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   }
   plan.swap_bytes = config.swap_bytes;
   plan.guest_files = guest_files_for(config, facts);
+  if (!facts.inputs.cloud_init_seed.empty()) {
+    plan.guest_removals = cloud_init_seed_removals(facts.inputs.cloud_init_seed);
+  }
 
   VmSpec& spec = plan.spec;
   spec.name = facts.name;
@@ -173,6 +189,10 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   }
   if (facts.ssh) {
     spec.credentials.push_back(authorized_keys_credential(facts.ssh->client_public));
+  }
+  if (!config.ignition.empty()) {
+    plan.ignition_config = facts.inputs.ignition_config;
+    spec.fw_cfg_files.push_back({k_ignition_fw_cfg_name, layout.ignition_config_file()});
   }
   spec.console_log = layout.console_log();
   spec.channels = channels_for(config, layout, facts.inputs);

@@ -409,6 +409,22 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   if (!options.initramfs.empty()) {
     config.initramfs = parse_initramfs_choice(options.initramfs);
   }
+  for (const auto& [option, path] : {std::pair{"--cloud-init", &options.cloud_init}, {"--ignition", &options.ignition}}) {
+    if (!path->empty()) {
+      check_plain_text(option, "path", *path);
+    }
+  }
+  config.cloud_init = options.cloud_init;
+  config.ignition = options.ignition;
+  config.assume_ignition = options.assume_ignition;
+  if (config.assume_ignition && config.ignition.empty()) {
+    throw UsageError("--assume-ignition: it only matters with --ignition FILE: give both, or neither");
+  }
+  // Ignition runs in the image's initramfs; bcvk's own has none.
+  if (!config.ignition.empty() && config.initramfs == InitramfsChoice::minimal) {
+    throw UsageError("--initramfs minimal: Ignition runs in the image's own initramfs, which --ignition needs: "
+                     "drop --initramfs minimal");
+  }
   std::set<std::string> disk_names;
   for (const auto& disk : options.mount_disk_files) {
     auto spec = parse_disk_file(disk);

@@ -9,7 +9,8 @@
 namespace bcvk::golden {
 
 // What bcvk would have established on a host, fixed: the host paths of the command line are
-// taken as resolved, a .qcow2 disk is qcow2, the units directory holds one enabled service.
+// taken as resolved, a .qcow2 disk is qcow2, the units directory holds one enabled service, a
+// --cloud-init seed is for an image with cloud-init, and an Ignition config is the smallest one.
 inline LaunchFacts fixed_facts(const RunConfig& c) {
   LaunchFacts f;
   f.name = c.name ? c.name->str() : "golden-vm";
@@ -38,6 +39,13 @@ inline LaunchFacts fixed_facts(const RunConfig& c) {
   }
   if (!c.systemd_units.empty()) {
     f.inputs.units = {{"app.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n", true}};
+  }
+  if (!c.cloud_init.empty()) {
+    f.image_boot.cloud_init = true;
+    f.inputs.cloud_init_seed = {{"meta-data", "instance-id: golden\n"}, {"user-data", "#cloud-config\n"}};
+  }
+  if (!c.ignition.empty()) {
+    f.inputs.ignition_config = R"({"ignition": {"version": "3.4.0"}})";
   }
   if (c.ssh_keygen) {
     f.ssh = SshIdentity{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNsaWVudA bcvk@" + f.name, "PRIVATE HOST KEY",

@@ -123,6 +123,14 @@ inline std::vector<NamedSpec> golden_specs() {
   arm_kvm.metadata.arch = "arm64";
   out.push_back({"arm64-kvm", arm_kvm});
 
+  // --ignition: the config as a fw_cfg file QEMU reads from the instance directory, next to the
+  // SMBIOS credentials; Ignition's first-boot arguments on the command line.
+  VmSpec ignition = minimal_spec("bcvk-ignition");
+  ignition.cmdline += " ignition.platform.id=qemu ignition.firstboot";
+  ignition.credentials = {{"ssh.authorized_keys.root", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcvk test@bcvk\n"}};
+  ignition.fw_cfg_files = {{"opt/com.coreos/config", "/var/lib/bcvk/instances/bcvk-ignition/ignition.json"}};
+  out.push_back({"ignition-fw-cfg", ignition});
+
   VmSpec esc = minimal_spec("bcvk-escaping");
   esc.title = "bcvk: localhost/ünïcode-image:<tag>&\"'";
   esc.description = "Line one\nLine two with <angle> & 'quotes' and \"double\" — ✓";

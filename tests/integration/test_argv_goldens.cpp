@@ -98,6 +98,8 @@ const std::vector<Row>& xml_rows() {
       {"disk-qcow2-default-name", {"--mount-disk-file", "/srv/scratch.qcow2", "localhost/bcvk-test"}},
       {"serial-out", {"--virtio-serial-out", "trace:/srv/trace.log", "localhost/bcvk-test"}},
       {"systemd-units", {"--systemd-units", "/srv/units", "localhost/bcvk-test"}},
+      {"cloud-init", {"--cloud-init", "/srv/seed", "-K", "localhost/bcvk-test-cloud-init"}},
+      {"ignition", {"--ignition", "/srv/config.ign", "-K", "localhost/bcvk-test-ignition"}},
       {"console", {"--console", "--rm", "localhost/bcvk-test"}},
       {"arm64",
        {"--arch", "arm64", "-K", "--bind", "/srv/code:/workspace", "--add-swap", "1G", "--graphics", "vnc",
@@ -159,6 +161,9 @@ const std::vector<Row>& error_rows() {
       {"karg-with-newline", {"--karg", "a\nb", "localhost/bcvk-test"}},
       {"image-like-an-option", {"--", "-image"}},
       {"detach-with-console", {"-d", "--console", "localhost/bcvk-test"}},
+      {"ignition-with-minimal-initramfs",
+       {"--ignition", "/srv/config.ign", "--initramfs", "minimal", "localhost/bcvk-test-ignition"}},
+      {"assume-ignition-alone", {"--assume-ignition", "localhost/bcvk-test-ignition"}},
   };
   return rows;
 }

@@ -50,6 +50,25 @@ protected:
     ::mkfifo((m_root / "fifo").c_str(), 0600);
     fs::create_directories(m_root / "open");
     fs::permissions(m_root / "open", fs::perms::all); // 0777 without the sticky bit
+    // NoCloud seeds: a good one, one whose user-data is a link out, one without meta-data, one
+    // whose meta-data does not parse, one with a FIFO; Ignition configs.
+    for (const char* seed : {"seed-ok", "seed-link", "seed-no-meta", "seed-bad-yaml", "seed-fifo", "seed-second-name"}) {
+      fs::create_directories(m_root / seed);
+      if (std::string(seed) != "seed-no-meta") {
+        std::ofstream(m_root / seed / "meta-data") << (std::string(seed) == "seed-bad-yaml" ? "a: [1,\n" : "instance-id: x\n");
+      }
+    }
+    for (const char* seed : {"seed-ok", "seed-no-meta", "seed-bad-yaml"}) {
+      std::ofstream(m_root / seed / "user-data") << "#cloud-config\n";
+    }
+    fs::create_symlink(m_root / "victim/precious", m_root / "seed-link/user-data");
+    ::mkfifo((m_root / "seed-fifo/user-data").c_str(), 0600);
+    std::ofstream(m_root / "seed-second-name/copy") << "#cloud-config\n";
+    fs::create_hard_link(m_root / "seed-second-name/copy", m_root / "seed-second-name/user-data");
+    std::ofstream(m_root / "ok.ign") << R"({"ignition": {"version": "3.4.0"}})";
+    std::ofstream(m_root / "yaml.ign") << "variant: fcos\nversion: 1.5.0\n";
+    std::ofstream(m_root / "noversion.ign") << R"({"storage": {}})";
+    fs::create_symlink(m_root / "ok.ign", m_root / "link.ign");
     // Unit directories with a link, a FIFO, a linked system/ and a bad [Install] target.
     fs::create_directories(m_root / "units-link/system");
     fs::create_symlink(m_root / "victim/precious", m_root / "units-link/system/a.service");
@@ -304,6 +323,33 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--systemd-units", p("units-nosystem")}), "has no system/ subdirectory"},
       {run({"--systemd-units", p("units-badwanted")}),
        "WantedBy= value '../../../etc/cron.d/x.target' is not a unit name"},
+      // Provisioning input: read only as plain files, checked as the guest will read them.
+      {run({"--cloud-init", p("no-such-seed")}), "--cloud-init: " + p("no-such-seed") + " does not exist"},
+      {run({"--cloud-init", p("file")}), "--cloud-init: cannot open " + p("file") + ": Not a directory"},
+      {run({"--cloud-init", p("seed-link")}), "--cloud-init: " + p("seed-link") + "/user-data is a symbolic link"},
+      {run({"--cloud-init", p("seed-fifo")}), "/user-data is a FIFO"},
+      {run({"--cloud-init", p("seed-second-name")}), "has 2 hard links"},
+      {run({"--cloud-init", p("seed-no-meta")}), "has no meta-data file: a NoCloud seed needs user-data and meta-data"},
+      {run({"--cloud-init", p("seed-bad-yaml")}), "/seed-bad-yaml/meta-data: did not find expected node content"},
+      {run({"--cloud-init", p("state")}), "bcvk's state directory"},
+      {run({"--cloud-init", "/proc/self"}), "kernel pseudo file system"},
+      {run({"--ignition", p("yaml.ign")}), "--ignition: " + p("yaml.ign") + " is not JSON"},
+      {run({"--ignition", p("noversion.ign")}), "has no ignition.version"},
+      {run({"--ignition", p("link.ign")}), "--ignition: " + p("link.ign") + " is a symbolic link"},
+      {run({"--ignition", p("fifo")}), "is a FIFO"},
+      {run({"--ignition", p("dir")}), "is a directory"},
+      {run({"--ignition", p("no-such.ign")}), "does not exist"},
+      {run({"--ignition", p("ok.ign"), "--initramfs", "minimal"}), "Ignition runs in the image's own initramfs"},
+      {run({"--assume-ignition"}), "--assume-ignition: it only matters with --ignition FILE"},
+      // An image that has only one of the two ways to be provisioned.
+      {{"ephemeral", "run", "--cloud-init", p("seed-ok"), "localhost/bcvk-test"},
+       "--cloud-init: localhost/bcvk-test has no cloud-init, so nothing in it would read the seed"},
+      {{"ephemeral", "run", "--ignition", p("ok.ign"), "localhost/bcvk-test"},
+       "--ignition: localhost/bcvk-test does not say it runs Ignition"},
+      {{"ephemeral", "run", "--cloud-init", p("seed-ok"), "--ignition", p("ok.ign"), "localhost/bcvk-test-cloud-init"},
+       "--ignition: localhost/bcvk-test-cloud-init does not say it runs Ignition"},
+      {{"ephemeral", "run", "--cloud-init", p("seed-ok"), "--ignition", p("ok.ign"), "localhost/bcvk-test-ignition"},
+       "--cloud-init: localhost/bcvk-test-ignition has no cloud-init"},
       // Image references go to podman as arguments.
       {{"ephemeral", "run", "--", "-q"}, "IMAGE: '-q' is not an image reference (it starts with '-')"},
       {{"ephemeral", "run", "--", "--all"}, "starts with '-'"},

@@ -82,7 +82,7 @@ TEST(ExecuteUnit, PowersOffAfterTheSystemIsUp) {
 TEST(InstallGuestFiles, WritesFilesAndEnablementLink) {
   const auto root = std::filesystem::temp_directory_path() / ("bcvk-root-" + std::to_string(::getpid()));
   std::filesystem::create_directories(root);
-  install_guest_files(RootedTree::open(root, "the guest root"), execute_files({"true"}));
+  install_guest_files(RootedTree::open(root, "the guest root"), {}, execute_files({"true"}));
   EXPECT_TRUE(std::filesystem::is_regular_file(root / "etc/bcvk/execute.sh"));
   EXPECT_EQ(std::filesystem::status(root / "etc/bcvk/execute.sh").permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_all);
@@ -91,7 +91,7 @@ TEST(InstallGuestFiles, WritesFilesAndEnablementLink) {
   EXPECT_TRUE(std::filesystem::is_symlink(link));
   EXPECT_EQ(std::filesystem::read_symlink(link), "/etc/systemd/system/bcvk-execute.service");
   // Installing twice (a restarted kept VM) replaces rather than fails.
-  EXPECT_NO_THROW(install_guest_files(RootedTree::open(root, "the guest root"), execute_files({"false"})));
+  EXPECT_NO_THROW(install_guest_files(RootedTree::open(root, "the guest root"), {}, execute_files({"false"})));
   std::filesystem::remove_all(root);
 }
 

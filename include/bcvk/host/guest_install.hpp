@@ -9,6 +9,8 @@ namespace bcvk {
 
 // Writes the files into `root` (the mounted overlay): every path is resolved inside it, parent
 // directories are created there, and existing entries (links included) are replaced, not followed.
-void install_guest_files(const RootedTree& root, const std::vector<GuestFile>& files);
+// `removals` (files) go first; one that is missing is fine.
+void install_guest_files(const RootedTree& root, const std::vector<std::string>& removals,
+                         const std::vector<GuestFile>& files);
 
 } // namespace bcvk

@@ -27,6 +27,13 @@ void check_registry_auth(const RegistryAccess& access);
 // FIFO is refused, never followed); [Install] targets must be unit names. Throws UsageError.
 std::vector<UnitFile> read_unit_dir(const std::string& system_dir);
 
+// Reads the NoCloud seed files of `dir` (--cloud-init) and checks them (check_cloud_init_seed):
+// regular files only, never through a link. Throws UsageError.
+std::vector<SeedFile> read_cloud_init_seed(const std::string& dir);
+
+// Reads and checks the Ignition config `file` (--ignition). Throws UsageError.
+std::string read_ignition_config(const std::string& file);
+
 // Checks the host paths of a kept instance again before it boots again: libvirt opens them anew,
 // and what was safe when the VM was made may not be now. Throws UsageError as resolve_host_inputs.
 void recheck_host_inputs(const InstanceRecord& state, ProcessRunner& runner);

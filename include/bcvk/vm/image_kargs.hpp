@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/sshd_config.hpp"
+
 namespace bcvk {
 
 // The file's arguments when it applies to `arch` (a Rust/bootc architecture name such as
@@ -24,6 +26,7 @@ struct ImageBootFacts {
   bool selinux = false;           // has /etc/selinux/config
   bool cloud_init = false;        // ships cloud-init
   bool cloud_init_seed = false;   // carries its own NoCloud seed (/var/lib/cloud/seed/nocloud*)
+  std::optional<ConfigFile> storage_conf; // the containers-storage configuration podman would read
 };
 
 } // namespace bcvk

@@ -44,6 +44,8 @@ public:
   // The UEFI variable store of a guest booted through UEFI: libvirt makes it on the first boot.
   std::string efi_vars_file() const { return file("efi-vars.fd"); }
   std::string domain_xml_file() const { return file("domain.xml"); }
+  // --ignition's config, which QEMU reads as a fw_cfg file.
+  std::string ignition_config_file() const { return file("ignition.json"); }
   // Present only while the instance holds nothing (see InstanceDir::mark_released).
   std::string released_marker() const { return file("released"); }
   std::string supervisor_log() const { return file("supervisor.log"); }

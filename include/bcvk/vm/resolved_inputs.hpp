@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "bcvk/vm/cloud_init_seed.hpp"
 #include "bcvk/vm/run_options.hpp"
 #include "bcvk/vm/vm_spec.hpp"
 
@@ -25,6 +26,8 @@ struct HostInputs {
   std::vector<DiskAttachment> disks;         // absolute paths with their detected format
   std::vector<ChannelOutput> serial_outputs; // absolute host paths, appended to
   std::vector<UnitFile> units;               // --systemd-units DIR/system, read and checked
+  std::vector<SeedFile> cloud_init_seed;     // --cloud-init DIR, read and checked
+  std::string ignition_config;               // --ignition FILE, read and checked ("" without)
 };
 
 } // namespace bcvk

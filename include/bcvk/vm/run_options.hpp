@@ -45,6 +45,9 @@ struct RunOptions {
   std::string add_swap;
   std::string root_size;
   std::string initramfs; // empty: the default for the guest's architecture
+  std::string cloud_init;  // a NoCloud seed directory
+  std::string ignition;    // an Ignition config file
+  bool assume_ignition = false;
   std::vector<std::string> mount_disk_files;
   std::vector<std::string> kargs;
   std::optional<unsigned> ssh_timeout_seconds; // the hard cap; absent: ssh_wait_limits() decides
@@ -126,6 +129,9 @@ struct RunConfig {
   std::optional<std::uint64_t> swap_bytes;
   std::uint64_t root_size_bytes = k_default_root_size; // the cap on what the guest can write
   std::optional<InitramfsChoice> initramfs;            // none: the default for the guest's architecture
+  std::string cloud_init;                              // --cloud-init DIR: a NoCloud seed, as given
+  std::string ignition;                                // --ignition FILE, as given
+  bool assume_ignition = false; // --assume-ignition: the image runs Ignition without a label saying so
   std::vector<DiskFileSpec> disks;
   std::vector<SerialOutSpec> serial_outputs;
   std::vector<std::string> kargs;

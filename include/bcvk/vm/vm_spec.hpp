@@ -30,6 +30,14 @@ struct Credential {
   std::string value; // raw bytes; encoded as base64 in the XML
 };
 
+// A host file QEMU hands the guest as a fw_cfg file (an Ignition config): the guest reads it at
+// /sys/firmware/qemu_fw_cfg/by_name/NAME/raw.
+struct FwCfgFile {
+  std::string name; // e.g. opt/com.coreos/config
+  std::string path;
+  bool operator==(const FwCfgFile&) const = default;
+};
+
 // A virtio-serial port whose guest output lands in a host file.
 struct ChannelOutput {
   std::string name;
@@ -81,6 +89,7 @@ struct VmSpec {
   std::vector<FsShare> shares;
   std::vector<DiskAttachment> disks;
   std::vector<Credential> credentials;
+  std::vector<FwCfgFile> fw_cfg_files;
   std::string console_log;
   std::vector<ChannelOutput> channels;
   NetworkSpec network;
