@@ -394,8 +394,8 @@ void read_units_below(int dir_fd, const std::string& shown_dir, const std::strin
 // `dir_st`): never through a link, never a FIFO or device, never a second name of a file, and in a
 // directory others may write only a file of ours. nullopt when it does not exist.
 std::optional<std::string> read_input_file(const std::string& option, int dir_fd, const std::string& dir,
-                                           const struct stat& dir_st, const std::string& name,
-                                           const std::string& shown, std::size_t max_bytes) {
+                                           const struct stat& dir_st, const std::string& name, const std::string& shown,
+                                           std::size_t max_bytes) {
   struct stat st {};
   if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) {

@@ -57,9 +57,8 @@ int start_instance(const VmName& vm, const Context& ctx) {
   }
   owner->save();
   // Read after the remount, which may have moved an older layout's files and rewritten the XML.
-  const std::string xml =
-      with_domain_uuid(for_later_boots(seal_file_disks(read_text_file(owner->dir().domain_xml_file())).xml),
-                       owner->state().domain_uuid);
+  const std::string xml = with_domain_uuid(
+      for_later_boots(seal_file_disks(read_text_file(owner->dir().domain_xml_file())).xml), owner->state().domain_uuid);
   write_file_atomic(owner->dir().domain_xml_file(), xml);
   ctx.signals->checkpoint();
   StartedInstance started = start_instance_domain(s.conn, std::move(owner), xml, StartMode{.autodestroy = false});

@@ -65,8 +65,8 @@ std::string user_data_problem(const std::string& text) {
     }
     return "";
   }
-  for (const char* header : {"#!", "#include", "#cloud-config-jsonp", "#cloud-boothook", "#part-handler", "#upstart-job", "Content-Type:",
-                             "MIME-Version:", "## template: jinja"}) {
+  for (const char* header : {"#!", "#include", "#cloud-config-jsonp", "#cloud-boothook", "#part-handler",
+                             "#upstart-job", "Content-Type:", "MIME-Version:", "## template: jinja"}) {
     if (starts_with(line, header)) {
       return "";
     }
@@ -129,18 +129,19 @@ void check_cloud_init_seed(const std::string& shown_dir, const std::vector<SeedF
   }
 }
 
-std::vector<GuestFile> cloud_init_seed_files(const std::vector<SeedFile>& seed, bool keep_host_key) {
+std::vector<GuestFile> cloud_init_seed_files(const std::vector<SeedFile>& seed) {
   std::vector<GuestFile> files;
   for (const auto& file : seed) {
     files.push_back({std::string(k_nocloud_seed_dir) + "/" + file.name, file.content, 0600, false});
   }
-  if (keep_host_key) {
-    files.push_back({k_keep_host_key_drop_in,
-                     "# bcvk made this VM's SSH host key and checks it on every connection: keep it.\n"
-                     "ssh_deletekeys: false\n",
-                     0644, false});
-  }
   return files;
+}
+
+GuestFile keep_host_key_drop_in() {
+  return {k_keep_host_key_drop_in,
+          "# bcvk made this VM's SSH host key and checks it on every connection: keep it.\n"
+          "ssh_deletekeys: false\n",
+          0644, false};
 }
 
 std::vector<std::string> cloud_init_seed_removals(const std::vector<SeedFile>& seed) {

@@ -17,8 +17,8 @@ std::string storage_conf_with_image_store(const std::optional<ConfigFile>& image
       conf = toml::parse(image_conf->text, image_conf->path);
     } catch (const toml::parse_error& e) {
       throw Error("--bind-storage-ro: the image's " + shown + " is not valid TOML (" +
-                  printable(std::string(e.description())) + " at line " +
-                  std::to_string(e.source().begin.line) + "), so podman in the guest could not read it either: fix it");
+                  printable(std::string(e.description())) + " at line " + std::to_string(e.source().begin.line) +
+                  "), so podman in the guest could not read it either: fix it");
     }
   }
   const auto table_at = [&shown](toml::table& parent, const char* key, const char* name) -> toml::table& {
@@ -45,8 +45,9 @@ std::string storage_conf_with_image_store(const std::optional<ConfigFile>& image
   auto [it, inserted] = options.insert("additionalimagestores", toml::array{});
   toml::array* stores = it->second.as_array();
   if (stores == nullptr) {
-    throw Error("--bind-storage-ro: the image's " + shown +
-                " has an additionalimagestores that is not a list: podman in the guest could not read it either: fix it");
+    throw Error(
+        "--bind-storage-ro: the image's " + shown +
+        " has an additionalimagestores that is not a list: podman in the guest could not read it either: fix it");
   }
   bool present = false;
   for (const auto& entry : *stores) {

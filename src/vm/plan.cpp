@@ -77,7 +77,10 @@ std::vector<GuestFile> guest_files_for(const RunConfig& config, const LaunchFact
     append(files, host_key_files(facts.ssh->host_private, facts.ssh->host_public));
   }
   if (!facts.inputs.cloud_init_seed.empty()) {
-    append(files, cloud_init_seed_files(facts.inputs.cloud_init_seed, facts.ssh.has_value()));
+    append(files, cloud_init_seed_files(facts.inputs.cloud_init_seed));
+  }
+  if (facts.ssh && facts.image_boot.cloud_init) {
+    files.push_back(keep_host_key_drop_in());
   }
   for (const auto& bind : facts.inputs.binds) {
     if (bind.name == k_storage_mount_name) {

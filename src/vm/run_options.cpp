@@ -409,7 +409,8 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   if (!options.initramfs.empty()) {
     config.initramfs = parse_initramfs_choice(options.initramfs);
   }
-  for (const auto& [option, path] : {std::pair{"--cloud-init", &options.cloud_init}, {"--ignition", &options.ignition}}) {
+  for (const auto& [option, path] :
+       {std::pair{"--cloud-init", &options.cloud_init}, {"--ignition", &options.ignition}}) {
     if (!path->empty()) {
       check_plain_text(option, "path", *path);
     }

@@ -1,6 +1,6 @@
 // What bcvk reads from an image or a guest that could be hostile: a UKI's PE headers, kargs.d TOML,
-// sshd configuration, modules.dep, the guest's journal and console. The first byte picks the reader; refusing
-// (bcvk::Error) is fine.
+// sshd configuration, modules.dep, the guest's journal and console, containers' storage.conf. The first byte picks the
+// reader; refusing (bcvk::Error) is fine.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +10,7 @@
 #include "bcvk/util/error.hpp"
 #include "selector_input.hpp"
 #include "bcvk/vm/boot_progress.hpp"
+#include "bcvk/vm/containers_storage_conf.hpp"
 #include "bcvk/vm/image_kargs.hpp"
 #include "bcvk/vm/initrd_addon.hpp"
 #include "bcvk/vm/sshd_config.hpp"
@@ -18,7 +19,7 @@ using namespace bcvk;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   return fuzz::read_selected(data, size, [](unsigned selector, const std::string& text) {
-    switch (selector % 5) {
+    switch (selector % 6) {
     case 0:
       parse_pe_sections(text);
       break;
@@ -45,6 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4: // what the guest wrote to its journal and console
       latest_boot_step(text);
       boot_failure_report(text, text);
+      break;
+    case 5: // the image's storage.conf, which --bind-storage-ro extends
+      storage_conf_with_image_store(ConfigFile{"/etc/containers/storage.conf", text}, "/run/virtiofs-mnt-hoststorage");
       break;
     }
   });

@@ -52,10 +52,12 @@ protected:
     fs::permissions(m_root / "open", fs::perms::all); // 0777 without the sticky bit
     // NoCloud seeds: a good one, one whose user-data is a link out, one without meta-data, one
     // whose meta-data does not parse, one with a FIFO; Ignition configs.
-    for (const char* seed : {"seed-ok", "seed-link", "seed-no-meta", "seed-bad-yaml", "seed-fifo", "seed-second-name"}) {
+    for (const char* seed :
+         {"seed-ok", "seed-link", "seed-no-meta", "seed-bad-yaml", "seed-fifo", "seed-second-name"}) {
       fs::create_directories(m_root / seed);
       if (std::string(seed) != "seed-no-meta") {
-        std::ofstream(m_root / seed / "meta-data") << (std::string(seed) == "seed-bad-yaml" ? "a: [1,\n" : "instance-id: x\n");
+        std::ofstream(m_root / seed / "meta-data")
+            << (std::string(seed) == "seed-bad-yaml" ? "a: [1,\n" : "instance-id: x\n");
       }
     }
     for (const char* seed : {"seed-ok", "seed-no-meta", "seed-bad-yaml"}) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <unistd.h>
 
+#include "../common/fixed_facts.hpp"
 #include "../common/golden_specs.hpp"
 #include "bcvk/host/guest_install.hpp"
 #include "bcvk/util/error.hpp"
@@ -20,6 +21,7 @@
 #include "bcvk/vm/domain_xml.hpp"
 #include "bcvk/vm/ignition_config.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
+#include "bcvk/vm/plan.hpp"
 
 using namespace bcvk;
 namespace fs = std::filesystem;
@@ -85,8 +87,8 @@ TEST(CloudInitSeed, RefusesWhatCloudInitWouldNotReadWithTheFileAndTheFix) {
             "--cloud-init: /srv/seed/meta-data: did not find expected ',' or ']' at line 2, column 1");
   EXPECT_EQ(seed_refusal(seed_with(k_cloud_config, "- a\n- b\n")),
             "--cloud-init: /srv/seed/meta-data: it is not a mapping of keys to values");
-  EXPECT_EQ(seed_refusal(seed_with("#cloud-config\nusers:\n  - name: a\n bad: indent\n")).rfind(
-                "--cloud-init: /srv/seed/user-data: its #cloud-config does not parse: ", 0),
+  EXPECT_EQ(seed_refusal(seed_with("#cloud-config\nusers:\n  - name: a\n bad: indent\n"))
+                .rfind("--cloud-init: /srv/seed/user-data: its #cloud-config does not parse: ", 0),
             0U);
   EXPECT_EQ(seed_refusal(seed_with("#cloud-config\n- a list\n")),
             "--cloud-init: /srv/seed/user-data: its #cloud-config does not parse: it is not a mapping of keys to "
@@ -104,7 +106,7 @@ TEST(CloudInitSeed, RefusesWhatCloudInitWouldNotReadWithTheFileAndTheFix) {
 TEST(CloudInitSeed, GoesToTheNoCloudSeedDirectoryReadableByRootOnly) {
   auto seed = seed_with(k_cloud_config);
   seed.push_back({"network-config", "version: 2\n"});
-  const auto files = cloud_init_seed_files(seed, false);
+  const auto files = cloud_init_seed_files(seed);
   ASSERT_EQ(files.size(), 3U);
   EXPECT_EQ(files[0].path, "var/lib/cloud/seed/nocloud/meta-data");
   EXPECT_EQ(files[1].path, "var/lib/cloud/seed/nocloud/user-data");
@@ -118,16 +120,36 @@ TEST(CloudInitSeed, GoesToTheNoCloudSeedDirectoryReadableByRootOnly) {
   EXPECT_EQ(cloud_init_seed_removals(seed), std::vector<std::string>{"var/lib/cloud/seed/nocloud/vendor-data"});
 }
 
+// cloud-init deletes a machine's SSH host keys on its first run unless told otherwise; bcvk checks
+// the key it made, so a VM with -K of an image with cloud-init keeps it, whichever seed cloud-init
+// runs with (the user's, or one the image carries itself).
 TEST(CloudInitSeed, KeepsTheHostKeyBcvkMadeUnlessTheUserDataAsksOtherwise) {
-  const auto files = cloud_init_seed_files(seed_with(k_cloud_config), true);
-  const auto drop_in = std::find_if(files.begin(), files.end(),
-                                    [](const GuestFile& f) { return f.path == k_keep_host_key_drop_in; });
-  ASSERT_NE(drop_in, files.end());
+  const auto drop_in_of = [](const InstancePlan& plan) -> const GuestFile* {
+    const auto it = std::find_if(plan.guest_files.begin(), plan.guest_files.end(),
+                                 [](const GuestFile& f) { return f.path == k_keep_host_key_drop_in; });
+    return it == plan.guest_files.end() ? nullptr : &*it;
+  };
+  RunConfig config;
+  config.image = "localhost/bcvk-test-cloud-init";
+  config.ssh_keygen = true;
+  LaunchFacts facts = golden::fixed_facts(config);
+  facts.image_boot.cloud_init = true;
+  facts.image_boot.cloud_init_seed = true; // the image's own seed: no --cloud-init
+  const InstancePlan plan = plan_instance(config, facts);
+  const GuestFile* drop_in = drop_in_of(plan);
+  ASSERT_NE(drop_in, nullptr);
   // A cloud.cfg.d file: user data (merged later) still overrides it.
   EXPECT_EQ(drop_in->path.rfind("etc/cloud/cloud.cfg.d/", 0), 0U);
   EXPECT_NE(drop_in->content.find("\nssh_deletekeys: false\n"), std::string::npos);
   EXPECT_EQ(yaml_problem(drop_in->content, true), "");
-  EXPECT_EQ(cloud_init_seed_files(seed_with(k_cloud_config), false).size(), 2U);
+  config.cloud_init = "/srv/seed";
+  EXPECT_NE(drop_in_of(plan_instance(config, golden::fixed_facts(config))), nullptr) << "with --cloud-init";
+  RunConfig plain = config;
+  plain.cloud_init.clear();
+  facts.image_boot.cloud_init = false;
+  EXPECT_EQ(drop_in_of(plan_instance(plain, facts)), nullptr) << "no cloud-init, no drop-in";
+  config.ssh_keygen = false;
+  EXPECT_EQ(drop_in_of(plan_instance(config, golden::fixed_facts(config))), nullptr) << "no key of bcvk's to keep";
 }
 
 TEST(CloudInitSeed, RemovalsAndFilesLandInsideTheRootOnly) {
@@ -140,7 +162,7 @@ TEST(CloudInitSeed, RemovalsAndFilesLandInsideTheRootOnly) {
   fs::create_symlink(dir / "precious", root / "var/lib/cloud/seed/nocloud/vendor-data");
   const auto seed = seed_with(k_cloud_config);
   install_guest_files(RootedTree::open(root, "the guest root"), cloud_init_seed_removals(seed),
-                      cloud_init_seed_files(seed, false));
+                      cloud_init_seed_files(seed));
   EXPECT_FALSE(fs::exists(fs::symlink_status(root / "var/lib/cloud/seed/nocloud/vendor-data")));
   EXPECT_FALSE(fs::exists(root / "var/lib/cloud/seed/nocloud/network-config"));
   EXPECT_TRUE(fs::is_regular_file(root / "var/lib/cloud/seed/nocloud/user-data"));
@@ -222,8 +244,9 @@ TEST(Ignition, AnArm64GuestHasOneFwCfgSysinfoForCredentialsAndTheConfig) {
     ++sysinfos;
   }
   EXPECT_EQ(sysinfos, 1U) << xml;
-  EXPECT_NE(xml.find("<entry name=\"opt/com.coreos/config\" file=\"/var/lib/bcvk/instances/bcvk-arm64/ignition.json\"/>"),
-            std::string::npos)
+  EXPECT_NE(
+      xml.find("<entry name=\"opt/com.coreos/config\" file=\"/var/lib/bcvk/instances/bcvk-arm64/ignition.json\"/>"),
+      std::string::npos)
       << xml;
   EXPECT_NE(xml.find("opt/io.systemd.credentials/ssh.authorized_keys.root"), std::string::npos) << xml;
 }
@@ -258,7 +281,8 @@ TEST(ContainersStorageConf, TheImagesOwnSettingsStayAndTheStoreComesLast) {
   EXPECT_EQ((*stores)[0].value<std::string>(), "/usr/lib/containers/storage");
   EXPECT_EQ((*stores)[1].value<std::string>(), "/run/virtiofs-mnt-hoststorage");
   // Once is enough (a configuration that already names the store).
-  const std::string again = storage_conf_with_image_store(ConfigFile{image.path, text}, "/run/virtiofs-mnt-hoststorage");
+  const std::string again =
+      storage_conf_with_image_store(ConfigFile{image.path, text}, "/run/virtiofs-mnt-hoststorage");
   EXPECT_EQ(toml::parse(again)["storage"]["options"]["additionalimagestores"].as_array()->size(), 2U);
 }
 
@@ -272,13 +296,13 @@ TEST(ContainersStorageConf, RefusesWhatPodmanCouldNotUseWithTheStore) {
             "--bind-storage-ro: the image's /usr/share/containers/storage.conf sets driver = \"vfs\", and podman reads "
             "the host's overlay image store only with the overlay driver: run without --bind-storage-ro, or use "
             "driver = \"overlay\" in the image");
-  EXPECT_EQ(error("[storage\n").rfind("--bind-storage-ro: the image's /usr/share/containers/storage.conf is not "
-                                      "valid TOML (",
-                                      0),
+  EXPECT_EQ(error("[storage\n")
+                .rfind("--bind-storage-ro: the image's /usr/share/containers/storage.conf is not "
+                       "valid TOML (",
+                       0),
             0U)
       << error("[storage\n");
   EXPECT_NE(error("storage = 1\n").find("has a 'storage' that is not a table"), std::string::npos);
-  EXPECT_NE(error("[storage.options]\nadditionalimagestores = \"/x\"\n").find("that is not a list"),
-            std::string::npos);
+  EXPECT_NE(error("[storage.options]\nadditionalimagestores = \"/x\"\n").find("that is not a list"), std::string::npos);
   EXPECT_EQ(error("[storage]\ndriver = \"\"\n"), "(no error)") << "an empty driver is podman's automatic choice";
 }

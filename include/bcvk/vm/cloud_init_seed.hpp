@@ -44,16 +44,20 @@ void check_cloud_init_seed(const std::string& shown_dir, const std::vector<SeedF
 std::string yaml_problem(const std::string& text, bool mapping);
 
 // The files that put the seed in the guest: each seed file, readable by root only (user data can
-// hold passwords and keys). With `keep_host_key` (bcvk made the guest's SSH host key), a
-// cloud-init drop-in keeps cloud-init from deleting it on the first boot, as it does by default:
-// user data that asks for new host keys (ssh_deletekeys: true) still gets them.
-std::vector<GuestFile> cloud_init_seed_files(const std::vector<SeedFile>& seed, bool keep_host_key);
+// hold passwords and keys).
+std::vector<GuestFile> cloud_init_seed_files(const std::vector<SeedFile>& seed);
+
+// For an image with cloud-init whose SSH host key bcvk made (-K): a cloud-init drop-in that keeps
+// cloud-init from deleting the key on its first run, as it does by default, whichever seed it
+// runs with (--cloud-init's or the image's own). User data that asks for new host keys
+// (ssh_deletekeys: true) still gets them.
+GuestFile keep_host_key_drop_in();
 
 // The seed files of the image to remove from the guest's root (relative paths): the ones the user
 // did not give, since a seed is one whole and the image's network-config must not join the user's.
 std::vector<std::string> cloud_init_seed_removals(const std::vector<SeedFile>& seed);
 
-// The cloud-init drop-in cloud_init_seed_files() adds to keep bcvk's SSH host key.
+// Where keep_host_key_drop_in() goes.
 inline constexpr const char* k_keep_host_key_drop_in = "etc/cloud/cloud.cfg.d/90-bcvk-keep-ssh-host-key.cfg";
 
 } // namespace bcvk

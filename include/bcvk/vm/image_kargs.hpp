@@ -22,10 +22,10 @@ std::optional<std::string> why_image_karg_is_ignored(const std::string& arg);
 
 // What the image is, as far as the kernel command line is concerned.
 struct ImageBootFacts {
-  std::vector<std::string> kargs; // from kargs.d, in file-name order, owned ones dropped
-  bool selinux = false;           // has /etc/selinux/config
-  bool cloud_init = false;        // ships cloud-init
-  bool cloud_init_seed = false;   // carries its own NoCloud seed (/var/lib/cloud/seed/nocloud*)
+  std::vector<std::string> kargs;         // from kargs.d, in file-name order, owned ones dropped
+  bool selinux = false;                   // has /etc/selinux/config
+  bool cloud_init = false;                // ships cloud-init
+  bool cloud_init_seed = false;           // carries its own NoCloud seed (/var/lib/cloud/seed/nocloud*)
   std::optional<ConfigFile> storage_conf; // the containers-storage configuration podman would read
 };
 

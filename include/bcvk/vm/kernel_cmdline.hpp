@@ -38,8 +38,8 @@ std::string kernel_cmdline(const std::vector<std::string>& extra, bool display =
 // the image ships (selinux=0 for an SELinux image: a virtiofs root carries no labels; cloud-init
 // off, or pointed at the NoCloud seed, --cloud-init's or the image's own, so it never waits for a
 // cloud; with --cloud-init the image's own datasource arguments are dropped); Ignition's first-boot
-// arguments with --ignition; every --karg. A default is left out when a --karg sets the same thing. (-e values never go here: the command
-// line is readable by every local user.)
+// arguments with --ignition; every --karg. A default is left out when a --karg sets the same thing. (-e values never go
+// here: the command line is readable by every local user.)
 std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFacts& image);
 
 } // namespace bcvk

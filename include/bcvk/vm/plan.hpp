@@ -48,13 +48,13 @@ struct LaunchFacts {
 };
 
 struct InstancePlan {
-  InstanceRecord record;                   // saved in the instance directory
-  VmSpec spec;                             // the domain (render_domain_xml)
-  std::vector<GuestFile> guest_files;      // written into the overlay before the first boot
-  std::vector<std::string> guest_removals; // removed from the overlay before guest_files are written
+  InstanceRecord record;                      // saved in the instance directory
+  VmSpec spec;                                // the domain (render_domain_xml)
+  std::vector<GuestFile> guest_files;         // written into the overlay before the first boot
+  std::vector<std::string> guest_removals;    // removed from the overlay before guest_files are written
   std::optional<std::string> ignition_config; // written to InstanceLayout::ignition_config_file()
-  std::vector<BindSpec> read_only_views;   // host directories bind-mounted read-only below ro/
-  std::optional<std::uint64_t> swap_bytes; // a swap file at InstanceLayout::swap_file()
+  std::vector<BindSpec> read_only_views;      // host directories bind-mounted read-only below ro/
+  std::optional<std::uint64_t> swap_bytes;    // a swap file at InstanceLayout::swap_file()
 };
 
 // The record of the instance: what bcvk saves, lists and shows.
