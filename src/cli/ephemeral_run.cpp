@@ -86,12 +86,14 @@ void add_run_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_flag("--bind-storage-ro", o.bind_storage_ro,
                "Share the host's container images read-only at /run/virtiofs-mnt-hoststorage; podman in the "
                "guest runs them without a pull (an additional image store)");
-  cmd.add_option("--cloud-init", o.cloud_init,
-                 "A cloud-init NoCloud seed (user-data, meta-data, optional network-config and vendor-data) "
-                 "for the image's cloud-init")
+  cmd.add_option_function<std::string>(
+         "--cloud-init", [&o](const std::string& dir) { o.cloud_init = dir; },
+         "A cloud-init NoCloud seed (user-data, meta-data, optional network-config and vendor-data) "
+         "for the image's cloud-init")
       ->type_name("DIR");
-  cmd.add_option("--ignition", o.ignition,
-                 "An Ignition config for an image that runs Ignition (passed as fw_cfg opt/com.coreos/config)")
+  cmd.add_option_function<std::string>(
+         "--ignition", [&o](const std::string& file) { o.ignition = file; },
+         "An Ignition config for an image that runs Ignition (passed as fw_cfg opt/com.coreos/config)")
       ->type_name("FILE");
   cmd.add_flag("--assume-ignition", o.assume_ignition,
                "Pass --ignition even though the image has no coreos.ignition or com.coreos.osname label");

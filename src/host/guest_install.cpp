@@ -5,7 +5,7 @@ namespace bcvk {
 void install_guest_files(const RootedTree& root, const std::vector<std::string>& removals,
                          const std::vector<GuestFile>& files) {
   for (const auto& path : removals) {
-    root.remove_file(path);
+    root.remove_entry(path);
   }
   for (const auto& f : files) {
     if (f.symlink) {

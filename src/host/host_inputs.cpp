@@ -341,55 +341,6 @@ ChannelOutput serial_output(const SerialOutSpec& spec) {
   return {spec.name, target, true};
 }
 
-void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
-  for (const auto& name : list_dir_fd(dir_fd, shown_dir)) {
-    const std::string shown = shown_dir + "/" + name;
-    check_plain_text("--systemd-units", "file name", name);
-    struct stat st {};
-    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      throw UsageError("--systemd-units: cannot examine " + shown + ": " + std::strerror(errno));
-    }
-    if (S_ISDIR(st.st_mode)) {
-      const Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!sub) {
-        throw UsageError("--systemd-units: cannot open " + shown + ": " + std::strerror(errno));
-      }
-      read_units_below(sub.get(), shown, prefix + name + "/", out);
-      continue;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      throw UsageError("--systemd-units: " + shown + " is " + kind_name(st.st_mode) +
-                       ": put the unit file itself there (bcvk follows no links; [Install] sections enable units)");
-    }
-    if (out.size() >= k_max_unit_files) {
-      throw UsageError("--systemd-units: more than " + std::to_string(k_max_unit_files) + " files in " + shown_dir);
-    }
-    // O_NONBLOCK: should a FIFO take the file's place meanwhile, opening it must not hang.
-    const Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    struct stat opened {};
-    if (!fd || ::fstat(fd.get(), &opened) != 0 || !S_ISREG(opened.st_mode)) {
-      throw UsageError("--systemd-units: cannot read " + shown + ": it changed while bcvk read it");
-    }
-    UnitFile unit{prefix + name, "", false};
-    try {
-      unit.content = read_all(fd.get(), k_max_unit_bytes, shown);
-    } catch (const Error& e) {
-      throw UsageError(std::string("--systemd-units: ") + e.what() + ": unit files are small text files");
-    }
-    // Template units need an instance name to be enabled; they stay available for others to use.
-    unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
-    if (unit.enable) {
-      for (const auto& [target, kind] : install_targets(unit.content)) {
-        if (!is_unit_name(target)) {
-          throw UsageError("--systemd-units: " + shown + ": " + (kind == "wants" ? "WantedBy=" : "RequiredBy=") +
-                           " value '" + printable(target) + "' is not a unit name: use e.g. multi-user.target");
-        }
-      }
-    }
-    out.push_back(std::move(unit));
-  }
-}
-
 // Reads the regular file `name` of the directory open at `dir_fd` (whose path is `dir`, its lstat
 // `dir_st`): never through a link, never a FIFO or device, never a second name of a file, and in a
 // directory others may write only a file of ours. nullopt when it does not exist.
@@ -422,16 +373,73 @@ std::optional<std::string> read_input_file(const std::string& option, int dir_fd
   }
 }
 
-// The directory `path` names, checked as an input bcvk reads (not inside bcvk's state, not a kernel
-// pseudo file system), opened; `dir` and `dir_st` are set to its resolved path and lstat.
+void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
+  for (const auto& name : list_dir_fd(dir_fd, shown_dir)) {
+    const std::string shown = shown_dir + "/" + name;
+    check_plain_text("--systemd-units", "file name", name);
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw UsageError("--systemd-units: cannot examine " + shown + ": " + std::strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+      const Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) {
+        throw UsageError("--systemd-units: cannot open " + shown + ": " + std::strerror(errno));
+      }
+      read_units_below(sub.get(), shown, prefix + name + "/", out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      throw UsageError("--systemd-units: " + shown + " is " + kind_name(st.st_mode) +
+                       ": put the unit file itself there (bcvk follows no links; [Install] sections enable units)");
+    }
+    if (out.size() >= k_max_unit_files) {
+      throw UsageError("--systemd-units: more than " + std::to_string(k_max_unit_files) + " files in " + shown_dir);
+    }
+    struct stat dir_st {};
+    if (::fstat(dir_fd, &dir_st) != 0) {
+      throw UsageError("--systemd-units: cannot examine " + shown_dir + ": " + std::strerror(errno));
+    }
+    UnitFile unit{prefix + name, "", false};
+    unit.content =
+        read_input_file("--systemd-units", dir_fd, shown_dir, dir_st, name, shown, k_max_unit_bytes).value_or("");
+    // Template units need an instance name to be enabled; they stay available for others to use.
+    unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
+    if (unit.enable) {
+      for (const auto& [target, kind] : install_targets(unit.content)) {
+        if (!is_unit_name(target)) {
+          throw UsageError("--systemd-units: " + shown + ": " + (kind == "wants" ? "WantedBy=" : "RequiredBy=") +
+                           " value '" + printable(target) + "' is not a unit name: use e.g. multi-user.target");
+        }
+      }
+    }
+    out.push_back(std::move(unit));
+  }
+}
+
+// The directory `path` names, opened, then checked as an input bcvk reads (not inside bcvk's state,
+// not a kernel pseudo file system): the checks look at the directory held open, and its name must
+// still lead to it afterwards. `dir` and `dir_st` are set to its path and stat.
 Fd open_input_dir(const std::string& option, const std::string& path, std::string& dir, struct stat& dir_st) {
-  dir = absolute_existing(option, path);
-  refuse_state_dir(option, path, dir, false);
-  refuse_pseudo_fs(option, path, dir);
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd || ::fstat(fd.get(), &dir_st) != 0) {
+    if (errno == ENOENT) {
+      throw UsageError(option + ": " + printable(path) + " does not exist: give an existing path");
+    }
     throw UsageError(option + ": cannot open " + printable(path) + ": " + std::strerror(errno) +
                      (errno == ENOTDIR ? " (give the directory)" : ""));
+  }
+  const std::string held = "/proc/self/fd/" + std::to_string(fd.get());
+  std::error_code ec;
+  dir = fs::canonical(held, ec).string();
+  refuse_pseudo_fs(option, path, held);
+  if (ec || dir.front() != '/') {
+    throw UsageError(option + ": " + printable(path) + " is not reachable by a path: give another directory");
+  }
+  refuse_state_dir(option, path, dir, false);
+  struct stat named {};
+  if (::stat(dir.c_str(), &named) != 0 || named.st_dev != dir_st.st_dev || named.st_ino != dir_st.st_ino) {
+    throw UsageError(option + ": " + printable(path) + " changed while bcvk read it");
   }
   return fd;
 }
@@ -458,7 +466,7 @@ std::string read_ignition_config(const std::string& file) {
   const fs::path given(file);
   const std::string name = given.filename().string();
   if (name.empty() || name == "." || name == "..") {
-    throw UsageError(option + ": " + printable(file) + " is a directory: give the config file");
+    throw UsageError(option + ": " + printable(file) + " names a directory: give the config file");
   }
   std::string dir;
   struct stat dir_st {};

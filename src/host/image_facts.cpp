@@ -125,15 +125,20 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
   for (const auto& entry : root.list("/var/lib/cloud/seed", LinkPolicy::confined)) {
     facts.cloud_init_seed = facts.cloud_init_seed || (facts.cloud_init && entry.name.rfind("nocloud", 0) == 0);
   }
+  return facts;
+}
+
+std::optional<ConfigFile> read_storage_conf(const RootedTree& root) {
+  // containers-storage takes the first that exists, whatever it is: so does bcvk (read_file refuses
+  // anything but a regular file, naming it).
   for (const char* path : {k_storage_conf_path, k_storage_conf_default_path}) {
-    if (root.kind_of(path, LinkPolicy::confined) == TreeEntry::Kind::file) {
+    if (root.kind_of(path, LinkPolicy::confined)) {
       if (auto text = root.read_file(path, LinkPolicy::confined, k_max_config_file)) {
-        facts.storage_conf = ConfigFile{"/" + std::string(path), std::move(*text)};
-        break;
+        return ConfigFile{"/" + std::string(path), std::move(*text)};
       }
     }
   }
-  return facts;
+  return std::nullopt;
 }
 
 void check_guest_mount_points(const RootedTree& image_root, const std::vector<BindSpec>& binds) {

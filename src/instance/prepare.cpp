@@ -323,6 +323,9 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
+  if (config.bind_storage_ro) {
+    facts.image_boot.storage_conf = read_storage_conf(image_tree);
+  }
   if (!config.cloud_init.empty() && !facts.image_boot.cloud_init) {
     throw UsageError("--cloud-init: " + config.image +
                      " has no cloud-init, so nothing in it would read the seed: install cloud-init in the image, "

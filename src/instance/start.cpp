@@ -1,6 +1,11 @@
 #include "bcvk/instance/start.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "bcvk/instance/supervisor.hpp"
 #include "bcvk/util/clock.hpp"
@@ -42,6 +47,11 @@ void StartedInstance::leave_to_recovery() {
 StartedInstance start_instance_domain(const Connection& conn, std::unique_ptr<InstanceOwner> owner,
                                       const std::string& domain_xml, const StartMode& mode) {
   Domain domain = conn.create(domain_xml, mode);
+  // QEMU holds an Ignition config in memory from its start (a reboot inside the guest keeps it):
+  // on the host it would only wait, readable by every QEMU of libvirt's user, for nothing.
+  if (::unlink(owner->dir().ignition_config_file().c_str()) != 0 && errno != ENOENT) {
+    spdlog::warn("cannot delete {}: {}", owner->dir().ignition_config_file(), std::strerror(errno));
+  }
   StartedInstance started(std::move(owner), std::move(domain));
   started.owner().state().phase = Phase::running;
   started.owner().state().started = now_rfc3339();

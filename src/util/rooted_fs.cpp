@@ -319,19 +319,19 @@ void RootedTree::write_symlink(const std::string& path, const std::string& targe
                    [&](const std::string& tmp) { return ::symlinkat(target.c_str(), parent.get(), tmp.c_str()) == 0; });
 }
 
-void RootedTree::remove_file(const std::string& path) const {
+void RootedTree::remove_entry(const std::string& path) const {
   const auto [parent_rel, base] = split_last(tree_relative(path));
   if (base.empty() || base == "..") {
     throw Error("cannot remove " + shown(path) + ": not a file name");
   }
-  const auto parent = open_at(parent_rel, O_PATH | O_DIRECTORY, LinkPolicy::confined);
-  if (!parent) {
+  const auto parent = open_at(parent_rel, O_RDONLY | O_DIRECTORY, LinkPolicy::confined);
+  struct stat st {};
+  if (!parent || ::fstat(parent->get(), &st) != 0) {
     return;
   }
-  // unlinkat removes the entry itself, a link included, never what it points to.
-  if (::unlinkat(parent->get(), base.c_str(), 0) != 0 && errno != ENOENT) {
-    throw Error("cannot remove " + shown(path) + ": " + std::strerror(errno));
-  }
+  // A link itself, never what it points to; a directory with what is below it, never crossing a
+  // mount; what lies deeper than bcvk descends is moved aside into the parent.
+  remove_entry_at(parent->get(), base, shown(path), st.st_dev, 0, parent->get());
 }
 
 Fd RootedTree::open_regular(const std::string& path, LinkPolicy policy, std::uint64_t max_bytes) const {

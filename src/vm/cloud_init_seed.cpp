@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/names.hpp"
@@ -16,7 +17,11 @@ constexpr const char* k_network_config = "network-config";
 
 struct YamlParser {
   yaml_parser_t parser{};
-  YamlParser() { yaml_parser_initialize(&parser); }
+  YamlParser() {
+    if (yaml_parser_initialize(&parser) == 0) {
+      throw std::bad_alloc();
+    }
+  }
   ~YamlParser() { yaml_parser_delete(&parser); }
   YamlParser(const YamlParser&) = delete;
   YamlParser& operator=(const YamlParser&) = delete;
@@ -34,10 +39,6 @@ struct YamlDocument {
   YamlDocument(const YamlDocument&) = delete;
   YamlDocument& operator=(const YamlDocument&) = delete;
 };
-
-bool starts_with(const std::string& text, std::string_view prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
 
 // The first line, without a trailing carriage return: cloud-init matches user data by it.
 std::string first_line(const std::string& text) {
@@ -67,7 +68,7 @@ std::string user_data_problem(const std::string& text) {
   }
   for (const char* header : {"#!", "#include", "#cloud-config-jsonp", "#cloud-boothook", "#part-handler",
                              "#upstart-job", "Content-Type:", "MIME-Version:", "## template: jinja"}) {
-    if (starts_with(line, header)) {
+    if (line.starts_with(header)) {
       return "";
     }
   }
@@ -98,6 +99,15 @@ std::string yaml_problem(const std::string& text, bool mapping) {
   const yaml_node_t* root = yaml_document_get_root_node(&doc.document);
   if (mapping && root != nullptr && root->type != YAML_MAPPING_NODE) {
     return "it is not a mapping of keys to values";
+  }
+  // cloud-init reads one document (PyYAML's safe_load refuses a second).
+  YamlDocument next;
+  if (yaml_parser_load(&p.parser, &next.document) == 0) {
+    return "invalid YAML after the first document";
+  }
+  next.loaded = true;
+  if (yaml_document_get_root_node(&next.document) != nullptr) {
+    return "it holds more than one YAML document ('---'): cloud-init reads exactly one";
   }
   return "";
 }
@@ -144,14 +154,8 @@ GuestFile keep_host_key_drop_in() {
           0644, false};
 }
 
-std::vector<std::string> cloud_init_seed_removals(const std::vector<SeedFile>& seed) {
-  std::vector<std::string> paths;
-  for (const auto& name : nocloud_seed_names()) {
-    if (std::none_of(seed.begin(), seed.end(), [&name](const SeedFile& f) { return f.name == name; })) {
-      paths.push_back(std::string(k_nocloud_seed_dir) + "/" + name);
-    }
-  }
-  return paths;
+std::vector<std::string> cloud_init_seed_removals() {
+  return {k_nocloud_seed_dir};
 }
 
 } // namespace bcvk

@@ -16,26 +16,26 @@ std::string storage_conf_with_image_store(const std::optional<ConfigFile>& image
     try {
       conf = toml::parse(image_conf->text, image_conf->path);
     } catch (const toml::parse_error& e) {
-      throw Error("--bind-storage-ro: the image's " + shown + " is not valid TOML (" +
-                  printable(std::string(e.description())) + " at line " + std::to_string(e.source().begin.line) +
-                  "), so podman in the guest could not read it either: fix it");
+      throw UsageError("--bind-storage-ro: the image's " + shown + " is not valid TOML (" +
+                       printable(std::string(e.description())) + " at line " + std::to_string(e.source().begin.line) +
+                       "), so podman in the guest could not read it either: fix it");
     }
   }
   const auto table_at = [&shown](toml::table& parent, const char* key, const char* name) -> toml::table& {
     auto [it, inserted] = parent.insert(key, toml::table{});
     toml::table* table = it->second.as_table();
     if (table == nullptr) {
-      throw Error("--bind-storage-ro: the image's " + shown + " has a '" + name +
-                  "' that is not a table: podman in the guest could not read it either: fix it");
+      throw UsageError("--bind-storage-ro: the image's " + shown + " has a '" + name +
+                       "' that is not a table: podman in the guest could not read it either: fix it");
     }
     return *table;
   };
   toml::table& storage = table_at(conf, "storage", "storage");
   const auto driver = storage["driver"].value<std::string>();
   if (driver && !driver->empty() && *driver != "overlay") {
-    throw Error("--bind-storage-ro: the image's " + shown + " sets driver = \"" + printable(*driver) +
-                "\", and podman reads the host's overlay image store only with the overlay driver: run without "
-                "--bind-storage-ro, or use driver = \"overlay\" in the image");
+    throw UsageError("--bind-storage-ro: the image's " + shown + " sets driver = \"" + printable(*driver) +
+                     "\", and podman reads the host's overlay image store only with the overlay driver: run without "
+                     "--bind-storage-ro, or use driver = \"overlay\" in the image");
   }
   storage.insert_or_assign("driver", "overlay");
   // A file that exists must name these (podman's defaults for root apply only without one).
@@ -45,7 +45,7 @@ std::string storage_conf_with_image_store(const std::optional<ConfigFile>& image
   auto [it, inserted] = options.insert("additionalimagestores", toml::array{});
   toml::array* stores = it->second.as_array();
   if (stores == nullptr) {
-    throw Error(
+    throw UsageError(
         "--bind-storage-ro: the image's " + shown +
         " has an additionalimagestores that is not a list: podman in the guest could not read it either: fix it");
   }

@@ -451,14 +451,33 @@ std::string with_domain_uuid(std::string_view xml, const std::string& uuid) {
 
 std::string for_later_boots(std::string_view xml) {
   const xml::Doc doc = xml::parse(xml, "the saved domain XML");
-  xmlNode* cmdline = xml::child(required_child(xmlDocGetRootElement(doc.get()), "os"), "cmdline");
-  if (cmdline == nullptr) {
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  // Only a domain bcvk gave an Ignition config: a user's own ignition.firstboot stays.
+  xmlNode* ignition = nullptr;
+  for (xmlNode* node = root->children; node != nullptr; node = node->next) {
+    if (node->type == XML_ELEMENT_NODE && xml::attr_of(node, "type") == "fwcfg") {
+      for (xmlNode* entry = node->children; entry != nullptr; entry = entry->next) {
+        if (entry->type == XML_ELEMENT_NODE && xml::attr_of(entry, "name") == k_ignition_fw_cfg_name) {
+          ignition = entry;
+        }
+      }
+    }
+  }
+  if (ignition == nullptr) {
     return std::string(xml);
   }
-  const auto words = split_kernel_cmdline(xml::text_of(cmdline));
-  if (std::find(words.begin(), words.end(), k_ignition_first_boot_karg) == words.end()) {
-    return std::string(xml);
+  // The config was read by QEMU when the VM first started and is gone from the host since.
+  xmlNode* fw_cfg = ignition->parent;
+  xml::remove(ignition);
+  bool empty = true;
+  for (xmlNode* node = fw_cfg->children; node != nullptr; node = node->next) {
+    empty = empty && node->type != XML_ELEMENT_NODE;
   }
+  if (empty) {
+    xml::remove(fw_cfg);
+  }
+  xmlNode* cmdline = xml::child(required_child(root, "os"), "cmdline");
+  const auto words = split_kernel_cmdline(cmdline != nullptr ? xml::text_of(cmdline) : std::string());
   std::string kept;
   for (const auto& word : words) {
     if (word != k_ignition_first_boot_karg) {

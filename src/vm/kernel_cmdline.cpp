@@ -75,8 +75,12 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
     args.emplace_back(seeded || image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
   }
   if (!config.ignition.empty()) {
-    const auto ignition = ignition_kargs(true);
-    args.insert(args.end(), ignition.begin(), ignition.end());
+    for (const auto& arg : ignition_kargs(true)) {
+      const std::array<std::string_view, 1> key{std::string_view(arg).substr(0, arg.find('='))};
+      if (!any_sets(config.kargs, key)) {
+        args.push_back(arg);
+      }
+    }
   }
   args.insert(args.end(), config.kargs.begin(), config.kargs.end());
   return args;

@@ -157,7 +157,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   plan.swap_bytes = config.swap_bytes;
   plan.guest_files = guest_files_for(config, facts);
   if (!facts.inputs.cloud_init_seed.empty()) {
-    plan.guest_removals = cloud_init_seed_removals(facts.inputs.cloud_init_seed);
+    plan.guest_removals = cloud_init_seed_removals();
   }
 
   VmSpec& spec = plan.spec;

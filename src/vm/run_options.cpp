@@ -1,5 +1,7 @@
 #include "bcvk/vm/run_options.hpp"
 
+#include <tuple>
+
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/files.hpp"
 #include "bcvk/vm/instance_type.hpp"
@@ -409,14 +411,17 @@ RunConfig validate_run_options(const RunOptions& options, unsigned host_cpus) {
   if (!options.initramfs.empty()) {
     config.initramfs = parse_initramfs_choice(options.initramfs);
   }
-  for (const auto& [option, path] :
-       {std::pair{"--cloud-init", &options.cloud_init}, {"--ignition", &options.ignition}}) {
-    if (!path->empty()) {
-      check_plain_text(option, "path", *path);
+  for (const auto& [option, path, what] : {std::tuple{"--cloud-init", &options.cloud_init, "the seed directory"},
+                                           std::tuple{"--ignition", &options.ignition, "the config file"}}) {
+    if (*path && (*path)->empty()) {
+      throw UsageError(std::string(option) + ": empty path: give " + what);
+    }
+    if (*path) {
+      check_plain_text(option, "path", **path);
     }
   }
-  config.cloud_init = options.cloud_init;
-  config.ignition = options.ignition;
+  config.cloud_init = options.cloud_init.value_or("");
+  config.ignition = options.ignition.value_or("");
   config.assume_ignition = options.assume_ignition;
   if (config.assume_ignition && config.ignition.empty()) {
     throw UsageError("--assume-ignition: it only matters with --ignition FILE: give both, or neither");

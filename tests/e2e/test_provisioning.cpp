@@ -46,8 +46,9 @@ std::string random_token() {
 } // namespace
 
 // User data that adds a user with its own key, writes a file and runs a command: all of it is
-// seen over SSH (bcvk's own key for root still logs in next to the user's), cloud-init finished
-// without an error, and the seed lies in the VM's root readable by root only.
+// seen over SSH (bcvk's own key for root still logs in next to the user's, and the host key bcvk
+// pinned survived cloud-init's SSH module), cloud-init finished without an error, and the seed lies
+// in the VM's root readable by root only.
 TEST_F(Provisioning, ACloudInitSeedsUserDataRunsNextToBcvksKey) {
   const std::string token = random_token();
   write("seed/meta-data", "instance-id: e2e-" + token + "\nlocal-hostname: seeded\n");
@@ -94,29 +95,62 @@ TEST_F(Provisioning, ACloudInitSeedsUserDataRunsNextToBcvksKey) {
   expect_nothing_left("e2e-cloud-init-seed");
 }
 
+// An image that carries its own NoCloud seed: cloud-init runs it (ds=nocloud), and bcvk's SSH
+// host key survives cloud-init's first run, which deletes a machine's host keys by default.
+TEST_F(Provisioning, AnImageWithItsOwnSeedRunsItAndKeepsBcvksHostKey) {
+  const std::string token = random_token();
+  const std::string image = "localhost/bcvk-e2e-own-seed:" + token;
+  write("context/seed/meta-data", "instance-id: own-" + token + "\n");
+  write("context/seed/user-data", "#cloud-config\nlocale: false\nwrite_files:\n  - path: /etc/e2e/own\n"
+                                  "    content: 'own " +
+                                      token + "'\n");
+  write("context/Containerfile", "FROM " + variant("cloud-init") + "\nCOPY seed /var/lib/cloud/seed/nocloud/\n");
+  ASSERT_EQ(run({"podman", "build", "--quiet", "--tag", image, (m_dir / "context").string()}).status, 0);
+  const AtScopeExit untag([&image] { run({"podman", "rmi", "--force", image}); });
+  const auto r = bcvk_within(900, {"ephemeral", "run-ssh", "--name", "e2e-own-seed", "--memory", "1G", image, "--",
+                                   "echo STATUS=$(cloud-init status --wait | tail -n 1); "
+                                   "echo OWN=$(cat /etc/e2e/own)"});
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_EQ(field(r.out, "STATUS"), "status: done") << r.out;
+  EXPECT_EQ(field(r.out, "OWN"), "own " + token) << r.out;
+  expect_nothing_left("e2e-own-seed");
+}
+
 // The Ignition config reaches the guest as QEMU's fw_cfg file, byte for byte, with Ignition's
-// first-boot arguments; the VM boots the image's own initramfs, where Ignition runs.
-TEST_F(Provisioning, AnIgnitionConfigReachesTheGuestByteForByte) {
+// first-boot arguments; the VM boots the image's own initramfs, where Ignition runs. The host
+// keeps no copy once QEMU read it, and the kept VM boots again as an installed machine would:
+// without ignition.firstboot and without the config.
+TEST_F(Provisioning, AnIgnitionConfigReachesTheGuestByteForByteOnTheFirstBootOnly) {
+  const std::string vm = "e2e-ignition";
+  const auto cleanup = removed_at_exit({vm});
   const std::string config = "{\"ignition\": {\"version\": \"3.4.0\"},\n \"storage\": {\"files\": [{\"path\": "
                              "\"/etc/motd\", \"contents\": {\"source\": \"data:,h%C3%A9llo%20" +
                              random_token() + "\"}}]},\n \"passwd\": {\"users\": [{\"name\": \"zoë\"}]}}\n";
   const fs::path file = write("config.ign", config);
   const std::string expected = run({"sha256sum", file.string()}).out.substr(0, 64);
   const auto r = bcvk_within(
-      900,
-      {"ephemeral", "run", "--rm", "--name", "e2e-ignition", "--memory", "1G", "--ignition", file.string(), "--execute",
-       "modprobe qemu_fw_cfg; "
-       "echo SHA=$(sha256sum < /sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw | cut -c1-64); "
-       "echo CMDLINE=$(cat /proc/cmdline); "
-       "echo INITRD_PHASE=$(systemctl show -P InitRDTimestampMonotonic)",
-       variant("ignition")});
+      900, {"ephemeral", "run", "--name", vm, "--memory", "1G", "--ignition", file.string(), "--execute",
+            "modprobe qemu_fw_cfg; "
+            "echo SHA=$(sha256sum < /sys/firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw | cut -c1-64); "
+            "echo CMDLINE=$(cat /proc/cmdline); "
+            "echo INITRD_PHASE=$(systemctl show -P InitRDTimestampMonotonic)",
+            variant("ignition")});
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   EXPECT_EQ(field(r.out, "SHA"), expected) << r.out;
   const std::string cmdline = field(r.out, "CMDLINE");
   EXPECT_TRUE(contains(cmdline, "ignition.platform.id=qemu")) << cmdline;
   EXPECT_TRUE(contains(cmdline, "ignition.firstboot")) << cmdline;
   EXPECT_NE(field(r.out, "INITRD_PHASE"), "0") << "the image's initramfs ran: " << r.out;
-  expect_nothing_left("e2e-ignition");
+  EXPECT_FALSE(fs::exists(state_dir() + "/instances/" + vm + "/ignition.json")) << "deleted once QEMU read it";
+
+  ASSERT_EQ(bcvk_cli({"ephemeral", "start", vm}).status, 0);
+  const std::string xml = run({"virsh", "-c", "qemu:///system", "dumpxml", vm}).out;
+  EXPECT_TRUE(contains(xml, "ignition.platform.id=qemu")) << xml;
+  EXPECT_FALSE(contains(xml, "ignition.firstboot")) << xml;
+  EXPECT_FALSE(contains(xml, "opt/com.coreos/config")) << xml;
+  EXPECT_EQ(bcvk_cli({"ephemeral", "stop", "-f", vm}).status, 0);
+  EXPECT_EQ(bcvk_cli({"ephemeral", "rm", vm}).status, 0);
+  expect_nothing_left(vm);
 }
 
 // An image built on the host just now runs in the guest with --pull=never: podman in the guest

@@ -67,6 +67,12 @@ protected:
     ::mkfifo((m_root / "seed-fifo/user-data").c_str(), 0600);
     std::ofstream(m_root / "seed-second-name/copy") << "#cloud-config\n";
     fs::create_hard_link(m_root / "seed-second-name/copy", m_root / "seed-second-name/user-data");
+    // A seed directory everyone may write, holding another user's user-data.
+    fs::create_directories(m_root / "seed-shared");
+    fs::permissions(m_root / "seed-shared", fs::perms::all | fs::perms::sticky_bit);
+    std::ofstream(m_root / "seed-shared/meta-data") << "instance-id: x\n";
+    std::ofstream(m_root / "seed-shared/user-data") << "#cloud-config\n";
+    ::chown((m_root / "seed-shared/user-data").c_str(), 65534, 65534);
     std::ofstream(m_root / "ok.ign") << R"({"ignition": {"version": "3.4.0"}})";
     std::ofstream(m_root / "yaml.ign") << "variant: fcos\nversion: 1.5.0\n";
     std::ofstream(m_root / "noversion.ign") << R"({"storage": {}})";
@@ -341,6 +347,10 @@ TEST_F(BadInput, EveryRowIsRefusedWithOneLineAndLeavesNothing) {
       {run({"--ignition", p("fifo")}), "is a FIFO"},
       {run({"--ignition", p("dir")}), "is a directory"},
       {run({"--ignition", p("no-such.ign")}), "does not exist"},
+      {run({"--ignition", p("ok.ign") + "/"}), "names a directory: give the config file"},
+      {run({"--ignition", ""}), "--ignition: empty path: give the config file"},
+      {run({"--cloud-init", ""}), "--cloud-init: empty path: give the seed directory"},
+      {run({"--cloud-init", p("seed-shared")}), "/seed-shared/user-data belongs to another user in a shared directory"},
       {run({"--ignition", p("ok.ign"), "--initramfs", "minimal"}), "Ignition runs in the image's own initramfs"},
       {run({"--assume-ignition"}), "--assume-ignition: it only matters with --ignition FILE"},
       // An image that has only one of the two ways to be provisioned.

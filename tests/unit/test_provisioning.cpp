@@ -99,6 +99,10 @@ TEST(CloudInitSeed, RefusesWhatCloudInitWouldNotReadWithTheFileAndTheFix) {
   auto seed = seed_with(k_cloud_config);
   seed.push_back({"network-config", "version: 2\n ethernets: x\n"});
   EXPECT_EQ(seed_refusal(seed).rfind("--cloud-init: /srv/seed/network-config: ", 0), 0U) << seed_refusal(seed);
+  EXPECT_EQ(seed_refusal(seed_with(k_cloud_config, "instance-id: a\n---\ninstance-id: b\n")),
+            "--cloud-init: /srv/seed/meta-data: it holds more than one YAML document ('---'): cloud-init reads "
+            "exactly one");
+  EXPECT_EQ(seed_refusal(seed_with(k_cloud_config, "---\ninstance-id: a\n...\n")), "(no error)");
   // Terminal controls in a name or line are shown escaped.
   EXPECT_NE(seed_refusal(seed_with("\x1b[2Jrun\n")).find("'\\x1b[2Jrun'"), std::string::npos);
 }
@@ -116,14 +120,14 @@ TEST(CloudInitSeed, GoesToTheNoCloudSeedDirectoryReadableByRootOnly) {
     EXPECT_EQ(f.mode, 0600U) << f.path;
     EXPECT_FALSE(f.symlink);
   }
-  // The image's own seed files that the user did not give go: the seed is the user's, whole.
-  EXPECT_EQ(cloud_init_seed_removals(seed), std::vector<std::string>{"var/lib/cloud/seed/nocloud/vendor-data"});
+  // The image's own seed goes first, whole: the seed is the user's alone.
+  EXPECT_EQ(cloud_init_seed_removals(), std::vector<std::string>{"var/lib/cloud/seed/nocloud"});
 }
 
 // cloud-init deletes a machine's SSH host keys on its first run unless told otherwise; bcvk checks
 // the key it made, so a VM with -K of an image with cloud-init keeps it, whichever seed cloud-init
 // runs with (the user's, or one the image carries itself).
-TEST(CloudInitSeed, KeepsTheHostKeyBcvkMadeUnlessTheUserDataAsksOtherwise) {
+TEST(CloudInitSeed, KeepsTheHostKeyBcvkMade) {
   const auto drop_in_of = [](const InstancePlan& plan) -> const GuestFile* {
     const auto it = std::find_if(plan.guest_files.begin(), plan.guest_files.end(),
                                  [](const GuestFile& f) { return f.path == k_keep_host_key_drop_in; });
@@ -152,26 +156,48 @@ TEST(CloudInitSeed, KeepsTheHostKeyBcvkMadeUnlessTheUserDataAsksOtherwise) {
   EXPECT_EQ(drop_in_of(plan_instance(config, golden::fixed_facts(config))), nullptr) << "no key of bcvk's to keep";
 }
 
-TEST(CloudInitSeed, RemovalsAndFilesLandInsideTheRootOnly) {
+// Whatever the image has at the seed directory (files the user did not give, a directory named
+// like a seed file, or the directory itself a link, absolute or relative, out of the root) goes
+// before the seed is written, and nothing outside the root is touched.
+TEST(CloudInitSeed, TheImagesSeedGoesWholeAndOnlyInsideTheRoot) {
   const fs::path dir = fs::temp_directory_path() / ("bcvk-seed-" + std::to_string(::getpid()));
-  const fs::path root = dir / "root";
-  fs::create_directories(root / "var/lib/cloud/seed/nocloud");
-  std::ofstream(dir / "precious") << "keep me";
-  std::ofstream(root / "var/lib/cloud/seed/nocloud/network-config") << "version: 1\n";
-  // An image's vendor-data that is a link out of the root: the link goes, never its target.
-  fs::create_symlink(dir / "precious", root / "var/lib/cloud/seed/nocloud/vendor-data");
   const auto seed = seed_with(k_cloud_config);
-  install_guest_files(RootedTree::open(root, "the guest root"), cloud_init_seed_removals(seed),
-                      cloud_init_seed_files(seed));
-  EXPECT_FALSE(fs::exists(fs::symlink_status(root / "var/lib/cloud/seed/nocloud/vendor-data")));
-  EXPECT_FALSE(fs::exists(root / "var/lib/cloud/seed/nocloud/network-config"));
-  EXPECT_TRUE(fs::is_regular_file(root / "var/lib/cloud/seed/nocloud/user-data"));
-  EXPECT_EQ(fs::status(root / "var/lib/cloud/seed/nocloud/user-data").permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
-  std::ifstream precious(dir / "precious");
+  const fs::path nocloud = "var/lib/cloud/seed/nocloud";
+  const auto install = [&](const fs::path& root) {
+    install_guest_files(RootedTree::open(root, "the guest root"), cloud_init_seed_removals(),
+                        cloud_init_seed_files(seed));
+    EXPECT_TRUE(fs::is_directory(fs::symlink_status(root / nocloud))) << root;
+    EXPECT_EQ(std::distance(fs::directory_iterator(root / nocloud), {}), 2) << "only the user's files";
+    std::ifstream user_data(root / nocloud / "user-data");
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(user_data)), {}), k_cloud_config);
+    EXPECT_EQ(fs::status(root / nocloud / "user-data").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+  };
+  fs::create_directories(dir / "outside");
+  std::ofstream(dir / "outside/precious") << "keep me";
+  std::ofstream(dir / "outside/network-config") << "version: 1\n";
+
+  const fs::path odd = dir / "odd";
+  fs::create_directories(odd / nocloud / "vendor-data/deeper");
+  std::ofstream(odd / nocloud / "network-config") << "version: 1\n";
+  fs::create_symlink(dir / "outside/precious", odd / nocloud / "meta-data");
+  install(odd);
+
+  const fs::path linked = dir / "linked";
+  fs::create_directories(linked / nocloud.parent_path());
+  fs::create_directory_symlink(dir / "outside", linked / nocloud);
+  install(linked);
+
+  const fs::path relative = dir / "relative";
+  fs::create_directories(relative / nocloud.parent_path());
+  fs::create_directory_symlink("../../../../../outside", relative / nocloud);
+  install(relative);
+
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir / "outside"), {}), 2) << "nothing outside was touched";
+  std::ifstream precious(dir / "outside/precious");
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(precious)), {}), "keep me");
-  // Removing what is not there (a second boot's plan on a fresh root) is fine.
-  EXPECT_NO_THROW(install_guest_files(RootedTree::open(root, "the guest root"), cloud_init_seed_removals(seed), {}));
+  // Installing again (a fresh plan on the same root) replaces what is there.
+  EXPECT_NO_THROW(install(odd));
   fs::remove_all(dir);
 }
 
@@ -224,12 +250,21 @@ TEST(Ignition, RunsOnTheFirstBootOnly) {
   ASSERT_NE(first.find("ignition.firstboot"), std::string::npos);
   const std::string later = for_later_boots(first);
   EXPECT_EQ(later.find("ignition.firstboot"), std::string::npos);
+  EXPECT_EQ(later.find("opt/com.coreos/config"), std::string::npos) << "its file is gone after the first start";
+  EXPECT_EQ(later.find("type=\"fwcfg\""), std::string::npos) << later;
+  EXPECT_NE(later.find("<oemStrings>"), std::string::npos) << "the credentials stay";
   EXPECT_NE(later.find("<cmdline>rootfstype=virtiofs root=rootfs rw console=ttyS0 ignition.platform.id=qemu</cmdline>"),
             std::string::npos);
   EXPECT_EQ(for_later_boots(later), later);
-  // A domain without Ignition is left exactly as it is.
-  const std::string plain = render_domain_xml(golden::minimal_spec("vm"));
+  // A domain without Ignition is left exactly as it is, a user's own ignition.firstboot included.
+  VmSpec own = golden::minimal_spec("vm");
+  own.cmdline += " ignition.firstboot";
+  const std::string plain = render_domain_xml(own);
   EXPECT_EQ(for_later_boots(plain), plain);
+  // The user's own ignition.platform.id wins over bcvk's.
+  config.kargs = {"ignition.platform.id=metal"};
+  EXPECT_EQ(guest_kargs(config, ImageBootFacts{}),
+            (std::vector<std::string>{"ignition.firstboot", "ignition.platform.id=metal"}));
 }
 
 TEST(Ignition, AnArm64GuestHasOneFwCfgSysinfoForCredentialsAndTheConfig) {

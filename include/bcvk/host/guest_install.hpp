@@ -9,7 +9,7 @@ namespace bcvk {
 
 // Writes the files into `root` (the mounted overlay): every path is resolved inside it, parent
 // directories are created there, and existing entries (links included) are replaced, not followed.
-// `removals` (files) go first; one that is missing is fine.
+// `removals` (files, links or whole directories) go first; one that is missing is fine.
 void install_guest_files(const RootedTree& root, const std::vector<std::string>& removals,
                          const std::vector<GuestFile>& files);
 

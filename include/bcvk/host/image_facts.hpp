@@ -1,6 +1,7 @@
 #pragma once
 // What an image's own configuration means for booting it, read strictly inside the image: its
 // kernel arguments (kargs.d), SELinux, cloud-init, and whether bcvk's SSH key can log in.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ inline constexpr const char* k_kargs_dir = "/usr/lib/bootc/kargs.d";
 // and the file for a malformed kargs.d file.
 ImageBootFacts read_image_boot_facts(const RootedTree& image_root, const std::string& image,
                                      const std::string& guest_arch);
+
+// The containers-storage configuration podman in the image reads (/etc/containers/storage.conf,
+// else /usr/share/containers/storage.conf), for --bind-storage-ro; nullopt without either. Throws
+// Error for one that is not a regular file or is larger than a configuration file.
+std::optional<ConfigFile> read_storage_conf(const RootedTree& image_root);
 
 // Throws UsageError when a --bind/--ro-bind guest path leads through something in the image that
 // systemd cannot mount over: a symbolic link (bootc images make /home, /root, /opt, /srv, /mnt and

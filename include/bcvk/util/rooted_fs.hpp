@@ -64,9 +64,10 @@ public:
   // Creates or atomically replaces a symbolic link at `path` pointing at `target` (not resolved).
   void write_symlink(const std::string& path, const std::string& target) const;
 
-  // Removes the entry at `path` (a link itself, never what it points to; not a directory). Missing
-  // is fine; parent directories resolve confined.
-  void remove_file(const std::string& path) const;
+  // Removes the entry at `path`: a file, a link itself (never what it points to), or a directory
+  // and everything below it (never crossing a mount). Missing is fine; parent directories resolve
+  // confined.
+  void remove_entry(const std::string& path) const;
 
   // Opens a regular file of the tree for reading; throws Error when it is missing, no regular
   // file, a link `policy` refuses, or larger than `max_bytes`.

@@ -53,9 +53,10 @@ std::vector<GuestFile> cloud_init_seed_files(const std::vector<SeedFile>& seed);
 // (ssh_deletekeys: true) still gets them.
 GuestFile keep_host_key_drop_in();
 
-// The seed files of the image to remove from the guest's root (relative paths): the ones the user
-// did not give, since a seed is one whole and the image's network-config must not join the user's.
-std::vector<std::string> cloud_init_seed_removals(const std::vector<SeedFile>& seed);
+// What to remove from the guest's root before the seed is written (relative paths): the image's own
+// NoCloud seed directory, whatever it holds or is (a link, a file), since a seed is one whole and
+// the image's network-config must not join the user's.
+std::vector<std::string> cloud_init_seed_removals();
 
 // Where keep_host_key_drop_in() goes.
 inline constexpr const char* k_keep_host_key_drop_in = "etc/cloud/cloud.cfg.d/90-bcvk-keep-ssh-host-key.cfg";

@@ -19,8 +19,8 @@ inline constexpr const char* k_storage_conf_default_path = "usr/share/containers
 
 // The image's configuration (`image_conf`: the file podman would read, if any) with `store` in
 // [storage.options] additionalimagestores (after the image's own stores) and the overlay driver,
-// the only one that reads the host's overlay store. Throws Error naming the file when it is not
-// TOML or sets another driver.
+// the only one that reads the host's overlay store. Throws UsageError naming the file when it is
+// not TOML or sets another driver.
 std::string storage_conf_with_image_store(const std::optional<ConfigFile>& image_conf, const std::string& store);
 
 } // namespace bcvk

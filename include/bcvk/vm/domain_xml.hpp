@@ -39,8 +39,9 @@ bool has_nic_outside_libvirt(std::string_view xml);
 // kept by a bcvk that did not give domains a UUID gets one before it boots again.
 std::string with_domain_uuid(std::string_view xml, const std::string& uuid);
 
-// The saved domain XML for a boot after the first: what only the first boot does (Ignition's
-// ignition.firstboot) is taken off the kernel command line.
+// The saved domain XML for a boot after the first: what only the first boot does goes. For a domain
+// with an Ignition config, the config's fw_cfg entry (its file is deleted once QEMU read it) and
+// ignition.firstboot on the kernel command line; anything else is left exactly as it is.
 std::string for_later_boots(std::string_view xml);
 
 // The <uuid> a saved domain XML gives its domain; nullopt when it gives none (or not a UUID).

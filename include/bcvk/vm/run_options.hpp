@@ -44,9 +44,9 @@ struct RunOptions {
   bool bind_storage_ro = false;
   std::string add_swap;
   std::string root_size;
-  std::string initramfs;  // empty: the default for the guest's architecture
-  std::string cloud_init; // a NoCloud seed directory
-  std::string ignition;   // an Ignition config file
+  std::string initramfs;                 // empty: the default for the guest's architecture
+  std::optional<std::string> cloud_init; // a NoCloud seed directory: given (even empty) or not
+  std::optional<std::string> ignition;   // an Ignition config file: given (even empty) or not
   bool assume_ignition = false;
   std::vector<std::string> mount_disk_files;
   std::vector<std::string> kargs;
