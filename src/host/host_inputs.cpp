@@ -374,6 +374,10 @@ std::optional<std::string> read_input_file(const std::string& option, int dir_fd
 }
 
 void read_units_below(int dir_fd, const std::string& shown_dir, const std::string& prefix, std::vector<UnitFile>& out) {
+  struct stat dir_st {};
+  if (::fstat(dir_fd, &dir_st) != 0) {
+    throw UsageError("--systemd-units: cannot examine " + shown_dir + ": " + std::strerror(errno));
+  }
   for (const auto& name : list_dir_fd(dir_fd, shown_dir)) {
     const std::string shown = shown_dir + "/" + name;
     check_plain_text("--systemd-units", "file name", name);
@@ -396,13 +400,12 @@ void read_units_below(int dir_fd, const std::string& shown_dir, const std::strin
     if (out.size() >= k_max_unit_files) {
       throw UsageError("--systemd-units: more than " + std::to_string(k_max_unit_files) + " files in " + shown_dir);
     }
-    struct stat dir_st {};
-    if (::fstat(dir_fd, &dir_st) != 0) {
-      throw UsageError("--systemd-units: cannot examine " + shown_dir + ": " + std::strerror(errno));
-    }
     UnitFile unit{prefix + name, "", false};
-    unit.content =
-        read_input_file("--systemd-units", dir_fd, shown_dir, dir_st, name, shown, k_max_unit_bytes).value_or("");
+    auto content = read_input_file("--systemd-units", dir_fd, shown_dir, dir_st, name, shown, k_max_unit_bytes);
+    if (!content) {
+      throw UsageError("--systemd-units: cannot read " + shown + ": it changed while bcvk read it");
+    }
+    unit.content = std::move(*content);
     // Template units need an instance name to be enabled; they stay available for others to use.
     unit.enable = prefix.empty() && is_unit_name(name) && name.find("@.") == std::string::npos;
     if (unit.enable) {
@@ -423,11 +426,12 @@ void read_units_below(int dir_fd, const std::string& shown_dir, const std::strin
 Fd open_input_dir(const std::string& option, const std::string& path, std::string& dir, struct stat& dir_st) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd || ::fstat(fd.get(), &dir_st) != 0) {
-    if (errno == ENOENT) {
+    const int err = errno;
+    if (err == ENOENT) {
       throw UsageError(option + ": " + printable(path) + " does not exist: give an existing path");
     }
-    throw UsageError(option + ": cannot open " + printable(path) + ": " + std::strerror(errno) +
-                     (errno == ENOTDIR ? " (give the directory)" : ""));
+    throw UsageError(option + ": cannot open " + printable(path) + ": " + std::strerror(err) +
+                     (err == ENOTDIR ? " (give the directory)" : ""));
   }
   const std::string held = "/proc/self/fd/" + std::to_string(fd.get());
   std::error_code ec;

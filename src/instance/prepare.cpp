@@ -324,7 +324,14 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
   if (config.bind_storage_ro) {
-    facts.image_boot.storage_conf = read_storage_conf(image_tree);
+    try {
+      facts.image_boot.storage_conf = read_storage_conf(image_tree);
+    } catch (const UsageError&) {
+      throw;
+    } catch (const Error& e) {
+      throw UsageError(std::string("--bind-storage-ro: ") + e.what() +
+                       ": podman in the guest could not read it either; fix the image's storage.conf");
+    }
   }
   if (!config.cloud_init.empty() && !facts.image_boot.cloud_init) {
     throw UsageError("--cloud-init: " + config.image +

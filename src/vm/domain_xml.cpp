@@ -477,7 +477,10 @@ std::string for_later_boots(std::string_view xml) {
     xml::remove(fw_cfg);
   }
   xmlNode* cmdline = xml::child(required_child(root, "os"), "cmdline");
-  const auto words = split_kernel_cmdline(cmdline != nullptr ? xml::text_of(cmdline) : std::string());
+  if (cmdline == nullptr) {
+    return xml::to_string(doc.get());
+  }
+  const auto words = split_kernel_cmdline(xml::text_of(cmdline));
   std::string kept;
   for (const auto& word : words) {
     if (word != k_ignition_first_boot_karg) {

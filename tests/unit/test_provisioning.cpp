@@ -256,6 +256,11 @@ TEST(Ignition, RunsOnTheFirstBootOnly) {
   EXPECT_NE(later.find("<cmdline>rootfstype=virtiofs root=rootfs rw console=ttyS0 ignition.platform.id=qemu</cmdline>"),
             std::string::npos);
   EXPECT_EQ(for_later_boots(later), later);
+  // A damaged saved domain without a command line still loses the entry, and nothing breaks.
+  std::string no_cmdline = first;
+  const auto at = no_cmdline.find("<cmdline>");
+  no_cmdline.erase(at, no_cmdline.find("</cmdline>") + 10 - at);
+  EXPECT_EQ(for_later_boots(no_cmdline).find("opt/com.coreos/config"), std::string::npos);
   // A domain without Ignition is left exactly as it is, a user's own ignition.firstboot included.
   VmSpec own = golden::minimal_spec("vm");
   own.cmdline += " ignition.firstboot";

@@ -65,8 +65,10 @@ public:
   void write_symlink(const std::string& path, const std::string& target) const;
 
   // Removes the entry at `path`: a file, a link itself (never what it points to), or a directory
-  // and everything below it (never crossing a mount). Missing is fine; parent directories resolve
-  // confined.
+  // and everything below it (never crossing a mount; what lies deeper than bcvk descends is moved
+  // aside into the parent, and where the file system cannot move it, as an overlay cannot move a
+  // lower layer's directory, the removal fails with an Error). Missing is fine; parent directories
+  // resolve confined.
   void remove_entry(const std::string& path) const;
 
   // Opens a regular file of the tree for reading; throws Error when it is missing, no regular
