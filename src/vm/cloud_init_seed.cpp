@@ -82,10 +82,6 @@ std::vector<std::string> nocloud_seed_names() {
   return {k_seed_meta_data, k_network_config, k_seed_user_data, k_vendor_data};
 }
 
-bool is_required_seed_file(const std::string& name) {
-  return name == k_seed_user_data || name == k_seed_meta_data;
-}
-
 std::string yaml_problem(const std::string& text, bool mapping) {
   YamlParser p;
   yaml_parser_set_input_string(&p.parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());

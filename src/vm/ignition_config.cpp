@@ -38,12 +38,8 @@ void check_ignition_config(const std::string& shown, const std::string& text) {
   }
 }
 
-std::vector<std::string> ignition_kargs(bool first_boot) {
-  std::vector<std::string> args{"ignition.platform.id=qemu"};
-  if (first_boot) {
-    args.emplace_back(k_ignition_first_boot_karg);
-  }
-  return args;
+std::vector<std::string> ignition_kargs() {
+  return {"ignition.platform.id=qemu", k_ignition_first_boot_karg};
 }
 
 } // namespace bcvk

@@ -75,7 +75,7 @@ std::vector<std::string> guest_kargs(const RunConfig& config, const ImageBootFac
     args.emplace_back(seeded || image.cloud_init_seed ? "ds=nocloud" : "cloud-init=disabled");
   }
   if (!config.ignition.empty()) {
-    for (const auto& arg : ignition_kargs(true)) {
+    for (const auto& arg : ignition_kargs()) {
       const std::array<std::string_view, 1> key{std::string_view(arg).substr(0, arg.find('='))};
       if (!any_sets(config.kargs, key)) {
         args.push_back(arg);

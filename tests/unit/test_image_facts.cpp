@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../common/error_text.hpp"
 #include "bcvk/host/image_facts.hpp"
 #include "bcvk/util/error.hpp"
 #include "bcvk/vm/initrd_addon.hpp"
@@ -17,14 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing_support::error_of;
 
 class ImageFacts : public ::testing::Test {
 protected:

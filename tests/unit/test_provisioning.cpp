@@ -11,6 +11,7 @@
 #include <functional>
 #include <unistd.h>
 
+#include "../common/error_text.hpp"
 #include "../common/fixed_facts.hpp"
 #include "../common/golden_specs.hpp"
 #include "bcvk/host/guest_install.hpp"
@@ -39,14 +40,7 @@ std::string refusal_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing_support::error_of;
 
 const std::string k_meta = "instance-id: dev-1\nlocal-hostname: dev\n";
 const std::string k_cloud_config = "#cloud-config\nruncmd:\n  - [touch, /var/tmp/done]\n";

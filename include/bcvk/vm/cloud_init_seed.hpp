@@ -20,7 +20,6 @@ inline constexpr const char* k_nocloud_seed_dir = "var/lib/cloud/seed/nocloud";
 inline constexpr const char* k_seed_user_data = "user-data";
 inline constexpr const char* k_seed_meta_data = "meta-data";
 std::vector<std::string> nocloud_seed_names();
-bool is_required_seed_file(const std::string& name);
 
 // A seed file as read from the host.
 struct SeedFile {

@@ -26,7 +26,8 @@ bool image_declares_ignition(const std::map<std::string, std::string>& labels);
 // string (3.4.0, 3.5.0-experimental). Throws UsageError naming --ignition, `shown` and the fix.
 void check_ignition_config(const std::string& shown, const std::string& text);
 
-// The kernel arguments that make Ignition run with the config: on the first boot only.
-std::vector<std::string> ignition_kargs(bool first_boot);
+// The kernel arguments that make Ignition run with the config on the first boot (for_later_boots
+// in domain_xml.hpp takes ignition.firstboot off again).
+std::vector<std::string> ignition_kargs();
 
 } // namespace bcvk
