@@ -82,6 +82,7 @@ void declare_cli(CLI::App& app, Context& ctx) {
   setup_ephemeral_rm(*ephemeral, ctx);
   setup_ephemeral_inspect(*ephemeral, ctx);
   setup_ephemeral_logs(*ephemeral, ctx);
+  setup_ephemeral_commit(*ephemeral, ctx);
   setup_ephemeral_supervise(*ephemeral, ctx);
 
   CLI::App* images = app.add_subcommand("images", "Work with bootc container images");

@@ -128,6 +128,21 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
   return facts;
 }
 
+std::string root_home_in(const RootedTree& root) {
+  const auto home = root.open_at("root", O_PATH | O_DIRECTORY | O_CLOEXEC, LinkPolicy::confined);
+  if (!home) {
+    return "root";
+  }
+  // Where the kernel resolved it, confined to the tree: the descriptor's path below the tree's root.
+  std::error_code ec;
+  const std::string resolved = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(home->get()), ec);
+  const std::string prefix = std::filesystem::canonical(root.host_path(), ec).string() + "/";
+  if (ec || !resolved.starts_with(prefix) || resolved.size() == prefix.size()) {
+    return "root";
+  }
+  return tree_relative(resolved.substr(prefix.size()));
+}
+
 std::optional<ConfigFile> read_storage_conf(const RootedTree& root) {
   // containers-storage takes the first that exists, whatever it is: so does bcvk (read_file refuses
   // anything but a regular file, naming it).

@@ -25,13 +25,18 @@
 namespace bcvk {
 
 void mount_overlay(const std::string& lower, const std::string& upper, const std::string& work,
-                   const std::string& target) {
+                   const std::string& target, UpperFormat format) {
   for (const auto& p : {lower, upper, work}) {
     if (p.find_first_of(",:") != std::string::npos) {
       throw Error("path " + p + " contains ',' or ':', which overlayfs options cannot express");
     }
   }
-  const std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (format == UpperFormat::diffable) {
+    // A directory the guest renames is then copied up whole (rename(2) gives EXDEV and tools copy),
+    // and a chmod copies the data too: a little more work for the guest, a layer anyone can apply.
+    options += ",redirect_dir=off,metacopy=off";
+  }
   // nosuid,nodev: the tree is the image plus whatever the guest wrote. A set-uid file or a device
   // node in it must not work on the host, neither through this path nor for virtiofsd (which runs
   // as root and would otherwise open a device node the guest created).

@@ -39,7 +39,7 @@ struct LoopDevice {
 
 // A loop device on `backing` that is cleared when its last user goes: held open here until the
 // file system is mounted from it, after which the mount is that user.
-LoopDevice attach_loop(const Fd& backing, const std::string& image) {
+LoopDevice attach_loop(const Fd& backing, const std::string& image, bool read_only = false) {
   const Fd control(::open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (!control) {
     throw Error("cannot open /dev/loop-control to mount " + image + ": " + std::strerror(errno) +
@@ -57,7 +57,7 @@ LoopDevice attach_loop(const Fd& backing, const std::string& image) {
     }
     loop_config config{};
     config.fd = static_cast<std::uint32_t>(backing.get());
-    config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+    config.info.lo_flags = read_only ? LO_FLAGS_AUTOCLEAR | LO_FLAGS_READ_ONLY : LO_FLAGS_AUTOCLEAR;
     if (::ioctl(loop.get(), LOOP_CONFIGURE, &config) == 0) {
       return {std::move(loop), device};
     }
@@ -99,8 +99,11 @@ bool backs_a_loop_device(const std::string& image, const struct stat& st) {
 
 } // namespace
 
-void mount_root_layer(const std::string& image, const std::string& target) {
-  const Fd backing(::open(image.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+namespace {
+
+// The file behind a root layer, checked: root's alone, and no loop device on it already.
+Fd open_backing(const std::string& image, int flags) {
+  Fd backing(::open(image.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
   struct stat st {};
   if (!backing || ::fstat(backing.get(), &st) != 0) {
     throw Error("cannot open the root file system image " + image + ": " + std::strerror(errno));
@@ -116,12 +119,36 @@ void mount_root_layer(const std::string& image, const std::string& target) {
                 "' names the device, processes whose /proc/PID/mountinfo lists it hold it; start the VM "
                 "again once they have let go");
   }
+  return backing;
+}
+
+} // namespace
+
+void mount_root_layer(const std::string& image, const std::string& target) {
+  const Fd backing = open_backing(image, O_RDWR);
   const LoopDevice loop = attach_loop(backing, image);
   // discard: what the guest deletes is given back to the host (the loop device punches holes in
   // the file).
   if (::mount(loop.path.c_str(), target.c_str(), "ext4", MS_NOSUID | MS_NODEV, "discard,noinit_itable") != 0) {
     throw Error("cannot mount the root file system image " + image + " at " + target + ": " + std::strerror(errno));
   }
+}
+
+Fd open_root_layer_read_only(const std::string& image) {
+  const Fd backing = open_backing(image, O_RDONLY);
+  const LoopDevice loop = attach_loop(backing, image, true);
+  const Fd context(::fsopen("ext4", FSOPEN_CLOEXEC));
+  if (!context || ::fsconfig(context.get(), FSCONFIG_SET_STRING, "source", loop.path.c_str(), 0) != 0 ||
+      ::fsconfig(context.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) != 0 ||
+      ::fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    throw Error("cannot read the root file system image " + image + ": " + std::strerror(errno));
+  }
+  Fd mount(::fsmount(context.get(), FSMOUNT_CLOEXEC,
+                     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (!mount) {
+    throw Error("cannot read the root file system image " + image + ": " + std::strerror(errno));
+  }
+  return mount;
 }
 
 std::uint64_t root_layer_host_bytes(const std::string& image) {

@@ -112,6 +112,9 @@ std::string state_to_json(const InstanceState& s) {
                    {"read_write_binds", binds_json(s.read_write_binds)},
                    {"disks", disks},
                    {"serial_outputs", serial_outputs}};
+  if (s.placed_paths) {
+    j["placed_paths"] = *s.placed_paths;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -183,6 +186,15 @@ InstanceState state_from_json(const std::string& json) {
     }
     for (const auto& o : array("serial_outputs")) {
       s.serial_outputs.push_back({o.value("name", ""), o.value("path", "")});
+    }
+    if (j.contains("placed_paths")) {
+      s.placed_paths = j["placed_paths"].get<std::vector<std::string>>();
+      for (const auto& path : *s.placed_paths) {
+        if (path.empty() || path != tree_relative(path) || path == ".." || path.starts_with("../") ||
+            path.find("/../") != std::string::npos || path.ends_with("/..")) {
+          throw Error("corrupt instance state: 'placed_paths' holds '" + path + "', not a path inside the guest");
+        }
+      }
     }
     return s;
   } catch (const nlohmann::json::exception& e) {

@@ -153,8 +153,9 @@ void warn_if_short_of_space(const std::string& dir, std::uint64_t root_size_byte
 // The image with the guest's writes over it. Those go to the instance's own file system of
 // `root_size_bytes` (made here on the first boot), so the kernel stops the guest at that size; an
 // instance kept by an older bcvk (0) writes straight into the state directory as it always did.
-void mount_root(const InstanceLayout& dir, const std::string& image_root, std::uint64_t root_size_bytes,
+void mount_root(const InstanceLayout& dir, const std::string& image_root, const InstanceRecord& record,
                 ProcessRunner* format_with) {
+  const std::uint64_t root_size_bytes = record.root_size_bytes;
   // overlay/ is private: through it, other local users could read what the guest wrote, and the
   // upper layer could hold a set-uid file the guest made.
   make_private_dir(dir.overlay_dir(), 0700);
@@ -170,7 +171,9 @@ void mount_root(const InstanceLayout& dir, const std::string& image_root, std::u
   make_private_dir(dir.upper_dir(capped), 0755);
   make_private_dir(dir.work_dir(capped), 0700);
   make_private_dir(dir.root_dir(), 0755);
-  mount_overlay(image_root, dir.upper_dir(capped), dir.work_dir(capped), dir.root_dir());
+  // An instance that recorded what bcvk placed in it was made by a bcvk that mounts it diffable.
+  mount_overlay(image_root, dir.upper_dir(capped), dir.work_dir(capped), dir.root_dir(),
+                record.placed_paths ? UpperFormat::diffable : UpperFormat::kernel_default);
 }
 
 void mount_boot_file(const Fd& source, const std::string& shown, const std::string& target) {
@@ -227,7 +230,7 @@ void carry_out(const InstancePlan& plan, const RootedTree& image_tree, const Boo
   mount_boot_files(image_tree, boot, dir, owner.state().image_id, plan.spec.machine, plan.record.initramfs,
                    hypervisor_user);
   log_stage("overlay");
-  mount_root(dir, image_root, plan.record.root_size_bytes, &runner);
+  mount_root(dir, image_root, plan.record, &runner);
   mount_read_only_views(dir, plan.read_only_views, store);
   owner.save();
   fault_point("root-mounted");
@@ -323,6 +326,7 @@ PreparedInstance prepare_instance(const RunConfig& config, const Connection& con
   facts.kernel_version = boot.kernel_version;
   facts.systemd_version = guest_systemd_version(image_tree).value_or(0);
   facts.image_boot = read_image_boot_facts(image_tree, config.image, facts.guest_arch);
+  facts.root_home = root_home_in(image_tree);
   if (config.bind_storage_ro) {
     try {
       facts.image_boot.storage_conf = read_storage_conf(image_tree);
@@ -384,7 +388,7 @@ void remount_instance(InstanceOwner& owner, ImageStore& store, unsigned hypervis
   const GuestMachine machine = guest_machine(state.arch);
   mount_boot_files(image_tree, find_boot_artifacts(image_tree, state.image), owner.dir(), state.image_id, machine,
                    state.initramfs, hypervisor_user);
-  mount_root(owner.dir(), image_root, state.root_size_bytes, nullptr);
+  mount_root(owner.dir(), image_root, state, nullptr);
   mount_read_only_views(owner.dir(), state.read_only_binds, store);
 }
 

@@ -10,6 +10,7 @@
 #include "bcvk/instance/owner.hpp"
 #include "bcvk/instance/services.hpp"
 #include "bcvk/verbs/each_vm.hpp"
+#include "bcvk/verbs/stop_instance.hpp"
 #include "bcvk/verbs/verbs.hpp"
 #include "bcvk/util/error.hpp"
 
@@ -81,27 +82,29 @@ void finish_release(InstanceDir& dir, ImageStore& store) {
 
 } // namespace
 
+void stop_instance(Services& s, const VmName& vm, unsigned timeout_seconds, bool force, SignalCatcher& signals) {
+  const std::string& name = vm.str();
+  InstanceDir dir = InstanceDir::open_existing(vm);
+  power_off(s.conn, dir, timeout_seconds, force, signals);
+  // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
+  const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, &signals);
+  if (lock == InstanceDir::LockResult::busy) {
+    throw Error("VM " + name + " stopped but its owner did not finish cleaning up within " +
+                std::to_string(k_owner_cleanup_wait_ms / 1000) + " s; 'bcvk ephemeral rm -f " + name +
+                "' finishes it once the owner is gone");
+  }
+  if (lock == InstanceDir::LockResult::locked) {
+    // The owner let go without finishing (its release failed, or it died): finish it here, so
+    // that stop returns 0 only with the VM released as it asked (removed for --rm).
+    finish_release(dir, s.store);
+  }
+}
+
 int stop_instances(const StopRequest& options, const Context& ctx) {
   Services s(ctx.connect_uri, Recover::yes);
   return for_each_vm(
       options.names,
-      [&](const VmName& vm) {
-        const std::string& name = vm.str();
-        InstanceDir dir = InstanceDir::open_existing(vm);
-        power_off(s.conn, dir, options.timeout_seconds, options.force, *ctx.signals);
-        // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
-        const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, ctx.signals);
-        if (lock == InstanceDir::LockResult::busy) {
-          throw Error("VM " + name + " stopped but its owner did not finish cleaning up within " +
-                      std::to_string(k_owner_cleanup_wait_ms / 1000) + " s; 'bcvk ephemeral rm -f " + name +
-                      "' finishes it once the owner is gone");
-        }
-        if (lock == InstanceDir::LockResult::locked) {
-          // The owner let go without finishing (its release failed, or it died): finish it here, so
-          // that stop returns 0 only with the VM released as it asked (removed for --rm).
-          finish_release(dir, s.store);
-        }
-      },
+      [&](const VmName& vm) { stop_instance(s, vm, options.timeout_seconds, options.force, *ctx.signals); },
       *ctx.signals);
 }
 

@@ -1,5 +1,9 @@
 #include "bcvk/vm/plan.hpp"
 
+#include <algorithm>
+
+#include "bcvk/util/rooted_fs.hpp"
+
 #include "bcvk/vm/cloud_init_seed.hpp"
 #include "bcvk/vm/containers_storage_conf.hpp"
 #include "bcvk/vm/credentials.hpp"
@@ -92,6 +96,24 @@ std::vector<GuestFile> guest_files_for(const RunConfig& config, const LaunchFact
   return files;
 }
 
+// What bcvk puts into the guest's root, as the record keeps it (InstanceRecord::placed_paths).
+std::vector<std::string> placed_paths(const InstancePlan& plan, const LaunchFacts& facts) {
+  std::vector<std::string> paths;
+  for (const auto& file : plan.guest_files) {
+    paths.push_back(tree_relative(file.path));
+  }
+  for (const auto& removed : plan.guest_removals) {
+    paths.push_back(tree_relative(removed));
+  }
+  if (facts.ssh) {
+    // systemd-tmpfiles writes the credential there on every boot.
+    paths.push_back(tree_relative(facts.root_home + "/.ssh/authorized_keys"));
+  }
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  return paths;
+}
+
 } // namespace
 
 InstanceRecord instance_record(const RunConfig& config, const LaunchFacts& facts) {
@@ -159,6 +181,7 @@ InstancePlan plan_instance(const RunConfig& config, const LaunchFacts& facts) {
   if (!facts.inputs.cloud_init_seed.empty()) {
     plan.guest_removals = cloud_init_seed_removals();
   }
+  plan.record.placed_paths = placed_paths(plan, facts);
 
   VmSpec& spec = plan.spec;
   spec.name = facts.name;

@@ -117,7 +117,7 @@ TEST(RootLayer, AGuestWritingPastItsSizeGetsNoSpaceAndTheHostGivesNoMore) {
     fs::create_directories(instance / "layer/work");
     fs::create_directories(instance / "root");
     mount_overlay((base / "lower").string(), (instance / "layer/upper").string(), (instance / "layer/work").string(),
-                  (instance / "root").string());
+                  (instance / "root").string(), UpperFormat::diffable);
     std::ofstream(instance / "root/written") << "by the guest";
     ok &= check(fs::exists(instance / "layer/upper/written"), "the overlay writes to the layer");
     release_mounts_below(instance.string());

@@ -48,6 +48,7 @@ void setup_ephemeral_start(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_rm(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_inspect(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_logs(CLI::App& ephemeral, Context& ctx);
+void setup_ephemeral_commit(CLI::App& ephemeral, Context& ctx);
 void setup_ephemeral_supervise(CLI::App& ephemeral, Context& ctx);
 void setup_images_list(CLI::App& images, Context& ctx);
 void setup_images_pull(CLI::App& images, Context& ctx);

@@ -34,6 +34,11 @@ void check_guest_mount_points(const RootedTree& image_root, const std::vector<Bi
 // has no sshd, or when its sshd configuration keeps root from logging in with a key.
 void require_ssh_server(const RootedTree& image_root, const std::string& image);
 
+// Where root's home is inside the image, relative to its root, links followed inside it:
+// "var/roothome" for a bootc image whose /root is a link there, else "root". systemd writes the
+// authorized_keys of bcvk's credential below it.
+std::string root_home_in(const RootedTree& image_root);
+
 // This host's architecture as podman names it ("amd64", "arm64", ...).
 std::string host_architecture();
 

@@ -11,9 +11,19 @@
 
 namespace bcvk {
 
+// How the overlay records the guest's changes in its upper layer.
+enum class UpperFormat {
+  // The kernel's defaults: an instance kept by an older bcvk was mounted so, and stays so.
+  kernel_default,
+  // Every change a plain file or directory of its own (redirect_dir=off, metacopy=off): no rename
+  // of a directory recorded as a pointer into the image, no file recorded as metadata alone. The
+  // upper layer is then the diff an image layer carries (`ephemeral commit`).
+  diffable,
+};
+
 // Mounts an overlay of read-only `lower` and writable `upper` (with `work`) at `target`.
 void mount_overlay(const std::string& lower, const std::string& upper, const std::string& work,
-                   const std::string& target);
+                   const std::string& target, UpperFormat format);
 
 // Makes `source` and every mount below it visible read-only, nosuid and nodev at `target`, with
 // private propagation, so writes through it fail with EROFS whatever the guest does, and

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bcvk/host/process.hpp"
+#include "bcvk/util/handle.hpp"
 
 namespace bcvk {
 
@@ -18,6 +19,11 @@ void create_root_layer(const std::string& image, std::uint64_t bytes, ProcessRun
 // away with the mount: unmounting it is all the release needs, and a crash before the mount
 // leaves no device behind.
 void mount_root_layer(const std::string& image, const std::string& target);
+
+// The file system in `image`, mounted read-only and attached nowhere: reachable only through the
+// descriptor returned (its root directory). The mount, and its loop device, go when the descriptor
+// is closed, on every path, a kill included: nothing is left for anyone to release.
+Fd open_root_layer_read_only(const std::string& image);
 
 // The host bytes `image` takes now (its allocated blocks): what the guest's writes cost the host.
 // 0 when it does not exist.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/verbs/context.hpp"
+#include "bcvk/vm/commit_options.hpp"
 #include "bcvk/vm/names.hpp"
 #include "bcvk/vm/run_options.hpp"
 #include "bcvk/vm/verb_options.hpp"
@@ -32,6 +33,8 @@ int start_instance(const VmName& name, const Context& ctx);
 int remove_instances(const RmRequest& request, const Context& ctx);
 int inspect_instance(const VmName& name, const Context& ctx);
 int show_logs(const LogsRequest& request, const Context& ctx);
+// `ephemeral commit`: prints the new image's ID.
+int commit_instance(const CommitRequest& request, const Context& ctx);
 int list_images(const ImagesRequest& request, const Context& ctx);
 int pull_image(const ImagesPullRequest& request, const Context& ctx);
 

@@ -3,6 +3,7 @@
 // the resources held, see instance_dir.hpp); ps and inspect show it; the domain's <metadata> is a
 // view of it (see metadata_view()).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ struct InstanceRecord {
   std::vector<BindSpec> read_write_binds;
   std::vector<DiskFileSpec> disks;
   std::vector<SerialOutSpec> serial_outputs;
+  // Every path bcvk itself put into the guest's root, relative to it: files and links it wrote,
+  // entries it removed, and root's authorized_keys that systemd writes from bcvk's credential.
+  // None of them is the guest's own change (`ephemeral commit` leaves them out). nullopt for an
+  // instance kept by an older bcvk, which recorded none and mounted its overlay with the kernel's
+  // defaults (UpperFormat).
+  std::optional<std::vector<std::string>> placed_paths;
 };
 
 } // namespace bcvk

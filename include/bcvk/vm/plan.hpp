@@ -37,6 +37,7 @@ struct LaunchFacts {
   std::string guest_arch = "amd64"; // podman's name: the image's architecture (guest_architecture)
   std::string kernel_version;
   int systemd_version = 0;
+  std::string root_home = "root";                     // root's home in the image, resolved inside it (root_home_in)
   ImageBootFacts image_boot;                          // kargs.d, SELinux, cloud-init
   std::string virt_type = "kvm";                      // or "qemu" without hardware acceleration
   bool libvirt_sizes_tcg_cache = true;                // libvirt >= 8.0 knows <tcg><tb-cache>

@@ -1,0 +1,317 @@
+#include "bcvk/vm/layer_diff.hpp"
+
+#include <fnmatch.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "bcvk/util/error.hpp"
+#include "bcvk/vm/names.hpp"
+
+namespace bcvk {
+namespace {
+
+// The image spec's reserved names: a deleted entry NAME is the empty file .wh.NAME, and a directory
+// whose lower contents are hidden holds .wh..wh..opq.
+constexpr std::string_view k_whiteout_prefix = ".wh.";
+constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
+
+// overlayfs's own bookkeeping in the upper layer (trusted.overlay.*): never part of an image.
+constexpr std::string_view k_overlay_xattrs = "trusted.overlay.";
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string name_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string in_dir(const std::string& dir, std::string_view name) {
+  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+}
+
+bool is_below(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
+}
+
+// overlayfs marks a deleted lower entry with a 0/0 character device (all of them may share one
+// inode: it is checked before hard links are).
+bool is_whiteout(const UpperNode& node) {
+  return node.kind == NodeKind::char_device && node.rdev_major == 0 && node.rdev_minor == 0;
+}
+
+// The xattrs an image carries: file capabilities, ACLs and the user namespace. SELinux labels
+// belong to the system the image is installed on, IMA/EVM signatures to the file as the vendor
+// built it; user.overlay.* is what a rootless overlay keeps its own bookkeeping in.
+bool is_kept_xattr(const std::string& name) {
+  return name == "security.capability" || name == "system.posix_acl_access" || name == "system.posix_acl_default" ||
+         (name.starts_with("user.") && !name.starts_with("user.overlay."));
+}
+
+Error not_diffable(const UpperNode& node, const std::string& how) {
+  return Error("the guest's change to /" + printable(node.path) + " is recorded as " + how +
+               ", which an image layer cannot carry: the VM's overlay was not mounted for commits (made by an "
+               "older bcvk); rebuild the change in a VM made by this bcvk");
+}
+
+// True for a directory overlayfs marks opaque (the lower one's contents hidden). Throws for the
+// records that make the upper layer no plain diff.
+bool check_overlay_records(const UpperNode& node) {
+  bool opaque = false;
+  for (const auto& [name, value] : node.xattrs) {
+    if (!name.starts_with(k_overlay_xattrs)) {
+      continue;
+    }
+    const std::string key = name.substr(k_overlay_xattrs.size());
+    if (key == "redirect") {
+      throw not_diffable(node, "a redirect (a renamed directory that points back into the image)");
+    }
+    if (key == "metacopy") {
+      throw not_diffable(node, "metadata alone (metacopy: the data stays in the image)");
+    }
+    if (key == "whiteout" || key == "whiteouts" || (key == "opaque" && value == "x")) {
+      throw not_diffable(node, "an xattr whiteout (for nested overlays)");
+    }
+    if (key == "opaque" && value == "y" && node.kind == NodeKind::directory) {
+      opaque = true;
+    }
+  }
+  return opaque;
+}
+
+LayerEntry entry_for(const UpperNode& node, EntryKind kind) {
+  LayerEntry entry;
+  entry.path = node.path;
+  entry.kind = kind;
+  entry.mode = node.mode & 07777;
+  entry.uid = node.uid;
+  entry.gid = node.gid;
+  entry.mtime_sec = node.mtime_sec;
+  entry.mtime_nsec = node.mtime_nsec;
+  entry.link_target = node.link_target;
+  for (const auto& xattr : node.xattrs) {
+    if (is_kept_xattr(xattr.first)) {
+      entry.xattrs.push_back(xattr);
+    }
+  }
+  if (kind == EntryKind::regular) {
+    entry.size = node.size;
+    entry.inode = node.inode;
+  }
+  if (kind == EntryKind::char_device || kind == EntryKind::block_device) {
+    entry.rdev_major = node.rdev_major;
+    entry.rdev_minor = node.rdev_minor;
+  }
+  return entry;
+}
+
+// An empty marker file of the spec (a whiteout or an opaque marker), with the time of what it marks.
+LayerEntry marker(const std::string& path, EntryKind kind, const UpperNode& node) {
+  LayerEntry entry;
+  entry.path = path;
+  entry.kind = kind;
+  entry.mtime_sec = node.mtime_sec;
+  entry.mtime_nsec = node.mtime_nsec;
+  return entry;
+}
+
+EntryKind kind_of(NodeKind kind) {
+  switch (kind) {
+  case NodeKind::directory:
+    return EntryKind::directory;
+  case NodeKind::symlink:
+    return EntryKind::symlink;
+  case NodeKind::char_device:
+    return EntryKind::char_device;
+  case NodeKind::block_device:
+    return EntryKind::block_device;
+  case NodeKind::fifo:
+    return EntryKind::fifo;
+  case NodeKind::regular:
+  case NodeKind::socket:
+    break;
+  }
+  return EntryKind::regular;
+}
+
+// A directory the upper holds only because overlayfs copied it up to hold a change below it: the
+// image's, with the image's mode and owner.
+bool is_copied_up_parent(const UpperNode& node, bool opaque) {
+  return node.kind == NodeKind::directory && !opaque && node.lower_directory &&
+         node.lower_directory->mode == (node.mode & 07777) && node.lower_directory->uid == node.uid &&
+         node.lower_directory->gid == node.gid;
+}
+
+} // namespace
+
+void ExclusionList::add(std::string pattern, std::string reason) {
+  m_patterns.emplace_back(std::move(pattern), std::move(reason));
+}
+
+const std::string* ExclusionList::reason_for(const std::string& path) const {
+  // The entry itself, then each directory above it.
+  for (std::string at = path; !at.empty(); at = parent_of(at)) {
+    for (const auto& [pattern, reason] : m_patterns) {
+      if (::fnmatch(pattern.c_str(), at.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) {
+        return &reason;
+      }
+    }
+  }
+  return nullptr;
+}
+
+ExclusionList machine_state_exclusions() {
+  ExclusionList list;
+  list.add("etc/machine-id", "the machine's identity");
+  list.add("var/lib/systemd/random-seed", "the machine's random seed");
+  list.add("var/lib/systemd/credential.secret", "the machine's credential secret");
+  list.add("etc/ssh/ssh_host_*", "an SSH host key: every machine makes its own");
+  list.add("var/log/journal", "the machine's journal");
+  list.add("tmp", "scratch space");
+  list.add("var/tmp", "scratch space");
+  list.add("run", "runtime state");
+  list.add("etc/bcvk", "bcvk's own files");
+  return list;
+}
+
+ExclusionList commit_exclusions(const std::vector<std::string>& placed) {
+  ExclusionList list = machine_state_exclusions();
+  for (const auto& path : placed) {
+    // Matched literally: a recorded path is a name, never a pattern.
+    std::string literal;
+    for (const char c : path) {
+      if (c == '*' || c == '?' || c == '[' || c == '\\') {
+        literal += '\\';
+      }
+      literal += c;
+    }
+    list.add(literal, "placed by bcvk");
+  }
+  return list;
+}
+
+LayerPlan plan_layer(const std::vector<UpperNode>& nodes, const ExclusionList& exclusions) {
+  LayerPlan plan;
+  std::vector<bool> prunable;                      // per entry: a copied-up parent that stays only for what it holds
+  std::map<std::uint64_t, std::string> first_name; // inode -> the path that carries a hard-linked file
+  std::vector<std::string> sockets;
+  for (const auto& node : nodes) {
+    if (exclusions.reason_for(node.path) != nullptr) {
+      plan.left_out.push_back(node.path);
+      continue;
+    }
+    const std::string name = name_of(node.path);
+    if (name.starts_with(k_whiteout_prefix)) {
+      throw Error("the guest made /" + printable(node.path) + ", a name image layers reserve for deletions (" +
+                  std::string(k_whiteout_prefix) + "*): rename or remove it in the VM, then commit");
+    }
+    const bool opaque = check_overlay_records(node);
+    if (is_whiteout(node)) {
+      plan.entries.push_back(
+          marker(in_dir(parent_of(node.path), std::string(k_whiteout_prefix) + name), EntryKind::whiteout, node));
+      prunable.push_back(false);
+      continue;
+    }
+    if (node.kind == NodeKind::socket) {
+      sockets.push_back(node.path);
+      continue;
+    }
+    if (node.kind != NodeKind::directory && node.nlink > 1) {
+      const auto [it, first] = first_name.try_emplace(node.inode, node.path);
+      if (!first) {
+        LayerEntry link = entry_for(node, EntryKind::hardlink);
+        link.link_target = it->second;
+        plan.entries.push_back(std::move(link));
+        prunable.push_back(false);
+        continue;
+      }
+    }
+    plan.entries.push_back(entry_for(node, kind_of(node.kind)));
+    prunable.push_back(is_copied_up_parent(node, opaque));
+    if (opaque) {
+      plan.entries.push_back(marker(in_dir(node.path, k_opaque_marker), EntryKind::opaque, node));
+      prunable.push_back(false);
+    }
+  }
+  // Copied-up parents that hold nothing the layer keeps go (their children were all left out).
+  std::set<std::string> holding;
+  std::vector<LayerEntry> kept;
+  for (std::size_t i = plan.entries.size(); i-- > 0;) {
+    const LayerEntry& entry = plan.entries[i];
+    if (prunable[i] && !holding.contains(entry.path)) {
+      continue;
+    }
+    holding.insert(parent_of(entry.path));
+    if (entry.path == "var" || is_below(entry.path, "var")) {
+      plan.changes_var = plan.changes_var || !prunable[i];
+    }
+    kept.push_back(entry);
+  }
+  plan.entries.assign(kept.rbegin(), kept.rend());
+  for (const auto& socket : sockets) {
+    plan.warnings.push_back("left out /" + printable(socket) +
+                            ": a socket, which an image layer cannot hold (whatever made it makes it again)");
+  }
+  if (plan.changes_var) {
+    plan.warnings.push_back("the guest changed /var: bootc applies an image's /var only when it installs a system, "
+                            "never when it updates one");
+  }
+  return plan;
+}
+
+std::string describe_layer(const LayerPlan& plan) {
+  std::ostringstream out;
+  const auto owner = [](const LayerEntry& e) {
+    std::ostringstream o;
+    o << std::oct << e.mode << std::dec << " " << e.uid << ":" << e.gid;
+    return o.str();
+  };
+  for (const auto& e : plan.entries) {
+    switch (e.kind) {
+    case EntryKind::directory:
+      out << "dir      " << owner(e) << " " << e.path;
+      break;
+    case EntryKind::regular:
+      out << "file     " << owner(e) << " " << e.path << " (" << e.size << " bytes)";
+      break;
+    case EntryKind::symlink:
+      out << "symlink  " << owner(e) << " " << e.path << " -> " << e.link_target;
+      break;
+    case EntryKind::hardlink:
+      out << "hardlink " << owner(e) << " " << e.path << " => " << e.link_target;
+      break;
+    case EntryKind::char_device:
+    case EntryKind::block_device:
+      out << (e.kind == EntryKind::char_device ? "chardev  " : "blockdev ") << owner(e) << " " << e.path << " ("
+          << e.rdev_major << "," << e.rdev_minor << ")";
+      break;
+    case EntryKind::fifo:
+      out << "fifo     " << owner(e) << " " << e.path;
+      break;
+    case EntryKind::whiteout:
+      out << "whiteout " << e.path;
+      break;
+    case EntryKind::opaque:
+      out << "opaque   " << e.path;
+      break;
+    }
+    for (const auto& [name, value] : e.xattrs) {
+      out << " xattr:" << name;
+    }
+    out << "\n";
+  }
+  for (const auto& path : plan.left_out) {
+    out << "left out " << path << "\n";
+  }
+  for (const auto& warning : plan.warnings) {
+    out << "warning  " << warning << "\n";
+  }
+  return out.str();
+}
+
+} // namespace bcvk
