@@ -342,3 +342,21 @@ TEST_F(ImageFacts, GuestMountPointsThroughALinkOrAFileAreRefusedNamingTheTarget)
   EXPECT_NO_THROW(check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, "/workspace/deep"}}));
   EXPECT_NO_THROW(check_guest_mount_points(tree(), {BindSpec{"/h", "x", false, ""}})) << "a NAME share";
 }
+
+// systemd writes root's authorized_keys below root's home as the image resolves it: a bootc image
+// links /root into /var, and a link out of the image stays inside it.
+TEST_F(ImageFacts, RootsHomeIsResolvedInsideTheImage) {
+  EXPECT_EQ(root_home_in(tree()), "root") << "no /root at all";
+  fs::create_directories(m_root / "root");
+  EXPECT_EQ(root_home_in(tree()), "root");
+  fs::remove(m_root / "root");
+  fs::create_directories(m_root / "var/roothome");
+  link("root", "var/roothome");
+  EXPECT_EQ(root_home_in(tree()), "var/roothome");
+  fs::remove(m_root / "root");
+  link("root", "/var/roothome");
+  EXPECT_EQ(root_home_in(tree()), "var/roothome") << "absolute links resolve at the image's root";
+  fs::remove(m_root / "root");
+  link("root", "../../../etc");
+  EXPECT_EQ(root_home_in(tree()), "root") << "a link climbing out resolves to the image's root, not a home";
+}

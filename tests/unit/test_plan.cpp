@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/kernel_cmdline.hpp"
 #include "bcvk/vm/plan.hpp"
 
@@ -134,4 +135,34 @@ TEST(Plan, SshIdentityBecomesACredentialAndHostKeyFiles) {
   ASSERT_NE(key, plan.guest_files.end());
   EXPECT_EQ(key->content, "PRIVATE");
   EXPECT_EQ(key->mode, 0600U);
+}
+
+// What bcvk puts into the guest is recorded, so that a commit leaves it out: every file it writes,
+// every entry it removes, and the authorized_keys systemd writes from bcvk's credential, below
+// root's home as the image resolves it.
+TEST(Plan, RecordsEveryPathBcvkPlacesInTheGuest) {
+  RunConfig c;
+  c.image = "localhost/img";
+  c.execute = {"true"};
+  c.env = {{"A", "1"}};
+  LaunchFacts f;
+  f.name = "vm1";
+  f.instance_dir = "/state/instances/vm1";
+  f.root_home = "var/roothome";
+  f.ssh = SshIdentity{"ssh-ed25519 AAAA client", "PRIVATE", "ssh-ed25519 AAAA host"};
+  const InstancePlan plan = plan_instance(c, f);
+  ASSERT_TRUE(plan.record.placed_paths.has_value());
+  const auto& placed = *plan.record.placed_paths;
+  for (const auto& file : plan.guest_files) {
+    EXPECT_NE(std::find(placed.begin(), placed.end(), tree_relative(file.path)), placed.end()) << file.path;
+  }
+  for (const char* path : {"etc/bcvk/execute.sh", "etc/ssh/ssh_host_ed25519_key",
+                           "etc/systemd/system/bcvk-journal.service", "var/roothome/.ssh/authorized_keys"}) {
+    EXPECT_NE(std::find(placed.begin(), placed.end(), path), placed.end()) << path;
+  }
+  EXPECT_TRUE(std::is_sorted(placed.begin(), placed.end()));
+  LaunchFacts without_key = f;
+  without_key.ssh.reset();
+  const std::vector<std::string> none = plan_instance(c, without_key).record.placed_paths.value();
+  EXPECT_EQ(std::count(none.begin(), none.end(), "var/roothome/.ssh/authorized_keys"), 0);
 }
