@@ -100,13 +100,14 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
   EXPECT_EQ(layers_of(k_committed), new_layers);
 
   // The new image boots with -K: fresh keys (not the old VM's), and exactly the changes.
-  const auto booted = bcvk_within(600, {"ephemeral", "run-ssh", "--name", again, "--memory", "1G", k_committed, "--",
-                                        "echo TOOL=$(cat /usr/local/bin/e2e-tool) $(stat -c %a /usr/local/bin/e2e-tool); "
-                                        "echo MOTD=$(test -e /etc/motd && echo present || echo gone); "
-                                        "echo ISSUE=$(tail -n 1 /etc/issue); "
-                                        "echo USERUNIT=$(cat /etc/systemd/user/bcvk-journal.service); "
-                                        "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
-                                        "echo MACHINE=$(cat /etc/machine-id)"});
+  const auto booted =
+      bcvk_within(600, {"ephemeral", "run-ssh", "--name", again, "--memory", "1G", k_committed, "--",
+                        "echo TOOL=$(cat /usr/local/bin/e2e-tool) $(stat -c %a /usr/local/bin/e2e-tool); "
+                        "echo MOTD=$(test -e /etc/motd && echo present || echo gone); "
+                        "echo ISSUE=$(tail -n 1 /etc/issue); "
+                        "echo USERUNIT=$(cat /etc/systemd/user/bcvk-journal.service); "
+                        "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
+                        "echo MACHINE=$(cat /etc/machine-id)"});
   ASSERT_EQ(booted.status, 0) << booted.err;
   EXPECT_EQ(field(booted.out, "TOOL"), "tool v1 755");
   EXPECT_EQ(field(booted.out, "MOTD"), "gone");
