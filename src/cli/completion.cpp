@@ -17,6 +17,7 @@ struct OptionValues {
   const char* long_name;
   ValueKind kind;
   std::vector<std::string> (*listed)();
+  const char* verb = nullptr; // only this verb's option of that name; nullptr: every verb's
 };
 
 std::vector<std::string> network_modes() {
@@ -44,6 +45,9 @@ std::vector<std::string> architectures() {
 std::vector<std::string> formats() {
   return {"table", "json"};
 }
+std::vector<std::string> image_formats() {
+  return {"oci", "docker"};
+}
 std::vector<std::string> log_levels() {
   return {"trace", "debug", "info", "warn", "error", "off"};
 }
@@ -58,6 +62,7 @@ const std::vector<OptionValues>& option_values() {
       {"itype", ValueKind::listed, instance_type_names},
       {"graphics", ValueKind::listed, graphics_modes},
       {"initramfs", ValueKind::listed, initramfs_kinds},
+      {"format", ValueKind::listed, image_formats, "commit"},
       {"format", ValueKind::listed, formats},
       {"pull", ValueKind::listed, pull_policies},
       {"authfile", ValueKind::files, nullptr},
@@ -76,10 +81,12 @@ const std::vector<OptionValues>& option_values() {
   return table;
 }
 
-const OptionValues* values_of(const CLI::Option& option) {
+// The values of `option` of `command`: the verb's own entry first (listed before the others).
+const OptionValues* values_of(const CLI::App& command, const CLI::Option& option) {
   for (const auto& entry : option_values()) {
     const auto& names = option.get_lnames();
-    if (std::find(names.begin(), names.end(), entry.long_name) != names.end()) {
+    if (std::find(names.begin(), names.end(), entry.long_name) != names.end() &&
+        (entry.verb == nullptr || command.get_name() == entry.verb)) {
       return &entry;
     }
   }
@@ -209,7 +216,7 @@ std::vector<std::string> complete_words(const CLI::App& root, const std::vector<
   }
 
   if (awaiting_value != nullptr) {
-    const OptionValues* values = values_of(*awaiting_value);
+    const OptionValues* values = values_of(*command, *awaiting_value);
     if (values != nullptr && values->kind == ValueKind::files) {
       return {std::string(k_complete_files)};
     }
@@ -218,7 +225,7 @@ std::vector<std::string> complete_words(const CLI::App& root, const std::vector<
   if (!only_positionals && current.starts_with("--") && current.find('=') != std::string::npos) {
     // --option=VALUE in one word: the value part, offered with its option in front.
     const CLI::Option* option = find_option(*command, current);
-    const OptionValues* values = option != nullptr ? values_of(*option) : nullptr;
+    const OptionValues* values = option != nullptr ? values_of(*command, *option) : nullptr;
     if (values == nullptr) {
       return {};
     }

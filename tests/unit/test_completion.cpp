@@ -77,6 +77,9 @@ TEST_F(Completion, OptionValuesFromWhatBcvkAccepts) {
   EXPECT_EQ(complete({"ephemeral", "run", "--network", ""}), (Words{"bridge=", "isolated", "none", "user"}));
   EXPECT_EQ(complete({"ephemeral", "run", "--itype", "u1.2x"}), (Words{"u1.2xlarge", "u1.2xmedium"}));
   EXPECT_EQ(complete({"ephemeral", "ps", "--format", ""}), (Words{"json", "table"}));
+  // The same option name, another verb's values: commit's --format is an image format.
+  EXPECT_EQ(complete({"ephemeral", "commit", "--format", ""}), (Words{"docker", "oci"}));
+  EXPECT_EQ(complete({"ephemeral", "commit", "-f", ""}), (Words{"docker", "oci"}));
   EXPECT_EQ(complete({"ephemeral", "run-ssh", "--graphics", ""}), (Words{"none", "spice", "vnc"}));
   EXPECT_EQ(complete({"ephemeral", "run", "--initramfs", ""}), (Words{"image", "minimal"}));
   EXPECT_EQ(complete({"--log-level", "d"}), (Words{"debug"}));
