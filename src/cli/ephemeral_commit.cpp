@@ -14,7 +14,7 @@ void setup_ephemeral_commit(CLI::App& ephemeral, Context& ctx) {
       ->required();
   cmd->add_option("-m,--message", o->message, "Commit message, kept in the image's history");
   cmd->add_option("-a,--author", o->author, "Author of the image, e.g. 'Name <mail>'");
-  cmd->add_option("-c,--change", o->changes, "A Containerfile LABEL to apply, e.g. 'LABEL version=2' (repeatable)")
+  cmd->add_option("--change", o->changes, "A Containerfile LABEL to apply, e.g. 'LABEL version=2' (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("-f,--format", o->format, "Image format: oci or docker")->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "Print nothing but the new image's ID");

@@ -3,9 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,6 +12,7 @@
 
 #include "bcvk/util/digest.hpp"
 #include "bcvk/util/error.hpp"
+#include "bcvk/util/rooted_fs.hpp"
 #include "bcvk/vm/names.hpp"
 
 namespace bcvk {
@@ -61,10 +60,7 @@ Error archive_error(archive* a, const Sink& sink, const std::string& path) {
 
 // The regular file the scan saw, opened inside the upper without following any link.
 Fd open_content(const Fd& upper, const LayerEntry& entry) {
-  open_how how{};
-  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  Fd fd(static_cast<int>(::syscall(SYS_openat2, upper.get(), entry.path.c_str(), &how, sizeof how)));
+  Fd fd = open_below(upper.get(), entry.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, LinkPolicy::none);
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) {
     throw Error("cannot open /" + printable(entry.path) + " of the VM's changes: " + std::strerror(errno));
@@ -145,19 +141,22 @@ ArchiveEntry header_for(const LayerEntry& e) {
 
 } // namespace
 
-BlobRef write_layer(const std::vector<LayerEntry>& entries, const Fd& upper, const Fd& out) {
+BlobRef write_layer(const std::vector<LayerEntry>& entries, const Fd& upper, const Fd& out, SignalCatcher& signals) {
   Sha256 digest;
   Sink sink{out.get(), &digest, 0, 0};
   Archive a(archive_write_new());
-  // pax: names and link targets of any length, sub-second times, numeric owners past 2^21, and
-  // xattrs as SCHILY.xattr records (what containers-storage and Go's archive/tar read).
-  if (!a || archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
-      archive_write_set_options(a.get(), "xattrheader=SCHILY") != ARCHIVE_OK ||
+  // pax, with an extended header for every entry: names and link targets of any length, times to
+  // the nanosecond, numeric owners past 2^21, and xattrs as SCHILY.xattr records (what
+  // containers-storage and Go's archive/tar read). Names are the guest's bytes, stored as they
+  // are: Linux names need not be text in any character set, and bcvk has no locale to convert from.
+  if (!a || archive_write_set_format_pax(a.get()) != ARCHIVE_OK ||
+      archive_write_set_options(a.get(), "xattrheader=SCHILY,hdrcharset=BINARY") != ARCHIVE_OK ||
       archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK ||
       archive_write_open2(a.get(), &sink, nullptr, write_out, nullptr, nullptr) != ARCHIVE_OK) {
     throw Error(std::string("cannot start the layer archive: ") + (a ? archive_error_string(a.get()) : "no memory"));
   }
   for (const auto& e : entries) {
+    signals.checkpoint(); // a Ctrl-C ends a long write here
     const ArchiveEntry header = header_for(e);
     // Opened before the header is written: a file that changed is refused before it is half-written.
     const Fd content = e.kind == EntryKind::regular ? open_content(upper, e) : Fd();

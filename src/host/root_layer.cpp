@@ -116,8 +116,8 @@ Fd open_backing(const std::string& image, int flags) {
                 " is still in use by a loop device, so it is not mounted again (its file system lives on, "
                 "mounted elsewhere): 'losetup -j " +
                 image +
-                "' names the device, processes whose /proc/PID/mountinfo lists it hold it; start the VM "
-                "again once they have let go");
+                "' names the device, processes whose /proc/PID/mountinfo lists it hold it; try again once "
+                "they have let go");
   }
   return backing;
 }
@@ -141,7 +141,10 @@ Fd open_root_layer_read_only(const std::string& image) {
   if (!context || ::fsconfig(context.get(), FSCONFIG_SET_STRING, "source", loop.path.c_str(), 0) != 0 ||
       ::fsconfig(context.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) != 0 ||
       ::fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    throw Error("cannot read the root file system image " + image + ": " + std::strerror(errno));
+    // EROFS: its journal must be replayed first (the host went down while the VM ran), which a
+    // read-only mount cannot do; a boot of the VM does.
+    throw Error("cannot read the root file system image " + image + ": " + std::strerror(errno) +
+                (errno == EROFS ? " (its journal needs replaying: start the VM and stop it, then try again)" : ""));
   }
   Fd mount(::fsmount(context.get(), FSMOUNT_CLOEXEC,
                      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));

@@ -1,6 +1,5 @@
 #include "bcvk/host/upper_scan.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -27,34 +26,6 @@ Error unreadable(const std::string& path, const std::string& what) {
   return Error("cannot read " + what + " of /" + printable(path) + " in the VM's changes: " + std::strerror(errno));
 }
 
-std::vector<std::string> sorted_names(int dir_fd, const std::string& path) {
-  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
-  if (dir == nullptr) {
-    if (copy >= 0) {
-      ::close(copy);
-    }
-    throw unreadable(path, "the directory");
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(name);
-    }
-    errno = 0;
-  }
-  const int err = errno;
-  ::closedir(dir);
-  if (err != 0) {
-    errno = err;
-    throw unreadable(path, "the directory");
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // The xattrs of `name` in the directory open as `dir_fd`, the entry itself never followed: through
 // the directory's descriptor, so no path is resolved again.
 std::vector<std::pair<std::string, std::string>> xattrs_of(int dir_fd, const std::string& name,
@@ -73,19 +44,19 @@ std::vector<std::pair<std::string, std::string>> xattrs_of(int dir_fd, const std
     throw unreadable(path, "the extended attributes");
   }
   names.resize(static_cast<std::size_t>(length));
+  std::vector<char> buffer(k_max_xattr_value);
   for (std::size_t start = 0; start < names.size();) {
     const std::string key = names.c_str() + start;
     start += key.size() + 1;
-    std::string value(k_max_xattr_value, '\0');
-    const ssize_t size = ::lgetxattr(at.c_str(), key.c_str(), value.data(), value.size());
+    const ssize_t size = ::lgetxattr(at.c_str(), key.c_str(), buffer.data(), buffer.size());
     if (size < 0) {
       if (errno == ENODATA) {
         continue;
       }
       throw unreadable(path, "the extended attribute " + key);
     }
-    value.resize(static_cast<std::size_t>(size));
-    out.emplace_back(key, std::move(value));
+    // A string of the value's own size: a node keeps its xattrs for the whole commit.
+    out.emplace_back(key, std::string(buffer.data(), static_cast<std::size_t>(size)));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -129,14 +100,15 @@ std::optional<UpperNode::LowerDirectory> lower_directory(const RootedTree& image
 
 class Scanner {
 public:
-  explicit Scanner(const RootedTree& image) : m_image(image) {}
+  Scanner(const RootedTree& image, SignalCatcher& signals) : m_image(image), m_signals(signals) {}
 
   void walk(int dir_fd, const std::string& dir_path, int depth) {
     if (depth > k_max_depth) {
       throw Error("the VM's changes nest deeper than " + std::to_string(k_max_depth) + " directories at /" +
                   printable(dir_path) + ": no image holds that; remove it in the VM, then commit");
     }
-    for (const auto& name : sorted_names(dir_fd, dir_path)) {
+    m_signals.checkpoint(); // a Ctrl-C ends a long walk here
+    for (const auto& name : list_dir_fd(dir_fd, "/" + printable(dir_path))) {
       const std::string path = dir_path.empty() ? name : dir_path + "/" + name;
       struct stat st {};
       if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -187,13 +159,14 @@ public:
 
 private:
   const RootedTree& m_image;
+  SignalCatcher& m_signals;
   std::vector<UpperNode> m_nodes;
 };
 
 } // namespace
 
-std::vector<UpperNode> scan_upper(const Fd& upper, const RootedTree& image) {
-  Scanner scanner(image);
+std::vector<UpperNode> scan_upper(const Fd& upper, const RootedTree& image, SignalCatcher& signals) {
+  Scanner scanner(image, signals);
   scanner.walk(upper.get(), "", 0);
   return scanner.take();
 }

@@ -1,4 +1,5 @@
 #include "bcvk/instance/owner.hpp"
+#include "bcvk/util/rooted_fs.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -100,6 +101,8 @@ void release_instance(InstanceDir& dir, InstanceState& state, ImageStore& store,
     fault_point("release-boot-files-left");
     dir.remove_tree();
   } else {
+    // What a commit killed before it could clean up left (a layer may be gigabytes).
+    remove_tree_nofollow(dir.commit_staging_dir());
     if (state.phase != Phase::stopped) {
       state.phase = Phase::stopped;
       dir.save(state);

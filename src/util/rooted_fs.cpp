@@ -529,6 +529,10 @@ std::string path_swap_risk(const std::string& absolute_path) {
   }
 }
 
+Fd open_below(int dir_fd, const std::string& path, int flags, LinkPolicy policy) {
+  return Fd(openat2_call(dir_fd, path.c_str(), static_cast<std::uint64_t>(flags | O_CLOEXEC), resolve_flags(policy)));
+}
+
 std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown) {
   const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
@@ -542,11 +546,16 @@ std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown) {
   const Handle<DIR, ::closedir> dir(d);
   ::rewinddir(d);
   std::vector<std::string> names;
+  errno = 0;
   while (const dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (name != "." && name != "..") {
       names.push_back(name);
     }
+    errno = 0;
+  }
+  if (errno != 0) {
+    throw Error("cannot list " + shown + ": " + std::strerror(errno));
   }
   std::sort(names.begin(), names.end());
   return names;

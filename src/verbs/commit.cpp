@@ -2,11 +2,13 @@
 // from, stored in local storage under IMAGE.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -38,25 +40,45 @@ Error running_error(const std::string& name) {
   return Error("VM " + name + " is running: stop it first ('bcvk ephemeral stop " + name + "'), or pass --stop");
 }
 
-// The guest's changes: the upper layer of the stopped VM's overlay, through a descriptor.
+// The guest's changes: the upper layer of the stopped VM's overlay, on its own file system
+// mounted read-only and attached nowhere, reached through descriptors alone.
 struct UpperLayer {
-  Fd file_system; // the instance's own file system, mounted detached (none for an older layout)
+  Fd file_system;
   Fd upper;
 };
 
 UpperLayer open_upper(const InstanceDir& dir, const InstanceState& state) {
-  UpperLayer layer;
-  const bool capped = state.root_size_bytes != 0;
-  if (capped) {
-    layer.file_system = open_root_layer_read_only(dir.root_image());
-    layer.upper = Fd(::openat(layer.file_system.get(), "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  } else {
-    layer.upper = Fd(::open(dir.upper_dir(false).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (state.root_size_bytes == 0) {
+    // Only an older bcvk kept the guest's writes in the state directory, and it recorded no
+    // placed paths, so such a VM was refused before.
+    throw Error("VM " + dir.name() + " keeps its changes in the state directory (an older layout): it cannot be committed");
   }
+  UpperLayer layer;
+  layer.file_system = open_root_layer_read_only(dir.root_image());
+  layer.upper = Fd(::openat(layer.file_system.get(), "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!layer.upper) {
     throw Error("cannot open the changes of VM " + dir.name() + ": " + std::strerror(errno));
   }
   return layer;
+}
+
+// The layer holds every regular file at its full size (a sparse file of the guest's too): refused
+// before anything is written when the state directory cannot hold it.
+void require_room_for(const LayerPlan& plan, const InstanceDir& dir) {
+  std::uint64_t bytes = 0;
+  for (const auto& entry : plan.entries) {
+    bytes += entry.size + 1024; // the entry's pax and tar headers, roughly
+  }
+  struct statvfs sv {};
+  if (::statvfs(dir.path().c_str(), &sv) != 0) {
+    throw Error("cannot tell the free space of " + dir.path() + ": " + std::strerror(errno));
+  }
+  const auto free_bytes = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+  if (bytes > free_bytes) {
+    throw Error("the new layer takes " + format_size(bytes) + " (files at their full size, sparse ones too), and " +
+                dir.path() + " has " + format_size(free_bytes) +
+                " free: free space there, or remove large files in the VM, then commit");
+  }
 }
 
 // A file of the OCI layout, written once.
@@ -79,7 +101,7 @@ Fd make_dir_at(const Fd& parent, const std::string& name) {
 // guest wrote, and nobody else gets in), gone when the commit ends, whatever way it ends.
 class Staging {
 public:
-  explicit Staging(const InstanceDir& dir) : m_path(dir.file("commit")) {
+  explicit Staging(const InstanceDir& dir) : m_path(dir.commit_staging_dir()) {
     remove_tree_nofollow(m_path); // what a killed commit left
     if (::mkdir(m_path.c_str(), 0700) != 0) {
       throw Error("cannot make " + m_path + ": " + std::strerror(errno));
@@ -111,13 +133,13 @@ std::string hex_of(const std::string& digest) {
 }
 
 // Writes the layer into blobs/sha256/ under its digest.
-BlobRef write_layer_blob(const LayerPlan& plan, const UpperLayer& layer, const Fd& blobs) {
+BlobRef write_layer_blob(const LayerPlan& plan, const UpperLayer& layer, const Fd& blobs, SignalCatcher& signals) {
   const std::string partial = "layer.partial";
   const Fd out(::openat(blobs.get(), partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out) {
     throw Error("cannot write the layer: " + std::string(std::strerror(errno)));
   }
-  const BlobRef blob = write_layer(plan.entries, layer.upper, out);
+  const BlobRef blob = write_layer(plan.entries, layer.upper, out, signals);
   if (::fsync(out.get()) != 0 ||
       ::renameat(blobs.get(), partial.c_str(), blobs.get(), hex_of(blob.digest).c_str()) != 0) {
     throw Error("cannot write the layer: " + std::string(std::strerror(errno)));
@@ -137,16 +159,25 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   {
     const InstanceDir dir = InstanceDir::open_existing(request.name);
     if (const auto state = dir.load_if_written(); state && state->auto_remove) {
-      throw UsageError("VM " + name +
-                       " runs with --rm: it is removed when it stops, so there is nothing to commit; "
+      throw UsageError("VM " + name + " runs with --rm: it is removed when it stops, so there is nothing to commit; "
                        "run the image without --rm");
     }
   }
+  std::optional<InstanceDir> locked;
   if (request.stop) {
-    stop_instance(s, request.name, k_stop_timeout_seconds, false, *ctx.signals);
+    StoppedInstance stopped = stop_instance(s, request.name, k_stop_timeout_seconds, false, *ctx.signals);
+    if (stopped.forced) {
+      // Whatever the guest had not written out yet is lost, and what it had may be half done.
+      throw Error("VM " + name + " did not shut down within " + std::to_string(k_stop_timeout_seconds) +
+                  " s and was powered off, so its changes may be incomplete: check them with 'bcvk ephemeral start " +
+                  name + "', stop it cleanly, then commit");
+    }
+    locked.emplace(std::move(stopped.dir));
+  } else {
+    locked.emplace(InstanceDir::open_existing(request.name));
   }
-  InstanceDir dir = InstanceDir::open_existing(request.name);
-  if (dir.try_lock() != InstanceDir::LockResult::locked) {
+  InstanceDir& dir = *locked;
+  if (!dir.locked() && dir.try_lock() != InstanceDir::LockResult::locked) {
     throw running_error(name);
   }
   InstanceState state = dir.load();
@@ -154,10 +185,8 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
     throw running_error(name);
   }
   if (!state.placed_paths) {
-    throw Error("VM " + name +
-                " was made by an older bcvk, which neither recorded its own files in the VM nor "
-                "mounted its overlay for commits: make the changes in a new VM of " +
-                state.image + ", then commit that");
+    throw Error("VM " + name + " was made by an older bcvk, which neither recorded its own files in the VM nor "
+                "mounted its overlay for commits: make the changes in a new VM of " + state.image + ", then commit that");
   }
   if (s.store.exists(request.image) && !request.replace) {
     throw UsageError("IMAGE: " + request.image +
@@ -168,8 +197,9 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
                 ") is gone from local storage, and the new image is built on its layers: pull or build it again");
   }
   ctx.signals->checkpoint();
-  // From here the instance holds an image mount: its owner releases it on every path, and crash
-  // recovery does after a kill (the state says so before it is taken).
+  // From here the instance's owner releases what the commit takes, on every path: the image
+  // mount (recorded in the state, as a run records it, for crash recovery after a kill), and the
+  // staging directory (which recovery removes too).
   InstanceOwner owner(std::move(dir), std::move(state), s.store);
   owner.dir().clear_released();
   const std::string image_root = s.store.mount(owner.state().image_id);
@@ -177,18 +207,17 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   owner.save();
   const RootedTree image_tree = RootedTree::open(image_root, "image " + owner.state().image);
   const UpperLayer layer = open_upper(owner.dir(), owner.state());
-  const LayerPlan plan =
-      plan_layer(scan_upper(layer.upper, image_tree), commit_exclusions(*owner.state().placed_paths));
+  const LayerPlan plan = plan_layer(scan_upper(layer.upper, image_tree, *ctx.signals),
+                                    commit_exclusions(*owner.state().placed_paths));
   spdlog::debug("the layer of {}:\n{}", name, describe_layer(plan));
   for (const auto& warning : plan.warnings) {
     spdlog::warn("{}", warning);
   }
-  ctx.signals->checkpoint();
+  require_room_for(plan, owner.dir());
 
   const Staging staging(owner.dir());
   const Fd blobs = make_dir_at(make_dir_at(staging.dir(), "blobs"), "sha256");
-  const BlobRef blob = write_layer_blob(plan, layer, blobs);
-  ctx.signals->checkpoint();
+  const BlobRef blob = write_layer_blob(plan, layer, blobs, *ctx.signals);
   const StoredImage base = read_stored_image(owner.state().image_id, s.runner);
   const CommitFacts facts{now_rfc3339(), name, owner.state().image, owner.state().image_digest};
   const CommittedImage image = committed_image(base.config, base.manifest, blob, request, facts);
@@ -198,11 +227,17 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
                   oci_layout_index({sha256_digest(image.manifest), image.manifest.size()}));
   write_blob_file(staging.dir(), "oci-layout", oci_layout_marker());
   ctx.signals->checkpoint();
-  import_oci_layout(staging.path(), request.image, request.format, s.runner);
+  try {
+    import_oci_layout(staging.path(), request.image, request.format, s.runner);
+  } catch (const Error&) {
+    ctx.signals->checkpoint(); // a Ctrl-C reached skopeo too: an interruption, not skopeo's failure
+    throw;
+  }
   const std::string id = s.store.inspect(request.image).id;
   if (!request.quiet) {
     std::cerr << "Committed VM " << name << " as " << request.image << ": " << plan.entries.size()
-              << " entries in one layer of " << format_size(blob.size) << " on " << owner.state().image << "\n";
+              << " entries in one layer of " << format_size(blob.size) << " on " << owner.state().image << " ("
+              << plan.left_out.size() << " of bcvk's and the machine's own left out)\n";
   }
   std::cout << id << std::endl;
   return k_exit_ok;

@@ -29,8 +29,8 @@ void press_again(const Domain& domain) {
 }
 
 // Powers the VM off: ACPI first (pressed again every 10 s), then by force after the timeout.
-// Returns once it is gone.
-void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
+// Returns once it is gone: true when it had to be forced.
+bool power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_s, bool force, SignalCatcher& signals) {
   const std::string& name = dir.name();
   const InstanceRecord record = record_for_lookup(dir);
   if (!is_instance_connection(record, conn.uri()) && !InstanceDir::is_marked_released(dir.vm_name())) {
@@ -40,7 +40,7 @@ void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_
   }
   const auto domain = instance_domain(conn, name, record);
   if (!domain || !domain->is_active()) {
-    return;
+    return false;
   }
   if (!force) {
     try {
@@ -67,7 +67,9 @@ void power_off(const Connection& conn, const InstanceDir& dir, unsigned timeout_
       spdlog::warn("{} did not shut down within {} s; powering it off", name, timeout_s);
     }
     domain->destroy();
+    return true;
   }
+  return false;
 }
 
 // Releases what an instance whose owner is gone still holds, as that owner would have. Nothing to
@@ -82,10 +84,11 @@ void finish_release(InstanceDir& dir, ImageStore& store) {
 
 } // namespace
 
-void stop_instance(Services& s, const VmName& vm, unsigned timeout_seconds, bool force, SignalCatcher& signals) {
+StoppedInstance stop_instance(Services& s, const VmName& vm, unsigned timeout_seconds, bool force,
+                              SignalCatcher& signals) {
   const std::string& name = vm.str();
   InstanceDir dir = InstanceDir::open_existing(vm);
-  power_off(s.conn, dir, timeout_seconds, force, signals);
+  const bool forced = power_off(s.conn, dir, timeout_seconds, force, signals);
   // The owner (supervisor or foreground bcvk) cleans up; wait until it has let go.
   const auto lock = dir.wait_lock(k_owner_cleanup_wait_ms, &signals);
   if (lock == InstanceDir::LockResult::busy) {
@@ -98,6 +101,7 @@ void stop_instance(Services& s, const VmName& vm, unsigned timeout_seconds, bool
     // that stop returns 0 only with the VM released as it asked (removed for --rm).
     finish_release(dir, s.store);
   }
+  return {std::move(dir), forced};
 }
 
 int stop_instances(const StopRequest& options, const Context& ctx) {

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -139,12 +140,30 @@ EntryKind kind_of(NodeKind kind) {
   return EntryKind::regular;
 }
 
-// A directory the upper holds only because overlayfs copied it up to hold a change below it: the
-// image's, with the image's mode and owner.
-bool is_copied_up_parent(const UpperNode& node, bool opaque) {
-  return node.kind == NodeKind::directory && !opaque && node.lower_directory &&
-         node.lower_directory->mode == (node.mode & 07777) && node.lower_directory->uid == node.uid &&
-         node.lower_directory->gid == node.gid;
+// A directory the upper holds only to hold something below it, which goes when nothing below it is
+// kept: one overlayfs copied up (the image's, with the image's mode and owner), or one bcvk made
+// for what it placed. One with xattrs an image carries (an ACL, a user.* attribute) stays.
+bool is_scaffolding(const UpperNode& node, bool opaque, const ExclusionList& exclusions) {
+  if (node.kind != NodeKind::directory || opaque ||
+      std::any_of(node.xattrs.begin(), node.xattrs.end(), [](const auto& x) { return is_kept_xattr(x.first); })) {
+    return false;
+  }
+  const bool copied_up = node.lower_directory && node.lower_directory->mode == (node.mode & 07777) &&
+                         node.lower_directory->uid == node.uid && node.lower_directory->gid == node.gid;
+  return copied_up || exclusions.holds_placed(node.path);
+}
+
+// Inodes of left-out files that have other names: a kept name would carry their content.
+std::map<std::uint64_t, std::string> left_out_inodes(const std::vector<UpperNode>& nodes,
+                                                     const ExclusionList& exclusions) {
+  std::map<std::uint64_t, std::string> out;
+  for (const auto& node : nodes) {
+    if (node.kind != NodeKind::directory && node.nlink > 1 && !is_whiteout(node) &&
+        exclusions.reason_for(node.path) != nullptr) {
+      out.try_emplace(node.inode, node.path);
+    }
+  }
+  return out;
 }
 
 } // namespace
@@ -153,7 +172,18 @@ void ExclusionList::add(std::string pattern, std::string reason) {
   m_patterns.emplace_back(std::move(pattern), std::move(reason));
 }
 
-const std::string* ExclusionList::reason_for(const std::string& path) const {
+void ExclusionList::add_files_below(std::string dir, std::string reason) {
+  m_files_below.emplace_back(std::move(dir), std::move(reason));
+}
+
+const std::string* ExclusionList::reason_for(const std::string& path, bool directory) const {
+  if (!directory) {
+    for (const auto& [dir, reason] : m_files_below) {
+      if (is_below(path, dir)) {
+        return &reason;
+      }
+    }
+  }
   // The entry itself, then each directory above it.
   for (std::string at = path; !at.empty(); at = parent_of(at)) {
     for (const auto& [pattern, reason] : m_patterns) {
@@ -165,16 +195,50 @@ const std::string* ExclusionList::reason_for(const std::string& path) const {
   return nullptr;
 }
 
+bool ExclusionList::holds_placed(const std::string& path) const {
+  return std::binary_search(m_placed_parents.begin(), m_placed_parents.end(), path);
+}
+
+void ExclusionList::add_placed(const std::string& path) {
+  // Matched literally: a recorded path is a name, never a pattern.
+  std::string literal;
+  for (const char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') {
+      literal += '\\';
+    }
+    literal += c;
+  }
+  add(literal, "placed by bcvk");
+  for (std::string dir = parent_of(path); !dir.empty(); dir = parent_of(dir)) {
+    m_placed_parents.insert(std::upper_bound(m_placed_parents.begin(), m_placed_parents.end(), dir), dir);
+  }
+  m_placed_parents.erase(std::unique(m_placed_parents.begin(), m_placed_parents.end()), m_placed_parents.end());
+}
+
 ExclusionList machine_state_exclusions() {
   ExclusionList list;
-  list.add("etc/machine-id", "the machine's identity");
-  list.add("var/lib/systemd/random-seed", "the machine's random seed");
-  list.add("var/lib/systemd/credential.secret", "the machine's credential secret");
-  list.add("etc/ssh/ssh_host_*", "an SSH host key: every machine makes its own");
-  list.add("var/log/journal", "the machine's journal");
-  list.add("tmp", "scratch space");
-  list.add("var/tmp", "scratch space");
-  list.add("run", "runtime state");
+  const std::string identity = "the machine's identity or secrets";
+  for (const char* path : {"etc/machine-id", "var/lib/dbus/machine-id", "var/lib/systemd/random-seed",
+                           "var/lib/systemd/credential.secret", "etc/ssh/ssh_host_*", "var/lib/NetworkManager",
+                           "var/lib/dhcp", "var/lib/dhclient", "var/lib/systemd/coredump"}) {
+    list.add(path, identity);
+  }
+  // Root's and users' shell and tool histories, wherever bootc images put home directories.
+  for (const char* home : {"root", "var/roothome", "home/*", "var/home/*"}) {
+    for (const char* history : {".bash_history", ".zsh_history", ".python_history", ".lesshst", ".viminfo"}) {
+      list.add(std::string(home) + "/" + history, "a shell or tool history");
+    }
+  }
+  const std::string records = "a record of this machine's life, not of the image";
+  for (const char* path : {"var/log/journal", "var/lib/cloud", "var/lib/systemd/timers"}) {
+    list.add(path, records);
+  }
+  for (const char* path : {"var/log", "var/cache"}) {
+    list.add_files_below(path, records);
+  }
+  for (const char* path : {"tmp", "var/tmp", "run"}) {
+    list.add(path, "scratch or runtime space");
+  }
   list.add("etc/bcvk", "bcvk's own files");
   return list;
 }
@@ -182,15 +246,7 @@ ExclusionList machine_state_exclusions() {
 ExclusionList commit_exclusions(const std::vector<std::string>& placed) {
   ExclusionList list = machine_state_exclusions();
   for (const auto& path : placed) {
-    // Matched literally: a recorded path is a name, never a pattern.
-    std::string literal;
-    for (const char c : path) {
-      if (c == '*' || c == '?' || c == '[' || c == '\\') {
-        literal += '\\';
-      }
-      literal += c;
-    }
-    list.add(literal, "placed by bcvk");
+    list.add_placed(path);
   }
   return list;
 }
@@ -200,8 +256,9 @@ LayerPlan plan_layer(const std::vector<UpperNode>& nodes, const ExclusionList& e
   std::vector<bool> prunable;                      // per entry: a copied-up parent that stays only for what it holds
   std::map<std::uint64_t, std::string> first_name; // inode -> the path that carries a hard-linked file
   std::vector<std::string> sockets;
+  const auto left_out_links = left_out_inodes(nodes, exclusions);
   for (const auto& node : nodes) {
-    if (exclusions.reason_for(node.path) != nullptr) {
+    if (exclusions.reason_for(node.path, node.kind == NodeKind::directory) != nullptr) {
       plan.left_out.push_back(node.path);
       continue;
     }
@@ -223,6 +280,10 @@ LayerPlan plan_layer(const std::vector<UpperNode>& nodes, const ExclusionList& e
     }
     if (node.kind != NodeKind::directory && node.nlink > 1) {
       const auto [it, first] = first_name.try_emplace(node.inode, node.path);
+      if (const auto excluded = left_out_links.find(node.inode); first && excluded != left_out_links.end()) {
+        plan.warnings.push_back("/" + printable(node.path) + " is another name of /" + printable(excluded->second) +
+                                ", which a commit leaves out: its content goes into the layer under this name");
+      }
       if (!first) {
         LayerEntry link = entry_for(node, EntryKind::hardlink);
         link.link_target = it->second;
@@ -232,7 +293,7 @@ LayerPlan plan_layer(const std::vector<UpperNode>& nodes, const ExclusionList& e
       }
     }
     plan.entries.push_back(entry_for(node, kind_of(node.kind)));
-    prunable.push_back(is_copied_up_parent(node, opaque));
+    prunable.push_back(is_scaffolding(node, opaque, exclusions));
     if (opaque) {
       plan.entries.push_back(marker(in_dir(node.path, k_opaque_marker), EntryKind::opaque, node));
       prunable.push_back(false);
@@ -274,39 +335,39 @@ std::string describe_layer(const LayerPlan& plan) {
   for (const auto& e : plan.entries) {
     switch (e.kind) {
     case EntryKind::directory:
-      out << "dir      " << owner(e) << " " << e.path;
+      out << "dir      " << owner(e) << " " << printable(e.path);
       break;
     case EntryKind::regular:
-      out << "file     " << owner(e) << " " << e.path << " (" << e.size << " bytes)";
+      out << "file     " << owner(e) << " " << printable(e.path) << " (" << e.size << " bytes)";
       break;
     case EntryKind::symlink:
-      out << "symlink  " << owner(e) << " " << e.path << " -> " << e.link_target;
+      out << "symlink  " << owner(e) << " " << printable(e.path) << " -> " << printable(e.link_target);
       break;
     case EntryKind::hardlink:
-      out << "hardlink " << owner(e) << " " << e.path << " => " << e.link_target;
+      out << "hardlink " << owner(e) << " " << printable(e.path) << " => " << printable(e.link_target);
       break;
     case EntryKind::char_device:
     case EntryKind::block_device:
-      out << (e.kind == EntryKind::char_device ? "chardev  " : "blockdev ") << owner(e) << " " << e.path << " ("
-          << e.rdev_major << "," << e.rdev_minor << ")";
+      out << (e.kind == EntryKind::char_device ? "chardev  " : "blockdev ") << owner(e) << " " << printable(e.path)
+          << " (" << e.rdev_major << "," << e.rdev_minor << ")";
       break;
     case EntryKind::fifo:
-      out << "fifo     " << owner(e) << " " << e.path;
+      out << "fifo     " << owner(e) << " " << printable(e.path);
       break;
     case EntryKind::whiteout:
-      out << "whiteout " << e.path;
+      out << "whiteout " << printable(e.path);
       break;
     case EntryKind::opaque:
-      out << "opaque   " << e.path;
+      out << "opaque   " << printable(e.path);
       break;
     }
     for (const auto& [name, value] : e.xattrs) {
-      out << " xattr:" << name;
+      out << " xattr:" << printable(name);
     }
     out << "\n";
   }
   for (const auto& path : plan.left_out) {
-    out << "left out " << path << "\n";
+    out << "left out " << printable(path) << "\n";
   }
   for (const auto& warning : plan.warnings) {
     out << "warning  " << warning << "\n";

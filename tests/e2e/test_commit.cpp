@@ -53,6 +53,7 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
                                          "chmod 0755 /usr/local/bin/e2e-tool; rm /etc/motd; "
                                          "echo 'e2e changed this' >> /etc/issue; mkdir -p /etc/systemd/user; "
                                          "echo guest > /etc/systemd/user/bcvk-journal.service; "
+                                         "mkdir -p /var/lib/e2e && echo kept > /var/lib/e2e/data; "
                                          "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
                                          "echo MACHINE=$(cat /etc/machine-id)"});
   ASSERT_EQ(changed.status, 0) << changed.err;
@@ -106,6 +107,7 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
                         "echo MOTD=$(test -e /etc/motd && echo present || echo gone); "
                         "echo ISSUE=$(tail -n 1 /etc/issue); "
                         "echo USERUNIT=$(cat /etc/systemd/user/bcvk-journal.service); "
+                        "echo VAR=$(cat /var/lib/e2e/data); "
                         "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
                         "echo MACHINE=$(cat /etc/machine-id)"});
   ASSERT_EQ(booted.status, 0) << booted.err;
@@ -113,6 +115,7 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
   EXPECT_EQ(field(booted.out, "MOTD"), "gone");
   EXPECT_EQ(field(booted.out, "ISSUE"), "e2e changed this");
   EXPECT_EQ(field(booted.out, "USERUNIT"), "guest");
+  EXPECT_EQ(field(booted.out, "VAR"), "kept") << "a change below /var is committed, with a warning";
   EXPECT_NE(field(booted.out, "HOSTKEY"), old_host_key);
   EXPECT_NE(field(booted.out, "MACHINE"), old_machine_id);
 

@@ -19,7 +19,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/no_images.hpp"
 #include "bcvk/host/image_store.hpp"
+#include "bcvk/host/root_layer.hpp"
+#include "bcvk/instance/owner.hpp"
+#include "bcvk/util/size.hpp"
 #include "bcvk/host/layer_archive.hpp"
 #include "bcvk/host/mounts.hpp"
 #include "bcvk/host/oci_import.hpp"
@@ -29,6 +33,7 @@
 #include "bcvk/util/error.hpp"
 #include "bcvk/util/handle.hpp"
 #include "bcvk/util/rooted_fs.hpp"
+#include "bcvk/util/signals.hpp"
 #include "bcvk/vm/committed_image.hpp"
 
 using namespace bcvk;
@@ -102,6 +107,10 @@ void make_changes(const fs::path& root) {
   fs::create_symlink("bin", root / "opt/app/current");
   fs::create_directories(root / "srv/empty");
   ::mkfifo((root / "opt/app/pipe").c_str(), 0600);
+  // Names are bytes: UTF-8 text, and bytes that are no text in any character set.
+  write(root / "etc/caf\xc3\xa9.conf", "utf-8\n");
+  write(root / "etc/raw\xff\xfe", "latin\n");
+  fs::create_symlink("caf\xc3\xa9.conf", root / "etc/link-\xc3\xa9");
   // A guest file named as one bcvk placed, in another place: the guest's own.
   write(root / "etc/other/placed.service", "guest's\n");
   // What bcvk placed (recorded, so left out), and machine state.
@@ -125,7 +134,7 @@ std::map<std::string, std::string> listing(const fs::path& root) {
       std::stringstream content;
       content << in.rdbuf();
       line << " " << st.st_size << " " << sha256_digest(content.str()) << " nlink=" << st.st_nlink
-           << " mtime=" << st.st_mtim.tv_sec;
+           << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
     }
     if (S_ISLNK(st.st_mode)) {
       line << " -> " << fs::read_symlink(it->path()).string();
@@ -180,13 +189,14 @@ std::string commit_upper(const fs::path& upper, const std::string& lower, const 
                          const std::string& name, const fs::path& staging, ImageFormat format = ImageFormat::oci) {
   const Fd upper_fd(::open(upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   const RootedTree image_tree = RootedTree::open(lower, "base");
+  SignalCatcher signals;
   const LayerPlan plan =
-      plan_layer(scan_upper(upper_fd, image_tree), commit_exclusions({"etc/systemd/system/placed.service"}));
+      plan_layer(scan_upper(upper_fd, image_tree, signals), commit_exclusions({"etc/systemd/system/placed.service"}));
   fs::remove_all(staging);
   fs::create_directories(staging / "blobs/sha256");
   const fs::path partial = staging / "layer.tar";
   const Fd out(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  const BlobRef blob = write_layer(plan.entries, upper_fd, out);
+  const BlobRef blob = write_layer(plan.entries, upper_fd, out, signals);
   fs::rename(partial, staging / "blobs/sha256" / blob.digest.substr(7));
   SystemProcessRunner runner;
   const std::string base_id = trimmed(must({"podman", "image", "inspect", "--format", "{{.Id}}", base_image}));
@@ -250,6 +260,25 @@ protected:
   fs::path m_work;
 };
 
+std::string slurp_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `action` when the scope ends, however it ends.
+template <typename F> class AtExit {
+public:
+  explicit AtExit(F action) : m_action(std::move(action)) {}
+  AtExit(const AtExit&) = delete;
+  AtExit& operator=(const AtExit&) = delete;
+  ~AtExit() { m_action(); }
+
+private:
+  F m_action;
+};
+
 } // namespace
 
 TEST_F(CommitLayers, ACommittedTreeEqualsTheOverlayViewAndBuildahsCommitOfTheSameChanges) {
@@ -279,7 +308,9 @@ TEST_F(CommitLayers, ACommittedTreeEqualsTheOverlayViewAndBuildahsCommitOfTheSam
 
   // What the overlay showed, but for what bcvk placed and each machine's own state.
   auto expected = overlay_view;
-  for (const auto* left_out : {"etc/systemd/system/placed.service", "etc/machine-id", "tmp/scratch"}) {
+  // The directories made for the placed file go with it (the base has none there).
+  for (const auto* left_out :
+       {"etc/systemd/system/placed.service", "etc/systemd/system", "etc/systemd", "etc/machine-id", "tmp/scratch"}) {
     ASSERT_TRUE(expected.erase(left_out)) << left_out;
   }
   {
@@ -295,8 +326,8 @@ TEST_F(CommitLayers, ACommittedTreeEqualsTheOverlayViewAndBuildahsCommitOfTheSam
   must({"buildah", "from", "--name", "bcvk-commit-test-oracle", "--pull-never", k_base});
   const std::string oracle_root = trimmed(must({"buildah", "mount", "bcvk-commit-test-oracle"}));
   make_changes(oracle_root);
-  for (const auto* left_out : {"etc/systemd/system/placed.service", "etc/machine-id", "tmp/scratch"}) {
-    fs::remove(fs::path(oracle_root) / left_out);
+  for (const auto* left_out : {"etc/systemd", "etc/machine-id", "tmp/scratch"}) {
+    fs::remove_all(fs::path(oracle_root) / left_out);
   }
   must({"buildah", "umount", "bcvk-commit-test-oracle"});
   must({"buildah", "commit", "-q", "bcvk-commit-test-oracle", k_oracle});
@@ -363,4 +394,76 @@ TEST_F(CommitLayers, ACommitOfACommitStacksAndAMissingBaseIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("cannot read image 000000000000 from local storage"), std::string::npos)
         << e.what();
   }
+}
+
+// The verb itself on a kept instance (no VM booted: its file system made and written here): the
+// commit stores the image; a guest name the layer format reserves is refused in one line after the
+// image was mounted and the file system read, and everything the commit took is given back.
+TEST_F(CommitLayers, TheVerbCommitsAKeptInstanceAndReleasesEverythingWhenItRefuses) {
+  const fs::path state_dir = m_work / "state";
+  fs::create_directories(state_dir);
+  fs::permissions(state_dir, fs::perms::owner_all);
+  ::setenv("BCVK_STATE_DIR", state_dir.c_str(), 1);
+  ::setenv("BCVK_CONNECT", "test:///default", 1);
+  const AtExit unset([] {
+    ::unsetenv("BCVK_STATE_DIR");
+    ::unsetenv("BCVK_CONNECT");
+  });
+  const std::string base_id = trimmed(must({"podman", "image", "inspect", "--format", "{{.Id}}", k_base}));
+  const auto keep = [&](const std::string& name, const std::string& guest_file) {
+    InstanceState state;
+    state.name = name;
+    state.image = k_base;
+    state.image_id = base_id;
+    state.uri = "test:///default";
+    state.phase = Phase::stopped;
+    state.root_size_bytes = 64 * k_mib;
+    state.placed_paths = std::vector<std::string>{"etc/systemd/system/placed.service"};
+    test_support::NoImages no_images;
+    InstanceOwner owner(InstanceDir::create(VmName::parse(name)), state, no_images);
+    owner.save();
+    SystemProcessRunner runner;
+    create_root_layer(owner.dir().root_image(), state.root_size_bytes, runner);
+    const fs::path at = m_work / ("layer-" + name);
+    fs::create_directories(at);
+    mount_root_layer(owner.dir().root_image(), at.string());
+    fs::create_directories(at / "work");
+    write(at / "upper/etc/systemd/system/placed.service", "bcvk's\n");
+    write(at / "upper" / guest_file, "the guest's\n");
+    EXPECT_EQ(::umount(at.c_str()), 0);
+    owner.release(Disposition::keep);
+    return owner.dir().path();
+  };
+  const auto bcvk = [](std::vector<std::string> args) {
+    args.insert(args.begin(), BCVK_BINARY);
+    return run_command(args);
+  };
+
+  const std::string good = keep("good", "etc/added.conf");
+  const auto committed = bcvk({"ephemeral", "commit", "-q", "good", k_ours});
+  ASSERT_EQ(committed.status, 0) << committed.err;
+  EXPECT_EQ(trimmed(committed.out), trimmed(must({"podman", "image", "inspect", "--format", "{{.Id}}", k_ours})));
+  EXPECT_EQ(layers_of(k_ours).size(), layers_of(k_base).size() + 1);
+  {
+    const MountedImage ours(k_ours);
+    EXPECT_TRUE(fs::exists(fs::path(ours.path()) / "etc/added.conf"));
+    EXPECT_FALSE(fs::exists(fs::path(ours.path()) / "etc/systemd/system/placed.service"));
+    EXPECT_FALSE(fs::exists(fs::path(ours.path()) / "etc/systemd/system")) << "the directories bcvk made go too";
+  }
+
+  const std::string bad = keep("bad", "etc/.wh.passwd");
+  const std::string state_before = slurp_file(bad + "/state.json");
+  const auto refused = bcvk({"ephemeral", "commit", "bad", k_again});
+  EXPECT_EQ(refused.status, 125);
+  EXPECT_EQ(refused.err, "bcvk: error: the guest made /etc/.wh.passwd, a name image layers reserve for deletions "
+                         "(.wh.*): rename or remove it in the VM, then commit\n");
+  for (const auto& instance : {good, bad}) {
+    EXPECT_TRUE(fs::exists(instance + "/released")) << instance << " holds nothing again";
+    EXPECT_FALSE(fs::exists(instance + "/commit")) << "no staging is left in " << instance;
+    EXPECT_TRUE(mounts_below(instance).empty()) << "nothing stays mounted below " << instance;
+  }
+  EXPECT_EQ(slurp_file(bad + "/state.json"), state_before) << "the state says it holds nothing, as before";
+  EXPECT_EQ(run_command({"podman", "image", "mount"}).out, "") << "the image mount was released";
+  EXPECT_EQ(run_command({"podman", "image", "exists", k_again}).status, 1) << "no image was made";
+  EXPECT_EQ(trimmed(run_command({"losetup", "-j", bad + "/root.img"}).out), "") << "the loop device went";
 }

@@ -238,6 +238,51 @@ TEST(CommitLayer, AChangeBelowVarIsWarnedAboutOnce) {
                               "never when it updates one");
 }
 
+TEST(CommitLayer, DirectoriesBcvkMadeGoOnesWithAttributesStay) {
+  auto acl_dir = dir("srv/shared");
+  acl_dir.xattrs = {{"system.posix_acl_default", "acl"}};
+  const LayerPlan plan =
+      plan_layer({dir("etc"), dir("etc/bcvk-made", 0755, false), file("etc/bcvk-made/unit", 2), dir("root", 0700),
+                  dir("root/.ssh", 0700, false), file("root/.ssh/authorized_keys", 3), dir("srv"), acl_dir},
+                 commit_exclusions({"etc/bcvk-made/unit", "root/.ssh/authorized_keys"}));
+  EXPECT_EQ(describe_layer(plan), "dir      755 0:0 srv\n"
+                                  "dir      755 0:0 srv/shared xattr:system.posix_acl_default\n"
+                                  "left out etc/bcvk-made/unit\n"
+                                  "left out root/.ssh/authorized_keys\n");
+}
+
+TEST(CommitLayer, LogAndCacheDirectoriesStayTheirFilesGo) {
+  const LayerPlan plan =
+      plan_layer({dir("var"), dir("var/log"), dir("var/log/nginx", 0750, false), file("var/log/nginx/access.log", 2),
+                  file("var/log/wtmp", 3), dir("var/cache"), file("var/cache/ld.so.cache", 4), dir("var/lib"),
+                  dir("var/lib/cloud", 0755, false), dir("var/lib/cloud/instances", 0755, false),
+                  file("var/lib/cloud/instances/x", 5), dir("root"), file("root/.bash_history", 6)},
+                 machine_state_exclusions());
+  EXPECT_EQ(describe_layer(plan),
+            "dir      755 0:0 var\n"
+            "dir      755 0:0 var/log\n"
+            "dir      750 0:0 var/log/nginx\n"
+            "left out var/log/nginx/access.log\n"
+            "left out var/log/wtmp\n"
+            "left out var/cache/ld.so.cache\n"
+            "left out var/lib/cloud\n"
+            "left out var/lib/cloud/instances\n"
+            "left out var/lib/cloud/instances/x\n"
+            "left out root/.bash_history\n"
+            "warning  the guest changed /var: bootc applies an image's /var only when it installs a "
+            "system, never when it updates one\n");
+}
+
+TEST(CommitLayer, TheListingShowsGuestNamesEscaped) {
+  UpperNode link;
+  link.path = "evil\x1b]0;title\x07";
+  link.kind = NodeKind::symlink;
+  link.link_target = "\x1b[2J";
+  const std::string listing = describe_layer(plan_layer({link}, ExclusionList()));
+  EXPECT_EQ(listing.find('\x1b'), std::string::npos) << listing;
+  EXPECT_EQ(listing.find('\x07'), std::string::npos) << listing;
+}
+
 TEST(CommitExclusions, RecordedPathsAreNamesNotPatterns) {
   const ExclusionList list = commit_exclusions({"etc/odd[1]*name"});
   EXPECT_NE(list.reason_for("etc/odd[1]*name"), nullptr);
@@ -249,6 +294,14 @@ TEST(CommitExclusions, RecordedPathsAreNamesNotPatterns) {
   EXPECT_NE(list.reason_for("tmp/a/b"), nullptr);
   EXPECT_EQ(list.reason_for("tmpfiles"), nullptr);
   EXPECT_NE(list.reason_for("etc/bcvk/execute.done"), nullptr);
+  EXPECT_NE(list.reason_for("var/log/messages"), nullptr);
+  EXPECT_EQ(list.reason_for("var/log/nginx", true), nullptr) << "a directory below /var/log is kept";
+  EXPECT_NE(list.reason_for("var/log/journal", true), nullptr) << "but not the journal's";
+  EXPECT_NE(list.reason_for("var/roothome/.bash_history"), nullptr);
+  EXPECT_NE(list.reason_for("home/dev/.bash_history"), nullptr);
+  EXPECT_EQ(list.reason_for("home/dev/.bashrc"), nullptr);
+  EXPECT_NE(list.reason_for("var/lib/NetworkManager/secret_key"), nullptr);
+  EXPECT_TRUE(list.holds_placed("etc/odd[1]*name") == false);
 }
 
 TEST(CommitRecord, PlacedPathsSurviveTheStateFileAndAreChecked) {

@@ -357,6 +357,8 @@ TEST_F(ImageFacts, RootsHomeIsResolvedInsideTheImage) {
   link("root", "/var/roothome");
   EXPECT_EQ(root_home_in(tree()), "var/roothome") << "absolute links resolve at the image's root";
   fs::remove(m_root / "root");
-  link("root", "../../../etc");
-  EXPECT_EQ(root_home_in(tree()), "root") << "a link climbing out resolves to the image's root, not a home";
+  link("root", "../../../srv");
+  EXPECT_EQ(root_home_in(tree()), "root") << "a link to nothing: no home, the default";
+  fs::create_directories(m_root / "srv");
+  EXPECT_EQ(root_home_in(tree()), "srv") << "a link climbing out is clamped at the image's root, as in the guest";
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bcvk/util/handle.hpp"
+#include "bcvk/util/signals.hpp"
 #include "bcvk/vm/committed_image.hpp"
 #include "bcvk/vm/layer_diff.hpp"
 
@@ -13,8 +14,8 @@ namespace bcvk {
 
 // Writes `entries` to `out`, reading each regular file's content from the tree open as `upper`
 // (the same file the scan saw: its inode and size are checked, no link is followed). Throws Error
-// naming the entry that cannot be written.
-// The result names the tar: for an uncompressed layer, its digest is also its diff ID.
-BlobRef write_layer(const std::vector<LayerEntry>& entries, const Fd& upper, const Fd& out);
+// naming the entry that cannot be written; a termination signal caught by `signals` ends it
+// (Interrupted). The result names the tar: for an uncompressed layer, its digest is also its diff ID.
+BlobRef write_layer(const std::vector<LayerEntry>& entries, const Fd& upper, const Fd& out, SignalCatcher& signals);
 
 } // namespace bcvk

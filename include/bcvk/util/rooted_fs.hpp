@@ -124,6 +124,10 @@ bool others_may_write(const std::string& path, const struct stat& st);
 // its user_id= option, or UINT_MAX without one; nullopt for other file systems or IDs (pure).
 std::optional<unsigned> fuse_mount_owner(std::string_view mountinfo, std::uint64_t mount_id);
 
+// Opens `path` below the directory open at `dir_fd`, resolved by the kernel as `policy` says
+// (openat2; close-on-exec added). An empty Fd with errno set on failure.
+Fd open_below(int dir_fd, const std::string& path, int flags, LinkPolicy policy);
+
 // The names in the directory open at `dir_fd` (not "." or ".."), sorted; the descriptor stays open.
 std::vector<std::string> list_dir_fd(int dir_fd, const std::string& shown);
 

@@ -46,6 +46,8 @@ public:
   std::string domain_xml_file() const { return file("domain.xml"); }
   // --ignition's config, which QEMU reads as a fw_cfg file.
   std::string ignition_config_file() const { return file("ignition.json"); }
+  // Where `ephemeral commit` lays out the new image (an OCI image layout) while it runs.
+  std::string commit_staging_dir() const { return file("commit"); }
   // Present only while the instance holds nothing (see InstanceDir::mark_released).
   std::string released_marker() const { return file("released"); }
   std::string supervisor_log() const { return file("supervisor.log"); }

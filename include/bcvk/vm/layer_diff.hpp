@@ -65,17 +65,27 @@ struct LayerEntry {
 class ExclusionList {
 public:
   void add(std::string pattern, std::string reason);
-  // The reason the entry `path` is left out, or nullptr when it is kept.
-  const std::string* reason_for(const std::string& path) const;
-  std::size_t size() const { return m_patterns.size(); }
+  // Everything below `dir` but the directories (which packages make for what they will write).
+  void add_files_below(std::string dir, std::string reason);
+  // A path bcvk placed: left out, and the directories above it that hold nothing else are too
+  // (bcvk made the ones the image lacks).
+  void add_placed(const std::string& path);
+  // The reason the entry `path` (a directory or not) is left out, or nullptr when it is kept.
+  const std::string* reason_for(const std::string& path, bool directory = false) const;
+  // True for a directory above a path bcvk placed.
+  bool holds_placed(const std::string& path) const;
 
 private:
   std::vector<std::pair<std::string, std::string>> m_patterns;
+  std::vector<std::pair<std::string, std::string>> m_files_below;
+  std::vector<std::string> m_placed_parents;
 };
 
-// What every guest writes for itself and no image may carry: machine identity, secrets and
-// scratch space (machine-id, random seed, the credential secret, SSH host keys, the journal,
-// /tmp, /var/tmp, /run), plus bcvk's own directory etc/bcvk.
+// What every guest writes for itself and no image may carry: machine identity and secrets
+// (machine-id, random seed, credential secret, SSH host keys, network secrets and leases, shell
+// histories, core dumps), records of this machine's life (the journal, cloud-init's state, timer
+// stamps; the files below /var/log and /var/cache, not their directories) and scratch space
+// (/tmp, /var/tmp, /run), plus bcvk's own etc/bcvk.
 ExclusionList machine_state_exclusions();
 
 // The above plus every path of `placed` (what bcvk put into this VM's root, as recorded).
