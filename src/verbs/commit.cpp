@@ -51,7 +51,8 @@ UpperLayer open_upper(const InstanceDir& dir, const InstanceState& state) {
   if (state.root_size_bytes == 0) {
     // Only an older bcvk kept the guest's writes in the state directory, and it recorded no
     // placed paths, so such a VM was refused before.
-    throw Error("VM " + dir.name() + " keeps its changes in the state directory (an older layout): it cannot be committed");
+    throw Error("VM " + dir.name() +
+                " keeps its changes in the state directory (an older layout): it cannot be committed");
   }
   UpperLayer layer;
   layer.file_system = open_root_layer_read_only(dir.root_image());
@@ -159,7 +160,8 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   {
     const InstanceDir dir = InstanceDir::open_existing(request.name);
     if (const auto state = dir.load_if_written(); state && state->auto_remove) {
-      throw UsageError("VM " + name + " runs with --rm: it is removed when it stops, so there is nothing to commit; "
+      throw UsageError("VM " + name +
+                       " runs with --rm: it is removed when it stops, so there is nothing to commit; "
                        "run the image without --rm");
     }
   }
@@ -185,8 +187,10 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
     throw running_error(name);
   }
   if (!state.placed_paths) {
-    throw Error("VM " + name + " was made by an older bcvk, which neither recorded its own files in the VM nor "
-                "mounted its overlay for commits: make the changes in a new VM of " + state.image + ", then commit that");
+    throw Error("VM " + name +
+                " was made by an older bcvk, which neither recorded its own files in the VM nor "
+                "mounted its overlay for commits: make the changes in a new VM of " +
+                state.image + ", then commit that");
   }
   if (s.store.exists(request.image) && !request.replace) {
     throw UsageError("IMAGE: " + request.image +
@@ -207,8 +211,8 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   owner.save();
   const RootedTree image_tree = RootedTree::open(image_root, "image " + owner.state().image);
   const UpperLayer layer = open_upper(owner.dir(), owner.state());
-  const LayerPlan plan = plan_layer(scan_upper(layer.upper, image_tree, *ctx.signals),
-                                    commit_exclusions(*owner.state().placed_paths));
+  const LayerPlan plan =
+      plan_layer(scan_upper(layer.upper, image_tree, *ctx.signals), commit_exclusions(*owner.state().placed_paths));
   spdlog::debug("the layer of {}:\n{}", name, describe_layer(plan));
   for (const auto& warning : plan.warnings) {
     spdlog::warn("{}", warning);

@@ -8,7 +8,7 @@
 namespace bcvk {
 
 struct StoppedInstance {
-  InstanceDir dir; // locked, unless the instance is gone (a VM made with --rm)
+  InstanceDir dir;     // locked, unless the instance is gone (a VM made with --rm)
   bool forced = false; // powered off without the guest's shutdown
 };
 
