@@ -128,10 +128,67 @@ ImageBootFacts read_image_boot_facts(const RootedTree& root, const std::string& 
   return facts;
 }
 
+namespace {
+
+// `target` of a link at the top of the tree, resolved by its text alone, clamped at the root as the
+// kernel clamps it inside the guest: "var/roothome", "/var/roothome", "../var/roothome" all name
+// var/roothome. For a target that does not exist yet (a bootc image's /var/roothome is made at
+// boot).
+std::string lexically_below_root(const std::string& target) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= target.size()) {
+    const auto slash = target.find('/', start);
+    const std::string part = target.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part == "..") {
+      if (!parts.empty()) {
+        parts.pop_back();
+      }
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (const auto& part : parts) {
+    out += (out.empty() ? "" : "/") + part;
+  }
+  return out;
+}
+
+// The text of the link `name` at the top of the tree, or nullopt when it is no link.
+std::optional<std::string> top_level_link(const RootedTree& root, const std::string& name) {
+  const auto link = root.open_at(name, O_PATH | O_NOFOLLOW | O_CLOEXEC, LinkPolicy::none);
+  struct stat st {};
+  if (!link || ::fstat(link->get(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    return std::nullopt;
+  }
+  std::string target(4096, '\0');
+  const ssize_t n = ::readlinkat(link->get(), "", target.data(), target.size());
+  if (n <= 0 || static_cast<std::size_t>(n) >= target.size()) {
+    return std::nullopt;
+  }
+  target.resize(static_cast<std::size_t>(n));
+  return target;
+}
+
+} // namespace
+
 std::string root_home_in(const RootedTree& root) {
-  const auto home = root.open_at("root", O_PATH | O_DIRECTORY | O_CLOEXEC, LinkPolicy::confined);
+  std::optional<Fd> home;
+  try {
+    home = root.open_at("root", O_PATH | O_DIRECTORY | O_CLOEXEC, LinkPolicy::confined);
+  } catch (const Error&) {
+    home.reset(); // resolved by the link's text below
+  }
   if (!home) {
-    return "root";
+    // A link to what the image does not ship: where systemd will make it, by the link's text.
+    const auto target = top_level_link(root, "root");
+    const std::string resolved = target ? lexically_below_root(*target) : "";
+    return resolved.empty() ? "root" : resolved;
   }
   // Where the kernel resolved it, confined to the tree: the descriptor's path below the tree's root.
   std::error_code ec;

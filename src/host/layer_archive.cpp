@@ -71,10 +71,13 @@ Fd open_content(const Fd& upper, const LayerEntry& entry) {
   return fd;
 }
 
-void copy_content(archive* a, const Sink& sink, const Fd& file, const LayerEntry& entry) {
+void copy_content(archive* a, const Sink& sink, const Fd& file, const LayerEntry& entry, SignalCatcher& signals) {
   std::array<char, 1 << 16> buffer{};
   std::uint64_t left = entry.size;
-  while (left > 0) {
+  for (unsigned chunk = 1; left > 0; ++chunk) {
+    if (chunk % 64 == 0) {
+      signals.checkpoint(); // every 4 MiB: a Ctrl-C does not wait for a large file to end
+    }
     const ssize_t n = ::read(file.get(), buffer.data(), std::min<std::uint64_t>(buffer.size(), left));
     if (n < 0 && errno == EINTR) {
       continue;
@@ -164,7 +167,7 @@ BlobRef write_layer(const std::vector<LayerEntry>& entries, const Fd& upper, con
       throw archive_error(a.get(), sink, e.path);
     }
     if (content) {
-      copy_content(a.get(), sink, content, e);
+      copy_content(a.get(), sink, content, e, signals);
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {

@@ -1,4 +1,5 @@
 #include "bcvk/instance/recovery.hpp"
+#include "bcvk/util/rooted_fs.hpp"
 
 #include <set>
 #include <string>
@@ -35,8 +36,9 @@ bool collect_one(const Connection& conn, ImageStore& store, const VmName& vm, co
     return false; // its VM lives on another libvirt connection: this one cannot tell whether it runs
   }
   if (state.phase == Phase::stopped && !state.image_mounted && mounts_below(dir->path()).empty()) {
-    dir->migrate_layout(); // what an older bcvk kept: make its overlay private
-    dir->mark_released();  // kept on purpose, holds nothing: no need to look again
+    dir->migrate_layout();                           // what an older bcvk kept: make its overlay private
+    remove_tree_nofollow(dir->commit_staging_dir()); // what a killed commit left
+    dir->mark_released();                            // kept on purpose, holds nothing: no need to look again
     return false;
   }
   if (const auto domain = instance_domain(conn, name, state); domain && domain->is_active()) {

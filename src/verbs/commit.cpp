@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <iostream>
 #include <optional>
 
@@ -63,22 +65,60 @@ UpperLayer open_upper(const InstanceDir& dir, const InstanceState& state) {
   return layer;
 }
 
-// The layer holds every regular file at its full size (a sparse file of the guest's too): refused
-// before anything is written when the state directory cannot hold it.
-void require_room_for(const LayerPlan& plan, const InstanceDir& dir) {
-  std::uint64_t bytes = 0;
+// The layer holds every regular file at its full size (a sparse file of the guest's too), and
+// storing it takes that much three times: the layer in the instance directory, skopeo's copy in
+// its temporary directory, the unpacked layer in local storage. Refused before anything is written
+// when a file system among them cannot hold its share.
+void require_room_for(const LayerPlan& plan, const std::vector<std::string>& places) {
+  std::uint64_t bytes = 10240;
   for (const auto& entry : plan.entries) {
-    bytes += entry.size + 1024; // the entry's pax and tar headers, roughly
+    bytes += (entry.size + 511) / 512 * 512 + 2048; // the content, and its pax and tar headers
   }
-  struct statvfs sv {};
-  if (::statvfs(dir.path().c_str(), &sv) != 0) {
-    throw Error("cannot tell the free space of " + dir.path() + ": " + std::strerror(errno));
+  struct Need {
+    std::string path;
+    std::uint64_t bytes = 0;
+    std::uint64_t free_bytes = 0;
+  };
+  std::map<unsigned long, Need> needs; // per file system
+  for (const auto& place : places) {
+    struct statvfs sv {};
+    if (::statvfs(place.c_str(), &sv) != 0) {
+      continue; // skopeo or podman will say what is wrong with it
+    }
+    auto& need = needs[sv.f_fsid];
+    need.path = need.path.empty() ? place : need.path;
+    need.bytes += bytes;
+    need.free_bytes = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
   }
-  const auto free_bytes = static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
-  if (bytes > free_bytes) {
-    throw Error("the new layer takes " + format_size(bytes) + " (files at their full size, sparse ones too), and " +
-                dir.path() + " has " + format_size(free_bytes) +
-                " free: free space there, or remove large files in the VM, then commit");
+  for (const auto& [fsid, need] : needs) {
+    if (need.bytes > need.free_bytes) {
+      throw Error("the new layer takes " + format_size(bytes) +
+                  " (files at their full size, sparse ones too), and storing it needs " + format_size(need.bytes) +
+                  " on the file system of " + need.path + ", which has " + format_size(need.free_bytes) +
+                  " free: free space there, or remove large files in the VM, then commit");
+    }
+  }
+}
+
+// What the guest made from its provisioning is its own change, and goes into the layer.
+void warn_about_provisioning(const std::vector<std::string>& placed) {
+  for (const auto& path : placed) {
+    if (path.starts_with("var/lib/cloud/seed/nocloud/")) {
+      spdlog::warn("the VM ran a --cloud-init seed: the users, keys and files cloud-init made from it are in the "
+                   "layer (the seed and cloud-init's state are not)");
+      return;
+    }
+  }
+}
+
+// Runs `step`; a failure while a termination signal is pending is that interruption (the signal
+// reached the program `step` ran too), not the step's own failure.
+template <typename Step> auto interruptible(SignalCatcher& signals, Step step) {
+  try {
+    return step();
+  } catch (const Error&) {
+    signals.checkpoint();
+    throw;
   }
 }
 
@@ -179,8 +219,17 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
     locked.emplace(InstanceDir::open_existing(request.name));
   }
   InstanceDir& dir = *locked;
-  if (!dir.locked() && dir.try_lock() != InstanceDir::LockResult::locked) {
-    throw running_error(name);
+  if (!dir.locked()) {
+    const auto lock = dir.try_lock();
+    if (lock == InstanceDir::LockResult::gone) {
+      throw Error("no ephemeral VM named '" + name + "': it was removed meanwhile");
+    }
+    if (lock != InstanceDir::LockResult::locked) {
+      throw running_error(name);
+    }
+  }
+  if (!InstanceDir::open(request.name)) {
+    throw Error("no ephemeral VM named '" + name + "': it was removed when it stopped");
   }
   InstanceState state = dir.load();
   if (state.phase != Phase::stopped) {
@@ -206,7 +255,7 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   // staging directory (which recovery removes too).
   InstanceOwner owner(std::move(dir), std::move(state), s.store);
   owner.dir().clear_released();
-  const std::string image_root = s.store.mount(owner.state().image_id);
+  const std::string image_root = interruptible(*ctx.signals, [&] { return s.store.mount(owner.state().image_id); });
   owner.state().image_mounted = true;
   owner.save();
   const RootedTree image_tree = RootedTree::open(image_root, "image " + owner.state().image);
@@ -217,12 +266,15 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
   for (const auto& warning : plan.warnings) {
     spdlog::warn("{}", warning);
   }
-  require_room_for(plan, owner.dir());
+  warn_about_provisioning(*owner.state().placed_paths);
+  const char* tmp = std::getenv("TMPDIR");
+  require_room_for(plan, {owner.dir().path(), s.store.storage_root(), tmp != nullptr ? tmp : "/var/tmp"});
 
   const Staging staging(owner.dir());
   const Fd blobs = make_dir_at(make_dir_at(staging.dir(), "blobs"), "sha256");
   const BlobRef blob = write_layer_blob(plan, layer, blobs, *ctx.signals);
-  const StoredImage base = read_stored_image(owner.state().image_id, s.runner);
+  const StoredImage base =
+      interruptible(*ctx.signals, [&] { return read_stored_image(owner.state().image_id, s.runner); });
   const CommitFacts facts{now_rfc3339(), name, owner.state().image, owner.state().image_digest};
   const CommittedImage image = committed_image(base.config, base.manifest, blob, request, facts);
   write_json_blob(blobs, image.config);
@@ -231,12 +283,7 @@ int commit_instance(const CommitRequest& request, const Context& ctx) {
                   oci_layout_index({sha256_digest(image.manifest), image.manifest.size()}));
   write_blob_file(staging.dir(), "oci-layout", oci_layout_marker());
   ctx.signals->checkpoint();
-  try {
-    import_oci_layout(staging.path(), request.image, request.format, s.runner);
-  } catch (const Error&) {
-    ctx.signals->checkpoint(); // a Ctrl-C reached skopeo too: an interruption, not skopeo's failure
-    throw;
-  }
+  interruptible(*ctx.signals, [&] { import_oci_layout(staging.path(), request.image, request.format, s.runner); });
   const std::string id = s.store.inspect(request.image).id;
   if (!request.quiet) {
     std::cerr << "Committed VM " << name << " as " << request.image << ": " << plan.entries.size()

@@ -49,6 +49,12 @@ bool is_whiteout(const UpperNode& node) {
 // The xattrs an image carries: file capabilities, ACLs and the user namespace. SELinux labels
 // belong to the system the image is installed on, IMA/EVM signatures to the file as the vendor
 // built it; user.overlay.* is what a rootless overlay keeps its own bookkeeping in.
+// A name an image's tar can carry as it is: libarchive percent-encodes bytes outside '!'..'~' and
+// '%' and '=' in SCHILY.xattr names, and nothing that unpacks layers decodes them.
+bool is_representable_xattr(const std::string& name) {
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~' && c != '%' && c != '='; });
+}
+
 bool is_kept_xattr(const std::string& name) {
   return name == "security.capability" || name == "system.posix_acl_access" || name == "system.posix_acl_default" ||
          (name.starts_with("user.") && !name.starts_with("user.overlay."));
@@ -96,7 +102,7 @@ LayerEntry entry_for(const UpperNode& node, EntryKind kind) {
   entry.mtime_nsec = node.mtime_nsec;
   entry.link_target = node.link_target;
   for (const auto& xattr : node.xattrs) {
-    if (is_kept_xattr(xattr.first)) {
+    if (is_kept_xattr(xattr.first) && is_representable_xattr(xattr.first)) {
       entry.xattrs.push_back(xattr);
     }
   }
@@ -150,7 +156,7 @@ bool is_scaffolding(const UpperNode& node, bool opaque, const ExclusionList& exc
   }
   const bool copied_up = node.lower_directory && node.lower_directory->mode == (node.mode & 07777) &&
                          node.lower_directory->uid == node.uid && node.lower_directory->gid == node.gid;
-  return copied_up || exclusions.holds_placed(node.path);
+  return copied_up || (!node.lower_directory && exclusions.holds_placed(node.path));
 }
 
 // Inodes of left-out files that have other names: a kept name would carry their content.
@@ -218,9 +224,10 @@ void ExclusionList::add_placed(const std::string& path) {
 ExclusionList machine_state_exclusions() {
   ExclusionList list;
   const std::string identity = "the machine's identity or secrets";
-  for (const char* path : {"etc/machine-id", "var/lib/dbus/machine-id", "var/lib/systemd/random-seed",
-                           "var/lib/systemd/credential.secret", "etc/ssh/ssh_host_*", "var/lib/NetworkManager",
-                           "var/lib/dhcp", "var/lib/dhclient", "var/lib/systemd/coredump"}) {
+  for (const char* path :
+       {"etc/machine-id", "var/lib/dbus/machine-id", "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret",
+        "etc/ssh/ssh_host_*", "var/lib/NetworkManager", "var/lib/dhcp", "var/lib/dhclient", "var/lib/systemd/coredump",
+        "etc/.updated", "var/.updated"}) {
     list.add(path, identity);
   }
   // Root's and users' shell and tool histories, wherever bootc images put home directories.
@@ -268,6 +275,12 @@ LayerPlan plan_layer(const std::vector<UpperNode>& nodes, const ExclusionList& e
                   std::string(k_whiteout_prefix) + "*): rename or remove it in the VM, then commit");
     }
     const bool opaque = check_overlay_records(node);
+    for (const auto& [xattr, value] : node.xattrs) {
+      if (is_kept_xattr(xattr) && !is_representable_xattr(xattr)) {
+        plan.warnings.push_back("left out the extended attribute '" + printable(xattr) + "' of /" +
+                                printable(node.path) + ": an image layer cannot carry its name as it is");
+      }
+    }
     if (is_whiteout(node)) {
       plan.entries.push_back(
           marker(in_dir(parent_of(node.path), std::string(k_whiteout_prefix) + name), EntryKind::whiteout, node));

@@ -105,6 +105,10 @@ std::vector<std::string> placed_paths(const InstancePlan& plan, const LaunchFact
   for (const auto& removed : plan.guest_removals) {
     paths.push_back(tree_relative(removed));
   }
+  for (const auto& bind : facts.inputs.binds) {
+    // The mount point systemd makes for a share (a share's files live on the host).
+    paths.push_back(tree_relative(guest_mount_point(bind)));
+  }
   if (facts.ssh) {
     // systemd-tmpfiles writes the credential there on every boot.
     paths.push_back(tree_relative(facts.root_home + "/.ssh/authorized_keys"));

@@ -54,7 +54,7 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
                                          "echo 'e2e changed this' >> /etc/issue; mkdir -p /etc/systemd/user; "
                                          "echo guest > /etc/systemd/user/bcvk-journal.service; "
                                          "mkdir -p /var/lib/e2e && echo kept > /var/lib/e2e/data; "
-                                         "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
+                                         "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_rsa_key.pub); "
                                          "echo MACHINE=$(cat /etc/machine-id)"});
   ASSERT_EQ(changed.status, 0) << changed.err;
   const std::string old_host_key = field(changed.out, "HOSTKEY");
@@ -88,8 +88,8 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
   // Nothing of bcvk's or of the old machine: each such path is as the base image has it.
   for (const auto* path :
        {"etc/systemd/system/bcvk-journal.service", "etc/systemd/system/sysinit.target.wants/bcvk-journal.service",
-        "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub", "root/.ssh/authorized_keys",
-        "etc/machine-id", "etc/bcvk", "var/lib/systemd/random-seed", "var/log/journal"}) {
+        "etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub", "etc/ssh/ssh_host_rsa_key",
+        "root/.ssh/authorized_keys", "etc/machine-id", "etc/bcvk", "var/lib/systemd/random-seed", "var/log/journal"}) {
     EXPECT_EQ(entry_in(k_committed, path), entry_in(k_image, path)) << path;
   }
   // Refused without --replace, the existing image untouched.
@@ -108,7 +108,7 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
                         "echo ISSUE=$(tail -n 1 /etc/issue); "
                         "echo USERUNIT=$(cat /etc/systemd/user/bcvk-journal.service); "
                         "echo VAR=$(cat /var/lib/e2e/data); "
-                        "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub); "
+                        "echo HOSTKEY=$(cut -d' ' -f2 /etc/ssh/ssh_host_rsa_key.pub); "
                         "echo MACHINE=$(cat /etc/machine-id)"});
   ASSERT_EQ(booted.status, 0) << booted.err;
   EXPECT_EQ(field(booted.out, "TOOL"), "tool v1 755");
@@ -116,7 +116,8 @@ TEST(Commit, AVmsChangesBootAsAnImageWithoutBcvksFilesOnTheBaseLayers) {
   EXPECT_EQ(field(booted.out, "ISSUE"), "e2e changed this");
   EXPECT_EQ(field(booted.out, "USERUNIT"), "guest");
   EXPECT_EQ(field(booted.out, "VAR"), "kept") << "a change below /var is committed, with a warning";
-  EXPECT_NE(field(booted.out, "HOSTKEY"), old_host_key);
+  EXPECT_NE(field(booted.out, "HOSTKEY"), old_host_key)
+      << "the old VM's RSA host key (made by the image at boot, not by bcvk) stayed out of the image";
   EXPECT_NE(field(booted.out, "MACHINE"), old_machine_id);
 
   EXPECT_EQ(bcvk_cli({"ephemeral", "rm", "-f", vm}).status, 0);

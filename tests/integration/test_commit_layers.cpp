@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -431,6 +432,10 @@ TEST_F(CommitLayers, TheVerbCommitsAKeptInstanceAndReleasesEverythingWhenItRefus
     write(at / "upper/etc/systemd/system/placed.service", "bcvk's\n");
     write(at / "upper" / guest_file, "the guest's\n");
     EXPECT_EQ(::umount(at.c_str()), 0);
+    // The loop device goes with the mount, in its own time (a udev probe may still hold it).
+    for (int i = 0; i < 100 && !trimmed(run_command({"losetup", "-j", owner.dir().root_image()}).out).empty(); ++i) {
+      ::usleep(100000);
+    }
     owner.release(Disposition::keep);
     return owner.dir().path();
   };
@@ -466,4 +471,28 @@ TEST_F(CommitLayers, TheVerbCommitsAKeptInstanceAndReleasesEverythingWhenItRefus
   EXPECT_EQ(run_command({"podman", "image", "mount"}).out, "") << "the image mount was released";
   EXPECT_EQ(run_command({"podman", "image", "exists", k_again}).status, 1) << "no image was made";
   EXPECT_EQ(trimmed(run_command({"losetup", "-j", bad + "/root.img"}).out), "") << "the loop device went";
+
+  // skopeo failing at the very end, once the layer was written: the staging goes too.
+  const fs::path fake_bin = m_work / "fake-bin";
+  write(fake_bin / "skopeo",
+        "#!/bin/sh\ncase \"$1\" in copy) echo 'storage broke' >&2; exit 1;; esac\nexec /usr/bin/skopeo \"$@\"\n", 0755);
+  const std::string path = std::getenv("PATH");
+  ::setenv("PATH", (fake_bin.string() + ":" + path).c_str(), 1);
+  const auto failed = bcvk({"ephemeral", "commit", "good", k_again});
+  ::setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(failed.status, 125);
+  EXPECT_EQ(failed.err, "bcvk: error: cannot store the committed image as " + k_again + ": storage broke\n");
+  EXPECT_FALSE(fs::exists(good + "/commit")) << "the staging went";
+  EXPECT_TRUE(fs::exists(good + "/released"));
+  EXPECT_EQ(run_command({"podman", "image", "mount"}).out, "");
+
+  // What a killed commit left (its staging, the instance not marked released) is cleaned up by
+  // the next bcvk command's crash recovery.
+  fs::create_directories(good + "/commit/blobs/sha256");
+  write(good + "/commit/blobs/sha256/layer.partial", "half a layer");
+  fs::remove(good + "/released");
+  const auto listed = bcvk({"ephemeral", "ps", "-a"});
+  EXPECT_EQ(listed.status, 0) << listed.err;
+  EXPECT_FALSE(fs::exists(good + "/commit")) << "recovery removed the staging";
+  EXPECT_TRUE(fs::exists(good + "/released")) << "and released the instance";
 }

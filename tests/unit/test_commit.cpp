@@ -251,6 +251,32 @@ TEST(CommitLayer, DirectoriesBcvkMadeGoOnesWithAttributesStay) {
                                   "left out root/.ssh/authorized_keys\n");
 }
 
+TEST(CommitLayer, WhatTheGuestPutNextToBcvksFilesOrChangedAboveThemIsKept) {
+  auto root = dir("root", 0700);
+  root.mode = 0750; // the guest's chmod of the image's /root, with bcvk's key below it
+  const LayerPlan plan =
+      plan_layer({dir("etc"), dir("etc/made", 0755, false), file("etc/made/bcvk", 2), file("etc/made/guest", 3), root,
+                  dir("root/.ssh", 0700, false), file("root/.ssh/authorized_keys", 4)},
+                 commit_exclusions({"etc/made/bcvk", "root/.ssh/authorized_keys"}));
+  EXPECT_EQ(describe_layer(plan), "dir      755 0:0 etc\n"
+                                  "dir      755 0:0 etc/made\n"
+                                  "file     644 0:0 etc/made/guest (5 bytes)\n"
+                                  "dir      750 0:0 root\n"
+                                  "left out etc/made/bcvk\n"
+                                  "left out root/.ssh/authorized_keys\n");
+}
+
+TEST(CommitLayer, AnXattrNameALayerCannotCarryIsLeftOutWithAWarning) {
+  auto conf = file("app.conf", 2);
+  conf.xattrs = {{"user.a b", "1"}, {"user.ok", "2"}, {"user.x=y", "3"}};
+  const LayerPlan plan = plan_layer({conf}, ExclusionList());
+  ASSERT_EQ(plan.entries.size(), 1U);
+  EXPECT_EQ(plan.entries[0].xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.ok", "2"}}));
+  ASSERT_EQ(plan.warnings.size(), 2U);
+  EXPECT_EQ(plan.warnings[0],
+            "left out the extended attribute 'user.a b' of /app.conf: an image layer cannot carry its name as it is");
+}
+
 TEST(CommitLayer, LogAndCacheDirectoriesStayTheirFilesGo) {
   const LayerPlan plan =
       plan_layer({dir("var"), dir("var/log"), dir("var/log/nginx", 0750, false), file("var/log/nginx/access.log", 2),

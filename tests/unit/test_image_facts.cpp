@@ -347,6 +347,13 @@ TEST_F(ImageFacts, GuestMountPointsThroughALinkOrAFileAreRefusedNamingTheTarget)
 // links /root into /var, and a link out of the image stays inside it.
 TEST_F(ImageFacts, RootsHomeIsResolvedInsideTheImage) {
   EXPECT_EQ(root_home_in(tree()), "root") << "no /root at all";
+  // bootc images link /root to a directory systemd makes at boot: named by the link's text.
+  link("root", "var/roothome");
+  EXPECT_EQ(root_home_in(tree()), "var/roothome") << "a link to a directory the image does not ship";
+  fs::remove(m_root / "root");
+  link("root", "/var/./roothome/");
+  EXPECT_EQ(root_home_in(tree()), "var/roothome");
+  fs::remove(m_root / "root");
   fs::create_directories(m_root / "root");
   EXPECT_EQ(root_home_in(tree()), "root");
   fs::remove(m_root / "root");
@@ -358,7 +365,7 @@ TEST_F(ImageFacts, RootsHomeIsResolvedInsideTheImage) {
   EXPECT_EQ(root_home_in(tree()), "var/roothome") << "absolute links resolve at the image's root";
   fs::remove(m_root / "root");
   link("root", "../../../srv");
-  EXPECT_EQ(root_home_in(tree()), "root") << "a link to nothing: no home, the default";
+  EXPECT_EQ(root_home_in(tree()), "srv") << "a link climbing out, to nothing yet, is clamped as well";
   fs::create_directories(m_root / "srv");
   EXPECT_EQ(root_home_in(tree()), "srv") << "a link climbing out is clamped at the image's root, as in the guest";
 }
