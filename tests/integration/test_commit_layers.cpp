@@ -455,6 +455,16 @@ TEST_F(CommitLayers, TheVerbCommitsAKeptInstanceAndReleasesEverythingWhenItRefus
     EXPECT_FALSE(fs::exists(fs::path(ours.path()) / "etc/systemd/system/placed.service"));
     EXPECT_FALSE(fs::exists(fs::path(ours.path()) / "etc/systemd/system")) << "the directories bcvk made go too";
   }
+  // The name is taken now: refused, unless --replace moves it to the new image.
+  const auto taken = bcvk({"ephemeral", "commit", "good", k_ours});
+  EXPECT_EQ(taken.status, 125);
+  EXPECT_EQ(taken.err, "bcvk: error: IMAGE: " + k_ours +
+                           " names an image already: pick another name, or pass --replace to move the name to the "
+                           "new image\n");
+  const auto replaced = bcvk({"ephemeral", "commit", "--replace", "-m", "again", "good", k_ours});
+  ASSERT_EQ(replaced.status, 0) << replaced.err;
+  EXPECT_EQ(trimmed(replaced.out), trimmed(must({"podman", "image", "inspect", "--format", "{{.Id}}", k_ours})));
+  EXPECT_NE(replaced.err.find("Committed VM good as " + k_ours + ": "), std::string::npos) << replaced.err;
 
   const std::string bad = keep("bad", "etc/.wh.passwd");
   const std::string state_before = slurp_file(bad + "/state.json");
