@@ -268,18 +268,6 @@ std::string slurp_file(const std::string& path) {
   return text.str();
 }
 
-// Runs `action` when the scope ends, however it ends.
-template <typename F> class AtExit {
-public:
-  explicit AtExit(F action) : m_action(std::move(action)) {}
-  AtExit(const AtExit&) = delete;
-  AtExit& operator=(const AtExit&) = delete;
-  ~AtExit() { m_action(); }
-
-private:
-  F m_action;
-};
-
 } // namespace
 
 TEST_F(CommitLayers, ACommittedTreeEqualsTheOverlayViewAndBuildahsCommitOfTheSameChanges) {
@@ -406,7 +394,7 @@ TEST_F(CommitLayers, TheVerbCommitsAKeptInstanceAndReleasesEverythingWhenItRefus
   fs::permissions(state_dir, fs::perms::owner_all);
   ::setenv("BCVK_STATE_DIR", state_dir.c_str(), 1);
   ::setenv("BCVK_CONNECT", "test:///default", 1);
-  const AtExit unset([] {
+  const ScopeExit unset([] {
     ::unsetenv("BCVK_STATE_DIR");
     ::unsetenv("BCVK_CONNECT");
   });
